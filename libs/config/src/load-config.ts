@@ -1,0 +1,90 @@
+import { ConfigError } from './config.error.js';
+import type { GatewayConfig } from './config.types.js';
+import { type Setting, settings } from './settings.js';
+
+type Settings = typeof settings;
+type Values = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> | undefined };
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export function isLoopback(url: URL): boolean {
+  return LOOPBACK_HOSTS.has(url.hostname);
+}
+
+/**
+ * The only reader of the environment. Parses every setting, collects every problem, and throws one
+ * ConfigError naming each bad variable; returns a deeply frozen configuration.
+ */
+export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
+  const problems: string[] = [];
+  const values = {} as Record<string, unknown>;
+  for (const [key, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
+    const raw = env[setting.env] === '' ? undefined : env[setting.env];
+    const input = raw ?? setting.default;
+    if (input === undefined) {
+      if (!setting.optional) problems.push(`${setting.env}: is required (${setting.description})`);
+      continue;
+    }
+    try {
+      values[key] = setting.parse(input);
+    } catch (error) {
+      problems.push(`${setting.env}: ${(error as Error).message}`);
+    }
+  }
+  const v = values as Values;
+  const production = v.nodeEnv === 'production';
+  const https = v.publicUrl?.protocol === 'https:';
+
+  if (v.issuer?.protocol === 'http:' && !isLoopback(v.issuer) && !v.allowInsecureHttp) {
+    problems.push('OIDC_ISSUER: http:// is only accepted on a loopback host; use https:// (or set OIDC_ALLOW_INSECURE_HTTP=true for a test setup)');
+  }
+  if (production && v.allowInsecureHttp) problems.push('OIDC_ALLOW_INSECURE_HTTP: must not be true when NODE_ENV=production');
+  if (production && v.redisUrl === undefined) problems.push('REDIS_URL: is required when NODE_ENV=production (the in-process store is for development only)');
+  if (v.cookieName?.startsWith('__Host-') && !https) problems.push('SESSION_COOKIE_NAME: a __Host- cookie needs an https:// PUBLIC_URL');
+  if (v.cookieName?.startsWith('__Secure-') && !https) problems.push('SESSION_COOKIE_NAME: a __Secure- cookie needs an https:// PUBLIC_URL');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const publicUrl = v.publicUrl!;
+  const cookieName = v.cookieName ?? (https ? '__Host-sessiongate' : 'sessiongate');
+  const config: GatewayConfig = {
+    production,
+    publicUrl,
+    host: v.host!,
+    port: v.port!,
+    logLevel: v.logLevel!,
+    oidc: {
+      issuer: v.issuer!,
+      clientId: v.clientId!,
+      clientSecret: v.clientSecret!,
+      scopes: v.scopes!,
+      idTokenSigningAlg: v.idTokenSigningAlg!,
+      allowInsecureHttp: v.allowInsecureHttp! || isLoopback(v.issuer!),
+      redirectUri: new URL('/bff/callback', publicUrl),
+      postLogoutRedirectUri: new URL(v.postLogoutRedirectPath!, publicUrl),
+    },
+    redis: { url: v.redisUrl },
+    session: {
+      encryptionKey: v.encryptionKey!,
+      idleTimeoutSeconds: v.idleTimeout!,
+      absoluteTimeoutSeconds: v.absoluteTimeout!,
+      cookieName,
+      loginCookieName: `${cookieName}-login`,
+      sameSite: v.sameSite!,
+      secureCookies: https,
+      loginTimeoutSeconds: v.loginTimeout!,
+    },
+    tokens: { refreshSkewSeconds: v.refreshSkew! },
+    proxy: { upstreamTimeoutMs: v.upstreamTimeout!, connectTimeoutMs: v.connectTimeout! },
+    routes: v.apiRoutes!,
+    spaDir: v.spaDir,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof URL) && !Buffer.isBuffer(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

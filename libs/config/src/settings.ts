@@ -1,0 +1,173 @@
+import { existsSync } from 'node:fs';
+import type { ApiRoute, SameSite } from './config.types.js';
+
+/** One environment variable: what it means, its default, and how to read it. The README table lists these. */
+export interface Setting<T> {
+  readonly env: string;
+  readonly description: string;
+  /** Raw default used when the variable is unset; settings without one are required. */
+  readonly default?: string;
+  readonly optional?: boolean;
+  /** Secrets are never printed, not even in error messages. */
+  readonly secret?: boolean;
+  /** Returns the value or throws an Error whose message says what is wrong (without echoing secrets). */
+  readonly parse: (raw: string) => T;
+}
+
+const ASYMMETRIC_JWS_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+function httpUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('must be an absolute URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
+  if (url.username || url.password) throw new Error('must not carry credentials');
+  if (url.hash || url.search) throw new Error('must not have a query or fragment');
+  return url;
+}
+
+function origin(raw: string): URL {
+  const url = httpUrl(raw);
+  if (url.pathname !== '/') throw new Error('must be an origin without a path, e.g. https://app.example.com');
+  return url;
+}
+
+function positiveInteger(raw: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new Error('must be a positive whole number');
+  return Number(raw);
+}
+
+function nonNegativeInteger(raw: string): number {
+  if (!/^\d+$/.test(raw)) throw new Error('must be a whole number, 0 or more');
+  return Number(raw);
+}
+
+function port(raw: string): number {
+  const value = positiveInteger(raw);
+  if (value > 65535) throw new Error('must be a TCP port (1-65535)');
+  return value;
+}
+
+function boolean(raw: string): boolean {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new Error('must be true or false');
+}
+
+function nonEmpty(raw: string): string {
+  if (raw.trim() === '') throw new Error('must not be empty');
+  return raw;
+}
+
+function encryptionKey(raw: string): Buffer {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw)) throw new Error('must be base64');
+  const key = Buffer.from(raw, 'base64');
+  if (key.length !== 32) throw new Error(`must decode to 32 bytes (got ${key.length})`);
+  return key;
+}
+
+function scopes(raw: string): string {
+  const list = raw.split(' ').filter(Boolean);
+  if (!list.includes('openid')) throw new Error('must include openid');
+  return list.join(' ');
+}
+
+function cookieName(raw: string): string {
+  // RFC 6265 token characters only, so the name never needs quoting.
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(raw)) throw new Error('must be a cookie name (letters, digits, -_.)');
+  return raw;
+}
+
+function sameSite(raw: string): SameSite {
+  if (raw !== 'lax' && raw !== 'strict') throw new Error('must be lax or strict');
+  return raw;
+}
+
+function localPath(raw: string): string {
+  if (!raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\')) throw new Error('must be a path starting with a single /');
+  return raw;
+}
+
+function existingFolder(raw: string): string {
+  if (!existsSync(raw)) throw new Error(`folder ${raw} does not exist`);
+  return raw;
+}
+
+function redisUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('must be a redis:// or rediss:// URL');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('must be a redis:// or rediss:// URL');
+  return raw;
+}
+
+function apiRoutes(raw: string): ApiRoute[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error('must be a JSON array of routes');
+  }
+  if (!Array.isArray(parsed)) throw new Error('must be a JSON array of routes');
+  const prefixes = new Set<string>();
+  return parsed.map((entry: unknown, index) => {
+    const where = `route ${index}`;
+    if (typeof entry !== 'object' || entry === null) throw new Error(`${where} must be an object`);
+    const { prefix, target, token = 'user', ...rest } = entry as Record<string, unknown>;
+    const unknownKeys = Object.keys(rest);
+    if (unknownKeys.length > 0) throw new Error(`${where} has unknown field(s): ${unknownKeys.join(', ')}`);
+    if (typeof prefix !== 'string' || !/^\/api(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) {
+      throw new Error(`${where}: prefix must look like /api/<name> (no trailing slash)`);
+    }
+    if (prefixes.has(prefix)) throw new Error(`${where}: prefix ${prefix} is listed twice`);
+    prefixes.add(prefix);
+    if (typeof target !== 'string') throw new Error(`${where}: target must be a URL string`);
+    let targetUrl: URL;
+    try {
+      targetUrl = httpUrl(target);
+    } catch (error) {
+      throw new Error(`${where}: target ${(error as Error).message}`);
+    }
+    if (token !== 'user' && token !== 'none') throw new Error(`${where}: token must be "user" or "none"`);
+    return { prefix, target: targetUrl, token };
+  });
+}
+
+export const settings = {
+  nodeEnv: { env: 'NODE_ENV', description: '`production` refuses development fallbacks (in-process session store).', default: 'development', parse: (raw: string) => raw },
+  publicUrl: { env: 'PUBLIC_URL', description: "The gateway's external origin, as the browser sees it. Redirect URI is PUBLIC_URL + `/bff/callback`.", parse: origin },
+  host: { env: 'HOST', description: 'Interface to listen on.', default: '0.0.0.0', parse: nonEmpty },
+  port: { env: 'PORT', description: 'Port to listen on.', default: '3000', parse: port },
+  logLevel: { env: 'LOG_LEVEL', description: 'pino log level (fatal, error, warn, info, debug, trace, silent).', default: 'info', parse: (raw: string) => {
+    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) throw new Error('must be one of fatal, error, warn, info, debug, trace, silent');
+    return raw;
+  } },
+  issuer: { env: 'OIDC_ISSUER', description: "The OpenID Provider's issuer identifier; its discovery document must name exactly this issuer.", parse: httpUrl },
+  clientId: { env: 'OIDC_CLIENT_ID', description: 'Client id registered at the provider.', parse: nonEmpty },
+  clientSecret: { env: 'OIDC_CLIENT_SECRET', description: 'Client secret (client_secret_basic).', secret: true, parse: nonEmpty },
+  scopes: { env: 'OIDC_SCOPES', description: 'Scopes requested at login (space separated); `offline_access` gets a refresh token.', default: 'openid profile email offline_access', parse: scopes },
+  idTokenSigningAlg: { env: 'OIDC_ID_TOKEN_ALG', description: 'The only JWS algorithm accepted on ID tokens.', default: 'RS256', parse: (raw: string) => {
+    if (!ASYMMETRIC_JWS_ALGS.includes(raw)) throw new Error(`must be one of ${ASYMMETRIC_JWS_ALGS.join(', ')}`);
+    return raw;
+  } },
+  allowInsecureHttp: { env: 'OIDC_ALLOW_INSECURE_HTTP', description: 'Allow an http:// issuer on a non-loopback host (logged as a warning). Never in production.', default: 'false', parse: boolean },
+  postLogoutRedirectPath: { env: 'POST_LOGOUT_REDIRECT_PATH', description: 'Where the provider sends the browser after logout (a path on PUBLIC_URL, registered at the provider).', default: '/', parse: localPath },
+  redisUrl: { env: 'REDIS_URL', description: 'Redis for sessions (`redis://` or `rediss://`). Unset: an in-process store, for development only.', optional: true, parse: redisUrl },
+  encryptionKey: { env: 'SESSION_ENCRYPTION_KEY', description: 'Base64 of 32 random bytes (`openssl rand -base64 32`): encrypts tokens at rest (AES-256-GCM).', secret: true, parse: encryptionKey },
+  idleTimeout: { env: 'SESSION_IDLE_TIMEOUT', description: 'Seconds without a request after which a session ends.', default: '1800', parse: positiveInteger },
+  absoluteTimeout: { env: 'SESSION_ABSOLUTE_TIMEOUT', description: 'Seconds after login after which a session ends, however active.', default: '28800', parse: positiveInteger },
+  cookieName: { env: 'SESSION_COOKIE_NAME', description: 'Session cookie name. Default `__Host-sessiongate` on https, `sessiongate` on http.', optional: true, parse: cookieName },
+  sameSite: { env: 'SESSION_COOKIE_SAMESITE', description: 'SameSite of the session cookie: `lax` or `strict`.', default: 'lax', parse: sameSite },
+  loginTimeout: { env: 'LOGIN_TIMEOUT', description: 'Seconds a started login may take before its state expires.', default: '600', parse: positiveInteger },
+  refreshSkew: { env: 'TOKEN_REFRESH_SKEW', description: 'Seconds before access-token expiry (from `expires_in`) at which it is refreshed.', default: '30', parse: nonNegativeInteger },
+  upstreamTimeout: { env: 'UPSTREAM_TIMEOUT_MS', description: 'Milliseconds an upstream API may take to answer (headers) before the gateway returns 504.', default: '30000', parse: positiveInteger },
+  connectTimeout: { env: 'UPSTREAM_CONNECT_TIMEOUT_MS', description: 'Milliseconds to connect to an upstream API before the gateway returns 502.', default: '5000', parse: positiveInteger },
+  apiRoutes: { env: 'API_ROUTES', description: 'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000", "token": "user" | "none" }`: the only upstreams the gateway calls.', default: '[]', parse: apiRoutes },
+  spaDir: { env: 'SPA_DIR', description: 'Folder of static files served at `/` (the SPA), if any.', optional: true, parse: existingFolder },
+} satisfies Record<string, Setting<unknown>>;

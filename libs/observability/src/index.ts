@@ -1,0 +1,1 @@
+export { GatewayError, type GatewayErrorOptions } from './gateway.error.js';

@@ -1,0 +1,60 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
+
+export interface RedisFixture {
+  readonly url: string;
+  readonly port: number;
+  /** A plain client for assertions on what the gateway stored. */
+  readonly client: Redis;
+  /** Kills the server (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port (empty: it keeps nothing on disk). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts a private redis-server on a free loopback port; tests own it and may kill or restart it. */
+export async function startRedis(): Promise<RedisFixture> {
+  const port = await freePort();
+  let server = await launch(port);
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  const kill = async () => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    const exited = once(server, 'exit');
+    server.kill('SIGKILL');
+    await exited;
+  };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    client,
+    kill,
+    async restart() {
+      await kill();
+      server = await launch(port);
+    },
+    async stop() {
+      client.disconnect();
+      await kill();
+    },
+  };
+}
+
+async function launch(port: number): Promise<ChildProcess> {
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 10_000;
+  while (!output.includes('Ready to accept connections')) {
+    if (server.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
+    if (Date.now() > deadline) throw new Error(`redis-server did not start: ${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return server;
+}

@@ -1,0 +1,10 @@
+export { expiredCookie, readCookie, serializeCookie, type CookieOptions } from './cookie.codec.js';
+export { assertCsrfHeader } from './csrf.check.js';
+export { CsrfError } from './csrf.error.js';
+export { Clock } from './session.clock.js';
+export { SessionCookies } from './session.cookies.js';
+export { SessionError, SessionErrorCode } from './session.errors.js';
+export { SessionModule } from './session.module.js';
+export { SessionService, type NewSession, type TokenUpdate } from './session.service.js';
+export { SessionStore, type SessionStoreKind } from './session.store.js';
+export type { PendingLogin, Session, SessionData, TokenSet } from './session.types.js';

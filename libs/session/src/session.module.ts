@@ -1,0 +1,41 @@
+import { Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { LOGGER } from '#sessiongate/observability';
+import { MemorySessionStore } from './memory-session.store.js';
+import { RedisSessionStore } from './redis-session.store.js';
+import { SessionCipher } from './session.cipher.js';
+import { Clock } from './session.clock.js';
+import { SessionCookies } from './session.cookies.js';
+import { SessionService } from './session.service.js';
+import { SessionStore } from './session.store.js';
+
+/** Server-side sessions, cookies and the CSRF check. Needs the global GATEWAY_CONFIG and LOGGER. */
+@Module({
+  providers: [
+    Clock,
+    { provide: SessionCipher, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new SessionCipher(config.session.encryptionKey) },
+    { provide: SessionStore, inject: [GATEWAY_CONFIG, Clock, LOGGER], useFactory: createStore },
+    SessionService,
+    SessionCookies,
+  ],
+  exports: [SessionService, SessionCookies, SessionStore, Clock],
+})
+export class SessionModule implements OnApplicationShutdown {
+  constructor(private readonly store: SessionStore) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+async function createStore(config: GatewayConfig, clock: Clock, logger: Logger): Promise<SessionStore> {
+  if (config.redis.url === undefined) {
+    logger.warn('REDIS_URL is unset: sessions are kept in this process only (lost on restart, not shared between instances). For development only.');
+    return new MemorySessionStore(clock);
+  }
+  const store = new RedisSessionStore(config.redis.url, clock, logger);
+  // Start even when Redis is down: session requests answer 503 until it is reachable.
+  await store.connect().catch(() => undefined);
+  return store;
+}

@@ -122,7 +122,7 @@ function apiRoutes(raw: string): ApiRoute[] {
     const { prefix, target, token = 'user', ...rest } = entry as Record<string, unknown>;
     const unknownKeys = Object.keys(rest);
     if (unknownKeys.length > 0) throw new Error(`${where} has unknown field(s): ${unknownKeys.join(', ')}`);
-    if (typeof prefix !== 'string' || !/^\/api(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) {
+    if (typeof prefix !== 'string' || !/^\/api(\/[A-Za-z0-9._~-]+)+$/.test(prefix) || /\/\.{1,2}(\/|$)/.test(prefix)) {
       throw new Error(`${where}: prefix must look like /api/<name> (no trailing slash)`);
     }
     if (prefixes.has(prefix)) throw new Error(`${where}: prefix ${prefix} is listed twice`);

@@ -1,2 +1,5 @@
 export { freePort } from './free-port.js';
 export { startRedis, type RedisFixture } from './redis.fixture.js';
+export { startEchoApi, type EchoApi, type RecordedRequest } from './echo-api.fixture.js';
+export { BrowserClient, type BrowserRequestOptions, type BrowserResponse, type LoginOptions, type RedirectHop } from './browser-client.js';
+export * from './demo.fixture.js';

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from './config.error.js';
+import { loadConfig } from './load-config.js';
+
+const secret = 'client-secret-that-must-not-leak';
+const key = randomBytes(32).toString('base64');
+const valid = {
+  PUBLIC_URL: 'https://app.example.com',
+  OIDC_ISSUER: 'https://idp.example.com/realms/demo',
+  OIDC_CLIENT_ID: 'gateway',
+  OIDC_CLIENT_SECRET: secret,
+  SESSION_ENCRYPTION_KEY: key,
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  API_ROUTES: JSON.stringify([{ prefix: '/api/todos', target: 'http://127.0.0.1:4000/v1', token: 'user' }]),
+};
+
+function problemsOf(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('reads a complete environment with defaults', () => {
+    const config = loadConfig(valid);
+    expect(config.port).toBe(3000);
+    expect(config.oidc.scopes).toBe('openid profile email offline_access');
+    expect(config.oidc.redirectUri.href).toBe('https://app.example.com/bff/callback');
+    expect(config.session.cookieName).toBe('__Host-sessiongate');
+    expect(config.session.secureCookies).toBe(true);
+    expect(config.session.sameSite).toBe('lax');
+    expect(config.routes).toEqual([{ prefix: '/api/todos', target: new URL('http://127.0.0.1:4000/v1'), token: 'user' }]);
+    expect(Object.isFrozen(config.session)).toBe(true);
+  });
+
+  it('reports every missing required setting at once, by name', () => {
+    const problems = problemsOf({});
+    for (const name of ['PUBLIC_URL', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'SESSION_ENCRYPTION_KEY']) {
+      expect(problems.some((line) => line.startsWith(`${name}: is required`))).toBe(true);
+    }
+  });
+
+  it.each([
+    ['PUBLIC_URL', 'not a url', 'PUBLIC_URL: must be an absolute URL'],
+    ['PUBLIC_URL', 'https://app.example.com/app', 'PUBLIC_URL: must be an origin'],
+    ['PORT', '70000', 'PORT: must be a TCP port'],
+    ['SESSION_ENCRYPTION_KEY', 'c2hvcnQ=', 'SESSION_ENCRYPTION_KEY: must decode to 32 bytes'],
+    ['SESSION_ENCRYPTION_KEY', 'not base64!', 'SESSION_ENCRYPTION_KEY: must be base64'],
+    ['SESSION_IDLE_TIMEOUT', '-5', 'SESSION_IDLE_TIMEOUT: must be a positive whole number'],
+    ['OIDC_SCOPES', 'profile email', 'OIDC_SCOPES: must include openid'],
+    ['OIDC_ID_TOKEN_ALG', 'HS256', 'OIDC_ID_TOKEN_ALG: must be one of'],
+    ['OIDC_ID_TOKEN_ALG', 'none', 'OIDC_ID_TOKEN_ALG: must be one of'],
+    ['REDIS_URL', 'http://redis', 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    ['API_ROUTES', '{', 'API_ROUTES: must be a JSON array'],
+    ['API_ROUTES', '[{"prefix":"/todos","target":"http://a"}]', 'API_ROUTES: route 0: prefix must look like /api/<name>'],
+    ['API_ROUTES', '[{"prefix":"/api/..","target":"http://a"}]', 'API_ROUTES: route 0: prefix must look like /api/<name>'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"ftp://a"}]', 'API_ROUTES: route 0: target must be an http(s) URL'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","token":"id"}]', 'API_ROUTES: route 0: token must be "user" or "none"'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a"},{"prefix":"/api/a","target":"http://b"}]', 'API_ROUTES: route 1: prefix /api/a is listed twice'],
+    ['SESSION_COOKIE_SAMESITE', 'none', 'SESSION_COOKIE_SAMESITE: must be lax or strict'],
+  ])('names %s when it is %j', (name, value, expected) => {
+    const problems = problemsOf({ ...valid, [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(expected);
+  });
+
+  it('accepts an http issuer only on loopback unless explicitly allowed', () => {
+    expect(loadConfig({ ...valid, OIDC_ISSUER: 'http://127.0.0.1:4001' }).oidc.allowInsecureHttp).toBe(true);
+    expect(loadConfig({ ...valid, OIDC_ISSUER: 'http://localhost:4001' }).oidc.allowInsecureHttp).toBe(true);
+    expect(loadConfig({ ...valid, OIDC_ISSUER: 'http://[::1]:4001' }).oidc.allowInsecureHttp).toBe(true);
+    expect(problemsOf({ ...valid, OIDC_ISSUER: 'http://idp.example.com' })[0]).toMatch(/^OIDC_ISSUER: http:\/\/ is only accepted on a loopback host/);
+    expect(loadConfig({ ...valid, OIDC_ISSUER: 'http://idp.example.com', OIDC_ALLOW_INSECURE_HTTP: 'true' }).oidc.allowInsecureHttp).toBe(true);
+  });
+
+  it('refuses development fallbacks in production', () => {
+    const problems = problemsOf({ ...valid, NODE_ENV: 'production', REDIS_URL: undefined, OIDC_ALLOW_INSECURE_HTTP: 'true' });
+    expect(problems).toEqual([
+      'OIDC_ALLOW_INSECURE_HTTP: must not be true when NODE_ENV=production',
+      'REDIS_URL: is required when NODE_ENV=production (the in-process store is for development only)',
+    ]);
+  });
+
+  it('uses a plain cookie name on http and refuses __Host- there', () => {
+    expect(loadConfig({ ...valid, PUBLIC_URL: 'http://localhost:3000' }).session.cookieName).toBe('sessiongate');
+    expect(problemsOf({ ...valid, PUBLIC_URL: 'http://localhost:3000', SESSION_COOKIE_NAME: '__Host-x' })).toEqual([
+      'SESSION_COOKIE_NAME: a __Host- cookie needs an https:// PUBLIC_URL',
+    ]);
+  });
+
+  it('never prints a secret, even a malformed one', () => {
+    const problems = problemsOf({ ...valid, SESSION_ENCRYPTION_KEY: `${secret}!`, OIDC_CLIENT_SECRET: ' ' });
+    expect(problems.join('\n')).not.toContain(secret);
+  });
+});

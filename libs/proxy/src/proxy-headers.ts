@@ -1,0 +1,53 @@
+/** Node's and undici's header objects alike: lower-case names. */
+export type ReceivedHeaders = Readonly<Record<string, string | string[] | undefined>>;
+export type ForwardedHeaders = Record<string, string | string[]>;
+
+export interface Forwarding {
+  readonly clientIp: string;
+  /** The gateway's external origin, as the browser sees it. */
+  readonly publicUrl: URL;
+  readonly target: URL;
+  readonly requestId: string;
+  /** Sent as `Bearer`; none when undefined. */
+  readonly token: string | undefined;
+}
+
+// Connection-specific fields (RFC 9110 section 7.6.1) plus the legacy ones still seen: they describe one hop only.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+// The browser's credentials stay at the gateway; forwarding facts come only from the gateway, never
+// from the client; `expect` is answered by Node already (and refused by undici).
+const NOT_FORWARDED = new Set(['cookie', 'authorization', 'proxy-authorization', 'x-csrf', 'forwarded', 'x-real-ip', 'host', 'expect']);
+
+/** The headers of the upstream request: the client's, cleaned, plus the gateway's forwarding facts and credentials. */
+export function upstreamRequestHeaders(incoming: ReceivedHeaders, forwarding: Forwarding): ForwardedHeaders {
+  const connectionNamed = namedIn(incoming.connection);
+  const headers: ForwardedHeaders = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || NOT_FORWARDED.has(name) || connectionNamed.has(name)) continue;
+    if (name.startsWith('x-forwarded-')) continue;
+    headers[name] = value;
+  }
+  headers.host = forwarding.target.host;
+  headers['x-forwarded-for'] = forwarding.clientIp;
+  headers['x-forwarded-proto'] = forwarding.publicUrl.protocol.slice(0, -1);
+  headers['x-forwarded-host'] = forwarding.publicUrl.host;
+  headers['x-request-id'] = forwarding.requestId;
+  if (forwarding.token !== undefined) headers.authorization = `Bearer ${forwarding.token}`;
+  return headers;
+}
+
+/** The headers passed back to the browser: the upstream's, without hop-by-hop ones and without cookies (the gateway owns them). */
+export function downstreamResponseHeaders(upstream: ReceivedHeaders): ForwardedHeaders {
+  const connectionNamed = namedIn(upstream.connection);
+  const headers: ForwardedHeaders = {};
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || connectionNamed.has(name) || name === 'set-cookie') continue;
+    headers[name] = value;
+  }
+  return headers;
+}
+
+function namedIn(connection: string | string[] | undefined): Set<string> {
+  const values = Array.isArray(connection) ? connection : [connection ?? ''];
+  return new Set(values.flatMap((value) => value.split(',')).map((name) => name.trim().toLowerCase()));
+}

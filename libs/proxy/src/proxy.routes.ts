@@ -1,0 +1,95 @@
+import type { Readable } from 'node:stream';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { type Dispatcher, Pool } from 'undici';
+import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { sendError } from '#sessiongate/observability';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers.js';
+import { ProxyError } from './proxy.errors.js';
+import { UPSTREAM_AUTHORIZER, type UpstreamAuthorizer } from './upstream-authorizer.js';
+import { resolveUpstream } from './upstream-path.js';
+
+// No TRACE: an upstream echoing it would hand the access token the gateway adds to the browser.
+const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+/** Keep-alive connections per upstream origin (as @fastify/reply-from): parallel enough, yet bounded. */
+const CONNECTIONS_PER_UPSTREAM = 128;
+
+/**
+ * The `/api` reverse proxy, registered straight on Fastify rather than as a Nest controller: request
+ * and response bodies stream through untouched, and the routing decision is taken by
+ * `resolveUpstream` on the raw request target, which is exactly what gets forwarded.
+ */
+@Injectable()
+export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
+  /** One pool per upstream origin; the configured routes are the only upstreams ever called. */
+  private readonly pools: ReadonlyMap<string, Pool>;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(UPSTREAM_AUTHORIZER) private readonly authorizer: UpstreamAuthorizer,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {
+    const origins = new Set(config.routes.map((route) => route.target.origin));
+    this.pools = new Map(
+      [...origins].map((origin) => [
+        origin,
+        new Pool(origin, {
+          connections: CONNECTIONS_PER_UPSTREAM,
+          pipelining: 1,
+          connect: { timeout: config.proxy.connectTimeoutMs },
+          headersTimeout: config.proxy.upstreamTimeoutMs,
+        }),
+      ]),
+    );
+  }
+
+  /** Runs during `app.init()`, before `listen()` makes Fastify ready: a plugin registered after that would be refused. */
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    void fastify.register(async (api) => {
+      // Encapsulated, so only these routes pass the body stream on as it arrives (no parsing, no buffering).
+      api.removeAllContentTypeParsers();
+      api.addContentTypeParser('*', (_request, body, done) => done(null, body));
+      const handler = (request: FastifyRequest, reply: FastifyReply) => this.forward(request, reply);
+      for (const url of ['/api', '/api/*']) api.route({ method: METHODS, url, handler });
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+  }
+
+  private async forward(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const clientGone = new AbortController();
+    reply.raw.once('close', () => clientGone.abort());
+    try {
+      const { route, path } = resolveUpstream(this.config.routes, request.url);
+      const token = await this.authorizer.authorize(request, route);
+      const upstream = await this.pools
+        .get(route.target.origin)!
+        .request({
+          method: request.method as Dispatcher.HttpMethod,
+          path,
+          headers: upstreamRequestHeaders(request.headers, {
+            clientIp: request.ip,
+            publicUrl: this.config.publicUrl,
+            target: route.target,
+            requestId: String(request.id),
+            token,
+          }),
+          body: request.body as Readable | undefined,
+          signal: clientGone.signal,
+        })
+        .catch((error: unknown) => {
+          throw ProxyError.fromUpstream(error, route.target.origin);
+        });
+      // Fastify pipes the body with backpressure, and destroys the connection if the upstream fails mid-body.
+      return reply.code(upstream.statusCode).headers(downstreamResponseHeaders(upstream.headers)).send(upstream.body);
+    } catch (error) {
+      // A client that left needs no answer: the upstream call was cancelled on purpose.
+      if (!clientGone.signal.aborted) sendError(request, reply, error);
+      return reply;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+
+export interface RecordedRequest {
+  readonly method: string;
+  /** The request target exactly as received. */
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+export interface EchoApi {
+  readonly url: string;
+  readonly port: number;
+  /** Every request received, in order. */
+  readonly requests: RecordedRequest[];
+  stop(): Promise<void>;
+}
+
+const DEFAULT_STREAM_CHUNKS = 5;
+const DEFAULT_STREAM_INTERVAL_MS = 50;
+
+/**
+ * A plain HTTP API on a free loopback port that answers every request with JSON
+ * `{ method, url, headers, body }`, plus an `x-echo: yes` header and a `set-cookie` (which a
+ * gateway must not pass on). Special paths, recognised by their last segments whatever the base
+ * path before them: `/slow?ms=N` waits N ms first; `/status/N` answers status N (3xx with
+ * `location: /elsewhere`); `/stream?chunks=N&ms=M` sends N server-sent events M ms apart.
+ */
+export async function startEchoApi(): Promise<EchoApi> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const recorded: RecordedRequest = {
+      method: request.method!,
+      url: request.url!,
+      headers: request.headers,
+      body: Buffer.concat(chunks).toString(),
+    };
+    requests.push(recorded);
+    const [pathname, query] = recorded.url.split('?', 2);
+    const params = new URLSearchParams(query);
+    const status = /\/status\/(\d{3})$/.exec(pathname!);
+    if (pathname!.endsWith('/stream')) {
+      await stream(response, Number(params.get('chunks') ?? DEFAULT_STREAM_CHUNKS), Number(params.get('ms') ?? DEFAULT_STREAM_INTERVAL_MS));
+      return;
+    }
+    if (pathname!.endsWith('/slow')) await delay(Number(params.get('ms') ?? 0));
+    const code = status ? Number(status[1]) : 200;
+    response.writeHead(code, {
+      'content-type': 'application/json',
+      'x-echo': 'yes',
+      'set-cookie': 'echo=1; Path=/',
+      ...(code >= 300 && code < 400 ? { location: '/elsewhere' } : {}),
+    });
+    response.end(JSON.stringify(recorded));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    async stop() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+async function stream(response: ServerResponse, chunks: number, intervalMs: number): Promise<void> {
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+  for (let index = 0; index < chunks && !response.destroyed; index++) {
+    if (index > 0) await delay(intervalMs);
+    response.write(`data: ${index}\n\n`);
+  }
+  response.end();
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,2 @@
+export { BffModule } from './bff.module.js';
+export { safeReturnTo } from './return-to.js';

@@ -1,0 +1,28 @@
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SessionCookies } from '#sessiongate/session';
+import { LoginService } from './login.service.js';
+
+@Controller('bff')
+export class LoginController {
+  constructor(
+    private readonly logins: LoginService,
+    private readonly cookies: SessionCookies,
+  ) {}
+
+  @Get('login')
+  async login(@Query('returnTo') returnTo: unknown, @Res() reply: FastifyReply): Promise<void> {
+    const { loginId, authorizationUrl } = await this.logins.start(returnTo);
+    await reply.header('set-cookie', this.cookies.login(loginId)).redirect(authorizationUrl.href, 302);
+  }
+
+  @Get('callback')
+  async callback(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    // The pre-login cookie is spent whatever happens next, including on the error response.
+    reply.header('set-cookie', this.cookies.clearLogin());
+    const parameters = new URL(request.url, 'http://gateway.invalid').searchParams;
+    const { session, returnTo } = await this.logins.complete(this.cookies.loginId(request.headers.cookie), parameters);
+    const maxAgeSeconds = Math.floor((session.absoluteExpiresAt - Date.now()) / 1000);
+    await reply.header('set-cookie', [this.cookies.clearLogin(), this.cookies.session(session.id, maxAgeSeconds)]).redirect(returnTo, 302);
+  }
+}

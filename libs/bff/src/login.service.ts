@@ -1,0 +1,69 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import * as client from 'openid-client';
+import { OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
+import { Clock, type Session, SessionService } from '#sessiongate/session';
+import { safeReturnTo } from './return-to.js';
+
+export interface StartedLogin {
+  readonly loginId: string;
+  readonly authorizationUrl: URL;
+}
+
+export interface CompletedLogin {
+  readonly session: Session;
+  readonly returnTo: string;
+}
+
+/** The authorization code flow with PKCE, state and nonce; the pending login lives server-side and is usable once. */
+@Injectable()
+export class LoginService {
+  constructor(
+    private readonly oidc: OidcClient,
+    private readonly sessions: SessionService,
+    private readonly clock: Clock,
+  ) {}
+
+  async start(returnTo: unknown): Promise<StartedLogin> {
+    const request = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier() };
+    const loginId = await this.sessions.savePendingLogin({ ...request, returnTo: safeReturnTo(returnTo), createdAt: this.clock.now() });
+    return { loginId, authorizationUrl: await this.oidc.authorizationUrl(request) };
+  }
+
+  /** Always consumes the pending login, so a state can never be replayed, whatever the outcome. */
+  async complete(loginId: string | undefined, parameters: URLSearchParams): Promise<CompletedLogin> {
+    const pending = loginId ? await this.sessions.takePendingLogin(loginId) : null;
+    if (!pending) {
+      throw new OidcError(OidcErrorCode.LoginExpired, 'This login has expired or was already used. Start again.');
+    }
+    const states = parameters.getAll('state');
+    if (states.length !== 1 || !sameString(states[0]!, pending.state)) {
+      throw new OidcError(OidcErrorCode.InvalidState, 'The login response does not belong to this browser. Start again.', {
+        detail: states.length === 1 ? 'state mismatch' : `${states.length} state parameters`,
+      });
+    }
+    this.oidc.checkAuthorizationResponse(parameters);
+    const issued = await this.oidc.exchangeCode(parameters, pending);
+    const { claims, idToken } = issued;
+    if (!claims || !idToken) throw new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent no ID token.');
+    const session = await this.sessions.create({
+      sub: claims.sub as string,
+      idpSessionId: typeof claims.sid === 'string' ? claims.sid : undefined,
+      claims,
+      tokens: {
+        idToken,
+        accessToken: issued.accessToken,
+        accessTokenExpiresAt: issued.accessTokenExpiresAt,
+        refreshToken: issued.refreshToken,
+      },
+      absoluteExpiresAt: issued.refreshTokenExpiresAt,
+    });
+    return { session, returnTo: pending.returnTo };
+  }
+}
+
+function sameString(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

@@ -1,0 +1,190 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import * as client from 'openid-client';
+import type { Logger } from 'pino';
+import { GATEWAY_CONFIG, type GatewayConfig, isLoopback } from '#sessiongate/config';
+import { LOGGER } from '#sessiongate/observability';
+import { classifyIdpFailure, describeIdpFailure } from './idp-failure.js';
+import type { IssuedTokens } from './issued-tokens.js';
+import { OidcError, OidcErrorCode } from './oidc.errors.js';
+
+/** Seconds any single request to the provider may take. */
+const IDP_TIMEOUT_SECONDS = 5;
+/** An ID token issued further in the future than this is refused (clock skew allowance). */
+const IAT_FUTURE_TOLERANCE_SECONDS = 60;
+
+export interface AuthorizationRequest {
+  readonly state: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+}
+
+export interface ExpectedSubject {
+  readonly sub: string;
+  readonly iss: string;
+}
+
+/**
+ * The gateway's only door to the OpenID Provider (openid-client 6). ID token signatures are
+ * checked on every token response (openid-client skips that by default), the algorithm is pinned,
+ * and a refreshed ID token must name the same subject as the session.
+ */
+@Injectable()
+export class OidcClient implements OnModuleInit {
+  private configuration!: client.Configuration;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const { issuer, clientId, clientSecret, idTokenSigningAlg, allowInsecureHttp } = this.config.oidc;
+    if (issuer.protocol === 'http:' && !isLoopback(issuer)) {
+      this.logger.warn({ issuer: issuer.href }, 'OIDC_ALLOW_INSECURE_HTTP=true: talking to the provider over plain http');
+    }
+    const execute = [client.enableNonRepudiationChecks, ...(allowInsecureHttp ? [client.allowInsecureRequests] : [])];
+    try {
+      // discovery() refuses a document whose `issuer` is not exactly OIDC_ISSUER.
+      this.configuration = await client.discovery(
+        issuer,
+        clientId,
+        { id_token_signed_response_alg: idTokenSigningAlg },
+        client.ClientSecretBasic(clientSecret),
+        { execute, timeout: IDP_TIMEOUT_SECONDS },
+      );
+    } catch (error) {
+      throw new Error(`OIDC_ISSUER: discovery of ${issuer.href} failed: ${describeIdpFailure(error)}`);
+    }
+  }
+
+  get issuer(): string {
+    return this.configuration.serverMetadata().issuer;
+  }
+
+  async authorizationUrl(request: AuthorizationRequest): Promise<URL> {
+    return client.buildAuthorizationUrl(this.configuration, {
+      redirect_uri: this.config.oidc.redirectUri.href,
+      scope: this.config.oidc.scopes,
+      code_challenge: await client.calculatePKCECodeChallenge(request.codeVerifier),
+      code_challenge_method: 'S256',
+      state: request.state,
+      nonce: request.nonce,
+    });
+  }
+
+  /**
+   * Checks the authorization response before anything else: `iss` (RFC 9207, when the provider
+   * advertises it) and an `error=` answer. The caller has already matched `state`.
+   */
+  checkAuthorizationResponse(parameters: URLSearchParams): void {
+    const metadata = this.configuration.serverMetadata();
+    if (metadata.authorization_response_iss_parameter_supported && parameters.get('iss') !== metadata.issuer) {
+      throw new OidcError(OidcErrorCode.InvalidState, 'The login response did not come from the expected provider.', {
+        detail: 'iss response parameter missing or different (RFC 9207)',
+      });
+    }
+    const error = parameters.get('error');
+    if (error !== null) {
+      throw new OidcError(OidcErrorCode.IdpError, 'The identity provider did not complete the login.', { detail: `error=${error}` });
+    }
+  }
+
+  async exchangeCode(parameters: URLSearchParams, request: AuthorizationRequest): Promise<IssuedTokens> {
+    const callbackUrl = new URL(this.config.oidc.redirectUri);
+    callbackUrl.search = parameters.toString();
+    try {
+      const response = await client.authorizationCodeGrant(this.configuration, callbackUrl, {
+        pkceCodeVerifier: request.codeVerifier,
+        expectedState: request.state,
+        expectedNonce: request.nonce,
+        idTokenExpected: true,
+      });
+      return this.issuedTokens(response);
+    } catch (error) {
+      throw this.loginFailure(error);
+    }
+  }
+
+  /** Refresh-token grant; `parameters` may carry `resource` (RFC 8707) or `scope`. */
+  async refresh(refreshToken: string, expected: ExpectedSubject, parameters: Record<string, string> = {}): Promise<IssuedTokens> {
+    let tokens: IssuedTokens;
+    try {
+      tokens = this.issuedTokens(await client.refreshTokenGrant(this.configuration, refreshToken, parameters));
+    } catch (error) {
+      throw this.refreshFailure(error);
+    }
+    // openid-client does not compare a refreshed ID token's subject with the original (OIDC Core §12.2).
+    if (tokens.claims && (tokens.claims.sub !== expected.sub || tokens.claims.iss !== expected.iss)) {
+      if (tokens.refreshToken) await this.revoke(tokens.refreshToken);
+      throw new OidcError(OidcErrorCode.RefreshRejected, 'Your session has ended. Log in again.', {
+        detail: 'refreshed ID token names another subject or issuer',
+      });
+    }
+    return tokens;
+  }
+
+  /** RFC 7009 revocation, best effort: a failure is logged, never thrown (logout must still complete). */
+  async revoke(refreshToken: string): Promise<void> {
+    if (!this.configuration.serverMetadata().revocation_endpoint) return;
+    try {
+      await client.tokenRevocation(this.configuration, refreshToken, { token_type_hint: 'refresh_token' });
+    } catch (error) {
+      this.logger.warn({ failure: describeIdpFailure(error) }, 'refresh token revocation failed');
+    }
+  }
+
+  /** RP-initiated logout URL, or undefined when the provider has no end_session_endpoint. */
+  endSessionUrl(idTokenHint: string): URL | undefined {
+    if (!this.configuration.serverMetadata().end_session_endpoint) return undefined;
+    return client.buildEndSessionUrl(this.configuration, {
+      id_token_hint: idTokenHint,
+      post_logout_redirect_uri: this.config.oidc.postLogoutRedirectUri.href,
+    });
+  }
+
+  private issuedTokens(response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): IssuedTokens {
+    const now = Date.now();
+    const claims = response.claims();
+    if (claims && (typeof claims.iat !== 'number' || claims.iat > now / 1000 + IAT_FUTURE_TOLERANCE_SECONDS)) {
+      throw new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid ID token.', { detail: 'iat in the future' });
+    }
+    if (typeof response.expires_in !== 'number') {
+      throw new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid token response.', { detail: 'no expires_in' });
+    }
+    const refreshExpiresIn = (response as { refresh_expires_in?: unknown }).refresh_expires_in;
+    return {
+      accessToken: response.access_token,
+      accessTokenExpiresAt: now + response.expires_in * 1000,
+      refreshToken: response.refresh_token,
+      refreshTokenExpiresAt: typeof refreshExpiresIn === 'number' && refreshExpiresIn > 0 ? now + refreshExpiresIn * 1000 : undefined,
+      idToken: response.id_token,
+      claims: claims ? { ...claims } : undefined,
+    };
+  }
+
+  private loginFailure(error: unknown): OidcError {
+    if (error instanceof OidcError) return error;
+    const detail = describeIdpFailure(error);
+    switch (classifyIdpFailure(error)) {
+      case 'unavailable':
+        return new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', { detail, headers: { 'retry-after': '5' } });
+      case 'invalid_grant':
+      case 'rejected':
+        return new OidcError(OidcErrorCode.TokenExchangeFailed, 'The login could not be completed. Try again.', { detail });
+      default:
+        return new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid ID token.', { detail });
+    }
+  }
+
+  private refreshFailure(error: unknown): OidcError {
+    if (error instanceof OidcError) return error;
+    const detail = describeIdpFailure(error);
+    switch (classifyIdpFailure(error)) {
+      case 'invalid_grant':
+      case 'invalid_response':
+        return new OidcError(OidcErrorCode.RefreshRejected, 'Your session has ended. Log in again.', { detail });
+      default:
+        return new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', { detail, headers: { 'retry-after': '5' } });
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export { AccessTokenService } from './access-token.service.js';
+export { TokenError, TokenErrorCode } from './tokens.errors.js';
+export { TokensModule } from './tokens.module.js';
+export { UserTokenAuthorizer } from './user-token.authorizer.js';

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { OidcModule } from '#sessiongate/oidc';
+import { SessionModule } from '#sessiongate/session';
+import { AccessTokenService } from './access-token.service.js';
+import { UserTokenAuthorizer } from './user-token.authorizer.js';
+
+@Module({
+  imports: [OidcModule, SessionModule],
+  providers: [AccessTokenService, UserTokenAuthorizer],
+  exports: [AccessTokenService, UserTokenAuthorizer],
+})
+export class TokensModule {}

@@ -1,9 +1,10 @@
 import fastifyStatic from '@fastify/static';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '#sessiongate/config';
-import { createLogger, logEachRequest, PinoNestLogger, requestIdFor } from '#sessiongate/observability';
+import { createLogger, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, sendError } from '#sessiongate/observability';
 import { GatewayModule } from './gateway.module.js';
 
 export interface StartGatewayOptions {
@@ -24,6 +25,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     disableRequestLogging: true,
     genReqId: requestIdFor,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL, a bad header) get the same JSON shape.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+      sendError(request, reply, new GatewayError('bad_request', 400, 'The request is malformed.', { detail: error.message })),
   });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
     logger: new PinoNestLogger(logger),

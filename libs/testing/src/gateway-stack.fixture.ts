@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { type GatewayConfig, loadConfig } from '#sessiongate/config';
+import { type DemoApi, type IdentityProvider, type IdentityProviderOptions, startDemoApi, startIdentityProvider } from '#sessiongate/demo';
+import { type RunningGateway, startGateway } from '#sessiongate/gateway';
+import { BrowserClient } from './browser-client.js';
+import { type EchoApi, startEchoApi } from './echo-api.fixture.js';
+import { freePort } from './free-port.js';
+import { type RedisFixture, startRedis } from './redis.fixture.js';
+
+export const GATEWAY_CLIENT_ID = 'sessiongate';
+export const GATEWAY_CLIENT_SECRET = 'gateway-secret-:&+%-not-for-production';
+/** The demo API's resource indicator: its access tokens carry this `aud`. */
+export const TODOS_RESOURCE = 'http://todos.api.test';
+
+export interface GatewayStackOptions {
+  /** Extra or overriding gateway settings (environment variable names). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly idp?: Partial<Omit<IdentityProviderOptions, 'clients'>>;
+  /** An already running Redis to share (several gateway instances); default: a private one. */
+  readonly redis?: RedisFixture;
+}
+
+export interface GatewayStack {
+  readonly url: string;
+  readonly config: GatewayConfig;
+  readonly gateway: RunningGateway;
+  readonly redis: RedisFixture;
+  readonly idp: IdentityProvider;
+  readonly todosApi: DemoApi;
+  readonly echo: EchoApi;
+  /** Every line the gateway logged (JSON), for assertions on what is never logged. */
+  readonly logs: string[];
+  /** A fresh browser (its own cookie jar). */
+  browser(): BrowserClient;
+  /** A browser logged in as `username` (password = username, as for the demo users). */
+  loginAs(username: string): Promise<BrowserClient>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real gateway, wired to a real Redis, a real oidc-provider, the demo API (checks access tokens)
+ * and an echo API (records what it receives). Routes: `/api/todos` → demo API (user token),
+ * `/api/echo` → echo API under `/v1` (user token), `/api/public` → echo API (no token).
+ */
+export async function startGatewayStack(options: GatewayStackOptions = {}): Promise<GatewayStack> {
+  const redis = options.redis ?? (await startRedis());
+  const port = await freePort();
+  const publicUrl = `http://localhost:${port}`;
+  const idp = await startIdentityProvider({
+    resources: { [TODOS_RESOURCE]: { scope: 'todos:read todos:write' } },
+    ...options.idp,
+    clients: [
+      {
+        client_id: GATEWAY_CLIENT_ID,
+        client_secret: GATEWAY_CLIENT_SECRET,
+        redirect_uris: [`${publicUrl}/bff/callback`],
+        post_logout_redirect_uris: [`${publicUrl}/`],
+      },
+    ],
+  });
+  const todosApi = await startDemoApi({ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: TODOS_RESOURCE, requiredScope: 'todos:read' });
+  const echo = await startEchoApi();
+  const config = loadConfig({
+    PUBLIC_URL: publicUrl,
+    HOST: 'localhost',
+    PORT: String(port),
+    LOG_LEVEL: 'debug',
+    OIDC_ISSUER: idp.issuer,
+    OIDC_CLIENT_ID: GATEWAY_CLIENT_ID,
+    OIDC_CLIENT_SECRET: GATEWAY_CLIENT_SECRET,
+    REDIS_URL: redis.url,
+    SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    API_ROUTES: JSON.stringify([
+      { prefix: '/api/todos', target: todosApi.url, token: 'user' },
+      { prefix: '/api/echo', target: `${echo.url}/v1`, token: 'user' },
+      { prefix: '/api/public', target: echo.url, token: 'none' },
+    ]),
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
+  const gateway = await startGateway(config, { logger });
+  const browser = () => new BrowserClient();
+  return {
+    url: publicUrl,
+    config,
+    gateway,
+    redis,
+    idp,
+    todosApi,
+    echo,
+    logs,
+    browser,
+    async loginAs(username) {
+      const client = browser();
+      const landing = await client.login(publicUrl, { username, password: username });
+      if (landing.status !== 200 && landing.status !== 404) throw new Error(`login as ${username} ended with ${landing.status}`);
+      return client;
+    },
+    async stop() {
+      await gateway.close();
+      await Promise.all([todosApi.stop(), echo.stop(), idp.stop()]);
+      if (!options.redis) await redis.stop();
+    },
+  };
+}

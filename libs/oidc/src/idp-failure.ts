@@ -3,6 +3,8 @@ import * as client from 'openid-client';
 export type IdpFailure = 'unavailable' | 'invalid_grant' | 'rejected' | 'invalid_response';
 
 const TRANSPORT_CODES = new Set(['OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON']);
+// Matched by name, not instanceof: fetch's TypeError may come from another realm (vm contexts, test runners).
+const TRANSPORT_ERROR_NAMES = new Set(['TypeError', 'TimeoutError', 'AbortError']);
 
 /**
  * Sorts an openid-client failure: the provider was unreachable or broken (retry later, keep the
@@ -13,20 +15,31 @@ export function classifyIdpFailure(error: unknown): IdpFailure {
     if (error.status >= 500) return 'unavailable';
     return error.error === 'invalid_grant' ? 'invalid_grant' : 'rejected';
   }
-  if (error instanceof TypeError) return 'unavailable';
-  if (isTimeout(error) || isTimeout((error as { cause?: unknown })?.cause)) return 'unavailable';
-  if (error instanceof client.ClientError && TRANSPORT_CODES.has(error.code ?? '')) return 'unavailable';
+  if (isTransportError(error)) return 'unavailable';
+  if (error instanceof client.ClientError) {
+    // openid-client wraps fetch failures it does not recognise as a ClientError without a code.
+    if (TRANSPORT_CODES.has(error.code ?? '') || (error.code === undefined && isTransportError(error.cause))) return 'unavailable';
+  }
   return 'invalid_response';
 }
 
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+function isTransportError(error: unknown): boolean {
+  return TRANSPORT_ERROR_NAMES.has(errorName(error) ?? '');
+}
+
+function errorName(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string' ? error.name : undefined;
 }
 
 /** A short, token-free description of a failure for the log. */
 export function describeIdpFailure(error: unknown): string {
   if (error instanceof client.ResponseBodyError) return `${error.status} ${error.error}`;
   if (error instanceof client.AuthorizationResponseError) return `authorization error ${error.error}`;
-  if (error instanceof Error) return `${error.name}: ${error.message}${'code' in error && error.code ? ` (${String(error.code)})` : ''}`;
+  if (error instanceof Error) {
+    const code = 'code' in error && error.code ? ` (${String(error.code)})` : '';
+    const causeName = errorName(error.cause);
+    const cause = causeName ? `; cause ${causeName}: ${String((error.cause as { message?: unknown }).message)}` : '';
+    return `${error.name}: ${error.message}${code}${cause}`;
+  }
   return 'unknown failure';
 }

@@ -145,9 +145,7 @@ export class OidcClient implements OnModuleInit {
   private issuedTokens(response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): IssuedTokens {
     const now = Date.now();
     const claims = response.claims();
-    if (claims && (typeof claims.iat !== 'number' || claims.iat > now / 1000 + IAT_FUTURE_TOLERANCE_SECONDS)) {
-      throw new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid ID token.', { detail: 'iat in the future' });
-    }
+    if (claims) this.checkIdTokenClaims(claims, now);
     if (typeof response.expires_in !== 'number') {
       throw new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid token response.', { detail: 'no expires_in' });
     }
@@ -160,6 +158,13 @@ export class OidcClient implements OnModuleInit {
       idToken: response.id_token,
       claims: claims ? { ...claims } : undefined,
     };
+  }
+
+  /** Checks openid-client leaves out: `iat` sanity, and `azp` even when `aud` is a single value (OIDC Core §3.1.3.7). */
+  private checkIdTokenClaims(claims: client.IDToken, now: number): void {
+    const invalid = (detail: string) => new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid ID token.', { detail });
+    if (claims.iat > now / 1000 + IAT_FUTURE_TOLERANCE_SECONDS) throw invalid('iat in the future');
+    if (claims.azp !== undefined && claims.azp !== this.config.oidc.clientId) throw invalid('azp is another client');
   }
 
   private loginFailure(error: unknown): OidcError {

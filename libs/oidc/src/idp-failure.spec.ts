@@ -1,0 +1,39 @@
+import * as client from 'openid-client';
+import { classifyIdpFailure, describeIdpFailure } from './idp-failure.js';
+
+function bodyError(status: number, error: string): client.ResponseBodyError {
+  const Constructor = client.ResponseBodyError as unknown as new (message: string, options: unknown) => client.ResponseBodyError;
+  return new Constructor('server responded with an error', { cause: { error }, response: new Response(null, { status }) });
+}
+
+function wrapped(cause: unknown, code?: string): client.ClientError {
+  const error = new client.ClientError('something went wrong', { cause });
+  if (code) error.code = code;
+  return error;
+}
+
+/** A TypeError made in another realm, as fetch's errors are under a vm context: `instanceof` fails. */
+function foreignTypeError(): unknown {
+  return { name: 'TypeError', message: 'fetch failed' };
+}
+
+describe('classifyIdpFailure', () => {
+  it.each([
+    ['invalid_grant', bodyError(400, 'invalid_grant'), 'invalid_grant'],
+    ['another OAuth error', bodyError(401, 'invalid_client'), 'rejected'],
+    ['a 5xx error body', bodyError(503, 'temporarily_unavailable'), 'unavailable'],
+    ['a network failure', new TypeError('fetch failed'), 'unavailable'],
+    ['a timeout', new DOMException('timed out', 'TimeoutError'), 'unavailable'],
+    ['a wrapped foreign network failure', wrapped(foreignTypeError()), 'unavailable'],
+    ['a non-JSON 5xx page', wrapped(undefined, 'OAUTH_RESPONSE_IS_NOT_CONFORM'), 'unavailable'],
+    ['a failed claim check', wrapped(new Error('nonce'), 'OAUTH_JWT_CLAIM_COMPARISON_FAILED'), 'invalid_response'],
+    ['a bad signature', wrapped(new Error('signature'), 'OAUTH_JWS_SIGNATURE_VERIFICATION_FAILED'), 'invalid_response'],
+  ])('sorts %s', (_name, error, expected) => {
+    expect(classifyIdpFailure(error)).toBe(expected);
+  });
+
+  it('describes a failure without its response body', () => {
+    expect(describeIdpFailure(bodyError(400, 'invalid_grant'))).toBe('400 invalid_grant');
+    expect(describeIdpFailure(wrapped(foreignTypeError()))).toBe('ClientError: something went wrong; cause TypeError: fetch failed');
+  });
+});

@@ -1,0 +1,47 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { DEMO_API_OPTIONS, type DemoApiOptions } from './demo-api.options.js';
+import { JwksCache } from './jwks.cache.js';
+
+export interface AccessTokenClaims {
+  readonly sub: string;
+  readonly aud: string | string[];
+  readonly scope: string;
+  readonly jti: string;
+}
+
+export type AuthenticatedRequest = FastifyRequest & { readonly user: AccessTokenClaims };
+
+/**
+ * Bearer JWT access tokens from the provider: RS256 only, signed by a key of its JWKS (chosen by
+ * `kid`), with the expected `iss` and `aud`, not expired.
+ */
+@Injectable()
+export class AccessTokenStrategy extends PassportStrategy(Strategy, 'access-token') {
+  constructor(@Inject(DEMO_API_OPTIONS) options: DemoApiOptions) {
+    const jwks = new JwksCache(options.jwksUri);
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKeyProvider: (_request: unknown, token: string, done: (error: unknown, key?: string) => void) => {
+        signingKeyFor(jwks, token).then((key) => done(null, key), (error: unknown) => done(error));
+      },
+      algorithms: ['RS256'],
+      issuer: options.issuer,
+      audience: options.audience,
+    });
+  }
+
+  validate(payload: Partial<AccessTokenClaims>): AccessTokenClaims {
+    return { sub: payload.sub ?? '', aud: payload.aud ?? '', scope: payload.scope ?? '', jti: payload.jti ?? '' };
+  }
+}
+
+async function signingKeyFor(jwks: JwksCache, token: string): Promise<string> {
+  const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as { kid?: unknown };
+  if (typeof header.kid !== 'string') throw new Error('token without kid');
+  const key = await jwks.key(header.kid);
+  if (!key) throw new Error('token signed with an unknown key');
+  return key;
+}

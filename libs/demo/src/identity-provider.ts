@@ -1,0 +1,243 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { type Grant, Provider, type ProviderContext, type ProviderError, errors } from 'oidc-provider';
+import { DEMO_USERS, type DemoUser } from './demo-users.js';
+import { logoutPage, messagePage } from './interaction.pages.js';
+import { loginInteraction } from './login.interaction.js';
+
+export interface DemoClient {
+  readonly client_id: string;
+  readonly client_secret: string;
+  readonly redirect_uris: readonly string[];
+  readonly post_logout_redirect_uris?: readonly string[];
+  /** Default: authorization_code, refresh_token and client_credentials. */
+  readonly grant_types?: readonly string[];
+  /** OIDC Back-Channel Logout 1.0: where the provider POSTs a logout token when the user logs out there. */
+  readonly backchannel_logout_uri?: string;
+}
+
+export interface IdentityProviderOptions {
+  /** Default: a free port. The issuer is `http://127.0.0.1:<port>`. */
+  readonly port?: number;
+  readonly clients: readonly DemoClient[];
+  /** Resource indicators (RFC 8707) and their scopes; access tokens for a resource are JWTs with `aud` = the indicator. */
+  readonly resources?: Readonly<Record<string, { readonly scope: string }>>;
+  /** The resource of an access token whose request names none. Default: the first of `resources`. */
+  readonly defaultResource?: string;
+  /** Default 300. */
+  readonly accessTokenTtlSeconds?: number;
+  /** A refresh-token grant returns a new refresh token and consumes the old one. Default true. */
+  readonly rotateRefreshToken?: boolean;
+  /** Default: DEMO_USERS (alice/alice, bob/bob). */
+  readonly users?: readonly DemoUser[];
+}
+
+/** What the provider did, for assertions: no token values, only who and what. */
+export interface ProviderEvent {
+  readonly name: string;
+  readonly clientId?: string;
+  readonly grantType?: string;
+  /** OAuth error code, e.g. `invalid_grant`. */
+  readonly error?: string;
+  /** oidc-provider's detail, e.g. `refresh token already used`. */
+  readonly detail?: string;
+  readonly sid?: string;
+}
+
+/** Sees (and may change or replace) the JSON body of each successful `/token` response before it is sent. */
+export type TokenResponseHook = (body: Record<string, unknown>) => Record<string, unknown> | void;
+
+export interface IdentityProvider {
+  readonly issuer: string;
+  readonly port: number;
+  readonly jwksUri: string;
+  /** The private signing key (JWK with `kid`), so tests can forge tokens the provider's JWKS vouches for. */
+  readonly signingKey: JWK;
+  readonly jwks: { readonly keys: readonly JWK[] };
+  /** Every recorded event, oldest first; tests may empty it (`events.length = 0`). */
+  readonly events: ProviderEvent[];
+  onTokenResponse: TokenResponseHook | undefined;
+  stop(): Promise<void>;
+}
+
+const CLAIMS = { profile: ['name'], email: ['email', 'email_verified'] };
+const OIDC_SCOPES = new Set(['openid', 'offline_access', ...Object.keys(CLAIMS)]);
+const CONTEXT_EVENTS = ['grant.success', 'grant.revoked', 'end_session.success'];
+
+interface EventContext {
+  readonly oidc: { readonly client?: { readonly clientId: string }; readonly params?: { readonly grant_type?: string } };
+}
+
+interface GrantContext {
+  readonly oidc: { readonly grant?: Grant; readonly route?: string };
+}
+
+/**
+ * A real OpenID Provider (oidc-provider 9) on plain http at 127.0.0.1, with its own login page and
+ * automatic consent for the configured (first-party) clients. Plain http on loopback needs nothing
+ * special: there is no TLS-offloading proxy to trust (`proxy` stays off), and oidc-provider marks its
+ * cookies Secure only when the request is https.
+ */
+export async function startIdentityProvider(options: IdentityProviderOptions): Promise<IdentityProvider> {
+  const server = createServer();
+  server.listen(options.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const issuer = `http://127.0.0.1:${port}`;
+
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = await calculateJwkThumbprint(await exportJWK(publicKey));
+  const signingKey: JWK = { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' };
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] };
+
+  const users = options.users ?? DEMO_USERS;
+  const resources = options.resources ?? {};
+  const indicators = Object.keys(resources);
+  const defaultResource = options.defaultResource ?? indicators[0];
+  const accessTokenTtl = options.accessTokenTtlSeconds ?? 300;
+  const offlineAccessGranted = (ctx: GrantContext) => ctx.oidc.grant?.getOIDCScope().split(' ').includes('offline_access') ?? false;
+
+  let provider: Provider;
+  try {
+    provider = new Provider(issuer, {
+      clients: options.clients.map((client) => ({
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        // Logout tokens name the session (`sid`), as ID tokens do.
+        backchannel_logout_session_required: true,
+        ...client,
+      })),
+      jwks: { keys: [signingKey] },
+      cookies: { keys: [randomBytes(32).toString('base64url')] },
+      findAccount: (_ctx: unknown, sub: string) => {
+        const user = users.find((candidate) => candidate.sub === sub);
+        return user && { accountId: sub, claims: () => ({ sub, name: user.name, email: user.email, email_verified: true }) };
+      },
+      claims: CLAIMS,
+      // Profile and email claims go into the ID token too (the gateway reads them from there, not from userinfo).
+      conformIdTokenClaims: false,
+      pkce: { required: () => true },
+      // The login interaction always grants offline_access (see login.interaction.ts); oidc-provider's
+      // default would look for it in the request, where it only survives with prompt=consent.
+      issueRefreshToken: (ctx: GrantContext, client: { grantTypeAllowed(type: string): boolean }) =>
+        client.grantTypeAllowed('refresh_token') && offlineAccessGranted(ctx),
+      expiresWithSession: (ctx: GrantContext) => !offlineAccessGranted(ctx),
+      rotateRefreshToken: options.rotateRefreshToken ?? true,
+      ttl: {
+        AccessToken: accessTokenTtl,
+        ClientCredentials: accessTokenTtl,
+        AuthorizationCode: 60,
+        IdToken: 3600,
+        RefreshToken: 24 * 3600,
+        Interaction: 600,
+        Session: 24 * 3600,
+        Grant: 24 * 3600,
+      },
+      features: {
+        devInteractions: { enabled: false },
+        revocation: { enabled: true },
+        clientCredentials: { enabled: true },
+        backchannelLogout: { enabled: true },
+        rpInitiatedLogout: {
+          enabled: true,
+          logoutSource: (ctx: ProviderContext, form: string) => {
+            ctx.type = 'html';
+            ctx.body = logoutPage(form);
+          },
+          postLogoutSuccessSource: (ctx: ProviderContext) => {
+            ctx.type = 'html';
+            ctx.body = messagePage('Signed out', 'You have signed out of the demo identity provider.');
+          },
+        },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: (ctx: GrantContext, _client: unknown, oneOf?: string[]) => {
+            if (oneOf) return defaultResource && oneOf.includes(defaultResource) ? defaultResource : oneOf[0];
+            // An authorization covers every API, so that a later refresh-token request may name any of
+            // them (RFC 8707 §2.2); a token request (client credentials) gets the default one.
+            return ctx.oidc.route === 'token' || indicators.length === 0 ? defaultResource : indicators;
+          },
+          // The code's resource applies at the token endpoint even though `openid` was requested.
+          useGrantedResource: () => true,
+          getResourceServerInfo: (_ctx: unknown, indicator: string) => {
+            const resource = resources[indicator];
+            if (!resource) throw new errors.InvalidTarget();
+            return { scope: resource.scope, audience: indicator, accessTokenFormat: 'jwt', accessTokenTTL: accessTokenTtl, jwt: { sign: { alg: 'RS256' } } };
+          },
+        },
+      },
+      // oidc-provider refuses outbound requests (back-channel logout) to loopback and private addresses
+      // by giving fetch an SSRF-guarding dispatcher; the demo's clients all live on loopback.
+      fetch: (url: string, init: RequestInit) => fetch(url, { ...init, dispatcher: undefined } as RequestInit),
+    });
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+
+  const events: ProviderEvent[] = [];
+  const handle: IdentityProvider = {
+    issuer,
+    port,
+    jwksUri: `${issuer}/jwks`,
+    signingKey,
+    jwks,
+    events,
+    onTokenResponse: undefined,
+    async stop() {
+      // Idempotent: tests stop the provider mid-test to simulate an outage, then tear everything down.
+      if (!server.listening) return;
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+
+  // Like default client scopes (Keycloak) or API permissions (Auth0): an authorization request gets
+  // the scopes of every resource without naming them, so a client asking for just
+  // `openid profile email offline_access` still gets access tokens the APIs accept.
+  const resourceScopes = indicators.flatMap((indicator) => resources[indicator]!.scope.split(' '));
+  provider.use(async (ctx, next) => {
+    const scope = ctx.query.scope;
+    if (ctx.method === 'GET' && ctx.path === '/auth' && typeof scope === 'string') {
+      ctx.query = { ...ctx.query, scope: [...new Set([...scope.split(' '), ...resourceScopes])].join(' ') };
+    }
+    await next();
+  });
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route === 'token' && ctx.status === 200 && handle.onTokenResponse) {
+      const body = { ...(ctx.body as Record<string, unknown>) };
+      ctx.body = handle.onTokenResponse(body) ?? body;
+    }
+  });
+  provider.use(loginInteraction(provider, users, { oidcScopes: OIDC_SCOPES, resources }));
+
+  // oidc-provider puts `sid` into ID tokens only for clients registered for back-channel logout; the
+  // gateway keys its sessions by it for every client.
+  provider.Client.prototype.includeSid = () => true;
+
+  const about = (ctx: EventContext) => ({ clientId: ctx.oidc.client?.clientId, grantType: ctx.oidc.params?.grant_type });
+  for (const name of CONTEXT_EVENTS) {
+    provider.on(name, (ctx: EventContext) => events.push({ name, ...about(ctx) }));
+  }
+  provider.on('grant.error', (ctx: EventContext, error: ProviderError) =>
+    events.push({ name: 'grant.error', ...about(ctx), error: error.error, detail: error.error_detail ?? error.error_description }),
+  );
+  for (const name of ['refresh_token.consumed', 'refresh_token.destroyed']) {
+    provider.on(name, (token: { clientId: string }) => events.push({ name, clientId: token.clientId }));
+  }
+  provider.on('backchannel.success', (_ctx: unknown, client: { clientId: string }, _accountId: string, sid: string) =>
+    events.push({ name: 'backchannel.success', clientId: client.clientId, sid }),
+  );
+  provider.on('backchannel.error', (_ctx: unknown, error: Error, client: { clientId: string }, _accountId: string, sid: string) =>
+    events.push({ name: 'backchannel.error', clientId: client.clientId, sid, detail: error.message }),
+  );
+  provider.on('server_error', (_ctx: unknown, error: Error) => events.push({ name: 'server_error', detail: error.message }));
+
+  server.on('request', provider.callback());
+  return handle;
+}

@@ -1,0 +1,13 @@
+export { startDemoApi, type DemoApi } from './demo-api.js';
+export type { DemoApiOptions } from './demo-api.options.js';
+export { DEMO_USERS, type DemoUser } from './demo-users.js';
+export {
+  startIdentityProvider,
+  type DemoClient,
+  type IdentityProvider,
+  type IdentityProviderOptions,
+  type ProviderEvent,
+  type TokenResponseHook,
+} from './identity-provider.js';
+export type { Todo } from './todo.store.js';
+export { startDemo, type RunningDemo } from './start-demo.js';

@@ -1,0 +1,88 @@
+import type { IncomingMessage } from 'node:http';
+import type { Interaction, Provider, ProviderContext, ProviderError, ProviderMiddleware } from 'oidc-provider';
+import type { DemoUser } from './demo-users.js';
+import { loginPage, messagePage } from './interaction.pages.js';
+
+const INTERACTION_PATH = /^\/interaction\/([\w-]+)(\/login)?$/;
+const MAX_FORM_BYTES = 4096;
+
+export interface ConsentPolicy {
+  /** The OpenID scopes the provider knows; the rest of a request's scope belongs to resources. */
+  readonly oidcScopes: ReadonlySet<string>;
+  readonly resources: Readonly<Record<string, { readonly scope: string }>>;
+}
+
+/**
+ * The provider's own login screen (devInteractions are off): `GET /interaction/:uid` shows the form,
+ * `POST /interaction/:uid/login` checks the demo user. Consent is never asked: the clients are first
+ * party, so everything they request is granted, and the interaction finishes at once.
+ */
+export function loginInteraction(provider: Provider, users: readonly DemoUser[], policy: ConsentPolicy): ProviderMiddleware {
+  return async (ctx, next) => {
+    const match = INTERACTION_PATH.exec(ctx.path);
+    if (!match) return next();
+    try {
+      const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+      // The interaction cookie, not the URL, decides which interaction this is; a stale tab must not act on another.
+      if (interaction.uid !== match[1]) return showExpired(ctx);
+      const clientId = String(interaction.params.client_id);
+      if (ctx.method === 'GET' && !match[2]) {
+        if (interaction.prompt.name !== 'login' && interaction.session) {
+          return await finish(ctx, provider, interaction, interaction.session.accountId, policy);
+        }
+        ctx.type = 'html';
+        ctx.body = loginPage({ uid: interaction.uid, clientId });
+        return;
+      }
+      if (ctx.method === 'POST' && match[2]) {
+        const form = await readForm(ctx.req);
+        const username = form.get('username') ?? '';
+        const user = users.find((candidate) => candidate.username === username && candidate.password === form.get('password'));
+        if (!user) {
+          ctx.status = 401;
+          ctx.type = 'html';
+          ctx.body = loginPage({ uid: interaction.uid, clientId, username, error: 'Wrong username or password.' });
+          return;
+        }
+        return await finish(ctx, provider, interaction, user.sub, policy);
+      }
+      ctx.status = 405;
+    } catch (error) {
+      if (!(error as ProviderError).expose) throw error;
+      showExpired(ctx);
+    }
+  };
+}
+
+async function finish(ctx: ProviderContext, provider: Provider, interaction: Interaction, accountId: string, policy: ConsentPolicy): Promise<void> {
+  const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
+  const grant = existing?.accountId === accountId ? existing : new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
+  const requested = String(interaction.params.scope ?? '').split(' ');
+  // offline_access is always granted: oidc-provider drops it from a request without prompt=consent
+  // (OIDC Core 11), so issueRefreshToken reads it from this grant instead.
+  grant.addOIDCScope([...requested.filter((scope) => policy.oidcScopes.has(scope)), 'offline_access'].join(' '));
+  for (const resource of [interaction.params.resource ?? []].flat() as string[]) {
+    const server = policy.resources[resource];
+    if (server) grant.addResourceScope(resource, server.scope);
+  }
+  const grantId = await grant.save();
+  const login = interaction.prompt.name === 'login' ? { login: { accountId } } : {};
+  const returnTo = await provider.interactionResult(ctx.req, ctx.res, { ...login, consent: { grantId } });
+  ctx.status = 303;
+  ctx.redirect(returnTo);
+}
+
+function showExpired(ctx: ProviderContext): void {
+  ctx.status = 400;
+  ctx.type = 'html';
+  ctx.body = messagePage('Login expired', 'This login request is no longer valid. Go back to the application and log in again.');
+}
+
+async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
+  let body = '';
+  for await (const chunk of request) {
+    body += chunk;
+    if (body.length > MAX_FORM_BYTES) throw new Error('login form too large');
+  }
+  return new URLSearchParams(body);
+}

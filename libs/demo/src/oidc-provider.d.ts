@@ -1,0 +1,65 @@
+// oidc-provider 9 ships no type declarations: this is the part of its API the demo identity provider uses.
+declare module 'oidc-provider' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  /** The Koa context oidc-provider hands to middleware registered with `provider.use`. */
+  export interface ProviderContext {
+    readonly req: IncomingMessage;
+    readonly res: ServerResponse;
+    readonly method: string;
+    readonly path: string;
+    query: Record<string, string | string[] | undefined>;
+    status: number;
+    type: string;
+    body: unknown;
+    redirect(url: string): void;
+    readonly oidc?: { readonly route?: string };
+  }
+
+  export type ProviderMiddleware = (ctx: ProviderContext, next: () => Promise<void>) => Promise<void>;
+
+  export interface Interaction {
+    readonly uid: string;
+    readonly prompt: { readonly name: string };
+    readonly params: Readonly<Record<string, unknown>>;
+    readonly grantId?: string;
+    readonly session?: { readonly accountId: string };
+  }
+
+  export interface Grant {
+    readonly accountId: string;
+    addOIDCScope(scope: string): void;
+    addResourceScope(resource: string, scope: string): void;
+    getOIDCScope(): string;
+    save(): Promise<string>;
+  }
+
+  export interface InteractionResult {
+    readonly login?: { readonly accountId: string };
+    readonly consent?: { readonly grantId: string };
+  }
+
+  /** An oidc-provider error: an OAuth error code, and `expose` when it may be shown to the user. */
+  export interface ProviderError extends Error {
+    readonly error: string;
+    readonly error_description?: string;
+    readonly error_detail?: string;
+    readonly expose?: boolean;
+  }
+
+  export class Provider {
+    constructor(issuer: string, configuration: Record<string, unknown>);
+    readonly issuer: string;
+    readonly Grant: { new (properties: { accountId: string; clientId: string }): Grant; find(id: string): Promise<Grant | undefined> };
+    readonly Client: { readonly prototype: { includeSid(): boolean } };
+    callback(): (request: IncomingMessage, response: ServerResponse) => void;
+    use(middleware: ProviderMiddleware): void;
+    on(event: string, listener: (...args: never[]) => void): this;
+    interactionDetails(request: IncomingMessage, response: ServerResponse): Promise<Interaction>;
+    interactionResult(request: IncomingMessage, response: ServerResponse, result: InteractionResult): Promise<string>;
+  }
+
+  export const errors: {
+    readonly InvalidTarget: new (description?: string) => ProviderError;
+  };
+}

@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { loadConfig } from '#sessiongate/config';
+import { startGateway } from '#sessiongate/gateway';
+import { createLogger } from '#sessiongate/observability';
+import { startDemoApi } from './demo-api.js';
+import { startIdentityProvider } from './identity-provider.js';
+
+const CLIENT_ID = 'sessiongate-demo';
+/** The demo API's resource indicator (RFC 8707): the audience of its access tokens. */
+const TODOS_RESOURCE = 'urn:sessiongate:demo:todos';
+
+export interface RunningDemo {
+  /** The gateway's public URL: the page to open. */
+  readonly url: string;
+  readonly identityProviderUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole demo: the embedded identity provider and todos API on free loopback ports, and the
+ * gateway in front of the demo SPA. Any gateway setting may come from `env` (PORT, PUBLIC_URL,
+ * REDIS_URL, SPA_DIR, LOG_LEVEL, ...) except those that wire it to the demo's parts.
+ */
+export async function startDemo(env: Readonly<Record<string, string | undefined>>, options: { logger?: Logger } = {}): Promise<RunningDemo> {
+  const settings = {
+    PUBLIC_URL: `http://localhost:${env.PORT || 3000}`,
+    HOST: 'localhost',
+    SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ...env,
+    OIDC_CLIENT_ID: CLIENT_ID,
+    OIDC_CLIENT_SECRET: randomBytes(24).toString('base64url'),
+  };
+  // Checked before anything starts; the provider's address is not known yet, so a stand-in issuer.
+  const draft = loadConfig({ ...settings, OIDC_ISSUER: 'http://127.0.0.1' });
+  const logger = options.logger ?? createLogger({ level: draft.logLevel, pretty: true });
+  const running: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const close of running.splice(0)) await close();
+  };
+  try {
+    const idp = await startIdentityProvider({
+      clients: [
+        {
+          client_id: CLIENT_ID,
+          client_secret: settings.OIDC_CLIENT_SECRET,
+          redirect_uris: [draft.oidc.redirectUri.href],
+          post_logout_redirect_uris: [draft.oidc.postLogoutRedirectUri.href],
+        },
+      ],
+      resources: { [TODOS_RESOURCE]: { scope: 'todos:read todos:write' } },
+    });
+    running.unshift(idp.stop);
+    const api = await startDemoApi({
+      issuer: idp.issuer,
+      jwksUri: idp.jwksUri,
+      audience: TODOS_RESOURCE,
+      requiredScope: 'todos:read',
+      logger: logger.child({ component: 'demo-api' }, { level: 'warn' }),
+    });
+    running.unshift(api.stop);
+    const config = loadConfig({
+      ...settings,
+      OIDC_ISSUER: idp.issuer,
+      API_ROUTES: JSON.stringify([{ prefix: '/api/todos', target: api.url, token: 'user' }]),
+    });
+    const gateway = await startGateway(config, { logger });
+    running.unshift(gateway.close);
+    return { url: config.publicUrl.origin, identityProviderUrl: idp.issuer, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -60,6 +60,7 @@ export interface IdentityProvider {
   /** Every recorded event, oldest first; tests may empty it (`events.length = 0`). */
   readonly events: ProviderEvent[];
   onTokenResponse: TokenResponseHook | undefined;
+  /** Closes the server and its connections; a second call does nothing. */
   stop(): Promise<void>;
 }
 

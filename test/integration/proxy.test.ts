@@ -10,18 +10,31 @@ import type { FastifyRequest } from 'fastify';
 import { Client } from 'undici';
 import { type ApiRoute, ConfigModule, loadConfig } from '#sessiongate/config';
 import { GatewayError } from '#sessiongate/observability';
-import { ProxyModule, type UpstreamAuthorizer } from '#sessiongate/proxy';
+import { type AuthorizeOptions, ProxyModule, type UpstreamAuthorizer } from '#sessiongate/proxy';
 import { type EchoApi, freePort, startEchoApi } from '#sessiongate/testing';
 
 const TOKEN = 'upstream-access-token';
+const RENEWED = 'renewed-access-token';
 const UPSTREAM_TIMEOUT_MS = 1000;
 
-/** Stands in for the session lib: a fixed token on `user` routes, a refusal when asked to. */
+/** Every call to the authorizer, in order: its `rejectedToken` (undefined on a first call). */
+const authorizations: (string | undefined)[] = [];
+
+/**
+ * Stands in for the tokens lib: a fixed token on `user` routes, a refusal when asked to, and, once the
+ * upstream refused a token, a renewed one, unless `x-test-renewal` asks for the same token again or for
+ * an expired session.
+ */
 @Injectable()
 class TestAuthorizer implements UpstreamAuthorizer {
-  async authorize(request: FastifyRequest, route: ApiRoute): Promise<string | undefined> {
+  async authorize(request: FastifyRequest, route: ApiRoute, options: AuthorizeOptions = {}): Promise<string | undefined> {
+    authorizations.push(options.rejectedToken);
     if (request.headers['x-test-refuse'] !== undefined) throw new GatewayError('unauthenticated', 401, 'Sign in first.');
-    return route.token === 'user' ? TOKEN : undefined;
+    if (options.rejectedToken === undefined) return route.token === 'user' ? TOKEN : undefined;
+    const renewal = request.headers['x-test-renewal'];
+    if (renewal === 'same') return options.rejectedToken;
+    if (renewal === 'expired') throw new GatewayError('session_expired', 401, 'Sign in again.');
+    return RENEWED;
   }
 }
 
@@ -114,6 +127,7 @@ function expectJsonError(answer: Answer, status: number, code: string): void {
   expect(body).toEqual({ error: code, message: expect.any(String), requestId: expect.any(String) });
   expect(answer.text).not.toMatch(/\bat .*:\d+|stack/i);
   expect(answer.text).not.toContain(TOKEN);
+  expect(answer.text).not.toContain(RENEWED);
 }
 
 describe('the /api proxy', () => {
@@ -269,5 +283,84 @@ describe('the /api proxy', () => {
     await expect(response).rejects.toThrow();
     await misbehaving.hangClosed;
     expect(Date.now() - abortedAt).toBeLessThan(UPSTREAM_TIMEOUT_MS / 2);
+  });
+});
+
+describe('a 401 from the upstream', () => {
+  const revoked = `/api/todos/reject-token?token=${TOKEN}`;
+  let before: number;
+  beforeEach(() => {
+    before = echo.requests.length;
+    authorizations.length = 0;
+  });
+  const seen = () => echo.requests.slice(before);
+
+  it('is not awaited on a success: one authorization, one upstream request', async () => {
+    expect((await call('/api/todos/1')).status).toBe(200);
+    expect(seen()).toHaveLength(1);
+    expect(authorizations).toEqual([undefined]);
+  });
+
+  it('makes the proxy ask for another token once and retry a GET with it', async () => {
+    const answer = await call(revoked);
+    expect(answer.status).toBe(200);
+    expect(seen().map((request) => [request.method, request.url, request.headers.authorization])).toEqual([
+      ['GET', '/v1/reject-token?token=upstream-access-token', `Bearer ${TOKEN}`],
+      ['GET', '/v1/reject-token?token=upstream-access-token', `Bearer ${RENEWED}`],
+    ]);
+    expect(authorizations).toEqual([undefined, TOKEN]);
+  });
+
+  it('is retried once only: the second 401 goes to the client as it is', async () => {
+    const answer = await call('/api/todos/status/401');
+    expect(answer.status).toBe(401);
+    expect(answer.headers['x-echo']).toBe('yes');
+    expect(JSON.parse(answer.text)).toMatchObject({ url: '/v1/status/401', headers: { authorization: `Bearer ${RENEWED}` } });
+    expect(seen()).toHaveLength(2);
+    expect(authorizations).toEqual([undefined, TOKEN]);
+  });
+
+  it('retries a small body identically', async () => {
+    const json = JSON.stringify({ title: 'écrire', done: false });
+    const answer = await call(revoked, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+    expect(answer.status).toBe(200);
+    expect(seen()).toHaveLength(2);
+    for (const request of seen()) {
+      expect(request).toMatchObject({ method: 'POST', body: json });
+      expect(request.headers['content-length']).toBe(String(Buffer.byteLength(json)));
+      expect(request.headers['content-type']).toBe('application/json');
+    }
+    expect(seen()[1]!.headers.authorization).toBe(`Bearer ${RENEWED}`);
+  });
+
+  it.each([
+    ['larger than 64 KiB', () => 'x'.repeat(64 * 1024 + 1)],
+    ['chunked', () => Readable.from(['{"a":', '1}'])],
+  ])('passes through without a retry when the body is %s, which streams', async (_, body) => {
+    const answer = await call(revoked, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: body() });
+    expect(answer.status).toBe(401);
+    expect(seen()).toHaveLength(1);
+    expect(authorizations).toEqual([undefined]);
+  });
+
+  it('passes through without a retry when the authorizer has no other token, with its body', async () => {
+    const answer = await call(revoked, { headers: { 'x-test-renewal': 'same' } });
+    expect(answer.status).toBe(401);
+    expect(JSON.parse(answer.text)).toMatchObject({ url: '/v1/reject-token?token=upstream-access-token' });
+    expect(seen()).toHaveLength(1);
+    expect(authorizations).toEqual([undefined, TOKEN]);
+  });
+
+  it("answers with the authorizer's error when it refuses the retry", async () => {
+    expectJsonError(await call(revoked, { headers: { 'x-test-renewal': 'expired' } }), 401, 'session_expired');
+    expect(seen()).toHaveLength(1);
+    expect(authorizations).toEqual([undefined, TOKEN]);
+  });
+
+  it('is passed through on a route without a token', async () => {
+    const answer = await call('/api/public/status/401');
+    expect(answer.status).toBe(401);
+    expect(seen()).toHaveLength(1);
+    expect(authorizations).toEqual([undefined]);
   });
 });

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { ConfigModule, loadConfig } from '#sessiongate/config';
 import { ObservabilityModule } from '#sessiongate/observability';
 import {
+  audienceKey,
   Clock,
   type NewSession,
   type PendingLogin,
@@ -93,15 +94,16 @@ function typicalSession(now: number): NewSession {
   };
   const tokens: TokenSet = {
     idToken: fakeJwt(claims),
-    accessToken: fakeJwt({ ...claims, scope: 'openid profile email offline_access', jti: randomBytes(16).toString('base64url') }),
-    accessTokenExpiresAt: now + 300_000,
     refreshToken: randomBytes(32).toString('base64url'),
+    accessTokens: {
+      [audienceKey()]: { value: fakeJwt({ ...claims, scope: 'openid profile email offline_access', jti: randomBytes(16).toString('base64url') }), expiresAt: now + 300_000 },
+    },
   };
   return { sub: claims.sub, idpSessionId: claims.sid, claims, tokens };
 }
 
 function newTokens(label: string, now: number): TokenSet {
-  return { idToken: `id-${label}`, accessToken: `access-${label}`, accessTokenExpiresAt: now + 300_000, refreshToken: `refresh-${label}` };
+  return { idToken: `id-${label}`, refreshToken: `refresh-${label}`, accessTokens: { [audienceKey()]: { value: `access-${label}`, expiresAt: now + 300_000 } } };
 }
 
 function pendingLogin(now: number): PendingLogin {
@@ -287,6 +289,27 @@ describe.each(['redis', 'memory'] as const)('sessions in the %s store', (kind) =
     expect(await sessions.takePendingLogin(randomBytes(32).toString('base64url'))).toBeNull();
   });
 
+  it('gives the refresh lock to one owner at a time, renewable and releasable only by that owner', async () => {
+    const { id } = await sessions.create(typicalSession(clock.now()));
+    expect(await sessions.acquireRefreshLock(id, 'instance-a', 5000)).toBe(true);
+    expect(await sessions.acquireRefreshLock(id, 'instance-b', 5000)).toBe(false);
+    expect(await sessions.renewRefreshLock(id, 'instance-b', 5000)).toBe(false);
+    expect(await sessions.renewRefreshLock(id, 'instance-a', 5000)).toBe(true);
+    await sessions.releaseRefreshLock(id, 'instance-b');
+    expect(await sessions.acquireRefreshLock(id, 'instance-b', 5000)).toBe(false);
+    await sessions.releaseRefreshLock(id, 'instance-a');
+    expect(await sessions.acquireRefreshLock(id, 'instance-b', 5000)).toBe(true);
+  });
+
+  it('frees the refresh lock of an owner that died when its lease runs out', async () => {
+    const { id } = await sessions.create(typicalSession(clock.now()));
+    expect(await sessions.acquireRefreshLock(id, 'dead-instance', 200)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    clock.advance(1);
+    expect(await sessions.renewRefreshLock(id, 'dead-instance', 200)).toBe(false);
+    expect(await sessions.acquireRefreshLock(id, 'live-instance', 5000)).toBe(true);
+  });
+
   it('keeps pending logins and sessions apart', async () => {
     const loginId = await sessions.savePendingLogin(pendingLogin(clock.now()));
     expect(await sessions.read(loginId)).toBeNull();
@@ -314,13 +337,16 @@ describe('what the Redis store keeps', () => {
     return [...keys, ...values].join('\n');
   }
 
-  it('lays keys out as sg:{<hash>}:s and sg:login:{<hash>}, one Cluster slot per session', async () => {
+  it('lays keys out as sg:{<hash>}:s, sg:{<hash>}:lock and sg:login:{<hash>}, one Cluster slot per session', async () => {
     const { id } = await gateway.sessions.create(typicalSession(Date.now()));
     const loginId = await gateway.sessions.savePendingLogin(pendingLogin(Date.now()));
-    const keys = await redis.client.keys('*');
-    expect(keys).toHaveLength(2);
-    expect(keys.find((key) => key.startsWith('sg:login:'))).toMatch(/^sg:login:\{[A-Za-z0-9_-]{43}\}$/);
-    expect(keys.find((key) => !key.startsWith('sg:login:'))).toMatch(/^sg:\{[A-Za-z0-9_-]{43}\}:s$/);
+    await gateway.sessions.acquireRefreshLock(id, 'owner', 5000);
+    const keys = (await redis.client.keys('*')).sort();
+    expect(keys).toHaveLength(3);
+    const [lock, session, login] = [keys.find((key) => key.endsWith(':lock')), keys.find((key) => key.endsWith(':s')), keys.find((key) => key.startsWith('sg:login:'))];
+    expect(login).toMatch(/^sg:login:\{[A-Za-z0-9_-]{43}\}$/);
+    expect(session).toMatch(/^sg:\{[A-Za-z0-9_-]{43}\}:s$/);
+    expect(lock).toBe(session!.replace(/:s$/, ':lock'));
     expect(keys.join()).not.toContain(id);
     expect(keys.join()).not.toContain(loginId);
   });
@@ -331,10 +357,10 @@ describe('what the Redis store keeps', () => {
     const login = pendingLogin(Date.now());
     const loginId = await gateway.sessions.savePendingLogin(login);
     const dump = await everythingInRedis();
-    const secrets = [id, loginId, publicId, data.sub, data.idpSessionId!, data.tokens.idToken, data.tokens.accessToken, data.tokens.refreshToken!, login.state, login.nonce, login.codeVerifier, 'alice@example.com'];
+    const secrets = [id, loginId, publicId, data.sub, data.idpSessionId!, data.tokens.idToken, data.tokens.accessTokens[audienceKey()]!.value, data.tokens.refreshToken!, login.state, login.nonce, login.codeVerifier, 'alice@example.com'];
     for (const secret of secrets) expect(dump).not.toContain(secret);
     // Not even a part of a token: the JWT header and signature segments.
-    for (const segment of data.tokens.accessToken.split('.')) expect(dump).not.toContain(segment);
+    for (const segment of data.tokens.accessTokens[audienceKey()]!.value.split('.')) expect(dump).not.toContain(segment);
   });
 
   it('stores a typical session in at most 4 KB', async () => {

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
 import { OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
-import { Clock, type Session, SessionService } from '#sessiongate/session';
+import { audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
 import { safeReturnTo } from './return-to.js';
 
 export interface StartedLogin {
@@ -52,9 +52,8 @@ export class LoginService {
       claims,
       tokens: {
         idToken,
-        accessToken: issued.accessToken,
-        accessTokenExpiresAt: issued.accessTokenExpiresAt,
         refreshToken: issued.refreshToken,
+        accessTokens: { [audienceKey()]: { value: issued.accessToken, expiresAt: issued.accessTokenExpiresAt } },
       },
       absoluteExpiresAt: issued.refreshTokenExpiresAt,
     });

@@ -1,4 +1,14 @@
-export type RouteTokenMode = 'user' | 'none';
+/**
+ * `user`: the user's access token (401 without a session); `optional`: the user's token when logged
+ * in, none otherwise; `client`: a client-credentials token shared by all sessions; `none`: no token.
+ */
+export type RouteTokenMode = 'user' | 'optional' | 'client' | 'none';
+
+/** Which access token a route needs: the API it is for (RFC 8707 resource / Auth0 audience) and its scopes. */
+export interface TokenAudience {
+  readonly resource: string | undefined;
+  readonly scopes: string | undefined;
+}
 
 export interface ApiRoute {
   /** Path prefix under which the SPA calls this API, e.g. `/api/todos`. */
@@ -6,7 +16,11 @@ export interface ApiRoute {
   /** Upstream base URL; the remainder of the request path is appended to its path. */
   readonly target: URL;
   readonly token: RouteTokenMode;
+  readonly audience: TokenAudience;
 }
+
+/** How the provider is told which API a token is for: `resource` (RFC 8707) or `audience` (Auth0). */
+export type ResourceParameter = 'resource' | 'audience';
 
 export type SameSite = 'lax' | 'strict';
 
@@ -39,7 +53,14 @@ export interface GatewayConfig {
     readonly secureCookies: boolean;
     readonly loginTimeoutSeconds: number;
   };
-  readonly tokens: { readonly refreshSkewSeconds: number };
+  readonly tokens: {
+    readonly refreshSkewSeconds: number;
+    readonly resourceParameter: ResourceParameter;
+    /** How long a refresh holds its per-session lock before it must renew it. */
+    readonly refreshLockLeaseMs: number;
+    /** How long a request waits for another instance's refresh before it answers 503. */
+    readonly refreshWaitMs: number;
+  };
   readonly proxy: { readonly upstreamTimeoutMs: number; readonly connectTimeoutMs: number };
   readonly routes: readonly ApiRoute[];
   /** Folder of static SPA files served at `/`, if any. */

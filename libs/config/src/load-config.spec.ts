@@ -33,7 +33,10 @@ describe('loadConfig', () => {
     expect(config.session.cookieName).toBe('__Host-sessiongate');
     expect(config.session.secureCookies).toBe(true);
     expect(config.session.sameSite).toBe('lax');
-    expect(config.routes).toEqual([{ prefix: '/api/todos', target: new URL('http://127.0.0.1:4000/v1'), token: 'user' }]);
+    expect(config.routes).toEqual([
+      { prefix: '/api/todos', target: new URL('http://127.0.0.1:4000/v1'), token: 'user', audience: { resource: undefined, scopes: undefined } },
+    ]);
+    expect(config.tokens).toEqual({ refreshSkewSeconds: 30, resourceParameter: 'resource', refreshLockLeaseMs: 5000, refreshWaitMs: 10000 });
     expect(Object.isFrozen(config.session)).toBe(true);
   });
 
@@ -59,13 +62,30 @@ describe('loadConfig', () => {
     ['API_ROUTES', '[{"prefix":"/todos","target":"http://a"}]', 'API_ROUTES: route 0: prefix must look like /api/<name>'],
     ['API_ROUTES', '[{"prefix":"/api/..","target":"http://a"}]', 'API_ROUTES: route 0: prefix must look like /api/<name>'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"ftp://a"}]', 'API_ROUTES: route 0: target must be an http(s) URL'],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","token":"id"}]', 'API_ROUTES: route 0: token must be "user" or "none"'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","token":"id"}]', 'API_ROUTES: route 0: token must be one of user, optional, client, none'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","resource":"todos"}]', 'API_ROUTES: route 0: resource must be an absolute URI'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","resource":"https://x#y"}]', 'API_ROUTES: route 0: resource must be an absolute URI'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","resource":"https://x","audience":"https://y"}]', 'API_ROUTES: route 0: give resource or audience, not both'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","scopes":"a  b"}]', 'API_ROUTES: route 0: scopes must be space-separated scope tokens'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","token":"none","scopes":"a"}]', 'API_ROUTES: route 0: a "none" route takes no resource or scopes'],
+    ['TOKEN_RESOURCE_PARAMETER', 'aud', 'TOKEN_RESOURCE_PARAMETER: must be resource or audience'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a"},{"prefix":"/api/a","target":"http://b"}]', 'API_ROUTES: route 1: prefix /api/a is listed twice'],
     ['SESSION_COOKIE_SAMESITE', 'none', 'SESSION_COOKIE_SAMESITE: must be lax or strict'],
   ])('names %s when it is %j', (name, value, expected) => {
     const problems = problemsOf({ ...valid, [name]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(expected);
+  });
+
+  it('reads per-route token needs, with audience as another spelling of resource', () => {
+    const routes = JSON.stringify([
+      { prefix: '/api/a', target: 'http://a', token: 'optional', resource: 'https://a.example', scopes: 'a:read a:write' },
+      { prefix: '/api/b', target: 'http://b', token: 'client', audience: 'urn:b' },
+    ]);
+    expect(loadConfig({ ...valid, API_ROUTES: routes }).routes.map((route) => [route.token, route.audience])).toEqual([
+      ['optional', { resource: 'https://a.example', scopes: 'a:read a:write' }],
+      ['client', { resource: 'urn:b', scopes: undefined }],
+    ]);
   });
 
   it('accepts an http issuer only on loopback unless explicitly allowed', () => {

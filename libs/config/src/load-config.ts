@@ -73,7 +73,12 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       secureCookies: https,
       loginTimeoutSeconds: v.loginTimeout!,
     },
-    tokens: { refreshSkewSeconds: v.refreshSkew! },
+    tokens: {
+      refreshSkewSeconds: v.refreshSkew!,
+      resourceParameter: v.resourceParameter!,
+      refreshLockLeaseMs: v.refreshLockLease!,
+      refreshWaitMs: v.refreshWait!,
+    },
     proxy: { upstreamTimeoutMs: v.upstreamTimeout!, connectTimeoutMs: v.connectTimeout! },
     routes: v.apiRoutes!,
     spaDir: v.spaDir,

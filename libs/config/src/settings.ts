@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { ApiRoute, SameSite } from './config.types.js';
+import type { ApiRoute, ResourceParameter, RouteTokenMode, SameSite } from './config.types.js';
 
 /** One environment variable: what it means, its default, and how to read it. The README table lists these. */
 export interface Setting<T> {
@@ -107,6 +107,8 @@ function redisUrl(raw: string): string {
   return raw;
 }
 
+const TOKEN_MODES = ['user', 'optional', 'client', 'none'];
+
 function apiRoutes(raw: string): ApiRoute[] {
   let parsed: unknown;
   try {
@@ -119,7 +121,7 @@ function apiRoutes(raw: string): ApiRoute[] {
   return parsed.map((entry: unknown, index) => {
     const where = `route ${index}`;
     if (typeof entry !== 'object' || entry === null) throw new Error(`${where} must be an object`);
-    const { prefix, target, token = 'user', ...rest } = entry as Record<string, unknown>;
+    const { prefix, target, token = 'user', resource, audience, scopes, ...rest } = entry as Record<string, unknown>;
     const unknownKeys = Object.keys(rest);
     if (unknownKeys.length > 0) throw new Error(`${where} has unknown field(s): ${unknownKeys.join(', ')}`);
     if (typeof prefix !== 'string' || !/^\/api(\/[A-Za-z0-9._~-]+)+$/.test(prefix) || /\/\.{1,2}(\/|$)/.test(prefix)) {
@@ -134,9 +136,25 @@ function apiRoutes(raw: string): ApiRoute[] {
     } catch (error) {
       throw new Error(`${where}: target ${(error as Error).message}`);
     }
-    if (token !== 'user' && token !== 'none') throw new Error(`${where}: token must be "user" or "none"`);
-    return { prefix, target: targetUrl, token };
+    if (typeof token !== 'string' || !TOKEN_MODES.includes(token)) throw new Error(`${where}: token must be one of ${TOKEN_MODES.join(', ')}`);
+    if (resource !== undefined && audience !== undefined) throw new Error(`${where}: give resource or audience, not both`);
+    const api = resource ?? audience;
+    if (api !== undefined && (typeof api !== 'string' || !isAbsoluteUri(api))) throw new Error(`${where}: resource must be an absolute URI`);
+    if (scopes !== undefined && (typeof scopes !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(scopes))) {
+      throw new Error(`${where}: scopes must be space-separated scope tokens`);
+    }
+    if ((token === 'none') && (api !== undefined || scopes !== undefined)) throw new Error(`${where}: a "none" route takes no resource or scopes`);
+    return { prefix, target: targetUrl, token: token as RouteTokenMode, audience: { resource: api as string | undefined, scopes: scopes as string | undefined } };
   });
+}
+
+function isAbsoluteUri(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.hash === '' && !value.includes('#');
+  } catch {
+    return false;
+  }
 }
 
 export const settings = {
@@ -166,8 +184,14 @@ export const settings = {
   sameSite: { env: 'SESSION_COOKIE_SAMESITE', description: 'SameSite of the session cookie: `lax` or `strict`.', default: 'lax', parse: sameSite },
   loginTimeout: { env: 'LOGIN_TIMEOUT', description: 'Seconds a started login may take before its state expires.', default: '600', parse: positiveInteger },
   refreshSkew: { env: 'TOKEN_REFRESH_SKEW', description: 'Seconds before access-token expiry (from `expires_in`) at which it is refreshed.', default: '30', parse: nonNegativeInteger },
+  resourceParameter: { env: 'TOKEN_RESOURCE_PARAMETER', description: 'How a route\'s `resource` is sent to the provider: `resource` (RFC 8707) or `audience` (Auth0).', default: 'resource', parse: (raw: string): ResourceParameter => {
+    if (raw !== 'resource' && raw !== 'audience') throw new Error('must be resource or audience');
+    return raw;
+  } },
+  refreshLockLease: { env: 'REFRESH_LOCK_LEASE_MS', description: 'Milliseconds a token refresh holds its per-session lock between renewals (renewed while the refresh runs).', default: '5000', parse: positiveInteger },
+  refreshWait: { env: 'REFRESH_WAIT_TIMEOUT_MS', description: 'Milliseconds a request waits for a refresh running elsewhere before answering 503.', default: '10000', parse: positiveInteger },
   upstreamTimeout: { env: 'UPSTREAM_TIMEOUT_MS', description: 'Milliseconds an upstream API may take to answer (headers) before the gateway returns 504.', default: '30000', parse: positiveInteger },
   connectTimeout: { env: 'UPSTREAM_CONNECT_TIMEOUT_MS', description: 'Milliseconds to connect to an upstream API before the gateway returns 502.', default: '5000', parse: positiveInteger },
-  apiRoutes: { env: 'API_ROUTES', description: 'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000", "token": "user" | "none" }`: the only upstreams the gateway calls.', default: '[]', parse: apiRoutes },
+  apiRoutes: { env: 'API_ROUTES', description: 'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000", "token": "user" | "optional" | "client" | "none", "resource": "https://todos.example.com", "scopes": "todos:read" }` (resource and scopes optional): the only upstreams the gateway calls.', default: '[]', parse: apiRoutes },
   spaDir: { env: 'SPA_DIR', description: 'Folder of static files served at `/` (the SPA), if any.', optional: true, parse: existingFolder },
 } satisfies Record<string, Setting<unknown>>;

@@ -123,6 +123,20 @@ export class OidcClient implements OnModuleInit {
     return tokens;
   }
 
+  /** Client-credentials grant: a token for the gateway itself (routes in `client` mode). */
+  async clientCredentials(parameters: Record<string, string> = {}): Promise<IssuedTokens> {
+    try {
+      return this.issuedTokens(await client.clientCredentialsGrant(this.configuration, parameters));
+    } catch (error) {
+      if (error instanceof OidcError) throw error;
+      // Down or refusing, it is the operator's problem, not the user's: no session is at stake.
+      throw new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider did not give the gateway a token for this API.', {
+        detail: describeIdpFailure(error),
+        headers: { 'retry-after': '5' },
+      });
+    }
+  }
+
   /** RFC 7009 revocation, best effort: a failure is logged, never thrown (logout must still complete). */
   async revoke(refreshToken: string): Promise<void> {
     if (!this.configuration.serverMetadata().revocation_endpoint) return;

@@ -5,6 +5,8 @@ export enum ProxyErrorCode {
   NoRoute = 'no_route',
   /** The path could leave the route's base path upstream (dot segments, encoded separators, control characters). */
   BadPath = 'bad_path',
+  /** A request body held for a possible retry did not have the length its Content-Length declared. */
+  BadBody = 'bad_body',
   /** The upstream could not be reached, refused or dropped the connection, or did not connect in time. */
   UpstreamUnavailable = 'upstream_unavailable',
   /** The upstream did not send its response headers in time. */
@@ -14,6 +16,7 @@ export enum ProxyErrorCode {
 const RESPONSE: Record<ProxyErrorCode, { status: number; message: string }> = {
   [ProxyErrorCode.NoRoute]: { status: 404, message: 'No API is configured at this path.' },
   [ProxyErrorCode.BadPath]: { status: 400, message: 'The request path is not accepted.' },
+  [ProxyErrorCode.BadBody]: { status: 400, message: 'The request body does not match its Content-Length.' },
   [ProxyErrorCode.UpstreamUnavailable]: { status: 502, message: 'The API could not be reached.' },
   [ProxyErrorCode.UpstreamTimeout]: { status: 504, message: 'The API did not answer in time.' },
 };

@@ -3,10 +3,11 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { type Dispatcher, Pool } from 'undici';
-import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
 import { sendError } from '#sessiongate/observability';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers.js';
 import { ProxyError } from './proxy.errors.js';
+import { isReplayable, readDeclaredBody } from './replayable-body.js';
 import { UPSTREAM_AUTHORIZER, type UpstreamAuthorizer } from './upstream-authorizer.js';
 import { resolveUpstream } from './upstream-path.js';
 
@@ -66,24 +67,16 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
     try {
       const { route, path } = resolveUpstream(this.config.routes, request.url);
       const token = await this.authorizer.authorize(request, route);
-      const upstream = await this.pools
-        .get(route.target.origin)!
-        .request({
-          method: request.method as Dispatcher.HttpMethod,
-          path,
-          headers: upstreamRequestHeaders(request.headers, {
-            clientIp: request.ip,
-            publicUrl: this.config.publicUrl,
-            target: route.target,
-            requestId: String(request.id),
-            token,
-          }),
-          body: request.body as Readable | undefined,
-          signal: clientGone.signal,
-        })
-        .catch((error: unknown) => {
-          throw ProxyError.fromUpstream(error, route.target.origin);
-        });
+      const replayable = isReplayable(request.headers);
+      // A body that may have to be sent twice is read before the first attempt; any other streams through untouched.
+      const body =
+        replayable && request.body !== undefined
+          ? await readDeclaredBody(request.body as Readable, Number(request.headers['content-length'] ?? 0))
+          : (request.body as Readable | undefined);
+      let upstream = await this.send(request, route, path, token, body, clientGone.signal);
+      if (upstream.statusCode === 401 && token !== undefined && replayable) {
+        upstream = await this.retryWithRenewedToken(request, route, path, token, body, upstream, clientGone.signal);
+      }
       // Fastify pipes the body with backpressure, and destroys the connection if the upstream fails mid-body.
       return reply.code(upstream.statusCode).headers(downstreamResponseHeaders(upstream.headers)).send(upstream.body);
     } catch (error) {
@@ -91,5 +84,61 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
       if (!clientGone.signal.aborted) sendError(request, reply, error);
       return reply;
     }
+  }
+
+  /**
+   * An upstream can refuse a token before its expiry (revoked, keys rotated), which the gateway only learns
+   * from that 401: the authorizer gets one chance to replace the token. The retry's answer goes to the
+   * client whatever it is, so a 401 never loops; without another token, the refusal itself is passed on,
+   * which is why its body is only discarded once a retry is certain.
+   */
+  private async retryWithRenewedToken(
+    request: FastifyRequest,
+    route: ApiRoute,
+    path: string,
+    rejectedToken: string,
+    body: Buffer | Readable | undefined,
+    refused: Dispatcher.ResponseData,
+    signal: AbortSignal,
+  ): Promise<Dispatcher.ResponseData> {
+    let renewed: string | undefined;
+    try {
+      renewed = await this.authorizer.authorize(request, route, { rejectedToken });
+    } catch (error) {
+      await refused.body.dump();
+      throw error;
+    }
+    if (renewed === undefined || renewed === rejectedToken) return refused;
+    // Read off (up to undici's limit) rather than destroyed, so that the connection goes back to the pool.
+    await refused.body.dump();
+    return this.send(request, route, path, renewed, body, signal);
+  }
+
+  private send(
+    request: FastifyRequest,
+    route: ApiRoute,
+    path: string,
+    token: string | undefined,
+    body: Buffer | Readable | undefined,
+    signal: AbortSignal,
+  ): Promise<Dispatcher.ResponseData> {
+    return this.pools
+      .get(route.target.origin)!
+      .request({
+        method: request.method as Dispatcher.HttpMethod,
+        path,
+        headers: upstreamRequestHeaders(request.headers, {
+          clientIp: request.ip,
+          publicUrl: this.config.publicUrl,
+          target: route.target,
+          requestId: String(request.id),
+          token,
+        }),
+        body,
+        signal,
+      })
+      .catch((error: unknown) => {
+        throw ProxyError.fromUpstream(error, route.target.origin);
+      });
   }
 }

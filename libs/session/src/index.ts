@@ -7,4 +7,5 @@ export { SessionError, SessionErrorCode } from './session.errors.js';
 export { SessionModule } from './session.module.js';
 export { SessionService, type NewSession, type TokenUpdate } from './session.service.js';
 export { SessionStore, type SessionStoreKind } from './session.store.js';
-export type { PendingLogin, Session, SessionData, TokenSet } from './session.types.js';
+export type { AccessToken, PendingLogin, Session, SessionData, TokenSet } from './session.types.js';
+export { audienceKey, type Audience } from './audience-key.js';

@@ -6,6 +6,11 @@ interface StoredLogin {
   readonly expiresAt: number;
 }
 
+interface HeldLock {
+  readonly owner: string;
+  readonly expiresAt: number;
+}
+
 /**
  * In-process store for development without Redis: lost on restart and not shared between
  * instances. Expiry follows the Clock exactly as the Redis store's TTLs and checks do.
@@ -14,6 +19,7 @@ export class MemorySessionStore extends SessionStore {
   readonly kind = 'memory';
   private readonly sessions = new Map<string, StoredSession>();
   private readonly logins = new Map<string, StoredLogin>();
+  private readonly locks = new Map<string, HeldLock>();
 
   constructor(private readonly clock: Clock) {
     super();
@@ -52,9 +58,30 @@ export class MemorySessionStore extends SessionStore {
     return login && login.expiresAt > this.clock.now() ? login.blob : null;
   }
 
+  async acquireLock(keyHash: string, owner: string, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const held = this.locks.get(keyHash);
+    if (held && held.expiresAt > now) return false;
+    this.locks.set(keyHash, { owner, expiresAt: now + leaseMs });
+    return true;
+  }
+
+  async renewLock(keyHash: string, owner: string, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const held = this.locks.get(keyHash);
+    if (!held || held.owner !== owner || held.expiresAt <= now) return false;
+    this.locks.set(keyHash, { owner, expiresAt: now + leaseMs });
+    return true;
+  }
+
+  async releaseLock(keyHash: string, owner: string): Promise<void> {
+    if (this.locks.get(keyHash)?.owner === owner) this.locks.delete(keyHash);
+  }
+
   async close(): Promise<void> {
     this.sessions.clear();
     this.logins.clear();
+    this.locks.clear();
   }
 
   private liveSession(keyHash: string, now: number): StoredSession | undefined {

@@ -37,15 +37,28 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]) - now)
 return 1
 `;
 
+// The lock holds its owner's random token: only the owner extends or deletes it.
+const RENEW_LOCK = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+`;
+
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
 interface SessionScripts {
+  lockRenew(key: string, owner: string, leaseMs: number): Promise<number>;
+  lockRelease(key: string, owner: string): Promise<number>;
   sessionTouch(key: string, now: number, idleTimeoutMs: number): Promise<[string, string, number, string] | null>;
   sessionCompareAndSet(key: string, now: number, expectedVersion: number, ...record: (string | number)[]): Promise<number>;
 }
 
 /**
  * Sessions in Redis (standalone; keys are Cluster-ready). Layout, with `<hash>` = sessionKeyHash(id):
- * `sg:{<hash>}:s` one session hash (the braces put any future per-session keys in the same slot),
- * `sg:login:{<hash>}` one pending login string.
+ * `sg:{<hash>}:s` one session hash, `sg:{<hash>}:lock` its refresh lock (the braces put a session's
+ * keys in one Cluster slot), `sg:login:{<hash>}` one pending login string.
  */
 export class RedisSessionStore extends SessionStore {
   readonly kind = 'redis';
@@ -72,6 +85,8 @@ export class RedisSessionStore extends SessionStore {
       scripts: {
         sessionTouch: { lua: TOUCH, numberOfKeys: 1 },
         sessionCompareAndSet: { lua: COMPARE_AND_SET, numberOfKeys: 1 },
+        lockRenew: { lua: RENEW_LOCK, numberOfKeys: 1 },
+        lockRelease: { lua: RELEASE_LOCK, numberOfKeys: 1 },
       },
     }) as Redis & SessionScripts;
     this.redis.on('error', (error: Error) => this.reportOutage(`${error.name}: ${error.message}`));
@@ -117,6 +132,18 @@ export class RedisSessionStore extends SessionStore {
     return this.run(() => this.redis.getdel(loginKey(keyHash)));
   }
 
+  async acquireLock(keyHash: string, owner: string, leaseMs: number): Promise<boolean> {
+    return (await this.run(() => this.redis.set(lockKey(keyHash), owner, 'PX', leaseMs, 'NX'))) === 'OK';
+  }
+
+  async renewLock(keyHash: string, owner: string, leaseMs: number): Promise<boolean> {
+    return (await this.run(() => this.redis.lockRenew(lockKey(keyHash), owner, leaseMs))) === 1;
+  }
+
+  async releaseLock(keyHash: string, owner: string): Promise<void> {
+    await this.run(() => this.redis.lockRelease(lockKey(keyHash), owner));
+  }
+
   async close(): Promise<void> {
     if (this.redis.status === 'end') return;
     try {
@@ -145,6 +172,11 @@ export class RedisSessionStore extends SessionStore {
 
 function sessionKey(keyHash: string): string {
   return `sg:{${keyHash}}:s`;
+}
+
+// Same hash tag as the session: one Cluster slot.
+function lockKey(keyHash: string): string {
+  return `sg:{${keyHash}}:lock`;
 }
 
 function loginKey(keyHash: string): string {

@@ -89,6 +89,19 @@ export class SessionService {
     });
   }
 
+  /** The session's refresh lock (shared by every gateway instance on this store); see SessionStore. */
+  acquireRefreshLock(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.store.acquireLock(sessionKeyHash(id), owner, leaseMs);
+  }
+
+  renewRefreshLock(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.store.renewLock(sessionKeyHash(id), owner, leaseMs);
+  }
+
+  releaseRefreshLock(id: string, owner: string): Promise<void> {
+    return this.store.releaseLock(sessionKeyHash(id), owner);
+  }
+
   async destroy(id: string): Promise<void> {
     if (isWellFormedSessionId(id)) await this.store.delete(sessionKeyHash(id));
   }

@@ -37,5 +37,14 @@ export abstract class SessionStore {
   /** Returns and removes a pending login in one step, so it can be used only once. */
   abstract takeLogin(keyHash: string): Promise<string | null>;
 
+  /** Takes the session's refresh lock for `owner` unless another owner holds it (SET NX PX). */
+  abstract acquireLock(keyHash: string, owner: string, leaseMs: number): Promise<boolean>;
+
+  /** Extends the lease while `owner` still holds the lock; false when it was lost. */
+  abstract renewLock(keyHash: string, owner: string, leaseMs: number): Promise<boolean>;
+
+  /** Releases the lock if `owner` still holds it (compare-and-delete: never another owner's lock). */
+  abstract releaseLock(keyHash: string, owner: string): Promise<void>;
+
   abstract close(): Promise<void>;
 }

@@ -1,9 +1,15 @@
+/** An opaque access token and when it expires (epoch ms, from `expires_in` at the time of issue). */
+export interface AccessToken {
+  readonly value: string;
+  readonly expiresAt: number;
+}
+
+/** One refresh token per session, and one access token per API it was needed for. */
 export interface TokenSet {
   readonly idToken: string;
-  readonly accessToken: string;
-  /** Epoch ms, from `expires_in` at the time of issue. */
-  readonly accessTokenExpiresAt: number;
   readonly refreshToken?: string;
+  /** By audience key (see `audienceKey`); the token issued at login is under the default key. */
+  readonly accessTokens: Readonly<Record<string, AccessToken>>;
 }
 
 /** Everything a session holds. Stored encrypted, except the version and the expiry times. */

@@ -25,7 +25,8 @@ const DEFAULT_STREAM_INTERVAL_MS = 50;
  * `{ method, url, headers, body }`, plus an `x-echo: yes` header and a `set-cookie` (which a
  * gateway must not pass on). Special paths, recognised by their last segments whatever the base
  * path before them: `/slow?ms=N` waits N ms first; `/status/N` answers status N (3xx with
- * `location: /elsewhere`); `/stream?chunks=N&ms=M` sends N server-sent events M ms apart.
+ * `location: /elsewhere`); `/stream?chunks=N&ms=M` sends N server-sent events M ms apart;
+ * `/reject-token?token=T` answers 401 to `Authorization: Bearer T` and 200 to anything else (a revoked token).
  */
 export async function startEchoApi(): Promise<EchoApi> {
   const requests: RecordedRequest[] = [];
@@ -47,7 +48,8 @@ export async function startEchoApi(): Promise<EchoApi> {
       return;
     }
     if (pathname!.endsWith('/slow')) await delay(Number(params.get('ms') ?? 0));
-    const code = status ? Number(status[1]) : 200;
+    const rejected = pathname!.endsWith('/reject-token') && recorded.headers.authorization === `Bearer ${params.get('token')}`;
+    const code = rejected ? 401 : status ? Number(status[1]) : 200;
     response.writeHead(code, {
       'content-type': 'application/json',
       'x-echo': 'yes',

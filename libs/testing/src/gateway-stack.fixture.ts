@@ -33,6 +33,8 @@ export interface GatewayStack {
   readonly logs: string[];
   /** A fresh browser (its own cookie jar). */
   browser(): BrowserClient;
+  /** Starts one more gateway instance on the same Redis, provider and settings; returns its URL. */
+  startInstance(): Promise<string>;
   /** A browser logged in as `username` (password = username, as for the demo users). */
   loginAs(username: string): Promise<BrowserClient>;
   stop(): Promise<void>;
@@ -61,7 +63,7 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
   });
   const todosApi = await startDemoApi({ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: TODOS_RESOURCE, requiredScope: 'todos:read' });
   const echo = await startEchoApi();
-  const config = loadConfig({
+  const env = {
     PUBLIC_URL: publicUrl,
     HOST: 'localhost',
     PORT: String(port),
@@ -77,10 +79,12 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
       { prefix: '/api/public', target: echo.url, token: 'none' },
     ]),
     ...options.env,
-  });
+  };
+  const config = loadConfig(env);
   const logs: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
   const gateway = await startGateway(config, { logger });
+  const instances: RunningGateway[] = [];
   const browser = () => new BrowserClient();
   return {
     url: publicUrl,
@@ -92,6 +96,11 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
     echo,
     logs,
     browser,
+    async startInstance() {
+      const instance = await startGateway(loadConfig({ ...env, PORT: String(await freePort()) }), { logger });
+      instances.push(instance);
+      return instance.url;
+    },
     async loginAs(username) {
       const client = browser();
       const landing = await client.login(publicUrl, { username, password: username });
@@ -99,7 +108,7 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
       return client;
     },
     async stop() {
-      await gateway.close();
+      await Promise.all([gateway, ...instances].map((instance) => instance.close()));
       await Promise.all([todosApi.stop(), echo.stop(), idp.stop()]);
       if (!options.redis) await redis.stop();
     },

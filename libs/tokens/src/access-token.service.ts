@@ -1,71 +1,82 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
-import { Clock, type Session, SessionService } from '#sessiongate/session';
+import { GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
+import { type IssuedTokens, OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
+import { type AccessToken, audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
+import { RefreshLock } from './refresh.lock.js';
+import { SingleFlight } from './single-flight.js';
+import { tokenRequestParameters } from './token-request.js';
 import { sessionExpired } from './tokens.errors.js';
 
 /**
- * Hands out a session's access token, refreshing it shortly before it expires (`expires_in` minus
- * TOKEN_REFRESH_SKEW; the token itself is opaque and never decoded).
+ * Hands out a session's access token for an API, obtaining or refreshing it with the session's
+ * refresh token shortly before it expires (`expires_in` minus TOKEN_REFRESH_SKEW; tokens are opaque
+ * and never decoded). However many requests need it, on however many instances, one refresh runs:
+ * in-process single flight, then the session's refresh lock, then a re-read of the session, since
+ * another instance may have refreshed meanwhile. All of a session's refreshes, whatever the API,
+ * run under that one lock: they share one rotating refresh token.
  */
 @Injectable()
 export class AccessTokenService {
-  /** In-process single flight: concurrent requests of one session share one refresh. */
-  private readonly refreshing = new Map<string, Promise<Session>>();
+  private readonly refreshes = new SingleFlight<string>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly oidc: OidcClient,
     private readonly sessions: SessionService,
+    private readonly lock: RefreshLock,
     private readonly clock: Clock,
   ) {}
 
-  async accessTokenFor(session: Session): Promise<string> {
-    if (!this.isDue(session)) return session.tokens.accessToken;
-    let refresh = this.refreshing.get(session.id);
-    if (!refresh) {
-      refresh = this.refresh(session).finally(() => this.refreshing.delete(session.id));
-      this.refreshing.set(session.id, refresh);
-    }
-    return (await refresh).tokens.accessToken;
+  /** `rejectedToken`: a token the API just refused; it is replaced even if it has not expired. */
+  async accessTokenFor(session: Session, audience: TokenAudience, rejectedToken?: string): Promise<string> {
+    const key = audienceKey(audience);
+    const held = session.tokens.accessTokens[key];
+    if (held && this.usable(held, rejectedToken)) return held.value;
+    return this.refreshes.run(`${session.id} ${key}`, () =>
+      this.lock.hold(session.id, async () => {
+        const latest = await this.sessions.read(session.id);
+        if (!latest) throw sessionExpired('session ended while waiting for its refresh');
+        const current = latest.tokens.accessTokens[key];
+        if (current && this.usable(current, rejectedToken)) return current.value;
+        return this.refresh(latest, audience, key, current);
+      }),
+    );
   }
 
-  private isDue(session: Session): boolean {
-    return session.tokens.accessTokenExpiresAt - this.config.tokens.refreshSkewSeconds * 1000 <= this.clock.now();
+  private usable(token: AccessToken, rejectedToken: string | undefined): boolean {
+    return token.value !== rejectedToken && token.expiresAt - this.config.tokens.refreshSkewSeconds * 1000 > this.clock.now();
   }
 
-  private async refresh(session: Session): Promise<Session> {
+  private async refresh(session: Session, audience: TokenAudience, key: string, current: AccessToken | undefined): Promise<string> {
     const { refreshToken } = session.tokens;
     if (!refreshToken) {
       await this.sessions.destroy(session.id);
-      throw sessionExpired('access token expired and the session has no refresh token');
+      throw sessionExpired('access token due and the session has no refresh token');
     }
-    let issued;
+    let issued: IssuedTokens;
     try {
-      issued = await this.oidc.refresh(refreshToken, { sub: session.sub, iss: this.oidc.issuer });
+      issued = await this.oidc.refresh(refreshToken, { sub: session.sub, iss: this.oidc.issuer }, tokenRequestParameters(this.config, audience));
     } catch (error) {
       if (error instanceof OidcError && error.oidcCode === OidcErrorCode.RefreshRejected) {
         await this.sessions.destroy(session.id);
         throw sessionExpired(error.detail ?? 'refresh rejected');
       }
       // The provider is down: a token that has not actually expired yet is still good to use.
-      if (session.tokens.accessTokenExpiresAt > this.clock.now()) return session;
+      if (current && current.expiresAt > this.clock.now()) return current.value;
       throw error;
     }
     const updated = await this.sessions.replaceTokens(
       session,
       {
-        accessToken: issued.accessToken,
-        accessTokenExpiresAt: issued.accessTokenExpiresAt,
-        refreshToken: issued.refreshToken ?? refreshToken,
         idToken: issued.idToken ?? session.tokens.idToken,
+        // RFC 9700 §4.14: with rotation the old refresh token is spent; without, the provider sends none.
+        refreshToken: issued.refreshToken ?? refreshToken,
+        accessTokens: { ...session.tokens.accessTokens, [key]: { value: issued.accessToken, expiresAt: issued.accessTokenExpiresAt } },
       },
       { claims: issued.claims, absoluteExpiresAt: issued.refreshTokenExpiresAt },
     );
-    if (updated) return updated;
-    // Logged out (or revoked) while the refresh ran: never write the session back.
-    const current = await this.sessions.read(session.id);
-    if (!current) throw sessionExpired('session ended while its tokens were being refreshed');
-    return current;
+    // Under the lock only a logout or revocation changes the session: never write it back.
+    if (!updated) throw sessionExpired('session ended while its tokens were being refreshed');
+    return issued.accessToken;
   }
 }

@@ -1,4 +1,5 @@
 export { AccessTokenService } from './access-token.service.js';
+export { ClientTokenService } from './client-token.service.js';
 export { TokenError, TokenErrorCode } from './tokens.errors.js';
 export { TokensModule } from './tokens.module.js';
 export { UserTokenAuthorizer } from './user-token.authorizer.js';

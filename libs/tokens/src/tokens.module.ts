@@ -2,11 +2,13 @@ import { Module } from '@nestjs/common';
 import { OidcModule } from '#sessiongate/oidc';
 import { SessionModule } from '#sessiongate/session';
 import { AccessTokenService } from './access-token.service.js';
+import { ClientTokenService } from './client-token.service.js';
+import { RefreshLock } from './refresh.lock.js';
 import { UserTokenAuthorizer } from './user-token.authorizer.js';
 
 @Module({
   imports: [OidcModule, SessionModule],
-  providers: [AccessTokenService, UserTokenAuthorizer],
+  providers: [AccessTokenService, ClientTokenService, RefreshLock, UserTokenAuthorizer],
   exports: [AccessTokenService, UserTokenAuthorizer],
 })
 export class TokensModule {}

@@ -1,0 +1,35 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
+import { OidcClient } from '#sessiongate/oidc';
+import { type AccessToken, audienceKey, Clock } from '#sessiongate/session';
+import { SingleFlight } from './single-flight.js';
+import { tokenRequestParameters } from './token-request.js';
+
+/**
+ * Client-credentials tokens for routes in `client` mode: one per API, shared by every session and
+ * kept in process until it nears expiry.
+ */
+@Injectable()
+export class ClientTokenService {
+  private readonly tokens = new Map<string, AccessToken>();
+  private readonly requests = new SingleFlight<string>();
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly oidc: OidcClient,
+    private readonly clock: Clock,
+  ) {}
+
+  async accessTokenFor(audience: TokenAudience, rejectedToken?: string): Promise<string> {
+    const key = audienceKey(audience);
+    const held = this.tokens.get(key);
+    if (held && held.value !== rejectedToken && held.expiresAt - this.config.tokens.refreshSkewSeconds * 1000 > this.clock.now()) {
+      return held.value;
+    }
+    return this.requests.run(key, async () => {
+      const issued = await this.oidc.clientCredentials(tokenRequestParameters(this.config, audience));
+      this.tokens.set(key, { value: issued.accessToken, expiresAt: issued.accessTokenExpiresAt });
+      return issued.accessToken;
+    });
+  }
+}

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, type JWTPayload, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import { BrowserClient, type DemoApi, type IdentityProvider, startDemoApi, startIdentityProvider } from '#sessiongate/testing';
@@ -59,6 +60,7 @@ afterAll(async () => {
 
 afterEach(() => {
   idp.onTokenResponse = undefined;
+  idp.tokenEndpointFault = undefined;
 });
 
 interface Authorization {
@@ -103,6 +105,28 @@ async function logIn(browser: BrowserClient, username: string, password = userna
 
 function callApi(path: string, accessToken?: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${api.url}${path}`, { ...init, headers: { ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}), ...init.headers } });
+}
+
+const RP_BASIC_AUTH = `Basic ${Buffer.from('rp:rp-secret').toString('base64')}`;
+
+/** A token request by hand (client_secret_basic), to see the raw response. */
+function tokenRequest(params: Record<string, string>, init: RequestInit = {}, provider = idp): Promise<Response> {
+  return fetch(`${provider.issuer}/token`, {
+    method: 'POST',
+    headers: { authorization: RP_BASIC_AUTH, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(params),
+    ...init,
+  });
+}
+
+function refreshGrant(refreshToken: string, params: Record<string, string> = {}, init: RequestInit = {}): Promise<Response> {
+  return tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, ...params }, init);
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 5000; !condition(); await sleep(10)) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+  }
 }
 
 async function forgeAccessToken(claims: JWTPayload, key = idp.signingKey): Promise<string> {
@@ -297,4 +321,152 @@ test('client credentials get an access token for the default resource', async ()
   const tokens = await client.clientCredentialsGrant(config, { scope: 'todos:read' });
 
   expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: TODOS, sub: 'rp', scope: 'todos:read' });
+});
+
+// Test hooks that make the real token endpoint fail, and record what reached it.
+
+test('a 503 JSON fault on refresh grants refuses them without consuming the refresh token, while the code exchange still works', async () => {
+  idp.tokenEndpointFault = { kind: 'status', status: 503, grantType: 'refresh_token' };
+  const tokens = await logIn(new BrowserClient(), 'alice');
+  idp.events.length = 0;
+
+  const refused = await refreshGrant(tokens.refresh_token!);
+
+  expect(refused.status).toBe(503);
+  expect(refused.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(refused.headers.get('cache-control')).toBe('no-store');
+  expect(await refused.json()).toMatchObject({ error: 'temporarily_unavailable' });
+  // openid-client reads an OAuth error body only from a 4xx answer; a 5xx one is a non-conforming response.
+  await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({
+    code: 'OAUTH_RESPONSE_IS_NOT_CONFORM',
+    cause: expect.objectContaining({ status: 503 }),
+  });
+  expect(idp.events).toEqual([]);
+  idp.tokenEndpointFault = undefined;
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
+  expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: TODOS, sub: 'u-1001' });
+});
+
+test('a 500 HTML fault answers with an error page that is no OAuth error, and spares other grant types', async () => {
+  const tokens = await logIn(new BrowserClient(), 'bob');
+  idp.tokenEndpointFault = { kind: 'status', status: 500, body: 'html', grantType: 'refresh_token' };
+
+  const refused = await refreshGrant(tokens.refresh_token!);
+
+  expect(refused.status).toBe(500);
+  expect(refused.headers.get('content-type')).toMatch(/^text\/html/);
+  expect(await refused.text()).toMatch(/^<!DOCTYPE html>/);
+  await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({
+    code: 'OAUTH_RESPONSE_IS_NOT_CONFORM',
+    cause: expect.objectContaining({ status: 500 }),
+  });
+  expect((await tokenRequest({ grant_type: 'client_credentials', scope: 'todos:read' })).status).toBe(200);
+  idp.tokenEndpointFault = undefined;
+  expect((await refreshGrant(tokens.refresh_token!)).status).toBe(200);
+});
+
+test('a hanging token endpoint never answers: the client gives up, and the request never reached oidc-provider', async () => {
+  const tokens = await logIn(new BrowserClient(), 'alice');
+  idp.tokenEndpointFault = { kind: 'hang', grantType: 'refresh_token' };
+  idp.events.length = 0;
+  const started = performance.now();
+
+  await expect(refreshGrant(tokens.refresh_token!, {}, { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ name: 'TimeoutError' });
+
+  expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  expect(idp.events).toEqual([]);
+  expect((await tokenRequest({ grant_type: 'client_credentials', scope: 'todos:read' })).status).toBe(200);
+  idp.tokenEndpointFault = undefined;
+  expect((await refreshGrant(tokens.refresh_token!)).status).toBe(200);
+});
+
+test('stop() closes hanging and delayed token requests at once, and every stop() call waits for the same close', async () => {
+  const own = await startIdentityProvider({
+    clients: [{ client_id: 'rp', client_secret: 'rp-secret', redirect_uris: [redirectUri] }],
+    resources: { [TODOS]: { scope: 'todos:read' } },
+  });
+  const clientCredentials = { grant_type: 'client_credentials', scope: 'todos:read' };
+  own.tokenEndpointFault = { kind: 'hang' };
+  const hanging = tokenRequest(clientCredentials, {}, own);
+  hanging.catch(() => {});
+  await until(() => own.tokenRequests.length === 1);
+  own.tokenEndpointFault = { kind: 'delay', ms: 60_000 };
+  const delayed = tokenRequest(clientCredentials, {}, own);
+  delayed.catch(() => {});
+  await until(() => own.tokenRequests.length === 2);
+  const started = performance.now();
+
+  await Promise.all([own.stop(), own.stop()]);
+
+  expect(performance.now() - started).toBeLessThan(1000);
+  await expect(hanging).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+  await expect(delayed).rejects.toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+  expect(own.events).toEqual([]);
+  await own.stop();
+});
+
+test('a delayed token endpoint answers normally, only later, for the chosen grant type', async () => {
+  const tokens = await logIn(new BrowserClient(), 'bob');
+  idp.tokenEndpointFault = { kind: 'delay', ms: 500, grantType: 'refresh_token' };
+  const started = performance.now();
+
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: OTHER });
+
+  expect(performance.now() - started).toBeGreaterThanOrEqual(490);
+  expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+  expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: OTHER, sub: 'u-1002', scope: 'other:read' });
+});
+
+test('tokenRequests records every token request, refused ones included, with grant type, resource and scope but no secret', async () => {
+  idp.tokenRequests.length = 0;
+  const tokens = await logIn(new BrowserClient(), 'alice');
+  const other = await client.refreshTokenGrant(config, tokens.refresh_token!, { resource: OTHER });
+  await client.clientCredentialsGrant(config, { scope: 'todos:read' });
+  idp.tokenEndpointFault = { kind: 'status', status: 503 };
+  expect((await refreshGrant(other.refresh_token!, { scope: 'openid' })).status).toBe(503);
+  idp.tokenEndpointFault = { kind: 'status', status: 503, grantType: 'client_credentials' };
+  // A body that arrives in pieces, chunked (no content-length), is read for the filter and still reaches oidc-provider whole.
+  const pieces = ['grant_type=refresh', `_token&refresh_token=${other.refresh_token!}`, `&resource=${encodeURIComponent(TODOS)}`];
+  const streamed = await fetch(`${idp.issuer}/token`, {
+    method: 'POST',
+    headers: { authorization: RP_BASIC_AUTH, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await sleep(20);
+        const piece = pieces.shift();
+        if (piece === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(piece));
+      },
+    }),
+    duplex: 'half',
+  } as RequestInit);
+  expect(streamed.status).toBe(200);
+  expect(decodeJwt(((await streamed.json()) as { access_token: string }).access_token)).toMatchObject({ aud: TODOS });
+
+  expect(idp.tokenRequests).toEqual([
+    { grantType: 'authorization_code', at: expect.any(Number) },
+    { grantType: 'refresh_token', resource: OTHER, at: expect.any(Number) },
+    { grantType: 'client_credentials', scope: 'todos:read', at: expect.any(Number) },
+    { grantType: 'refresh_token', scope: 'openid', at: expect.any(Number) },
+    { grantType: 'refresh_token', resource: TODOS, at: expect.any(Number) },
+  ]);
+  const times = idp.tokenRequests.map((request) => request.at);
+  expect(times).toEqual([...times].sort((a, b) => a - b));
+  const recorded = JSON.stringify(idp.tokenRequests);
+  for (const secret of [tokens.refresh_token!, other.refresh_token!, 'rp-secret']) expect(recorded).not.toContain(secret);
+});
+
+test('refreshTokenReuseDetected is true once a rotated refresh token comes back, not for other refresh failures', async () => {
+  const tokens = await logIn(new BrowserClient(), 'bob');
+  idp.events.length = 0;
+  await client.refreshTokenGrant(config, tokens.refresh_token!);
+
+  expect((await refreshGrant('not-a-refresh-token')).status).toBe(400);
+  expect(idp.events).toContainEqual(expect.objectContaining({ name: 'grant.error', error: 'invalid_grant' }));
+  expect(idp.refreshTokenReuseDetected()).toBe(false);
+
+  expect((await refreshGrant(tokens.refresh_token!)).status).toBe(400);
+  expect(idp.refreshTokenReuseDetected()).toBe(true);
+  idp.events.length = 0;
+  expect(idp.refreshTokenReuseDetected()).toBe(false);
 });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { type Grant, Provider, type ProviderContext, type ProviderError, errors } from 'oidc-provider';
 import { DEMO_USERS, type DemoUser } from './demo-users.js';
@@ -50,6 +51,33 @@ export interface ProviderEvent {
 /** Sees (and may change or replace) the JSON body of each successful `/token` response before it is sent. */
 export type TokenResponseHook = (body: Record<string, unknown>) => Record<string, unknown> | void;
 
+/**
+ * Makes the token endpoint fail, for every request or only for one `grant_type`. A faulted request never
+ * reaches oidc-provider (nothing is consumed or rotated), except after a `delay`, which then answers normally.
+ */
+export type TokenEndpointFault =
+  /**
+   * Answers `status` at once. `body: 'json'` (default) sends `{ "error": ..., "error_description": ... }` as an
+   * OAuth server would (`error` defaults to `temporarily_unavailable` for 503, `server_error` from 500 up,
+   * `invalid_request` below); `'html'` sends an HTML error page, as a proxy or load balancer in front would.
+   */
+  | { readonly kind: 'status'; readonly status: number; readonly body?: 'json' | 'html'; readonly error?: string; readonly grantType?: string }
+  /** Never answers, until the client gives up or `stop()` closes the connection. */
+  | { readonly kind: 'hang'; readonly grantType?: string }
+  /** Answers normally after `ms` milliseconds. */
+  | { readonly kind: 'delay'; readonly ms: number; readonly grantType?: string };
+
+/** A request that reached `POST /token`, faulted or not: its parameters that are not secrets, and when it arrived. */
+export interface TokenRequest {
+  /** `''` when the request has no (readable) `grant_type`. */
+  readonly grantType: string;
+  /** RFC 8707 `resource`; several are joined by a space (a URI contains none). */
+  readonly resource?: string;
+  readonly scope?: string;
+  /** `Date.now()` when the request arrived. */
+  readonly at: number;
+}
+
 export interface IdentityProvider {
   readonly issuer: string;
   readonly port: number;
@@ -60,13 +88,31 @@ export interface IdentityProvider {
   /** Every recorded event, oldest first; tests may empty it (`events.length = 0`). */
   readonly events: ProviderEvent[];
   onTokenResponse: TokenResponseHook | undefined;
-  /** Closes the server and its connections; a second call does nothing. */
+  /** Applied to each `POST /token` request that arrives while it is set. */
+  tokenEndpointFault: TokenEndpointFault | undefined;
+  /** Every `POST /token` request, oldest first, faulted or refused ones included; tests may empty it. */
+  readonly tokenRequests: TokenRequest[];
+  /**
+   * Whether oidc-provider has refused a refresh token because it was already used (rotation reuse: it
+   * then revokes the whole grant), according to `events`, so emptying `events` resets it.
+   */
+  refreshTokenReuseDetected(): boolean;
+  /** Closes the server and its connections, hanging requests included; later calls return the same promise. */
   stop(): Promise<void>;
 }
 
 const CLAIMS = { profile: ['name'], email: ['email', 'email_verified'] };
 const OIDC_SCOPES = new Set(['openid', 'offline_access', ...Object.keys(CLAIMS)]);
 const CONTEXT_EVENTS = ['grant.success', 'grant.revoked', 'end_session.success'];
+/** oidc-provider's own limit for request bodies; a larger one is left for it to refuse. */
+const BODY_LIMIT = 56 * 1024;
+/** oidc-provider 9's `error_detail` when a rotated refresh token comes back (actions/grants/refresh_token.js). */
+const REFRESH_TOKEN_REUSE = 'refresh token already used';
+
+/** Koa context members oidc-provider's declarations leave out. */
+interface KoaContext extends ProviderContext {
+  respond: boolean;
+}
 
 interface EventContext {
   readonly oidc: { readonly client?: { readonly clientId: string }; readonly params?: { readonly grant_type?: string } };
@@ -181,6 +227,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
   }
 
   const events: ProviderEvent[] = [];
+  let stopped: Promise<void> | undefined;
   const handle: IdentityProvider = {
     issuer,
     port,
@@ -189,13 +236,65 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     jwks,
     events,
     onTokenResponse: undefined,
-    async stop() {
+    tokenEndpointFault: undefined,
+    tokenRequests: [],
+    refreshTokenReuseDetected: () => events.some((event) => event.name === 'grant.error' && event.detail === REFRESH_TOKEN_REUSE),
+    stop() {
       // Idempotent: tests stop the provider mid-test to simulate an outage, then tear everything down.
-      if (!server.listening) return;
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      // Closing every connection, active ones included, is what ends hanging and delayed token requests.
+      stopped ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+      return stopped;
     },
   };
+
+  // Ahead of oidc-provider's router, so that a faulted request never reaches the token endpoint.
+  provider.use(async (ctx, next) => {
+    if (ctx.method !== 'POST' || ctx.path !== '/token') return next();
+    const at = Date.now();
+    const gone = new AbortController();
+    ctx.res.once('close', () => gone.abort());
+    const form = await peekForm(ctx.req);
+    const resources = form?.getAll('resource') ?? [];
+    const scope = form?.get('scope');
+    handle.tokenRequests.push({
+      grantType: form?.get('grant_type') ?? '',
+      ...(resources.length > 0 ? { resource: resources.join(' ') } : {}),
+      ...(scope != null ? { scope } : {}),
+      at,
+    });
+
+    const fault = handle.tokenEndpointFault;
+    if (!fault || (fault.grantType !== undefined && fault.grantType !== form?.get('grant_type'))) return next();
+    switch (fault.kind) {
+      case 'status':
+        ctx.status = fault.status;
+        ctx.res.setHeader('cache-control', 'no-store');
+        if (fault.body === 'html') {
+          ctx.type = 'html';
+          ctx.body = `<!DOCTYPE html>\n<html><head><title>${fault.status} Error</title></head><body><h1>${fault.status} Error</h1></body></html>\n`;
+        } else {
+          const error = fault.error ?? (fault.status === 503 ? 'temporarily_unavailable' : fault.status >= 500 ? 'server_error' : 'invalid_request');
+          ctx.body = { error, error_description: 'injected token endpoint fault' };
+        }
+        return;
+      case 'hang':
+        (ctx as KoaContext).respond = false;
+        if (!gone.signal.aborted) await once(gone.signal, 'abort');
+        return;
+      case 'delay':
+        try {
+          await sleep(fault.ms, undefined, { signal: gone.signal });
+        } catch {
+          // The client or stop() closed the connection: there is nobody to answer.
+          (ctx as KoaContext).respond = false;
+          return;
+        }
+        return next();
+    }
+  });
 
   // Like default client scopes (Keycloak) or API permissions (Auth0): an authorization request gets
   // the scopes of every resource without naming them, so a client asking for just
@@ -241,4 +340,49 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
 
   server.on('request', provider.callback());
   return handle;
+}
+
+/**
+ * The form parameters of a urlencoded request body, read without consuming it: the bytes go back into
+ * the stream (`unshift`) before it ends, so oidc-provider's own body parser reads them as if nobody had
+ * looked. (Handing it a pre-parsed `req.body` instead works too, but it warns and takes a fallback path.)
+ * Undefined for another content type, a body over oidc-provider's limit, or a client that went away.
+ */
+async function peekForm(request: IncomingMessage): Promise<URLSearchParams | undefined> {
+  if (!request.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded')) return undefined;
+  const body = await peekBody(request);
+  return body && new URLSearchParams(body.toString('utf8'));
+}
+
+function peekBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  // Nothing (left) to read: waiting for data would only make the stream end under oidc-provider's feet.
+  if (request.headers['content-length'] === '0' || (request.complete && request.readableLength === 0)) {
+    return Promise.resolve(Buffer.alloc(0));
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (whole: boolean) => {
+      request.off('readable', onReadable);
+      request.off('close', onClose);
+      const body = Buffer.concat(chunks, size);
+      // Synchronously, within the handler that read the last bytes: a stream that has seen its end
+      // only emits 'end' once its buffer is empty, so putting them back now keeps it readable.
+      if (size > 0) request.unshift(body);
+      resolve(whole ? body : undefined);
+    };
+    const onReadable = () => {
+      let chunk: Buffer | null;
+      while ((chunk = request.read() as Buffer | null) !== null) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size > BODY_LIMIT) return settle(false);
+      }
+      // `complete`: the HTTP parser has seen the end of the message, so every byte has been read.
+      if (request.complete) settle(true);
+    };
+    const onClose = () => settle(false);
+    request.on('readable', onReadable);
+    request.on('close', onClose);
+  });
 }

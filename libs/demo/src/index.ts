@@ -7,6 +7,8 @@ export {
   type IdentityProvider,
   type IdentityProviderOptions,
   type ProviderEvent,
+  type TokenEndpointFault,
+  type TokenRequest,
   type TokenResponseHook,
 } from './identity-provider.js';
 export type { Todo } from './todo.store.js';

@@ -10,5 +10,7 @@ export {
   type IdentityProvider,
   type IdentityProviderOptions,
   type ProviderEvent,
+  type TokenEndpointFault,
+  type TokenRequest,
   type TokenResponseHook,
 } from '#sessiongate/demo';

@@ -20,5 +20,6 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/jest.setup.js'],
   testTimeout: 30000,
 };

@@ -1,4 +1,4 @@
-import { type BrowserClient, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+import { type BrowserClient, GATEWAY_CLIENT_SECRET, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
 
 const CSRF = { 'x-csrf': '1' };
 const ACCESS_TOKEN_TTL_SECONDS = 3;
@@ -82,7 +82,7 @@ describe('access token refresh', () => {
     const revoked = await fetch(`${stack.idp.issuer}/token/revocation`, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${encodeURIComponent(stack.config.oidc.clientId)}:${encodeURIComponent(stack.config.oidc.clientSecret)}`).toString('base64')}`,
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(stack.config.oidc.clientId)}:${encodeURIComponent(GATEWAY_CLIENT_SECRET)}`).toString('base64')}`,
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: new URLSearchParams({ token: issued.refresh[0]!, token_type_hint: 'refresh_token' }),

@@ -9,7 +9,8 @@ import { BrowserClient, type DemoApi, type IdentityProvider, startDemoApi, start
 // The real demo provider and API, with openid-client 6 as the relying party and BrowserClient as the user.
 const TODOS = 'urn:sessiongate:test:todos';
 const OTHER = 'urn:sessiongate:test:other';
-const SCOPE = 'openid profile email offline_access';
+// Like any client of a real provider, it asks for the scopes of the APIs it will call.
+const SCOPE = 'openid profile email offline_access todos:read todos:write other:read';
 
 let idp: IdentityProvider;
 let api: DemoApi;
@@ -444,11 +445,11 @@ test('tokenRequests records every token request, refused ones included, with gra
   expect(decodeJwt(((await streamed.json()) as { access_token: string }).access_token)).toMatchObject({ aud: TODOS });
 
   expect(idp.tokenRequests).toEqual([
-    { grantType: 'authorization_code', at: expect.any(Number) },
-    { grantType: 'refresh_token', resource: OTHER, at: expect.any(Number) },
-    { grantType: 'client_credentials', scope: 'todos:read', at: expect.any(Number) },
-    { grantType: 'refresh_token', scope: 'openid', at: expect.any(Number) },
-    { grantType: 'refresh_token', resource: TODOS, at: expect.any(Number) },
+    { grantType: 'authorization_code', clientAuthentication: 'basic', at: expect.any(Number) },
+    { grantType: 'refresh_token', resource: OTHER, clientAuthentication: 'basic', at: expect.any(Number) },
+    { grantType: 'client_credentials', scope: 'todos:read', clientAuthentication: 'basic', at: expect.any(Number) },
+    { grantType: 'refresh_token', scope: 'openid', clientAuthentication: 'basic', at: expect.any(Number) },
+    { grantType: 'refresh_token', resource: TODOS, clientAuthentication: 'basic', at: expect.any(Number) },
   ]);
   const times = idp.tokenRequests.map((request) => request.at);
   expect(times).toEqual([...times].sort((a, b) => a - b));

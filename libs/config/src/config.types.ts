@@ -1,3 +1,4 @@
+import type { JsonWebKey } from 'node:crypto';
 /**
  * `user`: the user's access token (401 without a session); `optional`: the user's token when logged
  * in, none otherwise; `client`: a client-credentials token shared by all sessions; `none`: no token.
@@ -24,6 +25,13 @@ export type ResourceParameter = 'resource' | 'audience';
 
 export type SameSite = 'lax' | 'strict';
 
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+/** How the gateway proves itself at the token endpoint: a shared secret, or a key signing a JWT assertion. */
+export type ClientCredentials =
+  | { readonly method: 'client_secret_basic' | 'client_secret_post'; readonly secret: string }
+  | { readonly method: 'private_key_jwt'; readonly privateKey: JsonWebKey & { readonly kid: string } };
+
 export interface GatewayConfig {
   readonly production: boolean;
   readonly publicUrl: URL;
@@ -33,7 +41,11 @@ export interface GatewayConfig {
   readonly oidc: {
     readonly issuer: URL;
     readonly clientId: string;
-    readonly clientSecret: string;
+    readonly credentials: ClientCredentials;
+    /** Use PAR (RFC 9126) when the provider offers it. */
+    readonly usePar: boolean;
+    /** `max_age` sent with every login; `auth_time` is checked against it. */
+    readonly maxAgeSeconds: number | undefined;
     readonly scopes: string;
     readonly idTokenSigningAlg: string;
     /** True when an http:// issuer is allowed; warned about at start-up unless it is loopback. */

@@ -42,6 +42,11 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   if (production && v.redisUrl === undefined) problems.push('REDIS_URL: is required when NODE_ENV=production (the in-process store is for development only)');
   if (v.cookieName?.startsWith('__Host-') && !https) problems.push('SESSION_COOKIE_NAME: a __Host- cookie needs an https:// PUBLIC_URL');
   if (v.cookieName?.startsWith('__Secure-') && !https) problems.push('SESSION_COOKIE_NAME: a __Secure- cookie needs an https:// PUBLIC_URL');
+  if (v.clientAuthMethod === 'private_key_jwt' ? v.clientPrivateKey === undefined : v.clientAuthMethod !== undefined && v.clientSecret === undefined) {
+    problems.push(v.clientAuthMethod === 'private_key_jwt'
+      ? 'OIDC_CLIENT_PRIVATE_KEY: is required when OIDC_CLIENT_AUTH_METHOD=private_key_jwt'
+      : `OIDC_CLIENT_SECRET: is required (${settings.clientSecret.description})`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const publicUrl = v.publicUrl!;
@@ -55,7 +60,9 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     oidc: {
       issuer: v.issuer!,
       clientId: v.clientId!,
-      clientSecret: v.clientSecret!,
+      credentials: v.clientAuthMethod === 'private_key_jwt' ? { method: v.clientAuthMethod, privateKey: v.clientPrivateKey! } : { method: v.clientAuthMethod!, secret: v.clientSecret! },
+      usePar: v.usePar!,
+      maxAgeSeconds: v.maxAge,
       scopes: v.scopes!,
       idTokenSigningAlg: v.idTokenSigningAlg!,
       allowInsecureHttp: v.allowInsecureHttp! || isLoopback(v.issuer!),

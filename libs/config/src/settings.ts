@@ -1,5 +1,6 @@
+import type { JsonWebKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { ApiRoute, ResourceParameter, RouteTokenMode, SameSite } from './config.types.js';
+import type { ApiRoute, ClientAuthMethod, ResourceParameter, RouteTokenMode, SameSite } from './config.types.js';
 
 /** One environment variable: what it means, its default, and how to read it. The README table lists these. */
 export interface Setting<T> {
@@ -86,6 +87,21 @@ function sameSite(raw: string): SameSite {
   return raw;
 }
 
+const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+
+function privateJwk(raw: string): JsonWebKey & { kid: string } {
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(raw);
+  } catch {
+    throw new Error('must be a private JWK in JSON');
+  }
+  const key = jwk as Record<string, unknown>;
+  if (typeof jwk !== 'object' || jwk === null || typeof key.kty !== 'string' || typeof key.d !== 'string') throw new Error('must be a private JWK in JSON');
+  if (typeof key.kid !== 'string' || key.kid === '') throw new Error('must have a kid, so the provider can pick the public key');
+  return jwk as JsonWebKey & { kid: string };
+}
+
 function localPath(raw: string): string {
   if (!raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\')) throw new Error('must be a path starting with a single /');
   return raw;
@@ -168,7 +184,14 @@ export const settings = {
   } },
   issuer: { env: 'OIDC_ISSUER', description: "The OpenID Provider's issuer identifier; its discovery document must name exactly this issuer.", parse: httpUrl },
   clientId: { env: 'OIDC_CLIENT_ID', description: 'Client id registered at the provider.', parse: nonEmpty },
-  clientSecret: { env: 'OIDC_CLIENT_SECRET', description: 'Client secret (client_secret_basic).', secret: true, parse: nonEmpty },
+  clientAuthMethod: { env: 'OIDC_CLIENT_AUTH_METHOD', description: 'How the gateway authenticates at the token endpoint: `client_secret_basic`, `client_secret_post` or `private_key_jwt`.', default: 'client_secret_basic', parse: (raw: string): ClientAuthMethod => {
+    if (!CLIENT_AUTH_METHODS.includes(raw as ClientAuthMethod)) throw new Error(`must be one of ${CLIENT_AUTH_METHODS.join(', ')}`);
+    return raw as ClientAuthMethod;
+  } },
+  clientSecret: { env: 'OIDC_CLIENT_SECRET', description: 'Client secret (client_secret_basic, client_secret_post). Required for those methods.', optional: true, secret: true, parse: nonEmpty },
+  clientPrivateKey: { env: 'OIDC_CLIENT_PRIVATE_KEY', description: 'Private JWK (JSON, with `kid`) signing the client assertion for private_key_jwt.', optional: true, secret: true, parse: privateJwk },
+  usePar: { env: 'OIDC_USE_PAR', description: 'Send the authorization request by PAR (RFC 9126) when the provider offers it.', default: 'true', parse: boolean },
+  maxAge: { env: 'OIDC_MAX_AGE', description: 'Seconds since the user last authenticated at the provider beyond which a login is refused (`max_age`, checked on `auth_time`).', optional: true, parse: nonNegativeInteger },
   scopes: { env: 'OIDC_SCOPES', description: 'Scopes requested at login (space separated); `offline_access` gets a refresh token.', default: 'openid profile email offline_access', parse: scopes },
   idTokenSigningAlg: { env: 'OIDC_ID_TOKEN_ALG', description: 'The only JWS algorithm accepted on ID tokens.', default: 'RS256', parse: (raw: string) => {
     if (!ASYMMETRIC_JWS_ALGS.includes(raw)) throw new Error(`must be one of ${ASYMMETRIC_JWS_ALGS.join(', ')}`);

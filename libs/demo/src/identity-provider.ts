@@ -18,6 +18,10 @@ export interface DemoClient {
   readonly grant_types?: readonly string[];
   /** OIDC Back-Channel Logout 1.0: where the provider POSTs a logout token when the user logs out there. */
   readonly backchannel_logout_uri?: string;
+  /** Default client_secret_basic. */
+  readonly token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** The client's public keys, for private_key_jwt. */
+  readonly jwks?: { readonly keys: readonly object[] };
 }
 
 export interface IdentityProviderOptions {
@@ -74,6 +78,10 @@ export interface TokenRequest {
   /** RFC 8707 `resource`; several are joined by a space (a URI contains none). */
   readonly resource?: string;
   readonly scope?: string;
+  /** Auth0's spelling of `resource`, which oidc-provider ignores: recorded to see what a client sent. */
+  readonly audience?: string;
+  /** How the client authenticated: an Authorization header, a secret in the body, or a signed assertion. */
+  readonly clientAuthentication: 'basic' | 'post' | 'assertion' | 'none';
   /** `Date.now()` when the request arrived. */
   readonly at: number;
 }
@@ -259,10 +267,13 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     const form = await peekForm(ctx.req);
     const resources = form?.getAll('resource') ?? [];
     const scope = form?.get('scope');
+    const audience = form?.get('audience');
     handle.tokenRequests.push({
       grantType: form?.get('grant_type') ?? '',
       ...(resources.length > 0 ? { resource: resources.join(' ') } : {}),
       ...(scope != null ? { scope } : {}),
+      ...(audience != null ? { audience } : {}),
+      clientAuthentication: clientAuthentication(ctx.req.headers.authorization ?? '', form),
       at,
     });
 
@@ -296,17 +307,6 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     }
   });
 
-  // Like default client scopes (Keycloak) or API permissions (Auth0): an authorization request gets
-  // the scopes of every resource without naming them, so a client asking for just
-  // `openid profile email offline_access` still gets access tokens the APIs accept.
-  const resourceScopes = indicators.flatMap((indicator) => resources[indicator]!.scope.split(' '));
-  provider.use(async (ctx, next) => {
-    const scope = ctx.query.scope;
-    if (ctx.method === 'GET' && ctx.path === '/auth' && typeof scope === 'string') {
-      ctx.query = { ...ctx.query, scope: [...new Set([...scope.split(' '), ...resourceScopes])].join(' ') };
-    }
-    await next();
-  });
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.oidc?.route === 'token' && ctx.status === 200 && handle.onTokenResponse) {
@@ -385,4 +385,10 @@ function peekBody(request: IncomingMessage): Promise<Buffer | undefined> {
     request.on('readable', onReadable);
     request.on('close', onClose);
   });
+}
+
+function clientAuthentication(authorization: string, form: URLSearchParams | undefined): TokenRequest['clientAuthentication'] {
+  if (/^basic /i.test(authorization)) return 'basic';
+  if (form?.has('client_assertion')) return 'assertion';
+  return form?.has('client_secret') ? 'post' : 'none';
 }

@@ -30,6 +30,7 @@ export async function startDemo(env: Readonly<Record<string, string | undefined>
     ...env,
     OIDC_CLIENT_ID: CLIENT_ID,
     OIDC_CLIENT_SECRET: randomBytes(24).toString('base64url'),
+    OIDC_SCOPES: 'openid profile email offline_access todos:read todos:write',
   };
   // Checked before anything starts; the provider's address is not known yet, so a stand-in issuer.
   const draft = loadConfig({ ...settings, OIDC_ISSUER: 'http://127.0.0.1' });

@@ -1,15 +1,23 @@
 import * as client from 'openid-client';
 import { classifyIdpFailure, describeIdpFailure } from './idp-failure.js';
 
-function bodyError(status: number, error: string): client.ResponseBodyError {
+function bodyError(status: number, error: string, description?: string): client.ResponseBodyError {
   const Constructor = client.ResponseBodyError as unknown as new (message: string, options: unknown) => client.ResponseBodyError;
-  return new Constructor('server responded with an error', { cause: { error }, response: new Response(null, { status }) });
+  return new Constructor('server responded with an error', { cause: { error, error_description: description }, response: new Response(null, { status }) });
 }
 
 function wrapped(cause: unknown, code?: string): client.ClientError {
   const error = new client.ClientError('something went wrong', { cause });
   if (code) error.code = code;
   return error;
+}
+
+function challenge(status: number, error: string): client.WWWAuthenticateChallengeError {
+  const Constructor = client.WWWAuthenticateChallengeError as unknown as new (message: string, options: unknown) => client.WWWAuthenticateChallengeError;
+  return new Constructor('server responded with a challenge', {
+    cause: [{ scheme: 'basic', parameters: { error } }],
+    response: new Response(null, { status, headers: { 'www-authenticate': `Basic error="${error}"` } }),
+  });
 }
 
 /** A TypeError made in another realm, as fetch's errors are under a vm context: `instanceof` fails. */
@@ -22,6 +30,7 @@ describe('classifyIdpFailure', () => {
     ['invalid_grant', bodyError(400, 'invalid_grant'), 'invalid_grant'],
     ['another OAuth error', bodyError(401, 'invalid_client'), 'rejected'],
     ['a 5xx error body', bodyError(503, 'temporarily_unavailable'), 'unavailable'],
+    ['a refused client authentication', challenge(401, 'invalid_client'), 'rejected'],
     ['a network failure', new TypeError('fetch failed'), 'unavailable'],
     ['a timeout', new DOMException('timed out', 'TimeoutError'), 'unavailable'],
     ['a wrapped foreign network failure', wrapped(foreignTypeError()), 'unavailable'],
@@ -34,6 +43,7 @@ describe('classifyIdpFailure', () => {
 
   it('describes a failure without its response body', () => {
     expect(describeIdpFailure(bodyError(400, 'invalid_grant'))).toBe('400 invalid_grant');
+    expect(describeIdpFailure(bodyError(400, 'invalid_grant', 'grant request is invalid'))).toBe('400 invalid_grant: grant request is invalid');
     expect(describeIdpFailure(wrapped(foreignTypeError()))).toBe('ClientError: something went wrong; cause TypeError: fetch failed');
   });
 });

@@ -15,6 +15,8 @@ export function classifyIdpFailure(error: unknown): IdpFailure {
     if (error.status >= 500) return 'unavailable';
     return error.error === 'invalid_grant' ? 'invalid_grant' : 'rejected';
   }
+  // A 401 with WWW-Authenticate: the provider did not accept the client's authentication.
+  if (error instanceof client.WWWAuthenticateChallengeError) return 'rejected';
   if (isTransportError(error)) return 'unavailable';
   if (error instanceof client.ClientError) {
     // openid-client wraps fetch failures it does not recognise as a ClientError without a code.
@@ -33,8 +35,11 @@ function errorName(error: unknown): string | undefined {
 
 /** A short, token-free description of a failure for the log. */
 export function describeIdpFailure(error: unknown): string {
-  if (error instanceof client.ResponseBodyError) return `${error.status} ${error.error}`;
+  if (error instanceof client.ResponseBodyError) {
+    return `${error.status} ${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
+  }
   if (error instanceof client.AuthorizationResponseError) return `authorization error ${error.error}`;
+  if (error instanceof client.WWWAuthenticateChallengeError) return `${error.status} ${error.cause.map((challenge) => challenge.parameters.error ?? challenge.scheme).join(', ')}`;
   if (error instanceof Error) {
     const code = 'code' in error && error.code ? ` (${String(error.code)})` : '';
     const causeName = errorName(error.cause);

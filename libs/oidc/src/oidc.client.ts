@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { importJWK, type JWK } from 'jose';
 import * as client from 'openid-client';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig, isLoopback } from '#sessiongate/config';
@@ -31,6 +32,7 @@ export interface ExpectedSubject {
 @Injectable()
 export class OidcClient implements OnModuleInit {
   private configuration!: client.Configuration;
+  private usePar = false;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -38,22 +40,42 @@ export class OidcClient implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const { issuer, clientId, clientSecret, idTokenSigningAlg, allowInsecureHttp } = this.config.oidc;
+    const { issuer, clientId, idTokenSigningAlg, allowInsecureHttp, maxAgeSeconds } = this.config.oidc;
     if (issuer.protocol === 'http:' && !isLoopback(issuer)) {
       this.logger.warn({ issuer: issuer.href }, 'OIDC_ALLOW_INSECURE_HTTP=true: talking to the provider over plain http');
     }
     const execute = [client.enableNonRepudiationChecks, ...(allowInsecureHttp ? [client.allowInsecureRequests] : [])];
+    const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: idTokenSigningAlg };
+    if (maxAgeSeconds !== undefined) metadata.default_max_age = maxAgeSeconds;
     try {
       // discovery() refuses a document whose `issuer` is not exactly OIDC_ISSUER.
-      this.configuration = await client.discovery(
-        issuer,
-        clientId,
-        { id_token_signed_response_alg: idTokenSigningAlg },
-        client.ClientSecretBasic(clientSecret),
-        { execute, timeout: IDP_TIMEOUT_SECONDS },
-      );
+      this.configuration = await client.discovery(issuer, clientId, metadata, await this.clientAuthentication(), {
+        execute,
+        timeout: IDP_TIMEOUT_SECONDS,
+      });
     } catch (error) {
       throw new Error(`OIDC_ISSUER: discovery of ${issuer.href} failed: ${describeIdpFailure(error)}`);
+    }
+    const server = this.configuration.serverMetadata();
+    this.usePar = this.config.oidc.usePar && server.pushed_authorization_request_endpoint !== undefined;
+    if (server.require_pushed_authorization_requests && !this.usePar) {
+      throw new Error('OIDC_USE_PAR: the provider requires pushed authorization requests; set OIDC_USE_PAR=true');
+    }
+  }
+
+  private async clientAuthentication(): Promise<client.ClientAuth> {
+    const { credentials } = this.config.oidc;
+    switch (credentials.method) {
+      case 'client_secret_basic':
+        return client.ClientSecretBasic(credentials.secret);
+      case 'client_secret_post':
+        return client.ClientSecretPost(credentials.secret);
+      case 'private_key_jwt': {
+        const jwk = credentials.privateKey as JWK & { kid: string };
+        const key = await importJWK(jwk, jwk.alg ?? 'RS256');
+        if (key instanceof Uint8Array) throw new Error('OIDC_CLIENT_PRIVATE_KEY: must be an asymmetric private key');
+        return client.PrivateKeyJwt({ key, kid: jwk.kid });
+      }
     }
   }
 
@@ -61,15 +83,23 @@ export class OidcClient implements OnModuleInit {
     return this.configuration.serverMetadata().issuer;
   }
 
+  /** The authorization request, by PAR (RFC 9126) when the provider offers it and OIDC_USE_PAR allows it. */
   async authorizationUrl(request: AuthorizationRequest): Promise<URL> {
-    return client.buildAuthorizationUrl(this.configuration, {
+    const parameters: Record<string, string> = {
       redirect_uri: this.config.oidc.redirectUri.href,
       scope: this.config.oidc.scopes,
       code_challenge: await client.calculatePKCECodeChallenge(request.codeVerifier),
       code_challenge_method: 'S256',
       state: request.state,
       nonce: request.nonce,
-    });
+    };
+    if (this.config.oidc.maxAgeSeconds !== undefined) parameters.max_age = String(this.config.oidc.maxAgeSeconds);
+    if (!this.usePar) return client.buildAuthorizationUrl(this.configuration, parameters);
+    try {
+      return await client.buildAuthorizationUrlWithPAR(this.configuration, parameters);
+    } catch (error) {
+      throw this.loginFailure(error);
+    }
   }
 
   /**

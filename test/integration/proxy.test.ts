@@ -84,6 +84,7 @@ beforeAll(async () => {
       { prefix: '/api/public', target: echo.url, token: 'none' },
       { prefix: '/api/down', target: `http://127.0.0.1:${await freePort()}` },
       { prefix: '/api/misbehaving', target: `http://127.0.0.1:${misbehavingPort}` },
+      { prefix: '/api/limited', target: echo.url, token: 'none', maxBodyBytes: 1000, timeoutMs: 100, allowSetCookie: true },
     ]),
   });
 
@@ -362,5 +363,34 @@ describe('a 401 from the upstream', () => {
     expect(answer.status).toBe(401);
     expect(seen()).toHaveLength(1);
     expect(authorizations).toEqual([undefined]);
+  });
+});
+
+describe('per-route limits', () => {
+  it('refuses a declared body over maxBodyBytes with 413 before calling the upstream', async () => {
+    const before = echo.requests.length;
+    expectJsonError(await call('/api/limited/upload', { method: 'POST', headers: { 'x-csrf': '1', 'content-type': 'text/plain' }, body: 'x'.repeat(1001) }), 413, 'payload_too_large');
+    expect(echo.requests.length).toBe(before);
+  });
+
+  it('cuts off a chunked body as soon as it passes maxBodyBytes', async () => {
+    const chunks = Readable.from([Buffer.alloc(600, 'a'), Buffer.alloc(600, 'b')]);
+    const answer = await call('/api/limited/upload', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: chunks });
+    expectJsonError(answer, 413, 'payload_too_large');
+  });
+
+  it('forwards a body within the limit', async () => {
+    const answer = await call('/api/limited/upload', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(1000) });
+    expect(answer.status).toBe(200);
+    expect(lastSeen().body).toBe('x'.repeat(1000));
+  });
+
+  it('uses the route timeout over the global one', async () => {
+    expectJsonError(await call('/api/limited/slow?ms=1500'), 504, 'upstream_timeout');
+  });
+
+  it('lets the upstream set cookies only where the route allows it', async () => {
+    expect((await call('/api/limited/anything')).headers['set-cookie']).toBeDefined();
+    expect((await call('/api/public/anything')).headers['set-cookie']).toBeUndefined();
   });
 });

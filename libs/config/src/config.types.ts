@@ -18,6 +18,14 @@ export interface ApiRoute {
   readonly target: URL;
   readonly token: RouteTokenMode;
   readonly audience: TokenAudience;
+  /** Largest request body accepted for this route (413 beyond it). */
+  readonly maxBodyBytes: number;
+  /** Milliseconds the upstream may take to send its response headers (504 beyond it). */
+  readonly timeoutMs: number;
+  /** Milliseconds of silence allowed inside a response body (0: none, for long-lived streams). */
+  readonly idleTimeoutMs: number;
+  /** Whether the upstream's Set-Cookie reaches the browser (off: the gateway owns the browser's cookies). */
+  readonly allowSetCookie: boolean;
 }
 
 /** How the provider is told which API a token is for: `resource` (RFC 8707) or `audience` (Auth0). */
@@ -64,6 +72,8 @@ export interface GatewayConfig {
     readonly sameSite: SameSite;
     readonly secureCookies: boolean;
     readonly loginTimeoutSeconds: number;
+    /** The idle expiry is written back only when it would move by more than this (SESSION_TOUCH_INTERVAL). */
+    readonly touchIntervalMs: number;
   };
   readonly tokens: {
     readonly refreshSkewSeconds: number;
@@ -73,8 +83,25 @@ export interface GatewayConfig {
     /** How long a request waits for another instance's refresh before it answers 503. */
     readonly refreshWaitMs: number;
   };
-  readonly proxy: { readonly upstreamTimeoutMs: number; readonly connectTimeoutMs: number };
+  readonly proxy: { readonly connectTimeoutMs: number };
   readonly routes: readonly ApiRoute[];
   /** Folder of static SPA files served at `/`, if any. */
   readonly spaDir: string | undefined;
+  /** The admin API; undefined (off) unless ADMIN_JWT_AUDIENCE is set. */
+  readonly admin: AdminConfig | undefined;
+}
+
+export interface AdminConfig {
+  /** The `aud` admin bearer tokens must carry; their `iss` must be OIDC_ISSUER. */
+  readonly audience: string;
+  readonly algorithms: readonly string[];
+  readonly requiredScope: string;
+  /** Serve /admin on this port only; undefined: on PORT with everything else. */
+  readonly port: number | undefined;
+}
+
+/** What the break-glass CLI needs to open the session store directly (see loadStoreConfig). */
+export interface StoreConfig {
+  readonly redisUrl: string;
+  readonly encryptionKey: Buffer;
 }

@@ -34,7 +34,16 @@ describe('loadConfig', () => {
     expect(config.session.secureCookies).toBe(true);
     expect(config.session.sameSite).toBe('lax');
     expect(config.routes).toEqual([
-      { prefix: '/api/todos', target: new URL('http://127.0.0.1:4000/v1'), token: 'user', audience: { resource: undefined, scopes: undefined } },
+      {
+        prefix: '/api/todos',
+        target: new URL('http://127.0.0.1:4000/v1'),
+        token: 'user',
+        audience: { resource: undefined, scopes: undefined },
+        maxBodyBytes: 10485760,
+        timeoutMs: 30000,
+        idleTimeoutMs: 300000,
+        allowSetCookie: false,
+      },
     ]);
     expect(config.tokens).toEqual({ refreshSkewSeconds: 30, resourceParameter: 'resource', refreshLockLeaseMs: 5000, refreshWaitMs: 10000 });
     expect(Object.isFrozen(config.session)).toBe(true);
@@ -68,6 +77,9 @@ describe('loadConfig', () => {
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","resource":"https://x","audience":"https://y"}]', 'API_ROUTES: route 0: give resource or audience, not both'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","scopes":"a  b"}]', 'API_ROUTES: route 0: scopes must be space-separated scope tokens'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","token":"none","scopes":"a"}]', 'API_ROUTES: route 0: a "none" route takes no resource or scopes'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","maxBodyBytes":-1}]', 'API_ROUTES: route 0: maxBodyBytes must be a whole number, 0 or more'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","timeoutMs":0}]', 'API_ROUTES: route 0: timeoutMs must be a whole number, 1 or more'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","allowSetCookie":"yes"}]', 'API_ROUTES: route 0: allowSetCookie must be true or false'],
     ['TOKEN_RESOURCE_PARAMETER', 'aud', 'TOKEN_RESOURCE_PARAMETER: must be resource or audience'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a"},{"prefix":"/api/a","target":"http://b"}]', 'API_ROUTES: route 1: prefix /api/a is listed twice'],
     ['SESSION_COOKIE_SAMESITE', 'none', 'SESSION_COOKIE_SAMESITE: must be lax or strict'],
@@ -85,6 +97,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, API_ROUTES: routes }).routes.map((route) => [route.token, route.audience])).toEqual([
       ['optional', { resource: 'https://a.example', scopes: 'a:read a:write' }],
       ['client', { resource: 'urn:b', scopes: undefined }],
+    ]);
+  });
+
+  it('gives routes the global limits unless they set their own', () => {
+    const env = { ...valid, UPSTREAM_TIMEOUT_MS: '5000', PROXY_MAX_BODY_BYTES: '100' };
+    const routes = JSON.stringify([{ prefix: '/api/a', target: 'http://a' }, { prefix: '/api/b', target: 'http://b', timeoutMs: 60000, maxBodyBytes: 0, idleTimeoutMs: 0 }]);
+    expect(loadConfig({ ...env, API_ROUTES: routes }).routes.map(({ timeoutMs, maxBodyBytes, idleTimeoutMs }) => [timeoutMs, maxBodyBytes, idleTimeoutMs])).toEqual([
+      [5000, 100, 300000],
+      [60000, 0, 0],
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { ConfigError } from './config.error.js';
-import type { GatewayConfig } from './config.types.js';
-import { type Setting, settings } from './settings.js';
+import type { ApiRoute, GatewayConfig, StoreConfig } from './config.types.js';
+import { apiRoutes, type Setting, settings } from './settings.js';
 
 type Settings = typeof settings;
 type Values = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> | undefined };
@@ -42,11 +42,21 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   if (production && v.redisUrl === undefined) problems.push('REDIS_URL: is required when NODE_ENV=production (the in-process store is for development only)');
   if (v.cookieName?.startsWith('__Host-') && !https) problems.push('SESSION_COOKIE_NAME: a __Host- cookie needs an https:// PUBLIC_URL');
   if (v.cookieName?.startsWith('__Secure-') && !https) problems.push('SESSION_COOKIE_NAME: a __Secure- cookie needs an https:// PUBLIC_URL');
+  let routes: ApiRoute[] = [];
+  if (v.apiRoutes !== undefined && v.upstreamTimeout !== undefined && v.upstreamIdleTimeout !== undefined && v.maxBodyBytes !== undefined) {
+    try {
+      routes = apiRoutes(v.apiRoutes, { maxBodyBytes: v.maxBodyBytes, timeoutMs: v.upstreamTimeout, idleTimeoutMs: v.upstreamIdleTimeout });
+    } catch (error) {
+      problems.push(`API_ROUTES: ${(error as Error).message}`);
+    }
+  }
   if (v.clientAuthMethod === 'private_key_jwt' ? v.clientPrivateKey === undefined : v.clientAuthMethod !== undefined && v.clientSecret === undefined) {
     problems.push(v.clientAuthMethod === 'private_key_jwt'
       ? 'OIDC_CLIENT_PRIVATE_KEY: is required when OIDC_CLIENT_AUTH_METHOD=private_key_jwt'
       : `OIDC_CLIENT_SECRET: is required (${settings.clientSecret.description})`);
   }
+  if (v.adminPort !== undefined && v.adminAudience === undefined) problems.push('ADMIN_PORT: needs ADMIN_JWT_AUDIENCE (the admin API is off without it)');
+  if (v.adminPort !== undefined && v.adminPort === v.port) problems.push('ADMIN_PORT: must differ from PORT');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const publicUrl = v.publicUrl!;
@@ -79,6 +89,9 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       sameSite: v.sameSite!,
       secureCookies: https,
       loginTimeoutSeconds: v.loginTimeout!,
+      // 1% of the idle timeout by default: a session may end that much early, in exchange for not
+      // writing to Redis on every request.
+      touchIntervalMs: v.touchInterval !== undefined ? v.touchInterval * 1000 : Math.min(60_000, v.idleTimeout! * 10),
     },
     tokens: {
       refreshSkewSeconds: v.refreshSkew!,
@@ -86,11 +99,40 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       refreshLockLeaseMs: v.refreshLockLease!,
       refreshWaitMs: v.refreshWait!,
     },
-    proxy: { upstreamTimeoutMs: v.upstreamTimeout!, connectTimeoutMs: v.connectTimeout! },
-    routes: v.apiRoutes!,
+    proxy: { connectTimeoutMs: v.connectTimeout! },
+    routes,
     spaDir: v.spaDir,
+    admin:
+      v.adminAudience === undefined
+        ? undefined
+        : { audience: v.adminAudience, algorithms: v.adminAlgorithms!, requiredScope: v.adminScope!, port: v.adminPort },
   };
   return deepFreeze(config);
+}
+
+/**
+ * For tools that open the session store directly (the break-glass CLI): only REDIS_URL (required
+ * here) and SESSION_ENCRYPTION_KEY, parsed exactly as loadConfig parses them.
+ */
+export function loadStoreConfig(env: Record<string, string | undefined>): StoreConfig {
+  const problems: string[] = [];
+  const read = <T>(setting: Setting<T>): T | undefined => {
+    const raw = env[setting.env] || undefined;
+    if (raw === undefined) {
+      problems.push(`${setting.env}: is required (${setting.description})`);
+      return undefined;
+    }
+    try {
+      return setting.parse(raw);
+    } catch (error) {
+      problems.push(`${setting.env}: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
+  const redisUrl = read(settings.redisUrl);
+  const encryptionKey = read(settings.encryptionKey);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { redisUrl: redisUrl!, encryptionKey: encryptionKey! };
 }
 
 function deepFreeze<T>(value: T): T {

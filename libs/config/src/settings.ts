@@ -102,6 +102,19 @@ function privateJwk(raw: string): JsonWebKey & { kid: string } {
   return jwk as JsonWebKey & { kid: string };
 }
 
+function asymmetricAlgorithms(raw: string): readonly string[] {
+  const list = raw.split(',').map((alg) => alg.trim()).filter(Boolean);
+  // `none` and HS* would let anyone holding the provider's public key mint tokens.
+  const refused = list.filter((alg) => !ASYMMETRIC_JWS_ALGS.includes(alg));
+  if (list.length === 0 || refused.length > 0) throw new Error(`must be a comma-separated list of ${ASYMMETRIC_JWS_ALGS.join(', ')}`);
+  return list;
+}
+
+function scopeToken(raw: string): string {
+  if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(raw)) throw new Error('must be one scope token (no spaces or quotes)');
+  return raw;
+}
+
 function localPath(raw: string): string {
   if (!raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\')) throw new Error('must be a path starting with a single /');
   return raw;
@@ -125,7 +138,14 @@ function redisUrl(raw: string): string {
 
 const TOKEN_MODES = ['user', 'optional', 'client', 'none'];
 
-function apiRoutes(raw: string): ApiRoute[] {
+export interface RouteDefaults {
+  readonly maxBodyBytes: number;
+  readonly timeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+/** Parses API_ROUTES; a route's limits default to the global settings. */
+export function apiRoutes(raw: string, defaults: RouteDefaults): ApiRoute[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -137,7 +157,11 @@ function apiRoutes(raw: string): ApiRoute[] {
   return parsed.map((entry: unknown, index) => {
     const where = `route ${index}`;
     if (typeof entry !== 'object' || entry === null) throw new Error(`${where} must be an object`);
-    const { prefix, target, token = 'user', resource, audience, scopes, ...rest } = entry as Record<string, unknown>;
+    const {
+      prefix, target, token = 'user', resource, audience, scopes,
+      maxBodyBytes = defaults.maxBodyBytes, timeoutMs = defaults.timeoutMs, idleTimeoutMs = defaults.idleTimeoutMs, allowSetCookie = false,
+      ...rest
+    } = entry as Record<string, unknown>;
     const unknownKeys = Object.keys(rest);
     if (unknownKeys.length > 0) throw new Error(`${where} has unknown field(s): ${unknownKeys.join(', ')}`);
     if (typeof prefix !== 'string' || !/^\/api(\/[A-Za-z0-9._~-]+)+$/.test(prefix) || /\/\.{1,2}(\/|$)/.test(prefix)) {
@@ -160,7 +184,20 @@ function apiRoutes(raw: string): ApiRoute[] {
       throw new Error(`${where}: scopes must be space-separated scope tokens`);
     }
     if ((token === 'none') && (api !== undefined || scopes !== undefined)) throw new Error(`${where}: a "none" route takes no resource or scopes`);
-    return { prefix, target: targetUrl, token: token as RouteTokenMode, audience: { resource: api as string | undefined, scopes: scopes as string | undefined } };
+    for (const [name, value, least] of [['maxBodyBytes', maxBodyBytes, 0], ['timeoutMs', timeoutMs, 1], ['idleTimeoutMs', idleTimeoutMs, 0]] as const) {
+      if (!Number.isSafeInteger(value) || (value as number) < least) throw new Error(`${where}: ${name} must be a whole number, ${least} or more`);
+    }
+    if (typeof allowSetCookie !== 'boolean') throw new Error(`${where}: allowSetCookie must be true or false`);
+    return {
+      prefix,
+      target: targetUrl,
+      token: token as RouteTokenMode,
+      audience: { resource: api as string | undefined, scopes: scopes as string | undefined },
+      maxBodyBytes: maxBodyBytes as number,
+      timeoutMs: timeoutMs as number,
+      idleTimeoutMs: idleTimeoutMs as number,
+      allowSetCookie,
+    };
   });
 }
 
@@ -213,8 +250,15 @@ export const settings = {
   } },
   refreshLockLease: { env: 'REFRESH_LOCK_LEASE_MS', description: 'Milliseconds a token refresh holds its per-session lock between renewals (renewed while the refresh runs).', default: '5000', parse: positiveInteger },
   refreshWait: { env: 'REFRESH_WAIT_TIMEOUT_MS', description: 'Milliseconds a request waits for a refresh running elsewhere before answering 503.', default: '10000', parse: positiveInteger },
-  upstreamTimeout: { env: 'UPSTREAM_TIMEOUT_MS', description: 'Milliseconds an upstream API may take to answer (headers) before the gateway returns 504.', default: '30000', parse: positiveInteger },
+  upstreamTimeout: { env: 'UPSTREAM_TIMEOUT_MS', description: 'Milliseconds an upstream API may take to answer (headers) before the gateway returns 504; a route may set its own `timeoutMs`.', default: '30000', parse: positiveInteger },
+  upstreamIdleTimeout: { env: 'UPSTREAM_IDLE_TIMEOUT_MS', description: 'Milliseconds of silence allowed inside an upstream response body (0: none); a route may set its own `idleTimeoutMs`.', default: '300000', parse: nonNegativeInteger },
+  maxBodyBytes: { env: 'PROXY_MAX_BODY_BYTES', description: 'Largest request body forwarded to an API (413 beyond it); a route may set its own `maxBodyBytes`.', default: '10485760', parse: nonNegativeInteger },
   connectTimeout: { env: 'UPSTREAM_CONNECT_TIMEOUT_MS', description: 'Milliseconds to connect to an upstream API before the gateway returns 502.', default: '5000', parse: positiveInteger },
-  apiRoutes: { env: 'API_ROUTES', description: 'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000", "token": "user" | "optional" | "client" | "none", "resource": "https://todos.example.com", "scopes": "todos:read" }` (resource and scopes optional): the only upstreams the gateway calls.', default: '[]', parse: apiRoutes },
+  apiRoutes: { env: 'API_ROUTES', description: 'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000", "token": "user" | "optional" | "client" | "none", "resource": "https://todos.example.com", "scopes": "todos:read", "maxBodyBytes": 1048576, "timeoutMs": 30000, "idleTimeoutMs": 300000, "allowSetCookie": false }` (all but prefix and target optional): the only upstreams the gateway calls.', default: '[]', parse: (raw: string) => raw },
   spaDir: { env: 'SPA_DIR', description: 'Folder of static files served at `/` (the SPA), if any.', optional: true, parse: existingFolder },
+  touchInterval: { env: 'SESSION_TOUCH_INTERVAL', description: 'Seconds: a session\'s sliding idle expiry is written back at most this often (a session may end up to this much before SESSION_IDLE_TIMEOUT after its last request). Default 1% of SESSION_IDLE_TIMEOUT, at most 60.', optional: true, parse: nonNegativeInteger },
+  adminAudience: { env: 'ADMIN_JWT_AUDIENCE', description: 'Turns on the admin API (/admin): the `aud` its bearer tokens must carry.', optional: true, parse: nonEmpty },
+  adminAlgorithms: { env: 'ADMIN_JWT_ALGS', description: 'Comma-separated JWS algorithms accepted on admin tokens (asymmetric only).', default: 'RS256', parse: asymmetricAlgorithms },
+  adminScope: { env: 'ADMIN_REQUIRED_SCOPE', description: 'The scope (in `scope` or `scp`) or role (in `roles`) an admin token must carry.', default: 'sessions:admin', parse: scopeToken },
+  adminPort: { env: 'ADMIN_PORT', description: 'Serve /admin on this port only (a second listener on HOST), not on PORT.', optional: true, parse: port },
 } satisfies Record<string, Setting<unknown>>;

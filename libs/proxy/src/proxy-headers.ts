@@ -36,12 +36,15 @@ export function upstreamRequestHeaders(incoming: ReceivedHeaders, forwarding: Fo
   return headers;
 }
 
-/** The headers passed back to the browser: the upstream's, without hop-by-hop ones and without cookies (the gateway owns them). */
-export function downstreamResponseHeaders(upstream: ReceivedHeaders): ForwardedHeaders {
+/**
+ * The headers passed back to the browser: the upstream's, without hop-by-hop ones, and without
+ * cookies unless the route allows them (the gateway owns the browser's cookies).
+ */
+export function downstreamResponseHeaders(upstream: ReceivedHeaders, allowSetCookie = false): ForwardedHeaders {
   const connectionNamed = namedIn(upstream.connection);
   const headers: ForwardedHeaders = {};
   for (const [name, value] of Object.entries(upstream)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || connectionNamed.has(name) || name === 'set-cookie') continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || connectionNamed.has(name) || (name === 'set-cookie' && !allowSetCookie)) continue;
     headers[name] = value;
   }
   return headers;

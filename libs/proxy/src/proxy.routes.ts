@@ -10,6 +10,7 @@ import { ProxyError } from './proxy.errors.js';
 import { isReplayable, readDeclaredBody } from './replayable-body.js';
 import { UPSTREAM_AUTHORIZER, type UpstreamAuthorizer } from './upstream-authorizer.js';
 import { resolveUpstream } from './upstream-path.js';
+import { limitBody } from './body-limit.js';
 
 // No TRACE: an upstream echoing it would hand the access token the gateway adds to the browser.
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -39,7 +40,6 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
           connections: CONNECTIONS_PER_UPSTREAM,
           pipelining: 1,
           connect: { timeout: config.proxy.connectTimeoutMs },
-          headersTimeout: config.proxy.upstreamTimeoutMs,
         }),
       ]),
     );
@@ -68,17 +68,16 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
       const { route, path } = resolveUpstream(this.config.routes, request.url);
       const token = await this.authorizer.authorize(request, route);
       const replayable = isReplayable(request.headers);
+      const incoming = limitBody(request.body as Readable | undefined, request.headers, route.maxBodyBytes);
       // A body that may have to be sent twice is read before the first attempt; any other streams through untouched.
       const body =
-        replayable && request.body !== undefined
-          ? await readDeclaredBody(request.body as Readable, Number(request.headers['content-length'] ?? 0))
-          : (request.body as Readable | undefined);
+        replayable && incoming !== undefined ? await readDeclaredBody(incoming, Number(request.headers['content-length'] ?? 0)) : incoming;
       let upstream = await this.send(request, route, path, token, body, clientGone.signal);
       if (upstream.statusCode === 401 && token !== undefined && replayable) {
         upstream = await this.retryWithRenewedToken(request, route, path, token, body, upstream, clientGone.signal);
       }
       // Fastify pipes the body with backpressure, and destroys the connection if the upstream fails mid-body.
-      return reply.code(upstream.statusCode).headers(downstreamResponseHeaders(upstream.headers)).send(upstream.body);
+      return reply.code(upstream.statusCode).headers(downstreamResponseHeaders(upstream.headers, route.allowSetCookie)).send(upstream.body);
     } catch (error) {
       // A client that left needs no answer: the upstream call was cancelled on purpose.
       if (!clientGone.signal.aborted) sendError(request, reply, error);
@@ -136,6 +135,8 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
         }),
         body,
         signal,
+        headersTimeout: route.timeoutMs,
+        bodyTimeout: route.idleTimeoutMs,
       })
       .catch((error: unknown) => {
         throw ProxyError.fromUpstream(error, route.target.origin);

@@ -1,0 +1,547 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { BrowserClient, freePort, type RedisFixture, startRedis } from '#sessiongate/testing';
+import { type ChildHandle, type Memory, startChild } from './child-process.js';
+import type { GrantCounts } from './identity-provider.child.js';
+import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
+import { runRefreshStorm } from './refresh-storm.js';
+import type { UpstreamStats } from './upstream.child.js';
+
+/**
+ * `npm run bench`: the gateway against a bare `@fastify/http-proxy` and the upstream itself, all started
+ * here on loopback (Redis, upstream, provider, proxies), measured with autocannon in one run so that the
+ * ratios compare like with like. Settings (environment, all optional):
+ *   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3), BENCH_CONNECTIONS (default 50),
+ *   BENCH_SUSTAIN (s of load between the two RSS readings, default 30),
+ *   BENCH_STORM_SESSIONS (default 20), BENCH_STORM_CONCURRENCY (per session, default 10), BENCH_STORM_WAVES (default 6),
+ *   BENCH_LOG_LEVEL (the gateway's, default warn), BENCH_CPU_PROFILE (a folder: profile the gateway and the bare proxy under load).
+ * Progress goes to stderr, the report to stdout.
+ */
+
+const settings = {
+  duration: positive('BENCH_DURATION', 10),
+  warmup: positive('BENCH_WARMUP', 3),
+  connections: positive('BENCH_CONNECTIONS', 50),
+  sustain: positive('BENCH_SUSTAIN', 30),
+  stormSessions: positive('BENCH_STORM_SESSIONS', 20),
+  stormConcurrency: positive('BENCH_STORM_CONCURRENCY', 10),
+  stormWaves: positive('BENCH_STORM_WAVES', 6),
+  logLevel: process.env.BENCH_LOG_LEVEL || 'warn',
+  profileDir: process.env.BENCH_CPU_PROFILE || undefined,
+};
+
+const ROUTE_PREFIX = '/api/echo';
+const UPSTREAM_BASE = '/v1';
+const RESOURCE = 'http://bench.api.test';
+const CLIENT_ID = 'sessiongate-bench';
+const CLIENT_SECRET = randomBytes(24).toString('base64url');
+/** The gateway's session cookie on an http PUBLIC_URL (SESSION_COOKIE_NAME's default). */
+const SESSION_COOKIE = 'sessiongate';
+/** The storm's provider issues access tokens for this long, and the gateway refreshes them this long before expiry. */
+const STORM_TOKEN_TTL_S = 3;
+const STORM_REFRESH_SKEW_S = 1;
+const SIZES = [
+  { label: '1 KB', path: '1kb' },
+  { label: '100 KB', path: '100kb' },
+] as const;
+
+interface Measured {
+  readonly result: autocannon.Result;
+  /** CPU seconds each party used during the measured run (undefined without /proc). */
+  readonly cpu: CpuUse | undefined;
+}
+
+interface Row extends Measured {
+  readonly name: string;
+  /** The row this one is compared with. */
+  readonly baseline?: Row;
+}
+
+interface CpuUse {
+  /** The proxy or gateway process(es) measured; undefined when the upstream itself is. */
+  readonly server?: number;
+  readonly redis: number;
+  readonly upstream: number;
+  /** autocannon, in this process. */
+  readonly loadGenerator: number;
+  /** Busy CPU seconds of the whole machine (all processes, ours and anyone else's). */
+  readonly machine: number;
+  readonly seconds: number;
+}
+
+/** Process ids of the parties whose CPU time is accounted for in each run. */
+const pids = { redis: 0, upstream: 0 };
+
+interface GatewayPair {
+  readonly idp: ChildHandle;
+  readonly publicUrl: string;
+  readonly instances: readonly [ChildHandle, ChildHandle];
+}
+
+/** Everything started, stopped in reverse order whatever happens. */
+const running: { readonly name: string; stop(): Promise<void> }[] = [];
+
+function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  progress(`settings: ${JSON.stringify(settings)}`);
+  const redis = await startRedis();
+  running.push({ name: 'redis', stop: () => redis.stop() });
+  pids.redis = Number(/process_id:(\d+)/.exec(await redis.client.info('server'))?.[1] ?? 0);
+  const upstream = await child('upstream', 'upstream.child.js', {});
+  pids.upstream = upstream.pid;
+  const bare = await child('bare-proxy', 'bare-proxy.child.js', { upstream: upstream.url, prefix: ROUTE_PREFIX, rewritePrefix: UPSTREAM_BASE });
+  const gateways = await startGatewayPair('gateway', redis, upstream.url, { accessTokenTtlSeconds: 3600 }, {});
+  const [gateway, second] = gateways.instances;
+
+  const cookie = await logIn(gateways.publicUrl);
+  const headers = { cookie, 'x-csrf': '1' };
+  const urls = {
+    upstream: (path: string) => `${upstream.url}${UPSTREAM_BASE}/${path}`,
+    bare: (path: string) => `${bare.url}${ROUTE_PREFIX}/${path}`,
+    gateway: (path: string, instance: ChildHandle = gateway) => `${instance.url}${ROUTE_PREFIX}/${path}`,
+  };
+  const smallBytes = await sanityCheck(upstream, [
+    { url: urls.upstream('small'), headers: {}, bearer: false },
+    { url: urls.bare('small'), headers: {}, bearer: false },
+    { url: urls.gateway('small'), headers, bearer: true },
+    { url: urls.gateway('small', second), headers, bearer: true },
+  ]);
+
+  const memory: [string, Memory][] = [['idle, after start-up and login', await gateway.memory()]];
+  const direct: Row = { name: 'upstream directly (node:http)', ...(await measure('upstream', urls.upstream('small'), {}, [])) };
+  const baseline: Row = { name: 'bare @fastify/http-proxy', ...(await measure('bare proxy', urls.bare('small'), {}, [bare])) };
+  const single: Row = { name: 'gateway, 1 instance', ...(await measure('gateway', urls.gateway('small'), headers, [gateway])), baseline };
+  const pair: Row = {
+    name: `gateway, 2 instances (round-robin, ${Math.ceil(settings.connections / 2)}+${Math.floor(settings.connections / 2)})`,
+    ...(await measure('gateway ×2', [urls.gateway('small'), urls.gateway('small', second)], headers, [gateway, second])),
+    baseline,
+  };
+  const sizes: Row[] = [];
+  for (const { label, path } of SIZES) {
+    const bareRow: Row = { name: `${label}: bare @fastify/http-proxy`, ...(await measure(`bare proxy ${label}`, urls.bare(path), {}, [bare])) };
+    sizes.push(bareRow, { name: `${label}: gateway`, ...(await measure(`gateway ${label}`, urls.gateway(path), headers, [gateway])), baseline: bareRow });
+  }
+  memory.push(['after the runs above', await gateway.memory()]);
+  progress(`sustained load on the gateway: ${settings.sustain} s`);
+  const sustained: Row = {
+    name: `gateway, sustained ${settings.sustain} s`,
+    ...(await measure('sustained', urls.gateway('small'), headers, [gateway], settings.sustain, 0)),
+    baseline,
+  };
+  memory.push([`after ${settings.sustain} s more of sustained load`, await gateway.memory()]);
+
+  const profiles: string[] = [];
+  if (settings.profileDir) {
+    const dir = resolve(settings.profileDir);
+    await mkdir(dir, { recursive: true });
+    for (const [name, handle, url, requestHeaders] of [
+      ['gateway', gateway, urls.gateway('small'), headers],
+      ['bare-proxy', bare, urls.bare('small'), {}],
+    ] as const) {
+      const file = join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+      progress(`profiling ${name} under load: ${settings.duration} s`);
+      await handle.call('profile-start');
+      await load(url, requestHeaders, settings.duration);
+      await handle.call('profile-stop', file);
+      profiles.push(formatProfileSummary(`CPU profile of the ${name} (${file})`, summarizeProfile(JSON.parse(await readFile(file, 'utf8')))));
+    }
+  }
+  const upstreamStats = await upstream.call<UpstreamStats>('stats');
+  await stopAll(gateways.instances, gateways.idp, bare);
+
+  const storm = await refreshStorm(redis, upstream.url);
+  const totalSeconds = (performance.now() - started) / 1000;
+
+  const report = [
+    `# Sessiongate benchmark (${new Date().toISOString()})`,
+    '',
+    `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}. autocannon, ${settings.connections} connections, ` +
+      `${settings.duration} s per run after ${settings.warmup} s of warm-up (not measured). Every server is a child process of its own; ` +
+      `the gateway logs at ${settings.logLevel}, with Redis on loopback and one logged-in session (cookie + \`x-csrf: 1\`).`,
+    '',
+    `## Small JSON GET (${ROUTE_PREFIX}/small, a ${smallBytes} B body)`,
+    '',
+    rowsTable([direct, baseline, single, pair]),
+    '',
+    targets(single),
+    '',
+    '## CPU per request (same runs; all processes share the machine)',
+    '',
+    cpuTable([direct, baseline, single, pair, ...sizes, sustained]),
+    '',
+    '## Response size',
+    '',
+    rowsTable(sizes),
+    '',
+    `## Gateway memory (RSS of the gateway's own process) under sustained load`,
+    '',
+    memoryTable(memory),
+    '',
+    rowsTable([sustained]),
+    '',
+    stormReport(storm),
+    '',
+    `Upstream: ${upstreamStats.requests.toLocaleString('en')} requests answered, ${upstreamStats.withBearerToken.toLocaleString('en')} of them ` +
+      `with a bearer token (the gateway's). Whole benchmark: ${totalSeconds.toFixed(0)} s.`,
+    ...(profiles.length > 0 ? ['', '## CPU profiles (same small JSON GET load)', '', '```', profiles.join('\n\n'), '```'] : []),
+  ];
+  process.stdout.write(`${report.join('\n')}\n`);
+}
+
+async function child(name: string, script: string, payload: unknown): Promise<ChildHandle> {
+  const handle = await startChild(name, new URL(`./${script}`, import.meta.url), payload);
+  running.push(handle);
+  progress(`${name} (pid ${handle.pid}) at ${handle.url}`);
+  return handle;
+}
+
+/** A provider and two gateway instances sharing one Redis and one encryption key, as replicas behind a load balancer would. */
+async function startGatewayPair(
+  name: string,
+  redis: RedisFixture,
+  upstream: string,
+  idpOptions: { readonly accessTokenTtlSeconds: number },
+  env: Readonly<Record<string, string>>,
+): Promise<GatewayPair> {
+  const ports = [await freePort(), await freePort()] as const;
+  const publicUrl = `http://127.0.0.1:${ports[0]}`;
+  const idp = await child(`${name}-idp`, 'identity-provider.child.js', {
+    ...idpOptions,
+    resources: { [RESOURCE]: { scope: 'bench:read' } },
+    clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${publicUrl}/bff/callback`], post_logout_redirect_uris: [`${publicUrl}/`] }],
+  });
+  const settingsFor = (port: number) => ({
+    PUBLIC_URL: publicUrl,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: settings.logLevel,
+    OIDC_ISSUER: idp.url,
+    OIDC_CLIENT_ID: CLIENT_ID,
+    OIDC_CLIENT_SECRET: CLIENT_SECRET,
+    REDIS_URL: redis.url,
+    SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    API_ROUTES: JSON.stringify([{ prefix: ROUTE_PREFIX, target: `${upstream}${UPSTREAM_BASE}`, token: 'user' }]),
+    ...env,
+  });
+  const key = settingsFor(0).SESSION_ENCRYPTION_KEY;
+  const instances = [
+    await child(`${name}-a`, 'gateway.child.js', { ...settingsFor(ports[0]), SESSION_ENCRYPTION_KEY: key }),
+    await child(`${name}-b`, 'gateway.child.js', { ...settingsFor(ports[1]), SESSION_ENCRYPTION_KEY: key }),
+  ] as const;
+  return { idp, publicUrl, instances };
+}
+
+/** Logs in through the gateway and the provider's login form, as a browser; answers the `Cookie` header the SPA's calls carry. */
+async function logIn(publicUrl: string, username = 'alice'): Promise<string> {
+  const browser = new BrowserClient();
+  await browser.login(publicUrl, { username, password: username });
+  const session = browser.cookies(publicUrl)[SESSION_COOKIE];
+  if (session === undefined) throw new Error(`no ${SESSION_COOKIE} cookie after logging in at ${publicUrl}`);
+  return `${SESSION_COOKIE}=${session}`;
+}
+
+/** One request to each target before measuring anything: a benchmark of 401s or 404s would be worthless. */
+async function sanityCheck(upstream: ChildHandle, targets: readonly { url: string; headers: Record<string, string>; bearer: boolean }[]): Promise<number> {
+  let bytes = 0;
+  for (const { url, headers, bearer } of targets) {
+    const before = await upstream.call<UpstreamStats>('stats');
+    const response = await fetch(url, { headers });
+    const body = await response.text();
+    const after = await upstream.call<UpstreamStats>('stats');
+    if (response.status !== 200 || !body.includes('Buy milk')) throw new Error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
+    if (after.withBearerToken - before.withBearerToken !== (bearer ? 1 : 0)) throw new Error(`${url}: the upstream did not get the expected Authorization header`);
+    bytes = Buffer.byteLength(body);
+  }
+  return bytes;
+}
+
+function load(url: string | string[], headers: Record<string, string>, duration: number): Promise<autocannon.Result> {
+  return autocannon({ url, connections: settings.connections, duration, headers, timeout: 10 });
+}
+
+async function measure(
+  name: string,
+  url: string | string[],
+  headers: Record<string, string>,
+  underTest: readonly ChildHandle[],
+  duration = settings.duration,
+  warmup = settings.warmup,
+): Promise<Measured> {
+  progress(`${name}: ${warmup > 0 ? `${warmup} s warm-up, then ` : ''}${duration} s measured`);
+  if (warmup > 0) await load(url, headers, warmup);
+  const parties = { server: underTest.map((handle) => handle.pid), redis: [pids.redis], upstream: [pids.upstream], loadGenerator: [process.pid] };
+  const before = await cpuSeconds(parties);
+  const machineBefore = await machineBusySeconds();
+  const started = performance.now();
+  const result = await load(url, headers, duration);
+  const seconds = (performance.now() - started) / 1000;
+  const after = await cpuSeconds(parties);
+  const machineAfter = await machineBusySeconds();
+  const used = (party: keyof typeof parties) => after![party] - before![party];
+  const cpu =
+    before && after && machineBefore !== undefined && machineAfter !== undefined
+      ? {
+          ...(underTest.length > 0 ? { server: used('server') } : {}),
+          redis: used('redis'),
+          upstream: used('upstream'),
+          loadGenerator: used('loadGenerator'),
+          machine: machineAfter - machineBefore,
+          seconds,
+        }
+      : undefined;
+  return { result, cpu };
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** Busy CPU seconds of the whole machine so far, summed over its CPUs (/proc/stat: all but idle and iowait). */
+async function machineBusySeconds(): Promise<number | undefined> {
+  try {
+    const [, ...ticks] = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) used so far by each group of processes, from /proc; undefined where there is none. */
+async function cpuSeconds<K extends string>(groups: Record<K, readonly number[]>): Promise<Record<K, number> | undefined> {
+  try {
+    const totals = {} as Record<K, number>;
+    for (const [group, members] of Object.entries(groups) as [K, readonly number[]][]) {
+      totals[group] = 0;
+      for (const pid of members) {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+        // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        totals[group] += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      }
+    }
+    return totals;
+  } catch {
+    return undefined;
+  }
+}
+
+async function refreshStorm(redis: RedisFixture, upstream: string) {
+  const { stormSessions: sessions, stormConcurrency: concurrency, stormWaves: waves } = settings;
+  const pair = await startGatewayPair('storm', redis, upstream, { accessTokenTtlSeconds: STORM_TOKEN_TTL_S }, { TOKEN_REFRESH_SKEW: String(STORM_REFRESH_SKEW_S) });
+  progress(`refresh storm: logging in ${sessions} sessions`);
+  const memoryBefore = await redisUsedMemory(redis);
+  const cookies: string[] = [];
+  for (let next = 0; next < sessions; next += 5) {
+    const batch = Array.from({ length: Math.min(5, sessions - next) }, (_, index) => logIn(pair.publicUrl, (next + index) % 2 === 0 ? 'alice' : 'bob'));
+    cookies.push(...(await Promise.all(batch)));
+  }
+  const loggedIn = performance.now();
+  const redisBytesPerSession = (await redisUsedMemory(redis)) - memoryBefore;
+  await pair.idp.call('reset-events');
+  const refreshInterval = (STORM_TOKEN_TTL_S - STORM_REFRESH_SKEW_S) * 1000;
+  // A wave starts once every token is due and ends before the token it got is due again: one refresh per session per wave.
+  const periodMs = refreshInterval + 500;
+  const loadMs = refreshInterval / 2;
+  progress(`refresh storm: ${sessions} sessions × ${concurrency} concurrent requests, ${waves} waves, 2 gateway instances`);
+  const result = await runRefreshStorm({
+    instances: pair.instances.map((instance) => instance.url),
+    cookies,
+    concurrency,
+    waves,
+    startAt: loggedIn + refreshInterval + 300,
+    periodMs,
+    loadMs,
+    path: `${ROUTE_PREFIX}/small`,
+    refreshGrants: async () => (await pair.idp.call<GrantCounts>('grants')).refreshGrants,
+  });
+  const grants = await pair.idp.call<GrantCounts>('grants');
+  await stopAll(pair.instances, pair.idp);
+  const sessionKeys = await redisSessionKeys(redis);
+  return { sessions, concurrency, waves, periodMs, loadMs, result, grants, redisBytesPerSession: redisBytesPerSession / sessions, sessionKeys };
+}
+
+async function redisUsedMemory(redis: RedisFixture): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await redis.client.info('memory'))?.[1] ?? 0);
+}
+
+/** `MEMORY USAGE` of each session record (hash keys `sg:{…}:s`, the store's layout today; none found if it changes). */
+async function redisSessionKeys(redis: RedisFixture): Promise<number[]> {
+  const sizes: number[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.client.scan(cursor, 'MATCH', 'sg:{*}:s', 'COUNT', 1000);
+    for (const key of keys) sizes.push(Number(await redis.client.call('MEMORY', 'USAGE', key)));
+    cursor = next;
+  } while (cursor !== '0');
+  return sizes;
+}
+
+async function stopAll(...handles: (ChildHandle | readonly ChildHandle[])[]): Promise<void> {
+  const stopping = handles.flat();
+  await Promise.all(stopping.map((handle) => handle.stop()));
+  for (const handle of stopping) {
+    const index = running.indexOf(handle);
+    if (index >= 0) running.splice(index, 1);
+  }
+}
+
+// ---- Report ----
+
+function rowsTable(rows: readonly Row[]): string {
+  return table(
+    ['', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'MB/s', 'throughput vs baseline', 'p99 vs baseline'],
+    rows.map(({ name, result, baseline }) => [
+      name,
+      Math.round(result.requests.average).toLocaleString('en'),
+      String(result.latency.p50),
+      String(result.latency.p99),
+      String(result.errors),
+      String(result.non2xx),
+      (result.throughput.average / 1e6).toFixed(1),
+      baseline ? `${((100 * result.requests.average) / baseline.result.requests.average).toFixed(0)}%` : '',
+      baseline ? `${(result.latency.p99 / Math.max(baseline.result.latency.p99, 1)).toFixed(1)}×` : '',
+    ]),
+  );
+}
+
+function cpuTable(rows: readonly Row[]): string {
+  const measured = rows.filter((row) => row.cpu !== undefined);
+  if (measured.length === 0) return '(no /proc on this system: CPU use not measured)';
+  const perRequest = (seconds: number | undefined, row: Row) => (seconds === undefined ? '—' : ((seconds * 1e6) / row.result.requests.total).toFixed(0));
+  return table(
+    ['', 'req/s', 'server, % of a core', 'server µs/req', 'Redis µs/req', 'upstream µs/req', 'autocannon µs/req', `cores busy: these`, `machine (of ${cpus().length})`],
+    measured.map((row) => {
+      const cpu = row.cpu!;
+      const total = (cpu.server ?? 0) + cpu.redis + cpu.upstream + cpu.loadGenerator;
+      return [
+        row.name,
+        Math.round(row.result.requests.average).toLocaleString('en'),
+        cpu.server === undefined ? '—' : `${((100 * cpu.server) / cpu.seconds).toFixed(0)}%`,
+        perRequest(cpu.server, row),
+        perRequest(cpu.redis, row),
+        perRequest(cpu.upstream, row),
+        perRequest(cpu.loadGenerator, row),
+        (total / cpu.seconds).toFixed(2),
+        (cpu.machine / cpu.seconds).toFixed(2),
+      ];
+    }),
+  );
+}
+
+function targets(gateway: Row): string {
+  const base = gateway.baseline!.result;
+  const share = gateway.result.requests.average / base.requests.average;
+  const p99 = gateway.result.latency.p99 / Math.max(base.latency.p99, 1);
+  const clean = gateway.result.errors === 0 && gateway.result.non2xx === 0;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'not met');
+  return (
+    `Targets (issue 7), gateway vs bare proxy in this run: throughput ${(100 * share).toFixed(0)}% (≥ 70%: ${verdict(share >= 0.7)}; ` +
+    `stretch ≥ 90%: ${verdict(share >= 0.9)}), p99 ${p99.toFixed(1)}× (≤ 2.5×: ${verdict(p99 <= 2.5)}), zero errors: ${verdict(clean)}.`
+  );
+}
+
+function memoryTable(points: readonly [string, Memory][]): string {
+  const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+  const first = points[0]![1].rss;
+  return table(
+    ['gateway process', 'RSS MB', 'vs idle', 'JS heap used MB', 'external MB'],
+    points.map(([name, memory]) => [name, mb(memory.rss), `${memory.rss >= first ? '+' : ''}${mb(memory.rss - first)}`, mb(memory.heapUsed), mb(memory.external)]),
+  );
+}
+
+function stormReport(storm: Awaited<ReturnType<typeof refreshStorm>>): string {
+  const { sessions, concurrency, waves, periodMs, loadMs, result, grants } = storm;
+  const expected = sessions * waves;
+  const ok = Object.entries(result.statusCounts).reduce((sum, [status, count]) => sum + (status.startsWith('2') ? count : 0), 0);
+  const statuses = Object.entries(result.statusCounts)
+    .map(([status, count]) => `${status}: ${count.toLocaleString('en')}`)
+    .join(', ');
+  return [
+    `## Refresh storm (issue 3): ${sessions} sessions × ${concurrency} concurrent requests, 2 gateway instances, one Redis`,
+    '',
+    `Access tokens live ${STORM_TOKEN_TTL_S} s and are refreshed ${STORM_REFRESH_SKEW_S} s before expiry (TOKEN_REFRESH_SKEW). ${waves} waves ` +
+      `${periodMs / 1000} s apart, each ${loadMs / 1000} s of back-to-back requests starting when every session's token is due: ` +
+      `one refresh per session per wave, each session's requests spread over both instances.`,
+    '',
+    table(
+      ['requests', 'req/s in waves', '2xx', 'other statuses', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'refresh grants', 'expected (sessions × expiries)', 'grant errors', 'refresh-token reuse'],
+      [
+        [
+          result.requests.toLocaleString('en'),
+          Math.round(result.requests / ((waves * loadMs) / 1000)).toLocaleString('en'),
+          ok.toLocaleString('en'),
+          statuses.replace(/(^|, )2\d\d: [\d,]+/g, '').replace(/^, /, '') || '0',
+          String(result.errors),
+          result.p50.toFixed(1),
+          result.p99.toFixed(1),
+          result.max.toFixed(1),
+          String(grants.refreshGrants),
+          `${expected} (${sessions} × ${waves})${grants.refreshGrants === expected ? '' : ' ≠'}`,
+          String(grants.grantErrors),
+          grants.refreshTokenReuseDetected ? 'DETECTED' : 'none',
+        ],
+      ],
+    ),
+    '',
+    `Refresh grants per wave: ${result.grantsPerWave.join(', ')}.`,
+    '',
+    `Redis memory per session (issue 7, ≤ 4 KB): ${(storm.redisBytesPerSession / 1024).toFixed(1)} KB of \`used_memory\` per login ` +
+      `(session, indexes, audit entry); MEMORY USAGE of the ${storm.sessionKeys.length} session records: ` +
+      (storm.sessionKeys.length > 0 ? `${(Math.min(...storm.sessionKeys) / 1024).toFixed(1)}–${(Math.max(...storm.sessionKeys) / 1024).toFixed(1)} KB.` : 'none found.'),
+  ].join('\n');
+}
+
+/** A Markdown table with padded columns (numbers right-aligned), readable as is and pasteable into a note. */
+function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column]!.length)));
+  const numeric = headers.map((header, column) => header !== '' && rows.every((row) => /^[\d,.+\-%×—]*$/.test(row[column]!.split(' ')[0]!)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, column) => (numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ')} |`;
+  const rule = `|${widths.map((width, column) => (numeric[column] ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`;
+  return [line(headers), rule, ...rows.map(line)].join('\n');
+}
+
+function positive(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number (got ${raw})`);
+  return value;
+}
+
+let exitCode = 0;
+const interrupted = () => {
+  progress('interrupted: stopping everything');
+  void shutdown().then(() => process.exit(130));
+};
+process.once('SIGINT', interrupted);
+process.once('SIGTERM', interrupted);
+
+async function shutdown(): Promise<void> {
+  for (const handle of running.reverse()) await handle.stop().catch((error: unknown) => progress(`stopping ${handle.name}: ${String(error)}`));
+  running.length = 0;
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  exitCode = 1;
+} finally {
+  await shutdown();
+}
+process.exit(exitCode);

@@ -45,6 +45,8 @@ export function downstreamResponseHeaders(upstream: ReceivedHeaders, allowSetCoo
   const headers: ForwardedHeaders = {};
   for (const [name, value] of Object.entries(upstream)) {
     if (value === undefined || HOP_BY_HOP.has(name) || connectionNamed.has(name) || (name === 'set-cookie' && !allowSetCookie)) continue;
+    // CORS is the gateway's to grant: an upstream's `Access-Control-Allow-Origin: *` must not reach the browser.
+    if (name.startsWith('access-control-')) continue;
     headers[name] = value;
   }
   return headers;

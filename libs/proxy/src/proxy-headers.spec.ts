@@ -80,6 +80,12 @@ describe('upstreamRequestHeaders', () => {
 });
 
 describe('downstreamResponseHeaders', () => {
+  it('drops the API\'s CORS headers and keeps its cookies only when the route allows them', () => {
+    const upstream = { 'access-control-allow-origin': '*', 'access-control-allow-credentials': 'true', 'set-cookie': ['a=1'], 'x-kept': '1' };
+    expect(downstreamResponseHeaders(upstream)).toEqual({ 'x-kept': '1' });
+    expect(downstreamResponseHeaders(upstream, true)).toEqual({ 'set-cookie': ['a=1'], 'x-kept': '1' });
+  });
+
   it('passes headers and status-related fields through, without hop-by-hop headers and cookies', () => {
     const headers = downstreamResponseHeaders({
       'content-type': 'application/json',

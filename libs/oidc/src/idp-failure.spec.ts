@@ -35,6 +35,8 @@ describe('classifyIdpFailure', () => {
     ['a timeout', new DOMException('timed out', 'TimeoutError'), 'unavailable'],
     ['a wrapped foreign network failure', wrapped(foreignTypeError()), 'unavailable'],
     ['a non-JSON 5xx page', wrapped(undefined, 'OAUTH_RESPONSE_IS_NOT_CONFORM'), 'unavailable'],
+    ['a timeout as openid-client reports it', wrapped(new DOMException('timed out', 'TimeoutError'), 'OAUTH_TIMEOUT'), 'unavailable'],
+    ['an aborted request', wrapped(new DOMException('aborted', 'AbortError'), 'OAUTH_ABORT'), 'unavailable'],
     ['a failed claim check', wrapped(new Error('nonce'), 'OAUTH_JWT_CLAIM_COMPARISON_FAILED'), 'invalid_response'],
     ['a bad signature', wrapped(new Error('signature'), 'OAUTH_JWS_SIGNATURE_VERIFICATION_FAILED'), 'invalid_response'],
   ])('sorts %s', (_name, error, expected) => {

@@ -2,7 +2,8 @@ import * as client from 'openid-client';
 
 export type IdpFailure = 'unavailable' | 'invalid_grant' | 'rejected' | 'invalid_response';
 
-const TRANSPORT_CODES = new Set(['OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON']);
+// openid-client's codes for a provider that answered with a non-OAuth error page, or not in time.
+const TRANSPORT_CODES = new Set(['OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON', 'OAUTH_TIMEOUT', 'OAUTH_ABORT']);
 // Matched by name, not instanceof: fetch's TypeError may come from another realm (vm contexts, test runners).
 const TRANSPORT_ERROR_NAMES = new Set(['TypeError', 'TimeoutError', 'AbortError']);
 

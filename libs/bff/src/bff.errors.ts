@@ -1,12 +1,22 @@
-import { GatewayError } from '#sessiongate/observability';
+import { GatewayError, type GatewayErrorOptions } from '#sessiongate/observability';
 
 export enum BffErrorCode {
   /** /bff/logout without the session's own `sid`: a cross-site link cannot log anyone out. */
   InvalidLogoutRequest = 'invalid_logout_request',
+  /** A back-channel logout request without a valid, unused logout token. */
+  InvalidLogoutToken = 'invalid_logout_token',
+  /** None of the caller's sessions has this id (another user's is not found either). */
+  SessionNotFound = 'session_not_found',
 }
 
+const STATUS: Record<BffErrorCode, number> = {
+  [BffErrorCode.InvalidLogoutRequest]: 400,
+  [BffErrorCode.InvalidLogoutToken]: 400,
+  [BffErrorCode.SessionNotFound]: 404,
+};
+
 export class BffError extends GatewayError {
-  constructor(code: BffErrorCode, message: string) {
-    super(code, 400, message);
+  constructor(code: BffErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(code, STATUS[code], message, options);
   }
 }

@@ -1,15 +1,18 @@
 import { Module } from '@nestjs/common';
 import { OidcModule } from '#sessiongate/oidc';
 import { SessionModule } from '#sessiongate/session';
+import { BackchannelLogoutController } from './backchannel-logout.controller.js';
 import { LoginController } from './login.controller.js';
 import { LoginService } from './login.service.js';
 import { LogoutController } from './logout.controller.js';
+import { LogoutTokenVerifier } from './logout-token.verifier.js';
+import { SessionsController } from './sessions.controller.js';
 import { UserController } from './user.controller.js';
 
-/** The browser-facing /bff/* endpoints: login, callback, user, logout. */
+/** The browser-facing /bff/* endpoints (login, callback, user, logout, the user's sessions), and the provider's back-channel logout. */
 @Module({
   imports: [OidcModule, SessionModule],
-  controllers: [LoginController, UserController, LogoutController],
-  providers: [LoginService],
+  controllers: [LoginController, UserController, LogoutController, SessionsController, BackchannelLogoutController],
+  providers: [LoginService, LogoutTokenVerifier],
 })
 export class BffModule {}

@@ -21,7 +21,8 @@ export class LoginController {
     // The pre-login cookie is spent whatever happens next, including on the error response.
     reply.header('set-cookie', this.cookies.clearLogin());
     const parameters = new URL(request.url, 'http://gateway.invalid').searchParams;
-    const { session, returnTo } = await this.logins.complete(this.cookies.loginId(request.headers.cookie), parameters);
+    const client = { userAgent: request.headers['user-agent'], ip: request.ip };
+    const { session, returnTo } = await this.logins.complete(this.cookies.loginId(request.headers.cookie), parameters, client);
     const maxAgeSeconds = Math.floor((session.absoluteExpiresAt - Date.now()) / 1000);
     await reply.header('set-cookie', [this.cookies.clearLogin(), this.cookies.session(session.id, maxAgeSeconds)]).redirect(returnTo, 302);
   }

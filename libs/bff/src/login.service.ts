@@ -10,6 +10,15 @@ export interface StartedLogin {
   readonly authorizationUrl: URL;
 }
 
+/** Where the login came from, kept with the session so that users and admins can tell sessions apart. */
+export interface LoginClient {
+  readonly userAgent: string | undefined;
+  readonly ip: string | undefined;
+}
+
+/** A User-Agent is shown, not parsed: a bounded prefix is all a session needs to keep. */
+const MAX_USER_AGENT_LENGTH = 256;
+
 export interface CompletedLogin {
   readonly session: Session;
   readonly returnTo: string;
@@ -31,7 +40,7 @@ export class LoginService {
   }
 
   /** Always consumes the pending login, so a state can never be replayed, whatever the outcome. */
-  async complete(loginId: string | undefined, parameters: URLSearchParams): Promise<CompletedLogin> {
+  async complete(loginId: string | undefined, parameters: URLSearchParams, client: LoginClient = { userAgent: undefined, ip: undefined }): Promise<CompletedLogin> {
     const pending = loginId ? await this.sessions.takePendingLogin(loginId) : null;
     if (!pending) {
       throw new OidcError(OidcErrorCode.LoginExpired, 'This login has expired or was already used. Start again.');
@@ -49,6 +58,8 @@ export class LoginService {
     const session = await this.sessions.create({
       sub: claims.sub as string,
       idpSessionId: typeof claims.sid === 'string' ? claims.sid : undefined,
+      userAgent: client.userAgent?.slice(0, MAX_USER_AGENT_LENGTH),
+      ip: client.ip,
       claims,
       tokens: {
         idToken,

@@ -43,6 +43,8 @@ export type ClientCredentials =
 export interface GatewayConfig {
   readonly production: boolean;
   readonly publicUrl: URL;
+  /** Origins besides PUBLIC_URL's that may call with credentials (CORS). */
+  readonly corsAllowedOrigins: readonly string[];
   readonly host: string;
   readonly port: number;
   readonly logLevel: string;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from './config.error.js';
-import { loadConfig } from './load-config.js';
+import { loadConfig, loadStoreConfig } from './load-config.js';
 
 const secret = 'client-secret-that-must-not-leak';
 const key = randomBytes(32).toString('base64');
@@ -135,5 +135,52 @@ describe('loadConfig', () => {
   it('never prints a secret, even a malformed one', () => {
     const problems = problemsOf({ ...valid, SESSION_ENCRYPTION_KEY: `${secret}!`, OIDC_CLIENT_SECRET: ' ' });
     expect(problems.join('\n')).not.toContain(secret);
+  });
+
+  it('slides the idle expiry with a write at most every 1% of the idle timeout (at most 60 s), or SESSION_TOUCH_INTERVAL', () => {
+    expect(loadConfig(valid).session.touchIntervalMs).toBe(18_000);
+    expect(loadConfig({ ...valid, SESSION_IDLE_TIMEOUT: '60' }).session.touchIntervalMs).toBe(600);
+    expect(loadConfig({ ...valid, SESSION_IDLE_TIMEOUT: '86400' }).session.touchIntervalMs).toBe(60_000);
+    expect(loadConfig({ ...valid, SESSION_TOUCH_INTERVAL: '0' }).session.touchIntervalMs).toBe(0);
+    expect(loadConfig({ ...valid, SESSION_TOUCH_INTERVAL: '5' }).session.touchIntervalMs).toBe(5000);
+    expect(problemsOf({ ...valid, SESSION_TOUCH_INTERVAL: '-1' })).toEqual(['SESSION_TOUCH_INTERVAL: must be a whole number, 0 or more']);
+  });
+
+  it('turns the admin API on with ADMIN_JWT_AUDIENCE, with RS256 and sessions:admin by default', () => {
+    expect(loadConfig(valid).admin).toBeUndefined();
+    expect(loadConfig({ ...valid, ADMIN_JWT_AUDIENCE: 'https://admin.example.com' }).admin).toEqual({
+      audience: 'https://admin.example.com',
+      algorithms: ['RS256'],
+      requiredScope: 'sessions:admin',
+      port: undefined,
+    });
+    const custom = loadConfig({ ...valid, ADMIN_JWT_AUDIENCE: 'ops', ADMIN_JWT_ALGS: 'ES256, PS256', ADMIN_REQUIRED_SCOPE: 'gateway-admin', ADMIN_PORT: '9100' });
+    expect(custom.admin).toEqual({ audience: 'ops', algorithms: ['ES256', 'PS256'], requiredScope: 'gateway-admin', port: 9100 });
+  });
+
+  it.each([
+    [{ ADMIN_JWT_ALGS: 'HS256' }, 'ADMIN_JWT_ALGS: must be a comma-separated list of'],
+    [{ ADMIN_JWT_ALGS: 'RS256,none' }, 'ADMIN_JWT_ALGS: must be a comma-separated list of'],
+    [{ ADMIN_JWT_ALGS: ',' }, 'ADMIN_JWT_ALGS: must be a comma-separated list of'],
+    [{ ADMIN_REQUIRED_SCOPE: 'a b' }, 'ADMIN_REQUIRED_SCOPE: must be one scope token'],
+    [{ ADMIN_PORT: '9100' }, 'ADMIN_PORT: needs ADMIN_JWT_AUDIENCE'],
+    [{ ADMIN_PORT: '3000', ADMIN_JWT_AUDIENCE: 'ops' }, 'ADMIN_PORT: must differ from PORT'],
+  ])('refuses admin settings %j', (env, expected) => {
+    const problems = problemsOf({ ...valid, ...env });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(expected);
+  });
+
+  it('reads only REDIS_URL and SESSION_ENCRYPTION_KEY for the CLI, both required, never printing the key', () => {
+    expect(loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: key })).toEqual({ redisUrl: 'redis://127.0.0.1:6379', encryptionKey: Buffer.from(key, 'base64') });
+    let error: unknown;
+    try {
+      loadStoreConfig({ SESSION_ENCRYPTION_KEY: `${secret}!` });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((problem) => problem.split(':')[0])).toEqual(['REDIS_URL', 'SESSION_ENCRYPTION_KEY']);
+    expect((error as ConfigError).message).not.toContain(secret);
   });
 });

@@ -64,6 +64,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   const config: GatewayConfig = {
     production,
     publicUrl,
+    corsAllowedOrigins: v.corsAllowedOrigins!,
     host: v.host!,
     port: v.port!,
     logLevel: v.logLevel!,

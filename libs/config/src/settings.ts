@@ -213,6 +213,11 @@ function isAbsoluteUri(value: string): boolean {
 export const settings = {
   nodeEnv: { env: 'NODE_ENV', description: '`production` refuses development fallbacks (in-process session store).', default: 'development', parse: (raw: string) => raw },
   publicUrl: { env: 'PUBLIC_URL', description: "The gateway's external origin, as the browser sees it. Redirect URI is PUBLIC_URL + `/bff/callback`.", parse: origin },
+  corsAllowedOrigins: { env: 'CORS_ALLOWED_ORIGINS', description: 'Comma-separated origins besides PUBLIC_URL allowed to call /api and /bff with credentials (CORS); every other origin is refused.', default: '', parse: (raw: string) =>
+    raw.split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+      const url = origin(entry);
+      return url.origin;
+    }) },
   host: { env: 'HOST', description: 'Interface to listen on.', default: '0.0.0.0', parse: nonEmpty },
   port: { env: 'PORT', description: 'Port to listen on.', default: '3000', parse: port },
   logLevel: { env: 'LOG_LEVEL', description: 'pino log level (fatal, error, warn, info, debug, trace, silent).', default: 'info', parse: (raw: string) => {

@@ -47,6 +47,8 @@ export async function startDemo(env: Readonly<Record<string, string | undefined>
           client_secret: settings.OIDC_CLIENT_SECRET,
           redirect_uris: [draft.oidc.redirectUri.href],
           post_logout_redirect_uris: [draft.oidc.postLogoutRedirectUri.href],
+          // Logging out at the provider ends the gateway session too (OIDC Back-Channel Logout).
+          backchannel_logout_uri: new URL('/bff/backchannel-logout', draft.publicUrl).href,
         },
       ],
       resources: { [TODOS_RESOURCE]: { scope: 'todos:read todos:write' } },

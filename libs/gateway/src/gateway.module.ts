@@ -1,12 +1,16 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { AdminModule } from '#sessiongate/admin';
 import { BffModule } from '#sessiongate/bff';
 import { ConfigModule, type GatewayConfig } from '#sessiongate/config';
 import { ObservabilityModule } from '#sessiongate/observability';
 import { ProxyModule } from '#sessiongate/proxy';
 import { TokensModule, UserTokenAuthorizer } from '#sessiongate/tokens';
 
-/** The whole gateway: configuration and logging (global), the /bff endpoints and the /api proxy. */
+/**
+ * The whole gateway: configuration and logging (global), the /bff endpoints, the /api proxy, and the
+ * /admin API when it is on (ADMIN_JWT_AUDIENCE) and not on a port of its own (see AdminGatewayModule).
+ */
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
@@ -17,7 +21,16 @@ export class GatewayModule {
         ObservabilityModule.forRoot(logger),
         BffModule,
         ProxyModule.forRoot({ imports: [TokensModule], authorizer: UserTokenAuthorizer }),
+        ...(config.admin && config.admin.port === undefined ? [AdminModule] : []),
       ],
     };
+  }
+}
+
+/** The admin API alone, for the listener on ADMIN_PORT: nothing else is reachable there. */
+@Module({})
+export class AdminGatewayModule {
+  static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
+    return { module: AdminGatewayModule, imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger), AdminModule] };
   }
 }

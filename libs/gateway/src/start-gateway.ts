@@ -1,11 +1,14 @@
 import fastifyStatic from '@fastify/static';
+import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { setupAdminDocs } from '#sessiongate/admin';
 import type { GatewayConfig } from '#sessiongate/config';
 import { createLogger, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, sendError } from '#sessiongate/observability';
-import { GatewayModule } from './gateway.module.js';
+import { crossOriginHook } from '#sessiongate/session';
+import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 
 export interface StartGatewayOptions {
   readonly logger?: Logger;
@@ -15,11 +18,48 @@ export interface RunningGateway {
   readonly app: NestFastifyApplication;
   /** Where the gateway listens (its PUBLIC_URL may differ behind a reverse proxy). */
   readonly url: string;
+  /** Where /admin is served: `url`, the ADMIN_PORT listener, or undefined when the admin API is off. */
+  readonly adminUrl: string | undefined;
   close(): Promise<void>;
 }
 
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const app = await createApp(GatewayModule.forRoot(config, logger), logger);
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', crossOriginHook(config.publicUrl.origin, config.corsAllowedOrigins));
+  if (config.spaDir) await app.register(fastifyStatic, { root: config.spaDir, prefix: '/' });
+  if (config.admin && config.admin.port === undefined) setupAdminDocs(app);
+  await app.listen(config.port, config.host);
+  const url = listeningUrl(app, config.host, config.port);
+  if (!config.admin?.port) return { app, url, adminUrl: config.admin ? url : undefined, close: () => app.close() };
+
+  // A listener of its own lets operators keep /admin off the public network (firewall, internal
+  // Service) while the public port simply has no /admin. It is a second Nest application in the same
+  // process, with its own Redis connection and provider discovery, sharing only config and logger.
+  const admin = await createApp(AdminGatewayModule.forRoot(config, logger), logger).catch(async (error: unknown) => {
+    await app.close();
+    throw error;
+  });
+  setupAdminDocs(admin);
+  try {
+    await admin.listen(config.admin.port, config.host);
+  } catch (error) {
+    await Promise.all([app.close(), admin.close()]);
+    throw error;
+  }
+  return {
+    app,
+    url,
+    adminUrl: listeningUrl(admin, config.host, config.admin.port),
+    close: async () => {
+      await Promise.all([app.close(), admin.close()]);
+    },
+  };
+}
+
+/** A Nest application on Fastify with the gateway's logging, request ids, error shape and caching rules. */
+async function createApp(module: DynamicModule, logger: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     disableRequestLogging: true,
@@ -29,7 +69,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
       sendError(request, reply, new GatewayError('bad_request', 400, 'The request is malformed.', { detail: error.message })),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
   });
@@ -37,14 +77,16 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   logEachRequest(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    // Nothing the gateway itself answers under /bff may be cached: user data, redirects with state.
-    if (request.url.startsWith('/bff/')) reply.header('cache-control', 'no-store');
+    // Nothing the gateway itself answers under /bff or /admin may be cached: user and session data, redirects with state.
+    if (request.url.startsWith('/bff/') || request.url.startsWith('/admin/')) reply.header('cache-control', 'no-store');
     done();
   });
-  if (config.spaDir) await app.register(fastifyStatic, { root: config.spaDir, prefix: '/' });
-  await app.listen(config.port, config.host);
-  const address = fastify.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  return { app, url: `http://${host}:${port}`, close: () => app.close() };
+  return app;
+}
+
+function listeningUrl(app: NestFastifyApplication, configuredHost: string, configuredPort: number): string {
+  const address = app.getHttpAdapter().getInstance().server.address();
+  const port = typeof address === 'object' && address ? address.port : configuredPort;
+  const host = configuredHost.includes(':') ? `[${configuredHost}]` : configuredHost === '0.0.0.0' ? '127.0.0.1' : configuredHost;
+  return `http://${host}:${port}`;
 }

@@ -83,6 +83,11 @@ export class OidcClient implements OnModuleInit {
     return this.configuration.serverMetadata().issuer;
   }
 
+  /** The provider's discovered `jwks_uri`: the keys its ID, access and logout tokens are signed with. */
+  get jwksUri(): string | undefined {
+    return this.configuration.serverMetadata().jwks_uri;
+  }
+
   /** The authorization request, by PAR (RFC 9126) when the provider offers it and OIDC_USE_PAR allows it. */
   async authorizationUrl(request: AuthorizationRequest): Promise<URL> {
     const parameters: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { GatewayError } from '#sessiongate/observability';
 
 export class CsrfError extends GatewayError {
-  constructor(detail: string) {
-    super('csrf', 403, 'Missing X-CSRF: 1 header.', { detail });
+  constructor(detail: string, message = 'Missing X-CSRF: 1 header.') {
+    super('csrf', 403, message, { detail });
   }
 }

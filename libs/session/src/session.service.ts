@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { openSession, sealSession } from './session-record.js';
 import { SessionCipher } from './session.cipher.js';
 import { Clock } from './session.clock.js';
 import { isWellFormedSessionId, newPublicId, newSessionId, sessionKeyHash } from './session.ids.js';
+import { SessionLookups } from './session.lookups.js';
 import { SessionStore } from './session.store.js';
 import type { PendingLogin, Session, SessionData, TokenSet } from './session.types.js';
 
@@ -17,7 +19,12 @@ export interface TokenUpdate {
 
 /**
  * Server-side sessions: the browser holds only the random id, the store holds an encrypted record
- * under the id's hash. Idle expiry slides on every read; absolute expiry never moves later.
+ * under the id's hash. Idle expiry slides on use (written at most once per SESSION_TOUCH_INTERVAL);
+ * absolute expiry never moves later.
+ *
+ * Every read goes to the store: there is no local cache, which is what makes a revocation (an admin,
+ * a back-channel logout, another instance) take effect on the very next request everywhere. A cache
+ * added for speed must be invalidated through the store (Redis pub/sub on delete) to keep that.
  */
 @Injectable()
 export class SessionService {
@@ -26,6 +33,7 @@ export class SessionService {
     private readonly store: SessionStore,
     private readonly cipher: SessionCipher,
     private readonly clock: Clock,
+    private readonly lookups: SessionLookups,
   ) {}
 
   async create(data: NewSession): Promise<Session> {
@@ -40,6 +48,8 @@ export class SessionService {
       tokens: data.tokens,
       createdAt: now,
       absoluteExpiresAt,
+      userAgent: data.userAgent,
+      ip: data.ip,
     });
     // 256 random bits do not collide; a false here would mean the store is broken.
     if (!session) throw new Error('a new session id was already taken');
@@ -50,11 +60,12 @@ export class SessionService {
   async read(id: string): Promise<Session | null> {
     if (!isWellFormedSessionId(id)) return null;
     const keyHash = sessionKeyHash(id);
-    const record = await this.store.touch(keyHash, this.config.session.idleTimeoutSeconds * 1000);
+    const { idleTimeoutSeconds, touchIntervalMs } = this.config.session;
+    const record = await this.store.touch(keyHash, idleTimeoutSeconds * 1000, touchIntervalMs);
     if (!record) return null;
     let data: SessionData;
     try {
-      data = JSON.parse(this.cipher.decrypt(record.blob, sessionAssociatedData(keyHash))) as SessionData;
+      data = openSession(this.cipher, keyHash, record.blob);
     } catch {
       // Tampered with, copied from another key, or sealed with a key we no longer have: it can never be read.
       await this.store.delete(keyHash);
@@ -86,6 +97,8 @@ export class SessionService {
       tokens,
       createdAt: session.createdAt,
       absoluteExpiresAt,
+      userAgent: session.userAgent,
+      ip: session.ip,
     });
   }
 
@@ -104,6 +117,18 @@ export class SessionService {
 
   async destroy(id: string): Promise<void> {
     if (isWellFormedSessionId(id)) await this.store.delete(sessionKeyHash(id));
+  }
+
+  /**
+   * Remembers a logout token's `jti` for `ttlMs` (OIDC Back-Channel Logout 1.0 §2.6: a token must not
+   * be used twice). False when it was already used.
+   */
+  rememberLogoutToken(issuer: string, jti: string, ttlMs: number): Promise<boolean> {
+    return this.store.rememberLogoutToken(this.lookups.logoutTokenId(issuer, jti), ttlMs);
+  }
+
+  forgetLogoutToken(issuer: string, jti: string): Promise<void> {
+    return this.store.forgetLogoutToken(this.lookups.logoutTokenId(issuer, jti));
   }
 
   /** Keeps a started login (encrypted: it holds the PKCE verifier); returns the pre-login cookie value. */
@@ -132,17 +157,19 @@ export class SessionService {
 
   private async write(id: string, expectedVersion: number, data: SessionData): Promise<Session | null> {
     const keyHash = sessionKeyHash(id);
-    const idleExpiresAt = Math.min(this.clock.now() + this.config.session.idleTimeoutSeconds * 1000, data.absoluteExpiresAt);
+    const now = this.clock.now();
+    const idleExpiresAt = Math.min(now + this.config.session.idleTimeoutSeconds * 1000, data.absoluteExpiresAt);
     const version = expectedVersion + 1;
-    const blob = this.cipher.encrypt(JSON.stringify(data), sessionAssociatedData(keyHash));
-    const written = await this.store.compareAndSet(keyHash, expectedVersion, { version, absoluteExpiresAt: data.absoluteExpiresAt, idleExpiresAt, blob });
+    const blob = sealSession(this.cipher, keyHash, data);
+    const lookup = {
+      sub: this.lookups.sub(data.sub),
+      publicId: this.lookups.publicId(data.publicId),
+      idpSessionId: data.idpSessionId === undefined ? undefined : this.lookups.idpSessionId(data.idpSessionId),
+    };
+    const record = { version, absoluteExpiresAt: data.absoluteExpiresAt, idleExpiresAt, lastSeenAt: now, blob };
+    const written = await this.store.compareAndSet(keyHash, expectedVersion, record, lookup);
     return written ? { ...data, id, version, idleExpiresAt } : null;
   }
-}
-
-// Binds each blob to the record it was written for: moved under another key, it fails to decrypt.
-function sessionAssociatedData(keyHash: string): string {
-  return `session:${keyHash}`;
 }
 
 function loginAssociatedData(keyHash: string): string {

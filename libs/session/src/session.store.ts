@@ -1,36 +1,92 @@
-/** A session as the store keeps it: the version and expiry times in plaintext beside the encrypted rest. */
+/** A session as the store keeps it: the version, expiry times and last use in plaintext beside the encrypted rest. */
 export interface StoredSession {
   readonly version: number;
   readonly absoluteExpiresAt: number;
   readonly idleExpiresAt: number;
+  /** Epoch ms of the last write of the idle expiry (so, to within the touch interval, the last request). */
+  readonly lastSeenAt: number;
   /** SessionCipher blob of the SessionData. */
   readonly blob: string;
 }
 
+/**
+ * What a session is found by, each a keyed hash (SessionLookups) rather than the value itself: a
+ * dump of the store names no user, provider session or public id.
+ */
+export interface SessionLookupKeys {
+  readonly sub: string;
+  readonly publicId: string;
+  readonly idpSessionId: string | undefined;
+}
+
+/** A list of sessions to page through: all of them, a user's, or a provider session's. */
+export type SessionIndex = { readonly by: 'all' } | { readonly by: 'sub' | 'idpSessionId'; readonly hash: string };
+
+export interface IndexPage {
+  /** The store keys (session key hashes) of live sessions, in index order. */
+  readonly keyHashes: readonly string[];
+  /** Opaque; absent on the last page. */
+  readonly next: string | undefined;
+}
+
+export type AuditFields = Readonly<Record<string, string>>;
+
 export type SessionStoreKind = 'redis' | 'memory';
+
+/** At most this many audit events are kept (Redis: `XADD MAXLEN ~`). */
+export const AUDIT_MAX_LENGTH = 10_000;
 
 /**
  * Where sessions and pending logins live, keyed by the hash of their id. Every implementation has
  * the same semantics: a record whose idle or absolute expiry has passed (by the Clock) is gone, and
  * so is one whose TTL ran out. Failures to reach the store throw SessionError `session_store_unavailable`.
+ *
+ * Sessions are indexed (by user, by provider session, by public id, and all of them by absolute
+ * expiry) in the same atomic step that creates, replaces or deletes them. An index may still list a
+ * session that expired on its own: listings check each entry and drop the dead ones as they go.
  */
 export abstract class SessionStore {
   abstract readonly kind: SessionStoreKind;
 
   /**
    * Reads a session and slides its idle expiry to now + idleTimeoutMs, never past its absolute
-   * expiry, in one atomic step. An expired record is deleted and reads as null.
+   * expiry, in one atomic step, but writes it only when that moves it by more than `intervalMs` (or
+   * brings it to the absolute expiry): a busy session costs one write per interval, not one per
+   * request, and may end up to `intervalMs` before its idle timeout. An expired record is deleted
+   * (with its index entries) and reads as null.
    */
-  abstract touch(keyHash: string, idleTimeoutMs: number): Promise<StoredSession | null>;
+  abstract touch(keyHash: string, idleTimeoutMs: number, intervalMs: number): Promise<StoredSession | null>;
+
+  /** Reads live sessions without touching them (admin views must not keep a session alive); null for each one gone. */
+  abstract peek(keyHashes: readonly string[]): Promise<(StoredSession | null)[]>;
 
   /**
-   * Writes `record` if the stored version is `expectedVersion` (0: no live record, i.e. a new
-   * session), with a TTL up to its idle expiry. False when another writer got there first, or the
-   * session was deleted: a late write must never bring a logged-out session back.
+   * Writes `record` and its index entries if the stored version is `expectedVersion` (0: no live
+   * record, i.e. a new session), with a TTL up to its idle expiry. False when another writer got
+   * there first, or the session was deleted: a late write must never bring a logged-out session back.
    */
-  abstract compareAndSet(keyHash: string, expectedVersion: number, record: StoredSession): Promise<boolean>;
+  abstract compareAndSet(keyHash: string, expectedVersion: number, record: StoredSession, lookup: SessionLookupKeys): Promise<boolean>;
 
-  abstract delete(keyHash: string): Promise<void>;
+  /** Deletes a session and its index entries in one step; returns what it held, or null if there was nothing. */
+  abstract delete(keyHash: string): Promise<StoredSession | null>;
+
+  /** The key hash of the session with this public id (a SessionLookups hash), or null. */
+  abstract findByPublicId(publicIdHash: string): Promise<string | null>;
+
+  /**
+   * Up to `limit` live sessions of `index` after `cursor` (a previous page's `next`), ordered by
+   * absolute expiry. Entries of sessions that have expired are removed on the way.
+   */
+  abstract page(index: SessionIndex, cursor: string | undefined, limit: number): Promise<IndexPage>;
+
+  /** Appends an event to the bounded audit trail (AUDIT_MAX_LENGTH). */
+  abstract appendAudit(fields: AuditFields): Promise<void>;
+
+  /** Remembers a logout token id until `ttlMs` has passed; false when it was already remembered (a replay). */
+  abstract rememberLogoutToken(jtiHash: string, ttlMs: number): Promise<boolean>;
+
+  /** Forgets a logout token id whose logout could not be carried out, so the provider's retry is accepted. */
+  abstract forgetLogoutToken(jtiHash: string): Promise<void>;
 
   abstract putLogin(keyHash: string, blob: string, ttlMs: number): Promise<void>;
 
@@ -48,3 +104,13 @@ export abstract class SessionStore {
 
   abstract close(): Promise<void>;
 }
+
+/**
+ * An index entry: the absolute expiry, zero-padded so that entries sort by it as strings, then the
+ * key hash. The Redis store builds the same string in Lua; a page cursor is the last entry seen.
+ */
+export function indexEntry(absoluteExpiresAt: number, keyHash: string): string {
+  return `${String(absoluteExpiresAt).padStart(15, '0')}:${keyHash}`;
+}
+
+export const INDEX_CURSOR = /^\d{15}:[A-Za-z0-9_-]{43}$/;

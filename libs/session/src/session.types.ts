@@ -25,6 +25,10 @@ export interface SessionData {
   readonly createdAt: number;
   /** Epoch ms after which the session ends, however active. */
   readonly absoluteExpiresAt: number;
+  /** The browser's User-Agent at login (truncated), so that a user can tell their sessions apart. */
+  readonly userAgent?: string;
+  /** The address the login came from, as the gateway saw it (behind a reverse proxy: the proxy's). */
+  readonly ip?: string;
 }
 
 export interface Session extends SessionData {
@@ -43,4 +47,36 @@ export interface PendingLogin {
   readonly codeVerifier: string;
   readonly returnTo: string;
   readonly createdAt: number;
+}
+
+/** What users and admins may see of a session: never its id (the cookie value) or a token. */
+export interface SessionSummary {
+  readonly publicId: string;
+  readonly sub: string;
+  readonly idpSessionId: string | undefined;
+  readonly createdAt: number;
+  /** To within SESSION_TOUCH_INTERVAL: the idle expiry is written back at most that often. */
+  readonly lastSeenAt: number;
+  readonly idleExpiresAt: number;
+  readonly absoluteExpiresAt: number;
+  readonly userAgent: string | undefined;
+  readonly ip: string | undefined;
+  readonly hasRefreshToken: boolean;
+  /** The APIs the session holds an access token for (see audienceKey), and until when. */
+  readonly accessTokens: readonly { readonly audienceKey: string; readonly expiresAt: number }[];
+}
+
+export interface SessionPage {
+  readonly sessions: readonly SessionSummary[];
+  /** Sessions on this page that could not be decrypted (sealed with another SESSION_ENCRYPTION_KEY); left out. */
+  readonly unreadable: number;
+  /** Pass back as `cursor` for the next page; absent on the last one. */
+  readonly nextCursor: string | undefined;
+}
+
+/** A session that was ended, with what the caller must still revoke at the provider. */
+export interface RevokedSession {
+  readonly publicId: string;
+  readonly sub: string;
+  readonly refreshToken: string | undefined;
 }

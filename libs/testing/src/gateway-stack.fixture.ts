@@ -1,4 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage } from 'node:http';
+import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import pino from 'pino';
 import { type GatewayConfig, loadConfig } from '#sessiongate/config';
 import { type DemoApi, type DemoClient, type IdentityProvider, type IdentityProviderOptions, startDemoApi, startIdentityProvider } from '#sessiongate/demo';
@@ -12,6 +15,11 @@ export const GATEWAY_CLIENT_ID = 'sessiongate';
 export const GATEWAY_CLIENT_SECRET = 'gateway-secret-:&+%-not-for-production';
 /** The demo API's resource indicator: its access tokens carry this `aud`. */
 export const TODOS_RESOURCE = 'http://todos.api.test';
+/** The admin API's audience (ADMIN_JWT_AUDIENCE), a resource at the provider with the `sessions:admin` scope. */
+export const ADMIN_AUDIENCE = 'http://admin.sessiongate.test';
+/** A client of the provider allowed only client credentials: an operator's tool calling the admin API. */
+export const ADMIN_CLIENT_ID = 'ops-console';
+export const ADMIN_CLIENT_SECRET = 'ops-console-secret-not-for-production';
 
 export interface GatewayStackOptions {
   /** Extra or overriding gateway settings (environment variable names). */
@@ -22,10 +30,13 @@ export interface GatewayStackOptions {
   /** An already running Redis to share (several gateway instances); default: a private one. */
   readonly redis?: RedisFixture;
   /**
-   * More demo APIs (passport-jwt, each checking its own `aud` and scope), by name; reachable as
-   * `stack.demoApis[name]`. Their audiences must be among the provider's `resources` (see `idp`).
+   * More APIs that check access tokens as the demo API does (passport-jwt: RS256, the provider's
+   * JWKS, `iss`, their own `aud`; 401, then 403 without `requiredScope`) and answer like its echo
+   * path, by name: `stack.audienceApis[name]`. Their audiences must be among the provider's
+   * `resources` (see `idp`). Not `startDemoApi`: its strategy registers in passport's process-wide
+   * registry under one name, so a second demo API in the process replaces the first one's checks.
    */
-  readonly demoApis?: Readonly<Record<string, { readonly audience: string; readonly requiredScope: string }>>;
+  readonly audienceApis?: Readonly<Record<string, { readonly audience: string; readonly requiredScope: string }>>;
   /**
    * More API_ROUTES entries, given where the stack's APIs listen. One whose prefix is a default
    * route's replaces that route; the others are added. (`env.API_ROUTES` still overrides everything.)
@@ -37,7 +48,7 @@ export interface GatewayStackOptions {
 export interface GatewayStackTargets {
   readonly todosApi: string;
   readonly echo: string;
-  readonly demoApis: Readonly<Record<string, string>>;
+  readonly audienceApis: Readonly<Record<string, string>>;
 }
 
 /** An API_ROUTES entry, as the gateway reads it from JSON. */
@@ -57,8 +68,8 @@ export interface GatewayStack {
   readonly redis: RedisFixture;
   readonly idp: IdentityProvider;
   readonly todosApi: DemoApi;
-  /** The demo APIs of `options.demoApis`, by name (empty without). */
-  readonly demoApis: Readonly<Record<string, DemoApi>>;
+  /** The APIs of `options.audienceApis`, by name (empty without). */
+  readonly audienceApis: Readonly<Record<string, AudienceApi>>;
   readonly echo: EchoApi;
   /** Every line the gateway logged (JSON), for assertions on what is never logged. */
   readonly logs: string[];
@@ -68,6 +79,8 @@ export interface GatewayStack {
   startInstance(): Promise<string>;
   /** A browser logged in as `username` (password = username, as for the demo users). */
   loginAs(username: string): Promise<BrowserClient>;
+  /** An admin API bearer token from the provider (client credentials of ADMIN_CLIENT_ID), with `scope` (default `sessions:admin`). */
+  adminToken(scope?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -81,23 +94,28 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
   const redis = options.redis ?? (await startRedis());
   const port = await freePort();
   const publicUrl = `http://localhost:${port}`;
+  // No redirect URIs and no response types: it can only use client credentials.
+  const adminClient = { client_id: ADMIN_CLIENT_ID, client_secret: ADMIN_CLIENT_SECRET, redirect_uris: [], response_types: [], grant_types: ['client_credentials'] };
   const idp = await startIdentityProvider({
-    resources: { [TODOS_RESOURCE]: { scope: 'todos:read todos:write' } },
     ...options.idp,
+    // The admin API's audience is always there, whatever resources a test asks for (and never first: not the default).
+    resources: { ...(options.idp?.resources ?? { [TODOS_RESOURCE]: { scope: 'todos:read todos:write' } }), [ADMIN_AUDIENCE]: { scope: 'sessions:admin sessions:read' } },
     clients: [
       {
         client_id: GATEWAY_CLIENT_ID,
         client_secret: GATEWAY_CLIENT_SECRET,
         redirect_uris: [`${publicUrl}/bff/callback`],
         post_logout_redirect_uris: [`${publicUrl}/`],
+        backchannel_logout_uri: `${publicUrl}/bff/backchannel-logout`,
         ...options.client,
       },
+      adminClient,
     ],
   });
   const todosApi = await startDemoApi({ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: TODOS_RESOURCE, requiredScope: 'todos:read' });
-  const demoApis: Record<string, DemoApi> = {};
-  for (const [name, api] of Object.entries(options.demoApis ?? {})) {
-    demoApis[name] = await startDemoApi({ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: api.audience, requiredScope: api.requiredScope });
+  const audienceApis: Record<string, AudienceApi> = {};
+  for (const [name, api] of Object.entries(options.audienceApis ?? {})) {
+    audienceApis[name] = await startAudienceApi(idp, api.audience, api.requiredScope);
   }
   const echo = await startEchoApi();
   const defaultRoutes: GatewayStackRoute[] = [
@@ -108,7 +126,7 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
   const extraRoutes = options.routes?.({
     todosApi: todosApi.url,
     echo: echo.url,
-    demoApis: Object.fromEntries(Object.entries(demoApis).map(([name, api]) => [name, api.url])),
+    audienceApis: Object.fromEntries(Object.entries(audienceApis).map(([name, api]) => [name, api.url])),
   }) ?? [];
   const routes = [
     ...defaultRoutes.map((route) => extraRoutes.find((extra) => extra.prefix === route.prefix) ?? route),
@@ -126,6 +144,7 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
     REDIS_URL: redis.url,
     SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     API_ROUTES: JSON.stringify(routes),
+    ADMIN_JWT_AUDIENCE: ADMIN_AUDIENCE,
     ...options.env,
   };
   const config = loadConfig(env);
@@ -141,7 +160,7 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
     redis,
     idp,
     todosApi,
-    demoApis,
+    audienceApis,
     echo,
     logs,
     browser,
@@ -156,10 +175,93 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
       if (landing.status !== 200 && landing.status !== 404) throw new Error(`login as ${username} ended with ${landing.status}`);
       return client;
     },
+    async adminToken(scope = 'sessions:admin') {
+      const response = await fetch(`${idp.issuer}/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${encodeURIComponent(ADMIN_CLIENT_ID)}:${encodeURIComponent(ADMIN_CLIENT_SECRET)}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials', resource: ADMIN_AUDIENCE, scope }),
+      });
+      const body = (await response.json()) as { access_token?: string; error?: string };
+      if (!body.access_token) throw new Error(`admin token: ${response.status} ${body.error ?? ''}`);
+      return body.access_token;
+    },
     async stop() {
       await Promise.all([gateway, ...instances].map((instance) => instance.close()));
-      await Promise.all([todosApi.stop(), ...Object.values(demoApis).map((api) => api.stop()), echo.stop(), idp.stop()]);
+      await Promise.all([todosApi.stop(), ...Object.values(audienceApis).map((api) => api.stop()), echo.stop(), idp.stop()]);
       if (!options.redis) await redis.stop();
+    },
+  };
+}
+
+/** An API started for `GatewayStackOptions.audienceApis`. */
+export interface AudienceApi {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+interface AccessTokenClaims {
+  readonly sub?: string;
+  readonly aud?: string | string[];
+  readonly scope?: string;
+  readonly jti?: string;
+}
+
+/**
+ * A plain HTTP API with its own passport-jwt strategy instance (never registered with passport), so
+ * that each one checks its own audience. Every path answers like the demo API's echo path.
+ */
+async function startAudienceApi(idp: IdentityProvider, audience: string, requiredScope: string): Promise<AudienceApi> {
+  const keys = new Map(
+    idp.jwks.keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString()]),
+  );
+  const strategy = new JwtStrategy(
+    {
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKeyProvider: (_request: unknown, token: string, done: (error: unknown, key?: string) => void) => {
+        const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as { kid?: string };
+        const key = header.kid === undefined ? undefined : keys.get(header.kid);
+        if (key) done(null, key);
+        else done(new Error('token signed with an unknown key'));
+      },
+      algorithms: ['RS256'],
+      issuer: idp.issuer,
+      audience,
+    },
+    (payload: AccessTokenClaims, done: (error: unknown, user?: AccessTokenClaims) => void) => done(null, payload),
+  );
+  // What passport.authenticate does: a per-request object on top of the strategy, with its outcomes.
+  const verify = (request: IncomingMessage) =>
+    new Promise<AccessTokenClaims | undefined>((resolve) => {
+      const attempt = Object.assign(Object.create(strategy) as JwtStrategy, {
+        success: (claims: AccessTokenClaims) => resolve(claims),
+        fail: () => resolve(undefined),
+        error: () => resolve(undefined),
+      });
+      attempt.authenticate(request as never, {});
+    });
+  const server = createServer(async (request, response) => {
+    for await (const _chunk of request);
+    const claims = await verify(request).catch(() => undefined);
+    const answer = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (!claims) return answer(401, { error: 'invalid_token', message: 'A valid bearer access token is required.' });
+    if (!(claims.scope ?? '').split(' ').includes(requiredScope)) {
+      return answer(403, { error: 'insufficient_scope', message: `The access token lacks the ${requiredScope} scope.` });
+    }
+    const { sub, aud, scope, jti } = claims;
+    answer(200, { method: request.method, path: request.url!.split('?', 1)[0], sub, aud, scope, jti });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
     },
   };
 }

@@ -3,4 +3,4 @@ export { startRedis, type RedisFixture } from './redis.fixture.js';
 export { startEchoApi, type EchoApi, type RecordedRequest } from './echo-api.fixture.js';
 export { BrowserClient, type BrowserRequestOptions, type BrowserResponse, type LoginOptions, type RedirectHop } from './browser-client.js';
 export * from './demo.fixture.js';
-export { GATEWAY_CLIENT_ID, GATEWAY_CLIENT_SECRET, startGatewayStack, TODOS_RESOURCE, type GatewayStack, type GatewayStackOptions } from './gateway-stack.fixture.js';
+export { ADMIN_AUDIENCE, ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, GATEWAY_CLIENT_ID, GATEWAY_CLIENT_SECRET, startGatewayStack, TODOS_RESOURCE, type GatewayStack, type GatewayStackOptions } from './gateway-stack.fixture.js';

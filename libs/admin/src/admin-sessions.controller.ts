@@ -1,0 +1,69 @@
+import { Controller, Delete, Get, Param, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { AdminError, AdminErrorCode } from './admin.errors.js';
+import { AdminGuard } from './admin.guard.js';
+import type { AdminPrincipal } from './admin-jwt.strategy.js';
+import { AdminSessionsService } from './admin-sessions.service.js';
+import { AdminSessionPageView, AdminSessionView, ErrorView, RevokedView } from './admin.views.js';
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 500;
+
+type AdminRequest = FastifyRequest & { readonly user: AdminPrincipal };
+
+@ApiTags('sessions')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'Missing or invalid bearer token.', type: ErrorView })
+@ApiResponse({ status: 403, description: 'The token lacks ADMIN_REQUIRED_SCOPE.', type: ErrorView })
+@UseGuards(AdminGuard)
+@Controller('admin')
+export class AdminSessionsController {
+  constructor(private readonly sessions: AdminSessionsService) {}
+
+  @Get('sessions')
+  @ApiOperation({ summary: "List sessions: all of them, or one user's, a page at a time (ordered by absolute expiry)." })
+  @ApiQuery({ name: 'sub', type: String, required: false, description: 'Only this user’s sessions.' })
+  @ApiQuery({ name: 'cursor', type: String, required: false, description: 'The previous page’s nextCursor.' })
+  @ApiQuery({ name: 'limit', type: Number, required: false, description: `Page size, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}).` })
+  @ApiOkResponse({ type: AdminSessionPageView })
+  list(@Query('sub') sub: unknown, @Query('cursor') cursor: unknown, @Query('limit') limit: unknown): Promise<AdminSessionPageView> {
+    return this.sessions.list(optionalString('sub', sub), optionalString('cursor', cursor), pageSize(limit));
+  }
+
+  @Get('sessions/:id')
+  @ApiOperation({ summary: 'One session, by its public id.' })
+  @ApiOkResponse({ type: AdminSessionView })
+  @ApiResponse({ status: 404, type: ErrorView })
+  get(@Param('id') id: string): Promise<AdminSessionView> {
+    return this.sessions.get(id);
+  }
+
+  @Delete('sessions/:id')
+  @ApiOperation({ summary: 'End a session at once (every gateway instance), and revoke its refresh token at the provider.' })
+  @ApiOkResponse({ type: RevokedView })
+  @ApiResponse({ status: 404, type: ErrorView })
+  revoke(@Param('id') id: string, @Req() request: AdminRequest): Promise<RevokedView> {
+    return this.sessions.revokeSession(request.user, id);
+  }
+
+  @Delete('users/:sub/sessions')
+  @ApiOperation({ summary: 'End every session of a user, and revoke their refresh tokens at the provider.' })
+  @ApiOkResponse({ type: RevokedView })
+  revokeUser(@Param('sub') sub: string, @Req() request: AdminRequest): Promise<RevokedView> {
+    return this.sessions.revokeUser(request.user, sub);
+  }
+}
+
+function optionalString(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new AdminError(AdminErrorCode.InvalidRequest, { message: `${name} must be given once, not empty.` });
+  return value;
+}
+
+function pageSize(value: unknown): number {
+  if (value === undefined) return DEFAULT_LIMIT;
+  const limit = typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+  if (!(limit >= 1 && limit <= MAX_LIMIT)) throw new AdminError(AdminErrorCode.InvalidRequest, { message: `limit must be a whole number from 1 to ${MAX_LIMIT}.` });
+  return limit;
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { OidcModule } from '#sessiongate/oidc';
+import { SessionModule } from '#sessiongate/session';
+import { AdminGuard } from './admin.guard.js';
+import { AdminJwtStrategy } from './admin-jwt.strategy.js';
+import { AdminSessionsController } from './admin-sessions.controller.js';
+import { AdminSessionsService } from './admin-sessions.service.js';
+
+/**
+ * The admin API under /admin: list and revoke sessions, with bearer tokens from the OIDC provider.
+ * Needs the global GATEWAY_CONFIG (with `admin` set) and LOGGER. Its guard is on its controller only,
+ * never global: the rest of the gateway is not an admin API.
+ */
+@Module({
+  imports: [OidcModule, SessionModule],
+  controllers: [AdminSessionsController],
+  providers: [AdminJwtStrategy, AdminGuard, AdminSessionsService],
+})
+export class AdminModule {}

@@ -1,0 +1,3 @@
+export { AdminModule } from './admin.module.js';
+export { AdminError, AdminErrorCode } from './admin.errors.js';
+export { ADMIN_DOCS_PATH, setupAdminDocs } from './admin-docs.js';

@@ -1,0 +1,71 @@
+import { Controller, Delete, Get, HttpCode, Param, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { OidcClient } from '#sessiongate/oidc';
+import { assertCsrfHeader, type Session, SessionAudit, SessionCookies, SessionDirectory, SessionError, SessionErrorCode, SessionService } from '#sessiongate/session';
+import { BffError, BffErrorCode } from './bff.errors.js';
+
+/** A user has a handful of sessions; a page this size is all of them in practice. */
+const MAX_LISTED = 100;
+
+export interface UserSessionView {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly lastSeenAt: string;
+  readonly expiresAt: string;
+  readonly userAgent: string | undefined;
+  readonly ip: string | undefined;
+  /** The session of the browser asking. */
+  readonly current: boolean;
+}
+
+/**
+ * "Where am I logged in": the caller's own sessions, and ending one of them (e.g. a lost laptop).
+ * Behind the CSRF header like every /bff call that acts on the session. Another user's session id
+ * is answered exactly like an unknown one, so ids reveal nothing about other users.
+ */
+@Controller('bff')
+export class SessionsController {
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly directory: SessionDirectory,
+    private readonly cookies: SessionCookies,
+    private readonly audit: SessionAudit,
+    private readonly oidc: OidcClient,
+  ) {}
+
+  @Get('sessions')
+  async list(@Req() request: FastifyRequest): Promise<{ sessions: UserSessionView[] }> {
+    const caller = await this.caller(request);
+    const page = await this.directory.list({ sub: caller.sub, limit: MAX_LISTED });
+    return {
+      sessions: page.sessions.map((summary) => ({
+        id: summary.publicId,
+        createdAt: new Date(summary.createdAt).toISOString(),
+        lastSeenAt: new Date(summary.lastSeenAt).toISOString(),
+        expiresAt: new Date(Math.min(summary.idleExpiresAt, summary.absoluteExpiresAt)).toISOString(),
+        userAgent: summary.userAgent,
+        ip: summary.ip,
+        current: summary.publicId === caller.publicId,
+      })),
+    };
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  async end(@Param('id') id: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    const caller = await this.caller(request);
+    const revoked = await this.directory.revokeByPublicId(id, { sub: caller.sub });
+    if (!revoked) throw new BffError(BffErrorCode.SessionNotFound, 'No such session.');
+    if (revoked.refreshToken) await this.oidc.revoke(revoked.refreshToken);
+    await this.audit.record({ actor: `user:${caller.sub}`, action: 'end_own_session', target: `session:${id}`, sessions: [revoked.publicId] });
+    if (id === caller.publicId) reply.header('set-cookie', this.cookies.clearSession());
+  }
+
+  private async caller(request: FastifyRequest): Promise<Session> {
+    assertCsrfHeader(request.headers);
+    const id = this.cookies.sessionId(request.headers.cookie);
+    const session = id ? await this.sessions.read(id) : null;
+    if (!session) throw new SessionError(SessionErrorCode.Unauthenticated);
+    return session;
+  }
+}

@@ -1,0 +1,159 @@
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { ConfigError, loadStoreConfig } from '#sessiongate/config';
+import { openSessionDirectory, type RevokedSession, SessionError } from '#sessiongate/session';
+import { sessionJson, sessionTable } from './session-table.js';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+export const USAGE = `Usage:
+  sessiongate sessions list [--sub <sub>] [--limit <n>] [--cursor <cursor>] [--json]
+  sessiongate sessions revoke <public id> [--json]
+  sessiongate sessions revoke --sub <sub> [--json]
+
+Break-glass session administration straight on Redis, for operators without an admin token (the
+admin API, /admin, is the everyday way). It reads two settings from the environment, as the gateway
+does, and nothing else:
+  REDIS_URL               the gateway's Redis (redis:// or rediss://)
+  SESSION_ENCRYPTION_KEY  the gateway's key (base64 of 32 bytes): needed to read sessions and to find
+                          a user's sessions (their index is keyed with it)
+
+Revoking ends the sessions at once on every gateway instance and writes an audit event (actor
+cli:<os user>) to the sg:audit stream. It does not revoke refresh tokens at the identity provider
+(the CLI has no client credentials); they die with the sessions that held them.
+
+Exit status: 0 done, 1 failed (Redis unreachable, no such session), 2 bad usage or settings.`;
+
+const DEFAULT_LIMIT = 50;
+
+class UsageError extends Error {}
+
+/** The `sessiongate` command line; returns the exit status. */
+export async function runCli(argv: readonly string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
+  let command: Command;
+  try {
+    command = parseCommand(argv);
+  } catch (error) {
+    io.stderr(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (command.kind === 'help') {
+    io.stdout(USAGE);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadStoreConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr(error.message);
+    return 2;
+  }
+  // Audit lines (and Redis trouble) go to stderr as JSON; the answer goes to stdout.
+  const logger = pino({ base: { service: 'sessiongate-cli' } }, pino.destination({ fd: 2, sync: true }));
+  let opened;
+  try {
+    opened = await openSessionDirectory(config, logger);
+  } catch (error) {
+    io.stderr(`Cannot reach Redis (REDIS_URL): ${describe(error)}`);
+    return 1;
+  }
+  try {
+    return await run(command, opened, io);
+  } catch (error) {
+    if (!(error instanceof SessionError)) throw error;
+    io.stderr(`Failed: ${error.message} (${describe(error)})`);
+    return error.status === 400 ? 2 : 1;
+  } finally {
+    await opened.close();
+  }
+}
+
+type Command =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'list'; readonly sub?: string; readonly limit: number; readonly cursor?: string; readonly json: boolean }
+  | { readonly kind: 'revoke'; readonly publicId?: string; readonly sub?: string; readonly json: boolean };
+
+function parseCommand(argv: readonly string[]): Command {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      sub: { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [group, action, ...rest] = positionals;
+  if (values.help || group === undefined || group === 'help') return { kind: 'help' };
+  if (group !== 'sessions') throw new UsageError(`Unknown command: ${group}`);
+  if (values.sub === '') throw new UsageError('--sub must not be empty');
+  switch (action) {
+    case 'list': {
+      if (rest.length > 0) throw new UsageError(`Unexpected argument: ${rest[0]}`);
+      const limit = values.limit === undefined ? DEFAULT_LIMIT : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+      return { kind: 'list', sub: values.sub, limit, cursor: values.cursor, json: values.json };
+    }
+    case 'revoke': {
+      if (values.limit !== undefined || values.cursor !== undefined) throw new UsageError('revoke takes no --limit or --cursor');
+      if (rest.length > 1) throw new UsageError(`Unexpected argument: ${rest[1]}`);
+      if ((rest[0] === undefined) === (values.sub === undefined)) throw new UsageError('revoke needs a public id or --sub <sub>, not both');
+      return { kind: 'revoke', publicId: rest[0], sub: values.sub, json: values.json };
+    }
+    default:
+      throw new UsageError(action === undefined ? 'sessions: list or revoke?' : `Unknown sessions command: ${action}`);
+  }
+}
+
+async function run(command: Exclude<Command, { kind: 'help' }>, { directory, audit }: Awaited<ReturnType<typeof openSessionDirectory>>, io: CliIo): Promise<number> {
+  if (command.kind === 'list') {
+    const page = await directory.list({ sub: command.sub, cursor: command.cursor, limit: command.limit });
+    if (command.json) {
+      io.stdout(JSON.stringify({ sessions: page.sessions.map(sessionJson), nextCursor: page.nextCursor ?? null, unreadable: page.unreadable }, null, 2));
+    } else {
+      io.stdout(page.sessions.length > 0 ? sessionTable(page.sessions) : 'No sessions.');
+      if (page.nextCursor) io.stdout(`More: --cursor ${page.nextCursor}`);
+    }
+    if (page.unreadable > 0) io.stderr(`Warning: ${page.unreadable} session(s) could not be decrypted: is SESSION_ENCRYPTION_KEY the gateway's?`);
+    return 0;
+  }
+  const actor = `cli:${operator()}`;
+  let revoked: RevokedSession[];
+  if (command.publicId !== undefined) {
+    const one = await directory.revokeByPublicId(command.publicId);
+    if (!one) {
+      io.stderr(`No session with public id ${command.publicId}.`);
+      return 1;
+    }
+    revoked = [one];
+    await audit.record({ actor, action: 'revoke_session', target: `session:${command.publicId}`, sessions: [one.publicId] });
+  } else {
+    revoked = await directory.revokeBySub(command.sub!);
+    await audit.record({ actor, action: 'revoke_user_sessions', target: `user:${command.sub}`, sessions: revoked.map((session) => session.publicId) });
+  }
+  const ids = revoked.map((session) => session.publicId);
+  io.stdout(command.json ? JSON.stringify({ revoked: ids }, null, 2) : ids.length > 0 ? `Revoked ${ids.length} session(s): ${ids.join(' ')}` : 'No sessions to revoke.');
+  return 0;
+}
+
+function operator(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The store's own detail: the Redis failure, never the URL (it may carry a password). */
+function describe(error: unknown): string {
+  if (error instanceof SessionError) return error.detail ?? error.code;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,57 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from '#sessiongate/observability';
+import { CsrfError } from './csrf.error.js';
+
+/**
+ * Top-level navigations that legitimately arrive from other sites: the provider's redirect back, a
+ * logout link (guarded by its `sid`), a login link, and the provider's server-to-server logout.
+ */
+const NAVIGATIONS = new Set(['/bff/login', '/bff/callback', '/bff/logout', '/bff/backchannel-logout']);
+const PREFLIGHT_MAX_AGE_SECONDS = '600';
+
+/** Whether the gateway's browser-session defences apply to this path (its API and session endpoints). */
+export function isProtectedPath(path: string): boolean {
+  return (path === '/api' || path.startsWith('/api/') || path.startsWith('/bff/')) && !NAVIGATIONS.has(path);
+}
+
+/**
+ * Why a request to a protected path must be refused as cross-origin, or undefined. Browsers send
+ * `Origin` on every cross-origin fetch and `Sec-Fetch-Site` on every request: an `Origin` that is
+ * neither the gateway's nor listed, or a cross-site request from anything but a listed origin
+ * (the gateway's own page is never cross-site), is refused, on top of the X-CSRF header check.
+ */
+export function crossOriginRefusal(headers: FastifyRequest['headers'], publicOrigin: string, listedOrigins: ReadonlySet<string>): string | undefined {
+  const origin = headers.origin;
+  if (origin !== undefined && origin !== publicOrigin && !listedOrigins.has(origin)) return `Origin ${origin} is not allowed`;
+  if (headers['sec-fetch-site'] === 'cross-site' && (origin === undefined || !listedOrigins.has(origin))) return 'Sec-Fetch-Site: cross-site';
+  return undefined;
+}
+
+/**
+ * The gateway's CORS: its own origin needs none; an origin listed in CORS_ALLOWED_ORIGINS gets
+ * credentialed CORS (never `*`); any other gets nothing and is refused. Runs as a Fastify onRequest
+ * hook so that it guards the /api proxy route too, and so that a preflight never reaches an upstream.
+ */
+export function crossOriginHook(publicOrigin: string, extraOrigins: readonly string[]) {
+  const listed = new Set(extraOrigins);
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const path = request.url.split('?', 1)[0]!;
+    if (!isProtectedPath(path)) return;
+    const refusal = crossOriginRefusal(request.headers, publicOrigin, listed);
+    if (refusal) {
+      sendError(request, reply, new CsrfError(refusal, 'Cross-origin requests are not accepted.'));
+      return;
+    }
+    const origin = request.headers.origin;
+    if (origin === undefined || !listed.has(origin)) return;
+    reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin');
+    if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
+      await reply
+        .code(204)
+        .header('access-control-allow-methods', 'GET, HEAD, POST, PUT, PATCH, DELETE')
+        .header('access-control-allow-headers', 'X-CSRF, Content-Type, X-Request-Id')
+        .header('access-control-max-age', PREFLIGHT_MAX_AGE_SECONDS)
+        .send();
+    }
+  };
+}

@@ -1,0 +1,37 @@
+import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
+
+/**
+ * Keyed hashes of what sessions are looked up by (`sub`, the provider's `sid`, the public id, a
+ * logout token's `jti`). Keyed, not a plain SHA-256: anyone reading Redis could otherwise test
+ * whether `alice@example.com` is logged in by hashing guesses. The key is derived from
+ * SESSION_ENCRYPTION_KEY (HKDF), so changing that key also orphans the indexes of the sessions it
+ * can no longer decrypt anyway.
+ */
+export class SessionLookups {
+  private readonly key: KeyObject;
+
+  constructor(encryptionKey: Buffer) {
+    this.key = createSecretKey(Buffer.from(hkdfSync('sha256', encryptionKey, Buffer.alloc(0), 'sessiongate session lookups v1', 32)));
+  }
+
+  sub(sub: string): string {
+    return this.hash('sub', sub);
+  }
+
+  idpSessionId(sid: string): string {
+    return this.hash('sid', sid);
+  }
+
+  publicId(publicId: string): string {
+    return this.hash('pub', publicId);
+  }
+
+  logoutTokenId(issuer: string, jti: string): string {
+    return this.hash('jti', `${issuer}\u0000${jti}`);
+  }
+
+  // The kind is part of the input: a `sub` equal to some `sid` still hashes differently.
+  private hash(kind: string, value: string): string {
+    return createHmac('sha256', this.key).update(`${kind}\u0000${value}`).digest('base64url');
+  }
+}

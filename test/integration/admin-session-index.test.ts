@@ -14,7 +14,7 @@ import {
   SessionService,
   SessionStore,
 } from '#sessiongate/session';
-import { type RedisFixture, startRedis } from '#sessiongate/testing';
+import { ManualClock, minimalGatewayEnv, type RedisFixture, startRedis } from '#sessiongate/testing';
 
 // The session indexes (by user, provider session, public id, and all sessions) and the directory
 // built on them, against real Redis and the in-process store: both must behave the same.
@@ -22,18 +22,6 @@ import { type RedisFixture, startRedis } from '#sessiongate/testing';
 const IDLE_SECONDS = 60;
 const ABSOLUTE_SECONDS = 600;
 const TOUCH_INTERVAL_SECONDS = 10;
-
-class ManualClock extends Clock {
-  private time = Date.now();
-
-  override now(): number {
-    return this.time;
-  }
-
-  advance(seconds: number): void {
-    this.time += seconds * 1000;
-  }
-}
 
 interface Gateway {
   readonly module: TestingModule;
@@ -46,11 +34,7 @@ interface Gateway {
 
 async function startGateway(redisUrl: string | undefined, clock: Clock, env: Record<string, string> = {}): Promise<Gateway> {
   const config = loadConfig({
-    PUBLIC_URL: 'http://localhost:3000',
-    OIDC_ISSUER: 'http://127.0.0.1:1/',
-    OIDC_CLIENT_ID: 'gateway',
-    OIDC_CLIENT_SECRET: 'client-secret',
-    SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ...minimalGatewayEnv(),
     REDIS_URL: redisUrl,
     SESSION_IDLE_TIMEOUT: String(IDLE_SECONDS),
     SESSION_ABSOLUTE_TIMEOUT: String(ABSOLUTE_SECONDS),

@@ -16,23 +16,11 @@ import {
   SessionStore,
   type TokenSet,
 } from '#sessiongate/session';
-import { freePort, type RedisFixture, startRedis } from '#sessiongate/testing';
+import { freePort, ManualClock, minimalGatewayEnv, type RedisFixture, startRedis } from '#sessiongate/testing';
 
 const IDLE_SECONDS = 60;
 const ABSOLUTE_SECONDS = 300;
 const LOGIN_SECONDS = 120;
-
-class ManualClock extends Clock {
-  private time = Date.now();
-
-  override now(): number {
-    return this.time;
-  }
-
-  advance(seconds: number): void {
-    this.time += seconds * 1000;
-  }
-}
 
 interface Gateway {
   readonly module: TestingModule;
@@ -50,11 +38,7 @@ interface GatewayOptions {
 
 async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const config = loadConfig({
-    PUBLIC_URL: 'http://localhost:3000',
-    OIDC_ISSUER: 'http://127.0.0.1:1/',
-    OIDC_CLIENT_ID: 'gateway',
-    OIDC_CLIENT_SECRET: 'client-secret',
-    SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ...minimalGatewayEnv(),
     REDIS_URL: options.redisUrl,
     SESSION_IDLE_TIMEOUT: String(IDLE_SECONDS),
     SESSION_ABSOLUTE_TIMEOUT: String(ABSOLUTE_SECONDS),

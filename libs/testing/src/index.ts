@@ -4,3 +4,5 @@ export { startEchoApi, type EchoApi, type RecordedRequest } from './echo-api.fix
 export { BrowserClient, type BrowserRequestOptions, type BrowserResponse, type LoginOptions, type RedirectHop } from './browser-client.js';
 export * from './demo.fixture.js';
 export { ADMIN_AUDIENCE, ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, GATEWAY_CLIENT_ID, GATEWAY_CLIENT_SECRET, startGatewayStack, TODOS_RESOURCE, type GatewayStack, type GatewayStackOptions } from './gateway-stack.fixture.js';
+export { minimalGatewayEnv } from './gateway-env.js';
+export { ManualClock } from './manual-clock.js';

@@ -16,6 +16,10 @@ try {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 } catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
+  if ((error as { code?: unknown }).code === 'EADDRINUSE') {
+    console.error(`Port ${process.env.PORT || 3000} is taken: stop what uses it, or run PORT=3100 npm run demo`);
+  } else {
+    console.error(error instanceof ConfigError ? error.message : error);
+  }
   process.exit(1);
 }

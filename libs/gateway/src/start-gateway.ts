@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -28,6 +29,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const app = await createApp(GatewayModule.forRoot(config, logger), logger);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', crossOriginHook(config.publicUrl.origin, config.corsAllowedOrigins));
+  // Helmet's defaults on everything the gateway itself serves (the SPA, /bff, /admin); the proxied
+  // API responses skip it (see ProxyRoutes): their headers are the API's, and it is the hot path.
+  await app.register(helmet, { strictTransportSecurity: config.publicUrl.protocol === 'https:' });
   if (config.spaDir) await app.register(fastifyStatic, { root: config.spaDir, prefix: '/' });
   if (config.admin && config.admin.port === undefined) setupAdminDocs(app);
   await app.listen(config.port, config.host);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, type IdentityProvider, type RedisFixture, startIdentityProvider, startRedis } from '#sessiongate/testing';
+import { freePort, type IdentityProvider, type RedisFixture, startEchoApi, startIdentityProvider, startRedis } from '#sessiongate/testing';
 
 // Drives the production entry point as an operator would: `node dist/apps/gateway/src/main.js` with
 // nothing in its environment but what the test passes (and PATH). Needs `npm run build` first.
@@ -245,6 +245,49 @@ describe('a valid environment', () => {
     expect(logLines(exit.stdout).filter((line) => line.level >= 40 && line.msg.includes('REDIS_URL'))).toEqual([]);
     // Not even at trace level.
     expectNoSecretIn(exit, CLIENT_SECRET, ENCRYPTION_KEY);
+  });
+
+  test('on SIGTERM: stops accepting, lets a stream that started before finish, then exits 0', async () => {
+    const echo = await startEchoApi();
+    try {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const routes = JSON.stringify([{ prefix: '/api/events', target: echo.url, token: 'none' }]);
+      const running = await startAndWait(validEnv(port, { REDIS_URL: redis.url, API_ROUTES: routes }), url);
+
+      const response = await fetch(`${url}/api/events/stream?chunks=8&ms=150`, { headers: { 'x-csrf': '1' } });
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      const exited = stop(running);
+      let body = Buffer.from(first.value!).toString();
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) body += Buffer.from(chunk.value).toString();
+
+      expect(body.match(/^data: /gm)).toHaveLength(8);
+      await expect(fetch(`${url}/bff/user`, { headers: { 'x-csrf': '1' } })).rejects.toThrow();
+      expect(await exited).toMatchObject({ code: 0, signal: null });
+    } finally {
+      await echo.stop();
+    }
+  });
+
+  test('on SIGTERM with a request that never ends: exits anyway after SHUTDOWN_TIMEOUT_MS', async () => {
+    const echo = await startEchoApi();
+    try {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const routes = JSON.stringify([{ prefix: '/api/slow', target: echo.url, token: 'none' }]);
+      const running = await startAndWait(validEnv(port, { REDIS_URL: redis.url, API_ROUTES: routes, SHUTDOWN_TIMEOUT_MS: '500' }), url);
+      const pending = fetch(`${url}/api/slow/slow?ms=10000`, { headers: { 'x-csrf': '1' } }).catch(() => undefined);
+      await new Promise((resolveDelay) => setTimeout(resolveDelay, 200));
+      const started = Date.now();
+      const exit = await stop(running);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(exit.code).toBe(1);
+      await pending;
+    } finally {
+      await echo.stop();
+    }
   });
 
   test('without REDIS_URL (development): starts with the in-process store, announced by a WARN line naming REDIS_URL', async () => {

@@ -3,8 +3,14 @@ import { ConfigError, loadConfig } from '#sessiongate/config';
 import { startGateway } from '#sessiongate/gateway';
 
 try {
-  const gateway = await startGateway(loadConfig(process.env));
-  const shutdown = () => void gateway.close().then(() => process.exit(0));
+  const config = loadConfig(process.env);
+  const gateway = await startGateway(config);
+  // Stop accepting, let in-flight requests (streams included) finish, close Redis; bounded, so a
+  // stuck client cannot hold the process past the orchestrator's own kill timeout.
+  const shutdown = () => {
+    setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
+    void gateway.close().then(() => process.exit(0));
+  };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 } catch (error) {

@@ -48,6 +48,8 @@ export interface GatewayConfig {
   readonly host: string;
   readonly port: number;
   readonly logLevel: string;
+  /** On SIGTERM: how long in-flight requests may take before the process exits anyway. */
+  readonly shutdownTimeoutMs: number;
   readonly oidc: {
     readonly issuer: URL;
     readonly clientId: string;

@@ -68,6 +68,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     host: v.host!,
     port: v.port!,
     logLevel: v.logLevel!,
+    shutdownTimeoutMs: v.shutdownTimeout!,
     oidc: {
       issuer: v.issuer!,
       clientId: v.clientId!,

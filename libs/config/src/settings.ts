@@ -220,6 +220,7 @@ export const settings = {
     }) },
   host: { env: 'HOST', description: 'Interface to listen on.', default: '0.0.0.0', parse: nonEmpty },
   port: { env: 'PORT', description: 'Port to listen on.', default: '3000', parse: port },
+  shutdownTimeout: { env: 'SHUTDOWN_TIMEOUT_MS', description: 'On SIGTERM, milliseconds in-flight requests may take to finish before the process exits anyway.', default: '15000', parse: positiveInteger },
   logLevel: { env: 'LOG_LEVEL', description: 'pino log level (fatal, error, warn, info, debug, trace, silent).', default: 'info', parse: (raw: string) => {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) throw new Error('must be one of fatal, error, warn, info, debug, trace, silent');
     return raw;

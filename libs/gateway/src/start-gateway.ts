@@ -11,6 +11,9 @@ import { createLogger, GatewayError, logEachRequest, PinoNestLogger, requestIdFo
 import { crossOriginHook } from '#sessiongate/session';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 
+/** How often, while shutting down, connections that have just fallen idle are closed. */
+const IDLE_SWEEP_MS = 100;
+
 export interface StartGatewayOptions {
   readonly logger?: Logger;
 }
@@ -36,7 +39,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   if (config.admin && config.admin.port === undefined) setupAdminDocs(app);
   await app.listen(config.port, config.host);
   const url = listeningUrl(app, config.host, config.port);
-  if (!config.admin?.port) return { app, url, adminUrl: config.admin ? url : undefined, close: () => app.close() };
+  if (!config.admin?.port) return { app, url, adminUrl: config.admin ? url : undefined, close: () => closeGracefully(app) };
 
   // A listener of its own lets operators keep /admin off the public network (firewall, internal
   // Service) while the public port simply has no /admin. It is a second Nest application in the same
@@ -57,7 +60,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     url,
     adminUrl: listeningUrl(admin, config.host, config.admin.port),
     close: async () => {
-      await Promise.all([app.close(), admin.close()]);
+      await Promise.all([closeGracefully(app), closeGracefully(admin)]);
     },
   };
 }
@@ -93,4 +96,19 @@ function listeningUrl(app: NestFastifyApplication, configuredHost: string, confi
   const port = typeof address === 'object' && address ? address.port : configuredPort;
   const host = configuredHost.includes(':') ? `[${configuredHost}]` : configuredHost === '0.0.0.0' ? '127.0.0.1' : configuredHost;
   return `http://${host}:${port}`;
+}
+
+/**
+ * Stops accepting and waits for in-flight requests (streams included). A keep-alive connection
+ * whose last response ends during the wait would otherwise hold the close until the client hangs
+ * up: such connections are closed as soon as they fall idle.
+ */
+async function closeGracefully(app: NestFastifyApplication): Promise<void> {
+  const server = app.getHttpServer();
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }

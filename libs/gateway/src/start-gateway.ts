@@ -5,9 +5,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { setupAdminDocs } from '#sessiongate/admin';
+import { requireAdminBearer, setupAdminDocs } from '#sessiongate/admin';
 import type { GatewayConfig } from '#sessiongate/config';
-import { createLogger, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, sendError } from '#sessiongate/observability';
+import { answerClientError, createLogger, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, sendError } from '#sessiongate/observability';
 import { crossOriginHook } from '#sessiongate/session';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 
@@ -36,7 +36,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   // API responses skip it (see ProxyRoutes): their headers are the API's, and it is the hot path.
   await app.register(helmet, { strictTransportSecurity: config.publicUrl.protocol === 'https:' });
   if (config.spaDir) await app.register(fastifyStatic, { root: config.spaDir, prefix: '/' });
-  if (config.admin && config.admin.port === undefined) setupAdminDocs(app);
+  if (config.admin && config.admin.port === undefined) serveAdmin(app);
   await app.listen(config.port, config.host);
   const url = listeningUrl(app, config.host, config.port);
   if (!config.admin?.port) return { app, url, adminUrl: config.admin ? url : undefined, close: () => closeGracefully(app) };
@@ -48,7 +48,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     await app.close();
     throw error;
   });
-  setupAdminDocs(admin);
+  serveAdmin(admin);
   try {
     await admin.listen(config.admin.port, config.host);
   } catch (error) {
@@ -66,6 +66,11 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
 }
 
 /** A Nest application on Fastify with the gateway's logging, request ids, error shape and caching rules. */
+function serveAdmin(app: NestFastifyApplication): void {
+  app.getHttpAdapter().getInstance().addHook('onRequest', requireAdminBearer);
+  setupAdminDocs(app);
+}
+
 async function createApp(module: DynamicModule, logger: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
@@ -75,6 +80,8 @@ async function createApp(module: DynamicModule, logger: Logger): Promise<NestFas
     // Errors Fastify raises before routing (a malformed URL, a bad header) get the same JSON shape.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
       sendError(request, reply, new GatewayError('bad_request', 400, 'The request is malformed.', { detail: error.message })),
+    // ... and so do requests Node's HTTP parser refuses before Fastify sees them.
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new PinoNestLogger(logger),

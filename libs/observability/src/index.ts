@@ -5,3 +5,4 @@ export { LOGGER, ObservabilityModule } from './observability.module.js';
 export { PinoNestLogger } from './pino-nest.logger.js';
 export { requestIdFor } from './request-id.js';
 export { logEachRequest } from './request-logging.js';
+export { answerClientError } from './client-error.js';

@@ -1,0 +1,17 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from '#sessiongate/observability';
+import { ADMIN_DOCS_PATH } from './admin-docs.js';
+import { AdminError, AdminErrorCode } from './admin.errors.js';
+
+/**
+ * Refuses an /admin call without a bearer token before its body is read: Fastify parses bodies
+ * before Nest's guards run, and an anonymous caller should not learn how its body was taken. The
+ * token itself is verified by AdminGuard.
+ */
+export async function requireAdminBearer(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  const path = request.url.split('?', 1)[0]!;
+  if (!path.startsWith('/admin/') || path.startsWith(`/${ADMIN_DOCS_PATH}`)) return undefined;
+  if (/^Bearer \S/i.test(request.headers.authorization ?? '')) return undefined;
+  sendError(request, reply, new AdminError(AdminErrorCode.InvalidToken, { detail: 'no bearer token', headers: { 'www-authenticate': 'Bearer' } }));
+  return reply;
+}

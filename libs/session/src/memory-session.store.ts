@@ -42,6 +42,7 @@ export class MemorySessionStore extends SessionStore {
     super();
   }
 
+  // Always returns the blob (knownVersion is only a transfer saving, and nothing is transferred here).
   async touch(keyHash: string, idleTimeoutMs: number, intervalMs: number): Promise<StoredSession | null> {
     const now = this.clock.now();
     const entry = this.liveSession(keyHash, now);
@@ -142,6 +143,8 @@ export class MemorySessionStore extends SessionStore {
   async releaseLock(keyHash: string, owner: string): Promise<void> {
     if (this.locks.get(keyHash)?.owner === owner) this.locks.delete(keyHash);
   }
+
+  async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     this.sessions.clear();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SessionCipher } from './session.cipher.js';
 import type { SessionData } from './session.types.js';
 
@@ -14,4 +15,9 @@ export function openSession(cipher: SessionCipher, keyHash: string, blob: string
 // Binds each blob to the record it was written for: moved under another key, it fails to decrypt.
 function associatedData(keyHash: string): string {
   return `session:${keyHash}`;
+}
+
+/** Names one blob exactly; the Redis store computes the same (`redis.sha1hex`) to tell whether a reader's copy is current. */
+export function blobDigest(blob: string): string {
+  return createHash('sha1').update(blob).digest('hex');
 }

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { openSession, sealSession } from './session-record.js';
+import { blobDigest, openSession, sealSession } from './session-record.js';
 import { SessionCipher } from './session.cipher.js';
 import { Clock } from './session.clock.js';
 import { isWellFormedSessionId, newPublicId, newSessionId, sessionKeyHash } from './session.ids.js';
 import { SessionLookups } from './session.lookups.js';
+import { SessionReadCache } from './session.read-cache.js';
 import { SessionStore } from './session.store.js';
 import type { PendingLogin, Session, SessionData, TokenSet } from './session.types.js';
 
@@ -22,9 +23,10 @@ export interface TokenUpdate {
  * under the id's hash. Idle expiry slides on use (written at most once per SESSION_TOUCH_INTERVAL);
  * absolute expiry never moves later.
  *
- * Every read goes to the store: there is no local cache, which is what makes a revocation (an admin,
- * a back-channel logout, another instance) take effect on the very next request everywhere. A cache
- * added for speed must be invalidated through the store (Redis pub/sub on delete) to keep that.
+ * Every read goes to the store, which alone says whether the session still exists: that is what makes
+ * a revocation (an admin, a back-channel logout, another instance) take effect on the very next
+ * request everywhere. The SessionReadCache only spares decrypting and parsing a version already read
+ * here; it never answers without the store (see SessionReadCache).
  */
 @Injectable()
 export class SessionService {
@@ -35,6 +37,9 @@ export class SessionService {
     private readonly clock: Clock,
     private readonly lookups: SessionLookups,
   ) {}
+
+  /** Decrypted data of sessions read or written here, by version (see SessionReadCache). */
+  private readonly cache = new SessionReadCache();
 
   async create(data: NewSession): Promise<Session> {
     const now = this.clock.now();
@@ -61,18 +66,33 @@ export class SessionService {
     if (!isWellFormedSessionId(id)) return null;
     const keyHash = sessionKeyHash(id);
     const { idleTimeoutSeconds, touchIntervalMs } = this.config.session;
-    const record = await this.store.touch(keyHash, idleTimeoutSeconds * 1000, touchIntervalMs);
-    if (!record) return null;
-    let data: SessionData;
-    try {
-      data = openSession(this.cipher, keyHash, record.blob);
-    } catch {
-      // Tampered with, copied from another key, or sealed with a key we no longer have: it can never be read.
-      await this.store.delete(keyHash);
+    // Taken before the round trip: the entry may be replaced or dropped while it is under way.
+    const held = this.cache.get(keyHash);
+    const record = await this.store.touch(keyHash, idleTimeoutSeconds * 1000, touchIntervalMs, held);
+    if (!record) {
+      this.cache.delete(keyHash);
       return null;
+    }
+    let data: SessionData;
+    // No blob: the store found the version and blob held here. A store that always sends it (memory) is checked here.
+    if (held && held.version === record.version && (record.blob === undefined || blobDigest(record.blob) === held.digest)) {
+      data = held.data;
+    } else {
+      // The store leaves the blob out only for the version and blob it was given, which is handled above.
+      if (record.blob === undefined) throw new Error(`the session store left out the blob of version ${record.version}`);
+      try {
+        data = openSession(this.cipher, keyHash, record.blob);
+      } catch {
+        // Tampered with, copied from another key, or sealed with a key we no longer have: it can never be read.
+        this.cache.delete(keyHash);
+        await this.store.delete(keyHash);
+        return null;
+      }
+      this.cache.set(keyHash, { version: record.version, digest: blobDigest(record.blob), data });
     }
     // The encrypted absolute expiry is authoritative; the plaintext copy only drives the store's TTL.
     if (data.absoluteExpiresAt <= this.clock.now()) {
+      this.cache.delete(keyHash);
       await this.store.delete(keyHash);
       return null;
     }
@@ -116,7 +136,10 @@ export class SessionService {
   }
 
   async destroy(id: string): Promise<void> {
-    if (isWellFormedSessionId(id)) await this.store.delete(sessionKeyHash(id));
+    if (!isWellFormedSessionId(id)) return;
+    const keyHash = sessionKeyHash(id);
+    this.cache.delete(keyHash);
+    await this.store.delete(keyHash);
   }
 
   /**
@@ -168,7 +191,9 @@ export class SessionService {
     };
     const record = { version, absoluteExpiresAt: data.absoluteExpiresAt, idleExpiresAt, lastSeenAt: now, blob };
     const written = await this.store.compareAndSet(keyHash, expectedVersion, record, lookup);
-    return written ? { ...data, id, version, idleExpiresAt } : null;
+    if (!written) return null;
+    this.cache.set(keyHash, { version, digest: blobDigest(blob), data });
+    return { ...data, id, version, idleExpiresAt };
   }
 }
 

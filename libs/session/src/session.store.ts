@@ -9,6 +9,15 @@ export interface StoredSession {
   readonly blob: string;
 }
 
+/** A version of a session and the digest of its blob (blobDigest), as a reader already holds them. */
+export interface KnownBlob {
+  readonly version: number;
+  readonly digest: string;
+}
+
+/** What `touch` returns: the blob is absent only when the stored version and blob are the caller's `known` ones. */
+export type TouchedSession = Omit<StoredSession, 'blob'> & { readonly blob: string | undefined };
+
 /**
  * What a session is found by, each a keyed hash (SessionLookups) rather than the value itself: a
  * dump of the store names no user, provider session or public id.
@@ -54,8 +63,12 @@ export abstract class SessionStore {
    * brings it to the absolute expiry): a busy session costs one write per interval, not one per
    * request, and may end up to `intervalMs` before its idle timeout. An expired record is deleted
    * (with its index entries) and reads as null.
+   *
+   * `known` names the version and blob the caller already holds decrypted: when the stored ones are
+   * those, a store may leave the blob out (undefined) to spare its transfer. Every other check
+   * (missing, expired, idle slide) is made exactly as without it.
    */
-  abstract touch(keyHash: string, idleTimeoutMs: number, intervalMs: number): Promise<StoredSession | null>;
+  abstract touch(keyHash: string, idleTimeoutMs: number, intervalMs: number, known?: KnownBlob): Promise<TouchedSession | null>;
 
   /** Reads live sessions without touching them (admin views must not keep a session alive); null for each one gone. */
   abstract peek(keyHashes: readonly string[]): Promise<(StoredSession | null)[]>;
@@ -101,6 +114,9 @@ export abstract class SessionStore {
 
   /** Releases the lock if `owner` still holds it (compare-and-delete: never another owner's lock). */
   abstract releaseLock(keyHash: string, owner: string): Promise<void>;
+
+  /** Throws SessionError `session_store_unavailable` unless the store answers (readiness). */
+  abstract ping(): Promise<void>;
 
   abstract close(): Promise<void>;
 }

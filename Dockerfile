@@ -33,7 +33,7 @@ COPY deploy/docker/healthcheck.mjs ./healthcheck.mjs
 USER node
 EXPOSE 3000
 
-# Any answer below 500 from /bff/user counts as healthy until the gateway grows /healthz (see healthcheck.mjs).
+# Liveness: /healthz (see healthcheck.mjs).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 CMD ["node", "healthcheck.mjs"]
 
 CMD ["node", "dist/apps/gateway/src/main.js"]

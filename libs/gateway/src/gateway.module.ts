@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AdminModule } from '#sessiongate/admin';
 import { BffModule } from '#sessiongate/bff';
+import { HealthModule } from '#sessiongate/health';
 import { ConfigModule, type GatewayConfig } from '#sessiongate/config';
 import { ObservabilityModule } from '#sessiongate/observability';
 import { ProxyModule } from '#sessiongate/proxy';
@@ -20,6 +21,7 @@ export class GatewayModule {
         ConfigModule.forRoot(config),
         ObservabilityModule.forRoot(logger),
         BffModule,
+        HealthModule,
         ProxyModule.forRoot({ imports: [TokensModule], authorizer: UserTokenAuthorizer }),
         ...(config.admin && config.admin.port === undefined ? [AdminModule] : []),
       ],

@@ -83,6 +83,11 @@ export class OidcClient implements OnModuleInit {
     return this.configuration.serverMetadata().issuer;
   }
 
+  /** Whether discovery has loaded the provider's metadata (readiness). */
+  get ready(): boolean {
+    return this.configuration !== undefined;
+  }
+
   /** The provider's discovered `jwks_uri`: the keys its ID, access and logout tokens are signed with. */
   get jwksUri(): string | undefined {
     return this.configuration.serverMetadata().jwks_uri;

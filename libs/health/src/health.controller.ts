@@ -1,0 +1,55 @@
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import type { FastifyReply } from 'fastify';
+import { OidcClient } from '#sessiongate/oidc';
+import { SessionStore } from '#sessiongate/session';
+
+/**
+ * Liveness (`/healthz`: the process serves) and readiness (`/readyz`: the session store answers and
+ * the provider's discovery document was loaded), with terminus's JSON detail. Unauthenticated, and
+ * naming no host or secret.
+ */
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly store: SessionStore,
+    private readonly oidc: OidcClient,
+  ) {}
+
+  @Get('healthz')
+  liveness(@Res() reply: FastifyReply): Promise<void> {
+    return this.answer(reply, this.health.check([]));
+  }
+
+  @Get('readyz')
+  readiness(@Res() reply: FastifyReply): Promise<void> {
+    return this.answer(reply, this.health.check([() => this.sessionStore(), () => this.provider()]));
+  }
+
+  private async sessionStore() {
+    const indicator = this.indicators.check('sessionStore');
+    try {
+      await this.store.ping();
+      return indicator.up({ kind: this.store.kind });
+    } catch {
+      return indicator.down({ kind: this.store.kind, message: 'not reachable' });
+    }
+  }
+
+  private provider() {
+    const indicator = this.indicators.check('identityProvider');
+    return this.oidc.ready ? indicator.up() : indicator.down({ message: 'discovery not loaded' });
+  }
+
+  /** terminus throws a 503 HttpException with the detail; it is the answer here, not an error. */
+  private async answer(reply: FastifyReply, check: Promise<object>): Promise<void> {
+    try {
+      await reply.code(200).header('cache-control', 'no-store').send(await check);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      await reply.code(503).header('cache-control', 'no-store').send(error.getResponse());
+    }
+  }
+}

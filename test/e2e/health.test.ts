@@ -1,0 +1,53 @@
+import { type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+
+/** Liveness and readiness as an orchestrator probes them: no cookie, no CSRF header. */
+describe('health endpoints', () => {
+  let stack: GatewayStack;
+
+  beforeAll(async () => {
+    stack = await startGatewayStack();
+  });
+
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  it('/healthz answers 200 while the process serves', async () => {
+    const response = await fetch(`${stack.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toMatchObject({ status: 'ok' });
+  });
+
+  it('/readyz reports the session store and the provider', async () => {
+    const response = await fetch(`${stack.url}/readyz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      status: 'ok',
+      details: { sessionStore: { status: 'up', kind: 'redis' }, identityProvider: { status: 'up' } },
+    });
+  });
+
+  it('/readyz goes 503 while Redis is down and recovers by itself; /healthz stays 200', async () => {
+    await stack.redis.kill();
+    const down = await fetch(`${stack.url}/readyz`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ status: 'error', error: { sessionStore: { status: 'down' } } });
+    expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
+
+    await stack.redis.restart();
+    const deadline = Date.now() + 10_000;
+    let status = 0;
+    while (status !== 200 && Date.now() < deadline) {
+      status = (await fetch(`${stack.url}/readyz`)).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).toBe(200);
+  });
+
+  it('names no host, URL or secret', async () => {
+    const text = await (await fetch(`${stack.url}/readyz`)).text();
+    expect(text).not.toContain('127.0.0.1');
+    expect(text).not.toContain('redis://');
+  });
+});

@@ -4,6 +4,7 @@ import { type IssuedTokens, OidcClient, OidcError, OidcErrorCode } from '#sessio
 import { type AccessToken, audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
 import { RefreshLock } from './refresh.lock.js';
 import { SingleFlight } from './single-flight.js';
+import { isUsable } from './token-freshness.js';
 import { tokenRequestParameters } from './token-request.js';
 import { sessionExpired } from './tokens.errors.js';
 
@@ -44,7 +45,7 @@ export class AccessTokenService {
   }
 
   private usable(token: AccessToken, rejectedToken: string | undefined): boolean {
-    return token.value !== rejectedToken && token.expiresAt - this.config.tokens.refreshSkewSeconds * 1000 > this.clock.now();
+    return isUsable(token, rejectedToken, this.config.tokens.refreshSkewSeconds * 1000, this.clock.now());
   }
 
   private async refresh(session: Session, audience: TokenAudience, key: string, current: AccessToken | undefined): Promise<string> {

@@ -3,6 +3,7 @@ import { GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#session
 import { OidcClient } from '#sessiongate/oidc';
 import { type AccessToken, audienceKey, Clock } from '#sessiongate/session';
 import { SingleFlight } from './single-flight.js';
+import { isUsable } from './token-freshness.js';
 import { tokenRequestParameters } from './token-request.js';
 
 /**
@@ -23,9 +24,7 @@ export class ClientTokenService {
   async accessTokenFor(audience: TokenAudience, rejectedToken?: string): Promise<string> {
     const key = audienceKey(audience);
     const held = this.tokens.get(key);
-    if (held && held.value !== rejectedToken && held.expiresAt - this.config.tokens.refreshSkewSeconds * 1000 > this.clock.now()) {
-      return held.value;
-    }
+    if (held && isUsable(held, rejectedToken, this.config.tokens.refreshSkewSeconds * 1000, this.clock.now())) return held.value;
     return this.requests.run(key, async () => {
       const issued = await this.oidc.clientCredentials(tokenRequestParameters(this.config, audience));
       this.tokens.set(key, { value: issued.accessToken, expiresAt: issued.accessTokenExpiresAt });

@@ -1,3 +1,4 @@
+import { importJWK, SignJWT } from 'jose';
 import { type GatewayStack, startGatewayStack } from '#sessiongate/testing';
 
 // A gateway instance that starts while the provider is down (a restart during an outage), on the
@@ -20,8 +21,16 @@ afterAll(async () => {
   await stack.stop();
 });
 
-test('sessions in Redis keep their fresh tokens; a token to obtain or a login answer 503 with Retry-After', async () => {
+test('sessions in Redis keep their fresh tokens; a token to obtain, a login, the admin API and back-channel logout answer 503', async () => {
   const alice = await stack.loginAs('alice');
+  const adminToken = await stack.adminToken();
+  // Signed by the provider's key: only the provider's unknown issuer and keys stand in its way.
+  const logoutToken = await new SignJWT({ events: { 'http://schemas.openid.net/event/backchannel-logout': {} }, jti: 'outage', sub: 'u-1001' })
+    .setProtectedHeader({ alg: 'RS256', kid: stack.idp.signingKey.kid!, typ: 'logout+jwt' })
+    .setIssuer(stack.idp.issuer)
+    .setAudience(stack.config.oidc.clientId)
+    .setIssuedAt()
+    .sign(await importJWK(stack.idp.signingKey, 'RS256'));
   await stack.idp.stop();
   const instance = await stack.startInstance();
 
@@ -45,6 +54,18 @@ test('sessions in Redis keep their fresh tokens; a token to obtain or a login an
   const login = await stack.browser().get(`${instance}/bff/login?returnTo=/`, { from: stack.url });
   expect(login.status).toBe(503);
   expect(login.json()).toMatchObject({ error: 'idp_unavailable' });
+
+  // The admin API and back-channel logout need the provider's keys: 503, so that callers retry.
+  const admin = await fetch(`${instance}/admin/sessions`, { headers: { authorization: `Bearer ${adminToken}` } });
+  expect(admin.status).toBe(503);
+  expect(await admin.json()).toMatchObject({ error: 'idp_unavailable' });
+  const backchannel = await fetch(`${instance}/bff/backchannel-logout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ logout_token: logoutToken }),
+  });
+  expect(backchannel.status).toBe(503);
+  expect(await backchannel.json()).toMatchObject({ error: 'idp_unavailable' });
 
   // Logging out still ends the session, here only (the provider cannot be told).
   const { logoutUrl } = (await alice.get(`${instance}/bff/user`, { headers: CSRF, from: stack.url })).json<{ logoutUrl: string }>();

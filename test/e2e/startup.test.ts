@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserClient, DEMO_USERS, freePort, type IdentityProvider, type RedisFixture, startEchoApi, startIdentityProvider, startRedis } from '#sessiongate/testing';
@@ -282,6 +284,34 @@ describe('a provider that is down at start-up', () => {
       expectNoSecretIn(exit, CLIENT_SECRET, ENCRYPTION_KEY);
     } finally {
       await Promise.all([echo.stop(), lateIdp?.stop()]);
+    }
+  }, 90_000);
+
+  test('a server that comes up on the issuer address answering 404: retries stop, an ERROR line names OIDC_ISSUER, /readyz stays 503', async () => {
+    const [port, idpPort] = [await freePort(), await freePort()];
+    const url = `http://127.0.0.1:${port}`;
+    const running = await startAndWait(validEnv(port, { PUBLIC_URL: url, OIDC_ISSUER: `http://127.0.0.1:${idpPort}` }), url);
+    const wrongServer = createServer((_request, response) => response.writeHead(404).end('not here'));
+    wrongServer.listen(idpPort, '127.0.0.1');
+    await once(wrongServer, 'listening');
+    try {
+      const deadline = Date.now() + READY_TIMEOUT_MS;
+      let body: { error?: { identityProvider?: { message?: string } } } = {};
+      while (!/refused/.test(body.error?.identityProvider?.message ?? '')) {
+        if (Date.now() > deadline) throw new Error(`/readyz never reported the refusal: ${JSON.stringify(body)}`);
+        await new Promise((resolveDelay) => setTimeout(resolveDelay, 200));
+        body = (await (await fetch(`${url}/readyz`)).json()) as typeof body;
+      }
+      const login = await fetch(`${url}/bff/login`, { redirect: 'manual' });
+      expect(login.status).toBe(503);
+      expect(await login.json()).toMatchObject({ error: 'idp_unavailable' });
+
+      const exit = await stop(running);
+      const refusals = logLines(exit.stdout).filter((line) => line.msg.startsWith('the provider refused')) as unknown as { level: number; problem: string }[];
+      expect(refusals).toHaveLength(1);
+      expect(refusals[0]).toMatchObject({ level: 50, problem: expect.stringMatching(/^OIDC_ISSUER: .*HTTP 404/) });
+    } finally {
+      wrongServer.close();
     }
   }, 90_000);
 });

@@ -93,7 +93,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     } catch (error) {
       if (error instanceof ProviderRefused) {
         this.discoveryStatus = { state: 'failed', problem: error.message };
-        throw new Error(error.message);
+        throw error;
       }
       const delayMs = retryDelay(attempts);
       this.discoveryStatus = { state: 'pending', attempts, retryAt: Date.now() + delayMs };
@@ -140,6 +140,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   private async loadKeys(configuration: client.Configuration): Promise<void> {
     const uri = configuration.serverMetadata().jwks_uri;
     if (!uri) throw new ProviderRefused('OIDC_ISSUER: the provider publishes no jwks_uri, so ID token signatures cannot be checked');
+    // The same rule openid-client applies when it fetches the keys itself.
+    if (new URL(uri).protocol !== 'https:' && !this.config.oidc.allowInsecureHttp) throw new ProviderRefused('OIDC_ISSUER: the provider publishes its keys (jwks_uri) over plain http');
     let jwks: unknown;
     try {
       const response = await fetch(uri, { headers: { accept: 'application/json, application/jwk-set+json' }, redirect: 'manual', signal: AbortSignal.timeout(IDP_TIMEOUT_SECONDS * 1000) });

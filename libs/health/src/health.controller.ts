@@ -6,7 +6,7 @@ import { SessionStore } from '#sessiongate/session';
 
 /**
  * Liveness (`/healthz`: the process serves) and readiness (`/readyz`: the session store answers and
- * the provider's discovery document was loaded), with terminus's JSON detail. Unauthenticated, and
+ * the provider's metadata and keys were loaded), with terminus's JSON detail. Unauthenticated, and
  * naming no host or secret.
  */
 @Controller()

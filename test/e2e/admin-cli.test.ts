@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { type BrowserClient, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+import { type BrowserClient, GATEWAY_CLIENT_ID, GATEWAY_CLIENT_SECRET, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
 
 // The break-glass CLI, built (`npm run build`) and spawned as an operator would, against the Redis
 // of a real gateway: list and revoke sessions without an admin token.
@@ -16,7 +16,10 @@ interface Run {
 }
 
 let stack: GatewayStack;
+/** What listing reads. */
 let env: Record<string, string>;
+/** What revoking reads: the gateway's own environment. */
+let gatewayEnv: Record<string, string>;
 
 function cli(args: readonly string[], environment: Record<string, string> = env): Promise<Run> {
   return new Promise((resolve) => {
@@ -39,7 +42,32 @@ beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
   stack = await startGatewayStack();
   env = { REDIS_URL: stack.redis.url, SESSION_ENCRYPTION_KEY: stack.config.session.encryptionKey.toString('base64') };
+  gatewayEnv = { ...env, PUBLIC_URL: stack.url, OIDC_ISSUER: stack.idp.issuer, OIDC_CLIENT_ID: GATEWAY_CLIENT_ID, OIDC_CLIENT_SECRET: GATEWAY_CLIENT_SECRET };
 });
+
+/** A login whose refresh token the test keeps, to try it at the provider afterwards. */
+async function loginKeepingRefreshToken(username: string): Promise<{ browser: BrowserClient; refreshToken: string }> {
+  let refreshToken: string | undefined;
+  stack.idp.onTokenResponse = (body) => void (refreshToken = body.refresh_token as string);
+  try {
+    return { browser: await stack.loginAs(username), refreshToken: refreshToken! };
+  } finally {
+    stack.idp.onTokenResponse = undefined;
+  }
+}
+
+/** What the provider answers to a refresh-token grant with `refreshToken`, as the gateway's client. */
+async function refreshAtProvider(refreshToken: string): Promise<{ status: number; error?: string }> {
+  const response = await fetch(`${stack.idp.issuer}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${GATEWAY_CLIENT_ID}:${encodeURIComponent(GATEWAY_CLIENT_SECRET)}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+  });
+  return { status: response.status, error: ((await response.json()) as { error?: string }).error };
+}
 afterAll(async () => {
   await stack.stop();
 });
@@ -84,16 +112,16 @@ test('revokes one session by public id, and every session of a user, at once, wi
   const { logoutUrl } = (await laptop.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{ logoutUrl: string }>();
   const laptopId = new URL(logoutUrl, stack.url).searchParams.get('sid')!;
 
-  const one = await cli(['sessions', 'revoke', laptopId]);
+  const one = await cli(['sessions', 'revoke', laptopId], gatewayEnv);
   expect(one).toMatchObject({ code: 0, stdout: `Revoked 1 session(s): ${laptopId}\n` });
   expect(await status(laptop)).toBe(401);
   expect(await status(phone)).toBe(200);
 
-  const unknown = await cli(['sessions', 'revoke', laptopId]);
+  const unknown = await cli(['sessions', 'revoke', laptopId], gatewayEnv);
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toContain(`No session with public id ${laptopId}`);
 
-  const all = await cli(['sessions', 'revoke', '--sub', aliceSub, '--json']);
+  const all = await cli(['sessions', 'revoke', '--sub', aliceSub, '--json'], gatewayEnv);
   expect(all.code).toBe(0);
   expect((JSON.parse(all.stdout) as { revoked: string[] }).revoked).toHaveLength(1);
   expect(await status(phone)).toBe(401);
@@ -107,6 +135,31 @@ test('revokes one session by public id, and every session of a user, at once, wi
   expect(one.stderr).toContain('"audit"');
 });
 
+test('revokes the refresh tokens at the provider too (RFC 7009), as the admin API does', async () => {
+  const alice = await loginKeepingRefreshToken('alice');
+  const bob = await loginKeepingRefreshToken('bob');
+  const aliceSub = await subOf(alice.browser);
+
+  const run = await cli(['sessions', 'revoke', '--sub', aliceSub, '--json'], gatewayEnv);
+  expect(run.code).toBe(0);
+  expect((JSON.parse(run.stdout) as { revoked: string[] }).revoked).toHaveLength(1);
+  expect(run.stderr).not.toContain('Warning');
+  expect(await refreshAtProvider(alice.refreshToken)).toEqual({ status: 400, error: 'invalid_grant' });
+  // Bob's, presented the same way, is still good: what killed alice's is the revocation.
+  expect((await refreshAtProvider(bob.refreshToken)).status).toBe(200);
+  for (const secret of [alice.refreshToken, GATEWAY_CLIENT_SECRET]) expect(run.stdout + run.stderr).not.toContain(secret);
+});
+
+test('still ends the sessions when the provider cannot be reached, and says that their refresh tokens were not revoked there', async () => {
+  const alice = await stack.loginAs('alice');
+  const aliceSub = await subOf(alice);
+  const run = await cli(['sessions', 'revoke', '--sub', aliceSub], { ...gatewayEnv, OIDC_ISSUER: 'http://127.0.0.1:1' });
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(/^Revoked \d+ session\(s\)/);
+  expect(run.stderr).toMatch(/Warning: the identity provider could not be discovered: refresh tokens will not be revoked there/);
+  expect(await status(alice)).toBe(401);
+});
+
 test('explains itself, and exits non-zero with a clear message on bad usage or settings', async () => {
   const help = await cli(['--help']);
   expect(help.code).toBe(0);
@@ -118,6 +171,10 @@ test('explains itself, and exits non-zero with a clear message on bad usage or s
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('Usage:');
   }
+
+  const revokeWithStoreOnly = await cli(['sessions', 'revoke', '--sub', 'alice']);
+  expect(revokeWithStoreOnly.code).toBe(2);
+  for (const name of ['PUBLIC_URL', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET']) expect(revokeWithStoreOnly.stderr).toContain(`${name}: is required`);
 
   const unset = await cli(['sessions', 'list'], {});
   expect(unset.code).toBe(2);

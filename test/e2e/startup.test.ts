@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, type IdentityProvider, type RedisFixture, startEchoApi, startIdentityProvider, startRedis } from '#sessiongate/testing';
+import { BrowserClient, DEMO_USERS, freePort, type IdentityProvider, type RedisFixture, startEchoApi, startIdentityProvider, startRedis } from '#sessiongate/testing';
 
 // Drives the production entry point as an operator would: `node dist/apps/gateway/src/main.js` with
 // nothing in its environment but what the test passes (and PATH). Needs `npm run build` first.
@@ -83,6 +85,17 @@ async function startAndWait(env: Env, url: string): Promise<Running> {
       if (Date.now() > deadline) throw new Error(`gateway did not answer within ${START_TIMEOUT_MS} ms: ${JSON.stringify(running.output())}`);
       await new Promise((resolveDelay) => setTimeout(resolveDelay, 50));
     }
+  }
+}
+
+/** Discovery is retried at most RETRY_MAX_MS apart (30 s), plus one attempt's own time. */
+const READY_TIMEOUT_MS = 40_000;
+
+async function waitUntilReady(url: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while ((await fetch(`${url}/readyz`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`not ready within ${READY_TIMEOUT_MS} ms`);
+    await new Promise((resolveDelay) => setTimeout(resolveDelay, 200));
   }
 }
 
@@ -215,11 +228,92 @@ describe('OpenID Provider discovery at start-up', () => {
     expectNoSecretIn(exit, CLIENT_SECRET, ENCRYPTION_KEY);
   });
 
-  test('an unreachable issuer exits 1 naming OIDC_ISSUER', async () => {
-    const exit = await runToExit(validEnv(await freePort(), { OIDC_ISSUER: `http://127.0.0.1:${await freePort()}` }));
+  test('an issuer URL the provider answers 404 to is refused naming OIDC_ISSUER, with the status', async () => {
+    const exit = await runToExit(validEnv(await freePort(), { OIDC_ISSUER: `${idp.issuer}/realms/missing` }));
     expectRefused(exit, 'OIDC_ISSUER');
+    expect(linesNaming(exit.stderr, 'OIDC_ISSUER')[0]).toMatch(/HTTP 404/);
     expectNoSecretIn(exit, CLIENT_SECRET, ENCRYPTION_KEY);
   });
+});
+
+describe('a provider that is down at start-up', () => {
+  test('the gateway serves meanwhile (login 503, /readyz 503, token-less routes work), retries with backoff, and logs in once the provider is up', async () => {
+    const echo = await startEchoApi();
+    const [port, idpPort] = [await freePort(), await freePort()];
+    const url = `http://127.0.0.1:${port}`;
+    let lateIdp: IdentityProvider | undefined;
+    try {
+      const routes = JSON.stringify([{ prefix: '/api/public', target: echo.url, token: 'none' }]);
+      const env = validEnv(port, { PUBLIC_URL: url, OIDC_ISSUER: `http://127.0.0.1:${idpPort}`, REDIS_URL: redis.url, API_ROUTES: routes });
+      const running = await startAndWait(env, url);
+
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const notReady = await fetch(`${url}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toMatchObject({
+        status: 'error',
+        error: { identityProvider: { status: 'down', message: expect.stringMatching(/retrying/), attempts: expect.any(Number) } },
+        details: { sessionStore: { status: 'up' } },
+      });
+      for (const path of ['/bff/login?returnTo=/', '/bff/callback?code=x&state=y']) {
+        const refused = await fetch(`${url}${path}`, { redirect: 'manual' });
+        expect(refused.status).toBe(503);
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect(await refused.json()).toMatchObject({ error: 'idp_unavailable', requestId: expect.any(String) });
+      }
+      const user = await fetch(`${url}/bff/user`, { headers: { 'x-csrf': '1' } });
+      expect(await user.json()).toMatchObject({ error: 'unauthenticated' });
+      expect((await fetch(`${url}/api/public/ping`, { headers: { 'x-csrf': '1' } })).status).toBe(200);
+
+      lateIdp = await startIdentityProvider({ port: idpPort, clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${url}/bff/callback`] }] });
+      await waitUntilReady(url);
+      const browser = new BrowserClient();
+      const landing = await browser.login(url, { username: 'alice', password: 'alice' });
+      expect(new URL(landing.url).origin).toBe(url);
+      const loggedIn = await browser.get(`${url}/bff/user`, { headers: { 'x-csrf': '1' }, from: url });
+      expect(loggedIn.status).toBe(200);
+      expect(loggedIn.json<{ claims: { sub: string } }>().claims.sub).toBe(DEMO_USERS[0]!.sub);
+
+      const exit = await stop(running);
+      expect(exit.code).toBe(0);
+      const retries = logLines(exit.stdout).filter((line) => line.msg.startsWith('provider discovery failed')) as unknown as { level: number; attempt: number; retryInMs: number }[];
+      expect(retries.length).toBeGreaterThanOrEqual(1);
+      expect(retries.map((line) => line.attempt)).toEqual(retries.map((_line, index) => index + 1));
+      for (const line of retries) expect(line).toMatchObject({ level: 40, retryInMs: expect.any(Number) });
+      expect(logLines(exit.stdout).some((line) => line.msg.startsWith('provider discovered'))).toBe(true);
+      expectNoSecretIn(exit, CLIENT_SECRET, ENCRYPTION_KEY);
+    } finally {
+      await Promise.all([echo.stop(), lateIdp?.stop()]);
+    }
+  }, 90_000);
+
+  test('a server that comes up on the issuer address answering 404: retries stop, an ERROR line names OIDC_ISSUER, /readyz stays 503', async () => {
+    const [port, idpPort] = [await freePort(), await freePort()];
+    const url = `http://127.0.0.1:${port}`;
+    const running = await startAndWait(validEnv(port, { PUBLIC_URL: url, OIDC_ISSUER: `http://127.0.0.1:${idpPort}` }), url);
+    const wrongServer = createServer((_request, response) => response.writeHead(404).end('not here'));
+    wrongServer.listen(idpPort, '127.0.0.1');
+    await once(wrongServer, 'listening');
+    try {
+      const deadline = Date.now() + READY_TIMEOUT_MS;
+      let body: { error?: { identityProvider?: { message?: string } } } = {};
+      while (!/refused/.test(body.error?.identityProvider?.message ?? '')) {
+        if (Date.now() > deadline) throw new Error(`/readyz never reported the refusal: ${JSON.stringify(body)}`);
+        await new Promise((resolveDelay) => setTimeout(resolveDelay, 200));
+        body = (await (await fetch(`${url}/readyz`)).json()) as typeof body;
+      }
+      const login = await fetch(`${url}/bff/login`, { redirect: 'manual' });
+      expect(login.status).toBe(503);
+      expect(await login.json()).toMatchObject({ error: 'idp_unavailable' });
+
+      const exit = await stop(running);
+      const refusals = logLines(exit.stdout).filter((line) => line.msg.startsWith('the provider refused')) as unknown as { level: number; problem: string }[];
+      expect(refusals).toHaveLength(1);
+      expect(refusals[0]).toMatchObject({ level: 50, problem: expect.stringMatching(/^OIDC_ISSUER: .*HTTP 404/) });
+    } finally {
+      wrongServer.close();
+    }
+  }, 90_000);
 });
 
 describe('a valid environment', () => {

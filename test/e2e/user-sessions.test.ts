@@ -115,3 +115,41 @@ test('requires the CSRF header and a session', async () => {
   expect(crossSite.status).toBe(403);
   expect(await status(alice)).toBe(200);
 });
+
+test('pages through more sessions than one page holds, as the admin API does (limit, cursor, nextCursor)', async () => {
+  await stack.redis.client.flushall();
+  // One browser logging in again and again: its provider session skips the form, each login is a new gateway session.
+  const browser = stack.browser();
+  const total = 103;
+  for (let login = 0; login < total; login++) await browser.login(stack.url, { username: 'alice', password: 'alice' });
+  await stack.loginAs('bob');
+
+  const page = async (query: string) => {
+    const response = await browser.get(`${stack.url}/bff/sessions${query}`, { headers: CSRF, from: stack.url });
+    return { status: response.status, body: response.json<{ sessions: UserSession[]; nextCursor: string | null; error?: string }>() };
+  };
+  const first = await page('');
+  expect(first.status).toBe(200);
+  expect(first.body.sessions).toHaveLength(100);
+  expect(first.body.nextCursor).toEqual(expect.any(String));
+  const second = await page(`?cursor=${encodeURIComponent(first.body.nextCursor!)}`);
+  expect(second.body.sessions).toHaveLength(total - 100);
+  expect(second.body.nextCursor).toBeNull();
+  const ids = [...first.body.sessions, ...second.body.sessions].map((session) => session.id);
+  expect(new Set(ids).size).toBe(total);
+  expect([...first.body.sessions, ...second.body.sessions].filter((session) => session.current)).toHaveLength(1);
+
+  const small: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const { body } = await page(`?limit=40${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    small.push(...body.sessions.map((session) => session.id));
+    cursor = body.nextCursor;
+  } while (cursor);
+  expect(small).toEqual(ids);
+
+  for (const query of ['?limit=0', '?limit=501', '?limit=ten', '?limit=1&limit=2', '?cursor=']) {
+    expect(await page(query)).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+  }
+  expect(await page('?cursor=not-a-cursor')).toMatchObject({ status: 400, body: { error: 'invalid_cursor' } });
+});

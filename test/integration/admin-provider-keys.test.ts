@@ -31,7 +31,7 @@ afterAll(async () => {
 
 test('fetches the keys once, and once more at most for any number of unknown kids', async () => {
   // As discovered: only the jwks_uri is read.
-  const keys = new ProviderKeys({ jwksUri: relayUrl } as OidcClient);
+  const keys = new ProviderKeys({ ready: true, jwksUri: relayUrl } as OidcClient);
   const kid = idp.signingKey.kid!;
   await keys.key({ alg: 'RS256', kid });
   await keys.key({ alg: 'RS256', kid });
@@ -46,6 +46,13 @@ test('fetches the keys once, and once more at most for any number of unknown kid
 });
 
 test('reports an unreachable key endpoint as the provider being unavailable, not as a bad token', async () => {
-  const keys = new ProviderKeys({ jwksUri: 'http://127.0.0.1:1/jwks' } as OidcClient);
+  const keys = new ProviderKeys({ ready: true, jwksUri: 'http://127.0.0.1:1/jwks' } as OidcClient);
   await expect(keys.key({ alg: 'RS256', kid: 'any' })).rejects.toBeInstanceOf(ProviderKeysUnavailable);
+});
+
+test('reports a provider not discovered yet as unavailable, without fetching anything', async () => {
+  const before = fetches;
+  const keys = new ProviderKeys({ ready: false, jwksUri: relayUrl } as OidcClient);
+  await expect(keys.key({ alg: 'RS256', kid: idp.signingKey.kid! })).rejects.toBeInstanceOf(ProviderKeysUnavailable);
+  expect(fetches).toBe(before);
 });

@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, Param, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { pageQuery } from '#sessiongate/session';
 import { AdminError, AdminErrorCode } from './admin.errors.js';
 import { AdminGuard } from './admin.guard.js';
 import type { AdminPrincipal } from './admin-jwt.strategy.js';
@@ -28,7 +29,8 @@ export class AdminSessionsController {
   @ApiQuery({ name: 'limit', type: Number, required: false, description: `Page size, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}).` })
   @ApiOkResponse({ type: AdminSessionPageView })
   list(@Query('sub') sub: unknown, @Query('cursor') cursor: unknown, @Query('limit') limit: unknown): Promise<AdminSessionPageView> {
-    return this.sessions.list(optionalString('sub', sub), optionalString('cursor', cursor), pageSize(limit));
+    const page = pageQuery({ cursor, limit }, { defaultLimit: DEFAULT_LIMIT, maxLimit: MAX_LIMIT }, (message) => new AdminError(AdminErrorCode.InvalidRequest, { message }));
+    return this.sessions.list(optionalString('sub', sub), page.cursor, page.limit);
   }
 
   @Get('sessions/:id')
@@ -59,11 +61,4 @@ function optionalString(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw new AdminError(AdminErrorCode.InvalidRequest, { message: `${name} must be given once, not empty.` });
   return value;
-}
-
-function pageSize(value: unknown): number {
-  if (value === undefined) return DEFAULT_LIMIT;
-  const limit = typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : NaN;
-  if (!(limit >= 1 && limit <= MAX_LIMIT)) throw new AdminError(AdminErrorCode.InvalidRequest, { message: `limit must be a whole number from 1 to ${MAX_LIMIT}.` });
-  return limit;
 }

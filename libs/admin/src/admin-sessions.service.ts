@@ -1,19 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { OidcClient } from '#sessiongate/oidc';
-import { audienceKey, type RevokedSession, SessionAudit, SessionDirectory, type SessionSummary } from '#sessiongate/session';
+import { audienceKey, SessionDirectory, type SessionSummary } from '#sessiongate/session';
 import { AdminError, AdminErrorCode } from './admin.errors.js';
 import type { AdminPrincipal } from './admin-jwt.strategy.js';
 import type { AdminSessionPageView, AdminSessionView, HeldTokenView, RevokedView } from './admin.views.js';
+import { SessionRevocation } from './session-revocation.service.js';
 
-/** Lists and revokes sessions for an admin: revocation ends the session, revokes its refresh token at the provider (RFC 7009) and is audited. */
+/** Lists and revokes sessions for an admin (revocation: see SessionRevocation, shared with the CLI). */
 @Injectable()
 export class AdminSessionsService {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly directory: SessionDirectory,
-    private readonly audit: SessionAudit,
-    private readonly oidc: OidcClient,
+    private readonly revocation: SessionRevocation,
   ) {}
 
   async list(sub: string | undefined, cursor: string | undefined, limit: number): Promise<AdminSessionPageView> {
@@ -28,21 +27,13 @@ export class AdminSessionsService {
   }
 
   async revokeSession(admin: AdminPrincipal, publicId: string): Promise<RevokedView> {
-    const revoked = await this.directory.revokeByPublicId(publicId);
+    const revoked = await this.revocation.revokeSession(`admin:${admin.subject}`, publicId);
     if (!revoked) throw new AdminError(AdminErrorCode.SessionNotFound);
-    return this.finish(admin, 'revoke_session', `session:${publicId}`, [revoked]);
+    return { revoked };
   }
 
   async revokeUser(admin: AdminPrincipal, sub: string): Promise<RevokedView> {
-    return this.finish(admin, 'revoke_user_sessions', `user:${sub}`, await this.directory.revokeBySub(sub));
-  }
-
-  private async finish(admin: AdminPrincipal, action: string, target: string, revoked: readonly RevokedSession[]): Promise<RevokedView> {
-    // The sessions are gone already; revocation at the provider is best effort (OidcClient logs failures).
-    await Promise.all(revoked.map((session) => session.refreshToken && this.oidc.revoke(session.refreshToken)));
-    const ids = revoked.map((session) => session.publicId);
-    await this.audit.record({ actor: `admin:${admin.subject}`, action, target, sessions: ids });
-    return { revoked: ids };
+    return { revoked: await this.revocation.revokeUser(`admin:${admin.subject}`, sub) };
   }
 
   private view(summary: SessionSummary): AdminSessionView {

@@ -5,6 +5,7 @@ import { AdminGuard } from './admin.guard.js';
 import { AdminJwtStrategy } from './admin-jwt.strategy.js';
 import { AdminSessionsController } from './admin-sessions.controller.js';
 import { AdminSessionsService } from './admin-sessions.service.js';
+import { SessionRevocation } from './session-revocation.service.js';
 
 /**
  * The admin API under /admin: list and revoke sessions, with bearer tokens from the OIDC provider.
@@ -14,6 +15,6 @@ import { AdminSessionsService } from './admin-sessions.service.js';
 @Module({
   imports: [OidcModule, SessionModule],
   controllers: [AdminSessionsController],
-  providers: [AdminJwtStrategy, AdminGuard, AdminSessionsService],
+  providers: [AdminJwtStrategy, AdminGuard, AdminSessionsService, SessionRevocation],
 })
 export class AdminModule {}

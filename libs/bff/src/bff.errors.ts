@@ -7,12 +7,15 @@ export enum BffErrorCode {
   InvalidLogoutToken = 'invalid_logout_token',
   /** None of the caller's sessions has this id (another user's is not found either). */
   SessionNotFound = 'session_not_found',
+  /** A malformed query parameter (`limit`, `cursor` of /bff/sessions). */
+  InvalidRequest = 'invalid_request',
 }
 
 const STATUS: Record<BffErrorCode, number> = {
   [BffErrorCode.InvalidLogoutRequest]: 400,
   [BffErrorCode.InvalidLogoutToken]: 400,
   [BffErrorCode.SessionNotFound]: 404,
+  [BffErrorCode.InvalidRequest]: 400,
 };
 
 export class BffError extends GatewayError {

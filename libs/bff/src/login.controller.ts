@@ -1,8 +1,11 @@
-import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ProviderReadyGuard } from '#sessiongate/oidc';
 import { SessionCookies } from '#sessiongate/session';
 import { LoginService } from './login.service.js';
 
+// Until the provider is discovered, both answer 503 idp_unavailable without touching the pending login.
+@UseGuards(ProviderReadyGuard)
 @Controller('bff')
 export class LoginController {
   constructor(

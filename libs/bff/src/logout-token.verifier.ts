@@ -58,7 +58,7 @@ export class LogoutTokenVerifier {
         requiredClaims: ['iat', 'jti', 'events'],
       }));
     } catch (error) {
-      if (error instanceof BffError) throw error;
+      if (error instanceof BffError || error instanceof OidcError) throw error;
       if (error instanceof ProviderKeysUnavailable) {
         throw new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', { detail: error.message, headers: { 'retry-after': '5' } });
       }

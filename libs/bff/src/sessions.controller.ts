@@ -1,11 +1,12 @@
-import { Controller, Delete, Get, HttpCode, Param, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OidcClient } from '#sessiongate/oidc';
-import { assertCsrfHeader, type Session, SessionAudit, SessionCookies, SessionDirectory, SessionError, SessionErrorCode, SessionService } from '#sessiongate/session';
+import { assertCsrfHeader, pageQuery, type Session, SessionAudit, SessionCookies, SessionDirectory, SessionError, SessionErrorCode, SessionService } from '#sessiongate/session';
 import { BffError, BffErrorCode } from './bff.errors.js';
 
-/** A user has a handful of sessions; a page this size is all of them in practice. */
-const MAX_LISTED = 100;
+/** A user has a handful of sessions: the first page is all of them in practice; a script may page through more. */
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 500;
 
 export interface UserSessionView {
   readonly id: string;
@@ -16,6 +17,12 @@ export interface UserSessionView {
   readonly ip: string | undefined;
   /** The session of the browser asking. */
   readonly current: boolean;
+}
+
+export interface UserSessionPage {
+  readonly sessions: UserSessionView[];
+  /** Pass back as `cursor` for the next page; null on the last one. */
+  readonly nextCursor: string | null;
 }
 
 /**
@@ -33,10 +40,12 @@ export class SessionsController {
     private readonly oidc: OidcClient,
   ) {}
 
+  /** Paged as the admin API's listing: `?limit=` (default 100, at most 500) and `?cursor=` from the previous `nextCursor`. */
   @Get('sessions')
-  async list(@Req() request: FastifyRequest): Promise<{ sessions: UserSessionView[] }> {
+  async list(@Req() request: FastifyRequest, @Query('cursor') cursor: unknown, @Query('limit') limit: unknown): Promise<UserSessionPage> {
     const caller = await this.caller(request);
-    const page = await this.directory.list({ sub: caller.sub, limit: MAX_LISTED });
+    const query = pageQuery({ cursor, limit }, { defaultLimit: DEFAULT_LIMIT, maxLimit: MAX_LIMIT }, (message) => new BffError(BffErrorCode.InvalidRequest, message));
+    const page = await this.directory.list({ sub: caller.sub, ...query });
     return {
       sessions: page.sessions.map((summary) => ({
         id: summary.publicId,
@@ -47,6 +56,7 @@ export class SessionsController {
         ip: summary.ip,
         current: summary.publicId === caller.publicId,
       })),
+      nextCursor: page.nextCursor ?? null,
     };
   }
 

@@ -1,8 +1,11 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { ConfigError, loadStoreConfig } from '#sessiongate/config';
-import { openSessionDirectory, type RevokedSession, SessionError } from '#sessiongate/session';
+import type { Logger } from 'pino';
+import { SessionRevocation } from '#sessiongate/admin';
+import { ConfigError, type GatewayConfig, loadConfig, loadStoreConfig, type StoreConfig } from '#sessiongate/config';
+import { OidcClient } from '#sessiongate/oidc';
+import { openSessionDirectory, type OpenedSessionDirectory, SessionError } from '#sessiongate/session';
 import { sessionJson, sessionTable } from './session-table.js';
 
 export interface CliIo {
@@ -16,15 +19,17 @@ export const USAGE = `Usage:
   sessiongate sessions revoke --sub <sub> [--json]
 
 Break-glass session administration straight on Redis, for operators without an admin token (the
-admin API, /admin, is the everyday way). It reads two settings from the environment, as the gateway
-does, and nothing else:
+admin API, /admin, is the everyday way). Listing reads two settings from the environment, as the
+gateway does, and nothing else:
   REDIS_URL               the gateway's Redis (redis:// or rediss://)
   SESSION_ENCRYPTION_KEY  the gateway's key (base64 of 32 bytes): needed to read sessions and to find
                           a user's sessions (their index is keyed with it)
 
-Revoking ends the sessions at once on every gateway instance and writes an audit event (actor
-cli:<os user>) to the sg:audit stream. It does not revoke refresh tokens at the identity provider
-(the CLI has no client credentials); they die with the sessions that held them.
+Revoking does what the admin API does, and so needs the gateway's whole environment (run it where
+the gateway runs, e.g. kubectl exec or docker compose exec): the sessions end at once on every
+gateway instance, their refresh tokens are revoked at the identity provider (RFC 7009, with the
+gateway's OIDC_* client credentials), and an audit event (actor cli:<os user>) goes to the sg:audit
+stream. Should the provider be unreachable, the sessions still end, with a warning.
 
 Exit status: 0 done, 1 failed (Redis unreachable, no such session), 2 bad usage or settings.`;
 
@@ -47,7 +52,7 @@ export async function runCli(argv: readonly string[], env: Record<string, string
   }
   let config;
   try {
-    config = loadStoreConfig(env);
+    config = settingsFor(command, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr(error.message);
@@ -57,13 +62,14 @@ export async function runCli(argv: readonly string[], env: Record<string, string
   const logger = pino({ base: { service: 'sessiongate-cli' } }, pino.destination({ fd: 2, sync: true }));
   let opened;
   try {
-    opened = await openSessionDirectory(config, logger);
+    opened = await openSessionDirectory(config.store, logger);
   } catch (error) {
     io.stderr(`Cannot reach Redis (REDIS_URL): ${describe(error)}`);
     return 1;
   }
   try {
-    return await run(command, opened, io);
+    if (command.kind === 'list') return await list(command, opened, io);
+    return await revoke(command, opened, await discoverProvider(config.gateway!, logger, io), io);
   } catch (error) {
     if (!(error instanceof SessionError)) throw error;
     io.stderr(`Failed: ${error.message} (${describe(error)})`);
@@ -71,6 +77,44 @@ export async function runCli(argv: readonly string[], env: Record<string, string
   } finally {
     await opened.close();
   }
+}
+
+interface CliConfig {
+  readonly store: StoreConfig;
+  /** For revoke only: the gateway's configuration, for its provider client. */
+  readonly gateway: GatewayConfig | undefined;
+}
+
+/** Every problem at once, as the gateway reports them: the store's settings, and the gateway's for revoke. */
+function settingsFor(command: Exclude<Command, { kind: 'help' }>, env: Record<string, string | undefined>): CliConfig {
+  const problems = new Set<string>();
+  const attempt = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const problem of error.problems) problems.add(problem);
+      return undefined;
+    }
+  };
+  const store = attempt(() => loadStoreConfig(env));
+  const gateway = command.kind === 'revoke' ? attempt(() => loadConfig(env)) : undefined;
+  if (problems.size > 0) throw new ConfigError([...problems]);
+  return { store: store!, gateway };
+}
+
+/**
+ * The gateway's provider client. A provider that cannot be discovered (down, or refusing the
+ * configuration) must not stop a break-glass revocation: the sessions still end, and the refresh
+ * tokens are left to die with them.
+ */
+async function discoverProvider(config: GatewayConfig, logger: Logger, io: CliIo): Promise<OidcClient> {
+  const oidc = new OidcClient(config, logger);
+  await oidc.onModuleInit().catch((error: unknown) => io.stderr(`Warning: ${error instanceof Error ? error.message : String(error)}`));
+  // The CLI makes one attempt: no retries in the background.
+  oidc.onModuleDestroy();
+  if (!oidc.ready) io.stderr('Warning: the identity provider could not be discovered: refresh tokens will not be revoked there (the sessions still end).');
+  return oidc;
 }
 
 type Command =
@@ -113,33 +157,26 @@ function parseCommand(argv: readonly string[]): Command {
   }
 }
 
-async function run(command: Exclude<Command, { kind: 'help' }>, { directory, audit }: Awaited<ReturnType<typeof openSessionDirectory>>, io: CliIo): Promise<number> {
-  if (command.kind === 'list') {
-    const page = await directory.list({ sub: command.sub, cursor: command.cursor, limit: command.limit });
-    if (command.json) {
-      io.stdout(JSON.stringify({ sessions: page.sessions.map(sessionJson), nextCursor: page.nextCursor ?? null, unreadable: page.unreadable }, null, 2));
-    } else {
-      io.stdout(page.sessions.length > 0 ? sessionTable(page.sessions) : 'No sessions.');
-      if (page.nextCursor) io.stdout(`More: --cursor ${page.nextCursor}`);
-    }
-    if (page.unreadable > 0) io.stderr(`Warning: ${page.unreadable} session(s) could not be decrypted: is SESSION_ENCRYPTION_KEY the gateway's?`);
-    return 0;
-  }
-  const actor = `cli:${operator()}`;
-  let revoked: RevokedSession[];
-  if (command.publicId !== undefined) {
-    const one = await directory.revokeByPublicId(command.publicId);
-    if (!one) {
-      io.stderr(`No session with public id ${command.publicId}.`);
-      return 1;
-    }
-    revoked = [one];
-    await audit.record({ actor, action: 'revoke_session', target: `session:${command.publicId}`, sessions: [one.publicId] });
+async function list(command: Extract<Command, { kind: 'list' }>, { directory }: OpenedSessionDirectory, io: CliIo): Promise<number> {
+  const page = await directory.list({ sub: command.sub, cursor: command.cursor, limit: command.limit });
+  if (command.json) {
+    io.stdout(JSON.stringify({ sessions: page.sessions.map(sessionJson), nextCursor: page.nextCursor ?? null, unreadable: page.unreadable }, null, 2));
   } else {
-    revoked = await directory.revokeBySub(command.sub!);
-    await audit.record({ actor, action: 'revoke_user_sessions', target: `user:${command.sub}`, sessions: revoked.map((session) => session.publicId) });
+    io.stdout(page.sessions.length > 0 ? sessionTable(page.sessions) : 'No sessions.');
+    if (page.nextCursor) io.stdout(`More: --cursor ${page.nextCursor}`);
   }
-  const ids = revoked.map((session) => session.publicId);
+  if (page.unreadable > 0) io.stderr(`Warning: ${page.unreadable} session(s) could not be decrypted: is SESSION_ENCRYPTION_KEY the gateway's?`);
+  return 0;
+}
+
+async function revoke(command: Extract<Command, { kind: 'revoke' }>, { directory, audit }: OpenedSessionDirectory, oidc: OidcClient, io: CliIo): Promise<number> {
+  const revocation = new SessionRevocation(directory, audit, oidc);
+  const actor = `cli:${operator()}`;
+  const ids = command.publicId !== undefined ? await revocation.revokeSession(actor, command.publicId) : await revocation.revokeUser(actor, command.sub!);
+  if (!ids) {
+    io.stderr(`No session with public id ${command.publicId}.`);
+    return 1;
+  }
   io.stdout(command.json ? JSON.stringify({ revoked: ids }, null, 2) : ids.length > 0 ? `Revoked ${ids.length} session(s): ${ids.join(' ')}` : 'No sessions to revoke.');
   return 0;
 }

@@ -2,7 +2,7 @@ import type { JsonWebKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { ApiRoute, ClientAuthMethod, ResourceParameter, RouteTokenMode, SameSite } from './config.types.js';
 
-/** One environment variable: what it means, its default, and how to read it. The README table lists these. */
+/** One environment variable: what it means, its default, and how to read it. docs/CONFIGURATION.md is generated from these (`npm run docs:config`). */
 export interface Setting<T> {
   readonly env: string;
   readonly description: string;

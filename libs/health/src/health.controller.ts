@@ -6,7 +6,7 @@ import { SessionStore } from '#sessiongate/session';
 
 /**
  * Liveness (`/healthz`: the process serves) and readiness (`/readyz`: the session store answers and
- * the provider's discovery document was loaded), with terminus's JSON detail. Unauthenticated, and
+ * the provider's metadata and keys were loaded), with terminus's JSON detail. Unauthenticated, and
  * naming no host or secret.
  */
 @Controller()
@@ -38,9 +38,18 @@ export class HealthController {
     }
   }
 
+  /** Why the provider is not ready, without its address or the failure's text (those are in the log). */
   private provider() {
     const indicator = this.indicators.check('identityProvider');
-    return this.oidc.ready ? indicator.up() : indicator.down({ message: 'discovery not loaded' });
+    const status = this.oidc.status;
+    switch (status.state) {
+      case 'ready':
+        return indicator.up();
+      case 'pending':
+        return indicator.down({ message: 'discovery not done yet: retrying', attempts: status.attempts, retryInSeconds: Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000)) });
+      case 'failed':
+        return indicator.down({ message: 'the provider refused the configuration: see the log, fix the setting and restart' });
+    }
   }
 
   /** terminus throws a 503 HttpException with the detail; it is the answer here, not an error. */

@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { classifyIdpFailure, describeIdpFailure } from './idp-failure.js';
+import { classifyIdpFailure, describeIdpFailure, isTransientDiscoveryFailure } from './idp-failure.js';
 
 function bodyError(status: number, error: string, description?: string): client.ResponseBodyError {
   const Constructor = client.ResponseBodyError as unknown as new (message: string, options: unknown) => client.ResponseBodyError;
@@ -47,5 +47,34 @@ describe('classifyIdpFailure', () => {
     expect(describeIdpFailure(bodyError(400, 'invalid_grant'))).toBe('400 invalid_grant');
     expect(describeIdpFailure(bodyError(400, 'invalid_grant', 'grant request is invalid'))).toBe('400 invalid_grant: grant request is invalid');
     expect(describeIdpFailure(wrapped(foreignTypeError()))).toBe('ClientError: something went wrong; cause TypeError: fetch failed');
+  });
+});
+
+describe('isTransientDiscoveryFailure', () => {
+  const status = (code: number) => wrapped(new Response(null, { status: code }), 'OAUTH_RESPONSE_IS_NOT_CONFORM');
+
+  it.each([
+    ['a network failure', new TypeError('fetch failed')],
+    ['a wrapped foreign network failure', wrapped(foreignTypeError())],
+    ['a timeout', wrapped(new DOMException('timed out', 'TimeoutError'), 'OAUTH_TIMEOUT')],
+    ['a 502 from a proxy', status(502)],
+    ['a 503', status(503)],
+    ['a 429', status(429)],
+  ])('retries %s', (_name, error) => {
+    expect(isTransientDiscoveryFailure(error)).toBe(true);
+  });
+
+  it.each([
+    ['a 404 (wrong issuer path)', status(404)],
+    ['a 401', status(401)],
+    ['an HTML page answered 200', wrapped(new Response('<html>'), 'OAUTH_RESPONSE_IS_NOT_JSON')],
+    ['another issuer', wrapped({ attribute: 'issuer' }, 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED')],
+    ['a document without issuer', wrapped(new Error('issuer'), 'OAUTH_INVALID_RESPONSE')],
+  ])('gives up on %s', (_name, error) => {
+    expect(isTransientDiscoveryFailure(error)).toBe(false);
+  });
+
+  it('names the status of an unexpected answer', () => {
+    expect(describeIdpFailure(status(404))).toBe('ClientError: something went wrong (OAUTH_RESPONSE_IS_NOT_CONFORM); HTTP 404');
   });
 });

@@ -26,6 +26,25 @@ export function classifyIdpFailure(error: unknown): IdpFailure {
   return 'invalid_response';
 }
 
+/**
+ * Whether a failed discovery is worth retrying: the provider unreachable, too slow, or answering
+ * 5xx, 408 or 429 (restarting, or behind a proxy whose backend is not up yet). Any other answer (a
+ * 404, an HTML page, a document naming another issuer) is the provider saying OIDC_ISSUER is wrong:
+ * retrying cannot help, and an orchestrator that restarts the refused process retries anyway.
+ */
+export function isTransientDiscoveryFailure(error: unknown): boolean {
+  if (isTransportError(error)) return true;
+  if (!(error instanceof client.ClientError)) return false;
+  if (error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT' || (error.code === undefined && isTransportError(error.cause))) return true;
+  const status = statusOf(error.cause);
+  return error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' && status !== undefined && (status >= 500 || status === 408 || status === 429);
+}
+
+/** The HTTP status of a Response (openid-client's cause for an unexpected status), from any realm. */
+function statusOf(value: unknown): number | undefined {
+  return typeof value === 'object' && value !== null && 'status' in value && typeof value.status === 'number' ? value.status : undefined;
+}
+
 function isTransportError(error: unknown): boolean {
   return TRANSPORT_ERROR_NAMES.has(errorName(error) ?? '');
 }
@@ -45,7 +64,8 @@ export function describeIdpFailure(error: unknown): string {
     const code = 'code' in error && error.code ? ` (${String(error.code)})` : '';
     const causeName = errorName(error.cause);
     const cause = causeName ? `; cause ${causeName}: ${String((error.cause as { message?: unknown }).message)}` : '';
-    return `${error.name}: ${error.message}${code}${cause}`;
+    const status = statusOf(error.cause);
+    return `${error.name}: ${error.message}${code}${cause}${status === undefined ? '' : `; HTTP ${status}`}`;
   }
   return 'unknown failure';
 }

@@ -1,12 +1,13 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { importJWK, type JWK } from 'jose';
 import * as client from 'openid-client';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig, isLoopback } from '#sessiongate/config';
 import { LOGGER } from '#sessiongate/observability';
-import { classifyIdpFailure, describeIdpFailure } from './idp-failure.js';
+import { classifyIdpFailure, describeIdpFailure, isTransientDiscoveryFailure } from './idp-failure.js';
 import type { IssuedTokens } from './issued-tokens.js';
 import { OidcError, OidcErrorCode } from './oidc.errors.js';
+import { retryDelay } from './retry-backoff.js';
 
 /** Seconds any single request to the provider may take. */
 const IDP_TIMEOUT_SECONDS = 5;
@@ -24,43 +25,151 @@ export interface ExpectedSubject {
   readonly iss: string;
 }
 
+/** Where discovery stands: `failed` is for good (a setting is wrong), `pending` is retried in the background. */
+export type ProviderStatus =
+  | { readonly state: 'ready' }
+  | { readonly state: 'pending'; readonly attempts: number; readonly retryAt: number }
+  | { readonly state: 'failed'; readonly problem: string };
+
+/** The provider answered, but nothing it could answer later will do: the message names the setting to fix. */
+class ProviderRefused extends Error {}
+
 /**
  * The gateway's only door to the OpenID Provider (openid-client 6). ID token signatures are
  * checked on every token response (openid-client skips that by default), the algorithm is pinned,
  * and a refreshed ID token must name the same subject as the session.
  */
 @Injectable()
-export class OidcClient implements OnModuleInit {
-  private configuration!: client.Configuration;
+export class OidcClient implements OnModuleInit, OnModuleDestroy {
+  private configuration: client.Configuration | undefined;
   private usePar = false;
+  private discoveryStatus: ProviderStatus = { state: 'pending', attempts: 0, retryAt: Date.now() };
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'oidc'>,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /**
+   * Discovers the provider before the gateway serves, when it can. A provider that is down or
+   * answering 5xx does not stop the start: discovery is retried in the background (RETRY_MIN_MS to
+   * RETRY_MAX_MS), and meanwhile what needs the provider answers 503 `idp_unavailable`. A provider
+   * that answers something no retry can fix (another issuer, a 404) stops the start, naming the setting.
+   */
   async onModuleInit(): Promise<void> {
-    const { issuer, clientId, idTokenSigningAlg, allowInsecureHttp, maxAgeSeconds } = this.config.oidc;
+    const { issuer } = this.config.oidc;
     if (issuer.protocol === 'http:' && !isLoopback(issuer)) {
       this.logger.warn({ issuer: issuer.href }, 'OIDC_ALLOW_INSECURE_HTTP=true: talking to the provider over plain http');
     }
+    const clientAuthentication = await this.clientAuthentication();
+    await this.attempt(clientAuthentication);
+  }
+
+  onModuleDestroy(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+  }
+
+  /** Whether the provider's metadata and keys are loaded (readiness). */
+  get ready(): boolean {
+    return this.configuration !== undefined;
+  }
+
+  get status(): ProviderStatus {
+    return this.discoveryStatus;
+  }
+
+  /** One discovery and key load; on a transient failure the next one is scheduled, on a refusal this throws. */
+  private async attempt(clientAuthentication: client.ClientAuth): Promise<void> {
+    const attempts = this.discoveryStatus.state === 'pending' ? this.discoveryStatus.attempts + 1 : 1;
+    try {
+      const configuration = await this.discover(clientAuthentication);
+      await this.loadKeys(configuration);
+      this.configuration = configuration;
+      this.discoveryStatus = { state: 'ready' };
+      if (attempts > 1) this.logger.info({ attempts }, 'provider discovered: login is available');
+    } catch (error) {
+      if (error instanceof ProviderRefused) {
+        this.discoveryStatus = { state: 'failed', problem: error.message };
+        throw error;
+      }
+      const delayMs = retryDelay(attempts);
+      this.discoveryStatus = { state: 'pending', attempts, retryAt: Date.now() + delayMs };
+      this.logger.warn({ attempt: attempts, retryInMs: delayMs, failure: (error as Error).message }, 'provider discovery failed: login answers 503 until it succeeds');
+      if (!this.stopped) this.retryTimer = setTimeout(() => void this.retry(clientAuthentication), delayMs).unref();
+    }
+  }
+
+  private async retry(clientAuthentication: client.ClientAuth): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.attempt(clientAuthentication);
+    } catch (error) {
+      this.logger.error({ problem: (error as Error).message }, 'the provider refused the configuration: not retrying; fix the setting and restart');
+    }
+  }
+
+  private async discover(clientAuthentication: client.ClientAuth): Promise<client.Configuration> {
+    const { issuer, clientId, idTokenSigningAlg, allowInsecureHttp, maxAgeSeconds } = this.config.oidc;
     const execute = [client.enableNonRepudiationChecks, ...(allowInsecureHttp ? [client.allowInsecureRequests] : [])];
     const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: idTokenSigningAlg };
     if (maxAgeSeconds !== undefined) metadata.default_max_age = maxAgeSeconds;
+    let configuration: client.Configuration;
     try {
       // discovery() refuses a document whose `issuer` is not exactly OIDC_ISSUER.
-      this.configuration = await client.discovery(issuer, clientId, metadata, await this.clientAuthentication(), {
-        execute,
-        timeout: IDP_TIMEOUT_SECONDS,
-      });
+      configuration = await client.discovery(issuer, clientId, metadata, clientAuthentication, { execute, timeout: IDP_TIMEOUT_SECONDS });
     } catch (error) {
-      throw new Error(`OIDC_ISSUER: discovery of ${issuer.href} failed: ${describeIdpFailure(error)}`);
+      const failure = `OIDC_ISSUER: discovery of ${issuer.href} failed: ${describeIdpFailure(error)}`;
+      throw isTransientDiscoveryFailure(error) ? new Error(failure) : new ProviderRefused(failure);
     }
-    const server = this.configuration.serverMetadata();
+    const server = configuration.serverMetadata();
     this.usePar = this.config.oidc.usePar && server.pushed_authorization_request_endpoint !== undefined;
     if (server.require_pushed_authorization_requests && !this.usePar) {
-      throw new Error('OIDC_USE_PAR: the provider requires pushed authorization requests; set OIDC_USE_PAR=true');
+      throw new ProviderRefused('OIDC_USE_PAR: the provider requires pushed authorization requests; set OIDC_USE_PAR=true');
     }
+    return configuration;
+  }
+
+  /**
+   * Fetches the provider's signing keys once, so that the first login need not, and so that a
+   * provider whose keys cannot be fetched is not reported ready. openid-client refetches them itself
+   * when they age or a new `kid` appears.
+   */
+  private async loadKeys(configuration: client.Configuration): Promise<void> {
+    const uri = configuration.serverMetadata().jwks_uri;
+    if (!uri) throw new ProviderRefused('OIDC_ISSUER: the provider publishes no jwks_uri, so ID token signatures cannot be checked');
+    // The same rule openid-client applies when it fetches the keys itself.
+    if (new URL(uri).protocol !== 'https:' && !this.config.oidc.allowInsecureHttp) throw new ProviderRefused('OIDC_ISSUER: the provider publishes its keys (jwks_uri) over plain http');
+    let jwks: unknown;
+    try {
+      const response = await fetch(uri, { headers: { accept: 'application/json, application/jwk-set+json' }, redirect: 'manual', signal: AbortSignal.timeout(IDP_TIMEOUT_SECONDS * 1000) });
+      if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+      jwks = await response.json();
+    } catch (error) {
+      throw new Error(`the provider's keys (jwks_uri) could not be fetched: ${describeIdpFailure(error)}`);
+    }
+    if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys)) {
+      throw new Error("the provider's jwks_uri did not answer a JWK set");
+    }
+    client.setJwksCache(configuration, { jwks: jwks as client.JWKS, uat: Math.floor(Date.now() / 1000) });
+  }
+
+  /** The discovered configuration, or 503 `idp_unavailable` while discovery is still pending (or refused). */
+  private discovered(): client.Configuration {
+    if (this.configuration) return this.configuration;
+    const status = this.discoveryStatus;
+    const retryAfter = status.state === 'pending' ? { 'retry-after': String(Math.max(1, Math.ceil((status.retryAt - Date.now()) / 1000))) } : undefined;
+    throw new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not available yet. Try again shortly.', {
+      detail: status.state === 'failed' ? status.problem : 'provider discovery pending',
+      headers: retryAfter,
+    });
+  }
+
+  /** Throws 503 `idp_unavailable` (with Retry-After) unless the provider is discovered. */
+  assertReady(): void {
+    this.discovered();
   }
 
   private async clientAuthentication(): Promise<client.ClientAuth> {
@@ -80,17 +189,12 @@ export class OidcClient implements OnModuleInit {
   }
 
   get issuer(): string {
-    return this.configuration.serverMetadata().issuer;
-  }
-
-  /** Whether discovery has loaded the provider's metadata (readiness). */
-  get ready(): boolean {
-    return this.configuration !== undefined;
+    return this.discovered().serverMetadata().issuer;
   }
 
   /** The provider's discovered `jwks_uri`: the keys its ID, access and logout tokens are signed with. */
   get jwksUri(): string | undefined {
-    return this.configuration.serverMetadata().jwks_uri;
+    return this.discovered().serverMetadata().jwks_uri;
   }
 
   /** The authorization request, by PAR (RFC 9126) when the provider offers it and OIDC_USE_PAR allows it. */
@@ -104,9 +208,10 @@ export class OidcClient implements OnModuleInit {
       nonce: request.nonce,
     };
     if (this.config.oidc.maxAgeSeconds !== undefined) parameters.max_age = String(this.config.oidc.maxAgeSeconds);
-    if (!this.usePar) return client.buildAuthorizationUrl(this.configuration, parameters);
+    const configuration = this.discovered();
+    if (!this.usePar) return client.buildAuthorizationUrl(configuration, parameters);
     try {
-      return await client.buildAuthorizationUrlWithPAR(this.configuration, parameters);
+      return await client.buildAuthorizationUrlWithPAR(configuration, parameters);
     } catch (error) {
       throw this.loginFailure(error);
     }
@@ -117,7 +222,7 @@ export class OidcClient implements OnModuleInit {
    * advertises it) and an `error=` answer. The caller has already matched `state`.
    */
   checkAuthorizationResponse(parameters: URLSearchParams): void {
-    const metadata = this.configuration.serverMetadata();
+    const metadata = this.discovered().serverMetadata();
     if (metadata.authorization_response_iss_parameter_supported && parameters.get('iss') !== metadata.issuer) {
       throw new OidcError(OidcErrorCode.InvalidState, 'The login response did not come from the expected provider.', {
         detail: 'iss response parameter missing or different (RFC 9207)',
@@ -133,7 +238,7 @@ export class OidcClient implements OnModuleInit {
     const callbackUrl = new URL(this.config.oidc.redirectUri);
     callbackUrl.search = parameters.toString();
     try {
-      const response = await client.authorizationCodeGrant(this.configuration, callbackUrl, {
+      const response = await client.authorizationCodeGrant(this.discovered(), callbackUrl, {
         pkceCodeVerifier: request.codeVerifier,
         expectedState: request.state,
         expectedNonce: request.nonce,
@@ -149,7 +254,7 @@ export class OidcClient implements OnModuleInit {
   async refresh(refreshToken: string, expected: ExpectedSubject, parameters: Record<string, string> = {}): Promise<IssuedTokens> {
     let tokens: IssuedTokens;
     try {
-      tokens = this.issuedTokens(await client.refreshTokenGrant(this.configuration, refreshToken, parameters));
+      tokens = this.issuedTokens(await client.refreshTokenGrant(this.discovered(), refreshToken, parameters));
     } catch (error) {
       throw this.refreshFailure(error);
     }
@@ -166,7 +271,7 @@ export class OidcClient implements OnModuleInit {
   /** Client-credentials grant: a token for the gateway itself (routes in `client` mode). */
   async clientCredentials(parameters: Record<string, string> = {}): Promise<IssuedTokens> {
     try {
-      return this.issuedTokens(await client.clientCredentialsGrant(this.configuration, parameters));
+      return this.issuedTokens(await client.clientCredentialsGrant(this.discovered(), parameters));
     } catch (error) {
       if (error instanceof OidcError) throw error;
       // Down or refusing, it is the operator's problem, not the user's: no session is at stake.
@@ -179,6 +284,10 @@ export class OidcClient implements OnModuleInit {
 
   /** RFC 7009 revocation, best effort: a failure is logged, never thrown (logout must still complete). */
   async revoke(refreshToken: string): Promise<void> {
+    if (!this.configuration) {
+      this.logger.warn('refresh token not revoked: the provider is not discovered yet');
+      return;
+    }
     if (!this.configuration.serverMetadata().revocation_endpoint) return;
     try {
       await client.tokenRevocation(this.configuration, refreshToken, { token_type_hint: 'refresh_token' });
@@ -187,9 +296,12 @@ export class OidcClient implements OnModuleInit {
     }
   }
 
-  /** RP-initiated logout URL, or undefined when the provider has no end_session_endpoint. */
+  /**
+   * RP-initiated logout URL, or undefined when the provider has no end_session_endpoint, or is not
+   * discovered yet: logging out then ends the gateway's session only, which must always be possible.
+   */
   endSessionUrl(idTokenHint: string): URL | undefined {
-    if (!this.configuration.serverMetadata().end_session_endpoint) return undefined;
+    if (!this.configuration?.serverMetadata().end_session_endpoint) return undefined;
     return client.buildEndSessionUrl(this.configuration, {
       id_token_hint: idTokenHint,
       post_logout_redirect_uri: this.config.oidc.postLogoutRedirectUri.href,

@@ -50,6 +50,7 @@ export class ProviderKeys {
 
   private keys(): ReturnType<typeof createRemoteJWKSet> {
     if (!this.keySet) {
+      if (!this.oidc.ready) throw new ProviderKeysUnavailable('the provider is not discovered yet');
       const uri = this.oidc.jwksUri;
       if (!uri) throw new ProviderKeysUnavailable('the provider publishes no jwks_uri');
       this.keySet = createRemoteJWKSet(new URL(uri), { cacheMaxAge: CACHE_MAX_AGE_MS, cooldownDuration: REFETCH_COOLDOWN_MS, timeoutDuration: FETCH_TIMEOUT_MS });

@@ -7,6 +7,7 @@ export { SessionError, SessionErrorCode } from './session.errors.js';
 export { SessionModule } from './session.module.js';
 export { SessionService, type NewSession, type TokenUpdate } from './session.service.js';
 export { SessionDirectory, type ListOptions, type OwnerFilter } from './session.directory.js';
+export { pageQuery, type PageLimits, type PageQuery } from './page.query.js';
 export { SessionAudit, type AuditEvent } from './session.audit.js';
 export { openSessionDirectory, type OpenedSessionDirectory } from './open-session-directory.js';
 export { SessionStore, type SessionStoreKind } from './session.store.js';

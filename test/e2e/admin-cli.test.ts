@@ -38,7 +38,7 @@ async function subOf(browser: BrowserClient): Promise<string> {
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
   stack = await startGatewayStack();
-  env = { REDIS_URL: stack.redis.url, SESSION_ENCRYPTION_KEY: stack.config.session.encryptionKey.toString('base64') };
+  env = { REDIS_URL: stack.redis.url, SESSION_ENCRYPTION_KEY: stack.config.session.encryptionKeys[0]!.key.toString('base64') };
 });
 afterAll(async () => {
   await stack.stop();
@@ -125,7 +125,7 @@ test('explains itself, and exits non-zero with a clear message on bad usage or s
 
   const badKey = await cli(['sessions', 'list'], { ...env, SESSION_ENCRYPTION_KEY: 'short' });
   expect(badKey.code).toBe(2);
-  expect(badKey.stderr).toContain('SESSION_ENCRYPTION_KEY: must');
+  expect(badKey.stderr).toContain('SESSION_ENCRYPTION_KEY: key 1 must');
 
   const badCursor = await cli(['sessions', 'list', '--cursor', 'nope']);
   expect(badCursor.code).toBe(2);

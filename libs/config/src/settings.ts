@@ -1,6 +1,6 @@
-import type { JsonWebKey } from 'node:crypto';
+import { createHash, type JsonWebKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { ApiRoute, ClientAuthMethod, ResourceParameter, RouteTokenMode, SameSite } from './config.types.js';
+import type { ApiRoute, ClientAuthMethod, ResourceParameter, RouteTokenMode, SameSite, SessionKey } from './config.types.js';
 
 /** One environment variable: what it means, its default, and how to read it. The README table lists these. */
 export interface Setting<T> {
@@ -68,6 +68,34 @@ function encryptionKey(raw: string): Buffer {
   const key = Buffer.from(raw, 'base64');
   if (key.length !== 32) throw new Error(`must decode to 32 bytes (got ${key.length})`);
   return key;
+}
+
+/** The id a key without one gets: what single-key deployments have always written into their blobs. */
+function keyFingerprint(key: Buffer): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 8);
+}
+
+/**
+ * `[<id>:]<base64>` entries, comma-separated, newest first. Ids name the key in each blob, so they
+ * must be unique, and so must the keys (one key under two ids would make the id meaningless).
+ */
+function encryptionKeys(raw: string): SessionKey[] {
+  const keys = raw.split(',').map((entry, index) => {
+    const where = `key ${index + 1}`;
+    const match = /^(?:([A-Za-z0-9_-]{1,32}):)?(.*)$/s.exec(entry.trim())!;
+    let key: Buffer;
+    try {
+      key = encryptionKey(match[2]!);
+    } catch (error) {
+      throw new Error(`${where} ${(error as Error).message} (entries are [<id>:]<base64 of 32 bytes>, ids of letters, digits, - and _)`);
+    }
+    return { id: match[1] ?? keyFingerprint(key), key };
+  });
+  keys.forEach(({ id, key }, index) => {
+    if (keys.findIndex((other) => other.id === id) !== index) throw new Error(`key id ${id} is listed twice`);
+    if (keys.findIndex((other) => other.key.equals(key)) !== index) throw new Error(`key ${index + 1} repeats an earlier key`);
+  });
+  return keys;
 }
 
 function scopes(raw: string): string {
@@ -243,7 +271,8 @@ export const settings = {
   allowInsecureHttp: { env: 'OIDC_ALLOW_INSECURE_HTTP', description: 'Allow an http:// issuer on a non-loopback host (logged as a warning). Never in production.', default: 'false', parse: boolean },
   postLogoutRedirectPath: { env: 'POST_LOGOUT_REDIRECT_PATH', description: 'Where the provider sends the browser after logout (a path on PUBLIC_URL, registered at the provider).', default: '/', parse: localPath },
   redisUrl: { env: 'REDIS_URL', description: 'Redis for sessions (`redis://` or `rediss://`). Unset: an in-process store, for development only.', optional: true, parse: redisUrl },
-  encryptionKey: { env: 'SESSION_ENCRYPTION_KEY', description: 'Base64 of 32 random bytes (`openssl rand -base64 32`): encrypts tokens at rest (AES-256-GCM).', secret: true, parse: encryptionKey },
+  encryptionKeys: { env: 'SESSION_ENCRYPTION_KEY', description: 'Base64 of 32 random bytes (`openssl rand -base64 32`): encrypts tokens at rest (AES-256-GCM). To rotate, list several, newest first, each optionally named: `k2:<base64>,k1:<base64>`; the first encrypts, all decrypt (see SECURITY.md).', secret: true, parse: encryptionKeys },
+  indexKey: { env: 'SESSION_INDEX_KEY', description: 'Base64 of 32 bytes keying the HMACs that name the session indexes in Redis (users, provider sessions, public ids). Default: the one SESSION_ENCRYPTION_KEY; required once that lists several keys, and never rotated with them.', optional: true, secret: true, parse: encryptionKey },
   idleTimeout: { env: 'SESSION_IDLE_TIMEOUT', description: 'Seconds without a request after which a session ends.', default: '1800', parse: positiveInteger },
   absoluteTimeout: { env: 'SESSION_ABSOLUTE_TIMEOUT', description: 'Seconds after login after which a session ends, however active.', default: '28800', parse: positiveInteger },
   cookieName: { env: 'SESSION_COOKIE_NAME', description: 'Session cookie name. Default `__Host-sessiongate` on https, `sessiongate` on http.', optional: true, parse: cookieName },

@@ -17,8 +17,8 @@ import { SessionStore } from './session.store.js';
 @Module({
   providers: [
     Clock,
-    { provide: SessionCipher, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new SessionCipher(config.session.encryptionKey) },
-    { provide: SessionLookups, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new SessionLookups(config.session.encryptionKey) },
+    { provide: SessionCipher, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new SessionCipher(config.session.encryptionKeys) },
+    { provide: SessionLookups, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new SessionLookups(config.session.indexKey) },
     { provide: SessionStore, inject: [GATEWAY_CONFIG, Clock, LOGGER], useFactory: createStore },
     SessionService,
     SessionDirectory,

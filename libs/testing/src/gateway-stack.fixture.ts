@@ -75,8 +75,8 @@ export interface GatewayStack {
   readonly logs: string[];
   /** A fresh browser (its own cookie jar). */
   browser(): BrowserClient;
-  /** Starts one more gateway instance on the same Redis, provider and settings; returns its URL. */
-  startInstance(): Promise<string>;
+  /** Starts one more gateway instance on the same Redis, provider and settings (but `env`); returns its URL. */
+  startInstance(env?: Readonly<Record<string, string>>): Promise<string>;
   /** A browser logged in as `username` (password = username, as for the demo users). */
   loginAs(username: string): Promise<BrowserClient>;
   /** An admin API bearer token from the provider (client credentials of ADMIN_CLIENT_ID), with `scope` (default `sessions:admin`). */
@@ -164,8 +164,8 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
     echo,
     logs,
     browser,
-    async startInstance() {
-      const instance = await startGateway(loadConfig({ ...env, PORT: String(await freePort()) }), { logger });
+    async startInstance(overrides = {}) {
+      const instance = await startGateway(loadConfig({ ...env, ...overrides, PORT: String(await freePort()) }), { logger });
       instances.push(instance);
       return instance.url;
     },

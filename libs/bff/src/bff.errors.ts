@@ -7,12 +7,15 @@ export enum BffErrorCode {
   InvalidLogoutToken = 'invalid_logout_token',
   /** None of the caller's sessions has this id (another user's is not found either). */
   SessionNotFound = 'session_not_found',
+  /** Too many logins or callbacks from one client address in RATE_LIMIT_WINDOW. */
+  RateLimited = 'rate_limited',
 }
 
 const STATUS: Record<BffErrorCode, number> = {
   [BffErrorCode.InvalidLogoutRequest]: 400,
   [BffErrorCode.InvalidLogoutToken]: 400,
   [BffErrorCode.SessionNotFound]: 404,
+  [BffErrorCode.RateLimited]: 429,
 };
 
 export class BffError extends GatewayError {

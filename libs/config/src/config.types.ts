@@ -99,6 +99,10 @@ export interface GatewayConfig {
   readonly routes: readonly ApiRoute[];
   /** Folder of static SPA files served at `/`, if any. */
   readonly spaDir: string | undefined;
+  /** Reverse proxies whose X-Forwarded-For is believed (Fastify `trustProxy`); empty: none. */
+  readonly trustProxy: readonly string[];
+  /** Requests per client IP and window on /bff/login and /bff/callback; 0: unlimited. */
+  readonly rateLimit: { readonly login: number; readonly callback: number; readonly windowMs: number };
   /** The admin API; undefined (off) unless ADMIN_JWT_AUDIENCE is set. */
   readonly admin: AdminConfig | undefined;
 }

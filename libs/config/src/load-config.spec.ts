@@ -87,6 +87,12 @@ describe('loadConfig', () => {
     ['TOKEN_RESOURCE_PARAMETER', 'aud', 'TOKEN_RESOURCE_PARAMETER: must be resource or audience'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a"},{"prefix":"/api/a","target":"http://b"}]', 'API_ROUTES: route 1: prefix /api/a is listed twice'],
     ['SESSION_COOKIE_SAMESITE', 'none', 'SESSION_COOKIE_SAMESITE: must be lax or strict'],
+    ['TRUST_PROXY', '10.0.0.1,proxy.local', 'TRUST_PROXY: proxy.local is not an IP address, a CIDR range, or one of loopback'],
+    ['TRUST_PROXY', '10.0.0.0/33', 'TRUST_PROXY: 10.0.0.0/33 is not an IP address'],
+    ['TRUST_PROXY', '10.0.0.0/8/1', 'TRUST_PROXY: 10.0.0.0/8/1 is not an IP address'],
+    ['RATE_LIMIT_LOGIN', '-1', 'RATE_LIMIT_LOGIN: must be a whole number, 0 or more'],
+    ['RATE_LIMIT_CALLBACK', 'many', 'RATE_LIMIT_CALLBACK: must be a whole number, 0 or more'],
+    ['RATE_LIMIT_WINDOW', '0', 'RATE_LIMIT_WINDOW: must be a positive whole number'],
   ])('names %s when it is %j', (name, value, expected) => {
     const problems = problemsOf({ ...valid, [name]: value });
     expect(problems).toHaveLength(1);
@@ -134,6 +140,13 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...valid, PUBLIC_URL: 'http://localhost:3000', SESSION_COOKIE_NAME: '__Host-x' })).toEqual([
       'SESSION_COOKIE_NAME: a __Host- cookie needs an https:// PUBLIC_URL',
     ]);
+  });
+
+  it('trusts no proxy and limits login and callback to 30 a minute per client by default', () => {
+    const config = loadConfig(valid);
+    expect(config.trustProxy).toEqual([]);
+    expect(config.rateLimit).toEqual({ login: 30, callback: 30, windowMs: 60_000 });
+    expect(loadConfig({ ...valid, TRUST_PROXY: ' 10.0.0.0/8, ::1 ,loopback,fd00::/8' }).trustProxy).toEqual(['10.0.0.0/8', '::1', 'loopback', 'fd00::/8']);
   });
 
   describe('encryption key rotation', () => {

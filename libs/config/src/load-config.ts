@@ -106,6 +106,8 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     proxy: { connectTimeoutMs: v.connectTimeout! },
     routes,
     spaDir: v.spaDir,
+    trustProxy: v.trustProxy!,
+    rateLimit: { login: v.loginRateLimit!, callback: v.callbackRateLimit!, windowMs: v.rateLimitWindow! * 1000 },
     admin:
       v.adminAudience === undefined
         ? undefined

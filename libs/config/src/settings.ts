@@ -1,5 +1,6 @@
 import { createHash, type JsonWebKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { ApiRoute, ClientAuthMethod, ResourceParameter, RouteTokenMode, SameSite, SessionKey } from './config.types.js';
 
 /** One environment variable: what it means, its default, and how to read it. The README table lists these. */
@@ -164,6 +165,20 @@ function redisUrl(raw: string): string {
   return raw;
 }
 
+const NAMED_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function trustedProxies(raw: string): string[] {
+  const list = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of list) {
+    if (NAMED_PROXY_RANGES.includes(entry)) continue;
+    const [address = '', bits, ...rest] = entry.split('/');
+    const version = isIP(address);
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+    if (version === 0 || rest.length > 0 || !validBits) throw new Error(`${entry} is not an IP address, a CIDR range, or one of ${NAMED_PROXY_RANGES.join(', ')}`);
+  }
+  return list;
+}
+
 const TOKEN_MODES = ['user', 'optional', 'client', 'none'];
 
 export interface RouteDefaults {
@@ -295,5 +310,9 @@ export const settings = {
   adminAudience: { env: 'ADMIN_JWT_AUDIENCE', description: 'Turns on the admin API (/admin): the `aud` its bearer tokens must carry.', optional: true, parse: nonEmpty },
   adminAlgorithms: { env: 'ADMIN_JWT_ALGS', description: 'Comma-separated JWS algorithms accepted on admin tokens (asymmetric only).', default: 'RS256', parse: asymmetricAlgorithms },
   adminScope: { env: 'ADMIN_REQUIRED_SCOPE', description: 'The scope (in `scope` or `scp`) or role (in `roles`) an admin token must carry.', default: 'sessions:admin', parse: scopeToken },
+  trustProxy: { env: 'TRUST_PROXY', description: 'Comma-separated addresses or CIDR ranges (or `loopback`, `linklocal`, `uniquelocal`) of reverse proxies whose `X-Forwarded-For` names the client. Empty: the client is the socket address, and `X-Forwarded-For` is ignored.', default: '', parse: trustedProxies },
+  loginRateLimit: { env: 'RATE_LIMIT_LOGIN', description: 'Requests to /bff/login per client IP per RATE_LIMIT_WINDOW, shared by all instances on REDIS_URL (429 beyond; 0: no limit).', default: '30', parse: nonNegativeInteger },
+  callbackRateLimit: { env: 'RATE_LIMIT_CALLBACK', description: 'Requests to /bff/callback per client IP per RATE_LIMIT_WINDOW (429 beyond; 0: no limit).', default: '30', parse: nonNegativeInteger },
+  rateLimitWindow: { env: 'RATE_LIMIT_WINDOW', description: 'Seconds of the fixed window the login and callback limits count in.', default: '60', parse: positiveInteger },
   adminPort: { env: 'ADMIN_PORT', description: 'Serve /admin on this port only (a second listener on HOST), not on PORT.', optional: true, parse: port },
 } satisfies Record<string, Setting<unknown>>;

@@ -9,7 +9,8 @@ export { SessionService, type NewSession, type TokenUpdate } from './session.ser
 export { SessionDirectory, type ListOptions, type OwnerFilter } from './session.directory.js';
 export { SessionAudit, type AuditEvent } from './session.audit.js';
 export { openSessionDirectory, type OpenedSessionDirectory } from './open-session-directory.js';
-export { SessionStore, type SessionStoreKind } from './session.store.js';
+export { SessionStore, type HitCount, type SessionStoreKind } from './session.store.js';
+export { RateCounter } from './rate.counter.js';
 export type { AccessToken, PendingLogin, RevokedSession, Session, SessionData, SessionPage, SessionSummary, TokenSet } from './session.types.js';
 export { audienceKey, type Audience } from './audience-key.js';
 export { crossOriginHook, crossOriginRefusal, isProtectedPath } from './cross-origin.policy.js';

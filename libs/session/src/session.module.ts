@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
 import { LOGGER } from '#sessiongate/observability';
 import { MemorySessionStore } from './memory-session.store.js';
+import { RateCounter } from './rate.counter.js';
 import { RedisSessionStore } from './redis-session.store.js';
 import { SessionAudit } from './session.audit.js';
 import { SessionCipher } from './session.cipher.js';
@@ -13,7 +14,7 @@ import { SessionLookups } from './session.lookups.js';
 import { SessionService } from './session.service.js';
 import { SessionStore } from './session.store.js';
 
-/** Server-side sessions, their directory and audit trail, cookies and the CSRF check. Needs the global GATEWAY_CONFIG and LOGGER. */
+/** Server-side sessions, their directory and audit trail, cookies, the CSRF check and rate counters. Needs the global GATEWAY_CONFIG and LOGGER. */
 @Module({
   providers: [
     Clock,
@@ -24,8 +25,9 @@ import { SessionStore } from './session.store.js';
     SessionDirectory,
     SessionAudit,
     SessionCookies,
+    RateCounter,
   ],
-  exports: [SessionService, SessionDirectory, SessionAudit, SessionCookies, SessionStore, Clock],
+  exports: [SessionService, SessionDirectory, SessionAudit, SessionCookies, SessionStore, Clock, RateCounter],
 })
 export class SessionModule implements OnApplicationShutdown {
   constructor(private readonly store: SessionStore) {}

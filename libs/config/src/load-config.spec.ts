@@ -32,7 +32,7 @@ describe('loadConfig', () => {
     expect(config.oidc.redirectUri.href).toBe('https://app.example.com/bff/callback');
     expect(config.session.cookieName).toBe('__Host-sessiongate');
     expect(config.session.secureCookies).toBe(true);
-    expect(config.session.sameSite).toBe('lax');
+    expect(config.session.sameSite).toBe('strict');
     expect(config.routes).toEqual([
       {
         prefix: '/api/todos',
@@ -139,6 +139,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, PUBLIC_URL: 'http://localhost:3000' }).session.cookieName).toBe('sessiongate');
     expect(problemsOf({ ...valid, PUBLIC_URL: 'http://localhost:3000', SESSION_COOKIE_NAME: '__Host-x' })).toEqual([
       'SESSION_COOKIE_NAME: a __Host- cookie needs an https:// PUBLIC_URL',
+    ]);
+  });
+
+  it.each([
+    ['__Host-Http-sg', '__Host-'],
+    ['__Http-sg', '__Http-'],
+    ['__Secure-sg', '__Secure-'],
+  ])('accepts the %s cookie name on https only', (name, prefix) => {
+    expect(loadConfig({ ...valid, SESSION_COOKIE_NAME: name }).session).toMatchObject({ cookieName: name, loginCookieName: `${name}-login`, secureCookies: true });
+    expect(problemsOf({ ...valid, PUBLIC_URL: 'http://localhost:3000', SESSION_COOKIE_NAME: name })).toEqual([
+      `SESSION_COOKIE_NAME: a ${prefix} cookie needs an https:// PUBLIC_URL`,
     ]);
   });
 

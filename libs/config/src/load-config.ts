@@ -40,8 +40,9 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   }
   if (production && v.allowInsecureHttp) problems.push('OIDC_ALLOW_INSECURE_HTTP: must not be true when NODE_ENV=production');
   if (production && v.redisUrl === undefined) problems.push('REDIS_URL: is required when NODE_ENV=production (the in-process store is for development only)');
-  if (v.cookieName?.startsWith('__Host-') && !https) problems.push('SESSION_COOKIE_NAME: a __Host- cookie needs an https:// PUBLIC_URL');
-  if (v.cookieName?.startsWith('__Secure-') && !https) problems.push('SESSION_COOKIE_NAME: a __Secure- cookie needs an https:// PUBLIC_URL');
+  // Browsers drop a prefixed cookie without Secure; Path=/ and no Domain (__Host-) are how every cookie is written.
+  const prefix = ['__Host-', '__Secure-', '__Http-'].find((candidate) => v.cookieName?.startsWith(candidate));
+  if (prefix && !https) problems.push(`SESSION_COOKIE_NAME: a ${prefix} cookie needs an https:// PUBLIC_URL`);
   let routes: ApiRoute[] = [];
   if (v.apiRoutes !== undefined && v.upstreamTimeout !== undefined && v.upstreamIdleTimeout !== undefined && v.maxBodyBytes !== undefined) {
     try {

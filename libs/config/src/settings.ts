@@ -290,8 +290,8 @@ export const settings = {
   indexKey: { env: 'SESSION_INDEX_KEY', description: 'Base64 of 32 bytes keying the HMACs that name the session indexes in Redis (users, provider sessions, public ids). Default: the one SESSION_ENCRYPTION_KEY; required once that lists several keys, and never rotated with them.', optional: true, secret: true, parse: encryptionKey },
   idleTimeout: { env: 'SESSION_IDLE_TIMEOUT', description: 'Seconds without a request after which a session ends.', default: '1800', parse: positiveInteger },
   absoluteTimeout: { env: 'SESSION_ABSOLUTE_TIMEOUT', description: 'Seconds after login after which a session ends, however active.', default: '28800', parse: positiveInteger },
-  cookieName: { env: 'SESSION_COOKIE_NAME', description: 'Session cookie name. Default `__Host-sessiongate` on https, `sessiongate` on http.', optional: true, parse: cookieName },
-  sameSite: { env: 'SESSION_COOKIE_SAMESITE', description: 'SameSite of the session cookie: `lax` or `strict`.', default: 'lax', parse: sameSite },
+  cookieName: { env: 'SESSION_COOKIE_NAME', description: 'Session cookie name. Default `__Host-sessiongate` on https, `sessiongate` on http; `__Host-Http-…` (or `__Secure-`, `__Http-`) needs https.', optional: true, parse: cookieName },
+  sameSite: { env: 'SESSION_COOKIE_SAMESITE', description: 'SameSite of the session cookie: `strict` or `lax` (the pre-login cookie is always Lax).', default: 'strict', parse: sameSite },
   loginTimeout: { env: 'LOGIN_TIMEOUT', description: 'Seconds a started login may take before its state expires.', default: '600', parse: positiveInteger },
   refreshSkew: { env: 'TOKEN_REFRESH_SKEW', description: 'Seconds before access-token expiry (from `expires_in`) at which it is refreshed.', default: '30', parse: nonNegativeInteger },
   resourceParameter: { env: 'TOKEN_RESOURCE_PARAMETER', description: 'How a route\'s `resource` is sent to the provider: `resource` (RFC 8707) or `audience` (Auth0).', default: 'resource', parse: (raw: string): ResourceParameter => {

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { importJWK, SignJWT } from 'jose';
-import { GATEWAY_CLIENT_ID, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+import { type GatewayStack, signLogoutToken, startGatewayStack } from '#sessiongate/testing';
 
 // SESSION_ENCRYPTION_KEY rotation on a real Redis and provider: sessions sealed under the old key stay
 // usable, listable and revocable under `k2,k1` (same Redis key names), are resealed with k2 on their
@@ -45,14 +44,6 @@ async function sealedUnder(session: Login): Promise<string | undefined> {
 
 async function redisKeys(): Promise<string[]> {
   return (await stack.redis.client.keys('sg:*')).filter((key) => key !== 'sg:audit').sort();
-}
-
-/** A back-channel logout token for `sid`, signed with the provider's own key. */
-async function logoutToken(sid: string): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ iss: stack.idp.issuer, aud: GATEWAY_CLIENT_ID, iat: now, exp: now + 120, jti: randomBytes(16).toString('hex'), sid, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } })
-    .setProtectedHeader({ alg: 'RS256', kid: stack.idp.signingKey.kid, typ: 'logout+jwt' })
-    .sign(await importJWK(stack.idp.signingKey, 'RS256'));
 }
 
 let byPublicId: Login;
@@ -114,7 +105,7 @@ describe('after rotating to k2,k1', () => {
     const response = await fetch(`${rotated}/bff/backchannel-logout`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ logout_token: await logoutToken(bySid.sid) }).toString(),
+      body: new URLSearchParams({ logout_token: await signLogoutToken(stack.idp, { sid: bySid.sid }) }).toString(),
     });
     expect(response.status).toBe(200);
     expect((await bffUser(rotated, bySid.cookie)).status).toBe(401);

@@ -13,6 +13,12 @@ import { type RedisFixture, startRedis } from './redis.fixture.js';
 
 export const GATEWAY_CLIENT_ID = 'sessiongate';
 export const GATEWAY_CLIENT_SECRET = 'gateway-secret-:&+%-not-for-production';
+/** The Authorization header the gateway sends the provider (RFC 6749 §2.3.1: id and secret each form-urlencoded, then joined). */
+export function gatewayClientBasicAuth(): string {
+  const formEncode = (value: string) => new URLSearchParams([['', value]]).toString().slice(1);
+  return `Basic ${Buffer.from(`${formEncode(GATEWAY_CLIENT_ID)}:${formEncode(GATEWAY_CLIENT_SECRET)}`).toString('base64')}`;
+}
+
 /** The demo API's resource indicator: its access tokens carry this `aud`. */
 export const TODOS_RESOURCE = 'http://todos.api.test';
 /** The admin API's audience (ADMIN_JWT_AUDIENCE), a resource at the provider with the `sessions:admin` scope. */

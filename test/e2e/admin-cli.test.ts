@@ -75,6 +75,19 @@ test('lists sessions as a table or as JSON, page by page, never with a secret', 
   expect(new Set(ids).size).toBe(3);
 });
 
+test("reads a rotated gateway's sessions with its key list and SESSION_INDEX_KEY", async () => {
+  await stack.redis.client.flushall();
+  const aliceSub = await subOf(await stack.loginAs('alice'));
+  const rotated = { ...env, SESSION_ENCRYPTION_KEY: `k2:${randomBytes(32).toString('base64')},${env.SESSION_ENCRYPTION_KEY}`, SESSION_INDEX_KEY: env.SESSION_ENCRYPTION_KEY! };
+  const listed = await cli(['sessions', 'list', '--sub', aliceSub, '--json'], rotated);
+  expect(listed.code).toBe(0);
+  expect((JSON.parse(listed.stdout) as { sessions: { sub: string }[] }).sessions.map((session) => session.sub)).toEqual([aliceSub]);
+  const { SESSION_INDEX_KEY: _indexKey, ...withoutIndexKey } = rotated;
+  const refused = await cli(['sessions', 'list'], withoutIndexKey);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain('SESSION_INDEX_KEY: is required when SESSION_ENCRYPTION_KEY lists several keys');
+});
+
 test('revokes one session by public id, and every session of a user, at once, with an audit event', async () => {
   await stack.redis.client.flushall();
   const laptop = await stack.loginAs('alice');

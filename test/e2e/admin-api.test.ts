@@ -7,6 +7,7 @@ import {
   GATEWAY_CLIENT_ID,
   GATEWAY_CLIENT_SECRET,
   type GatewayStack,
+  leakedSecrets,
   startGatewayStack,
   TODOS_RESOURCE,
 } from '#sessiongate/testing';
@@ -283,7 +284,7 @@ describe('listing and revoking sessions', () => {
     ]);
     const logged = stack.logs.map((line) => JSON.parse(line) as { audit?: { actor: string; action: string } }).filter((line) => line.audit);
     expect(logged.map((line) => line.audit!.action)).toEqual(['revoke_session', 'revoke_user_sessions', 'revoke_user_sessions']);
-    for (const secret of secrets) expect(stack.logs.join('\n')).not.toContain(secret);
+    expect(leakedSecrets(stack.logs, secrets)).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { type BrowserClient, GATEWAY_CLIENT_ID, GATEWAY_CLIENT_SECRET, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+import { type BrowserClient, GATEWAY_CLIENT_ID, GATEWAY_CLIENT_SECRET, gatewayClientBasicAuth, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
 
 // The break-glass CLI, built (`npm run build`) and spawned as an operator would, against the Redis
 // of a real gateway: list and revoke sessions without an admin token.
@@ -41,7 +41,7 @@ async function subOf(browser: BrowserClient): Promise<string> {
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
   stack = await startGatewayStack();
-  env = { REDIS_URL: stack.redis.url, SESSION_ENCRYPTION_KEY: stack.config.session.encryptionKey.toString('base64') };
+  env = { REDIS_URL: stack.redis.url, SESSION_ENCRYPTION_KEY: stack.config.session.encryptionKeys[0]!.key.toString('base64') };
   gatewayEnv = { ...env, PUBLIC_URL: stack.url, OIDC_ISSUER: stack.idp.issuer, OIDC_CLIENT_ID: GATEWAY_CLIENT_ID, OIDC_CLIENT_SECRET: GATEWAY_CLIENT_SECRET };
 });
 
@@ -61,7 +61,7 @@ async function refreshAtProvider(refreshToken: string): Promise<{ status: number
   const response = await fetch(`${stack.idp.issuer}/token`, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${GATEWAY_CLIENT_ID}:${encodeURIComponent(GATEWAY_CLIENT_SECRET)}`).toString('base64')}`,
+      authorization: gatewayClientBasicAuth(),
       'content-type': 'application/x-www-form-urlencoded',
     },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
@@ -101,6 +101,19 @@ test('lists sessions as a table or as JSON, page by page, never with a secret', 
     cursor = page.nextCursor;
   } while (cursor);
   expect(new Set(ids).size).toBe(3);
+});
+
+test("reads a rotated gateway's sessions with its key list and SESSION_INDEX_KEY", async () => {
+  await stack.redis.client.flushall();
+  const aliceSub = await subOf(await stack.loginAs('alice'));
+  const rotated = { ...env, SESSION_ENCRYPTION_KEY: `k2:${randomBytes(32).toString('base64')},${env.SESSION_ENCRYPTION_KEY}`, SESSION_INDEX_KEY: env.SESSION_ENCRYPTION_KEY! };
+  const listed = await cli(['sessions', 'list', '--sub', aliceSub, '--json'], rotated);
+  expect(listed.code).toBe(0);
+  expect((JSON.parse(listed.stdout) as { sessions: { sub: string }[] }).sessions.map((session) => session.sub)).toEqual([aliceSub]);
+  const { SESSION_INDEX_KEY: _indexKey, ...withoutIndexKey } = rotated;
+  const refused = await cli(['sessions', 'list'], withoutIndexKey);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain('SESSION_INDEX_KEY: is required when SESSION_ENCRYPTION_KEY lists several keys');
 });
 
 test('revokes one session by public id, and every session of a user, at once, with an audit event', async () => {
@@ -182,7 +195,7 @@ test('explains itself, and exits non-zero with a clear message on bad usage or s
 
   const badKey = await cli(['sessions', 'list'], { ...env, SESSION_ENCRYPTION_KEY: 'short' });
   expect(badKey.code).toBe(2);
-  expect(badKey.stderr).toContain('SESSION_ENCRYPTION_KEY: must');
+  expect(badKey.stderr).toContain('SESSION_ENCRYPTION_KEY: key 1 must');
 
   const badCursor = await cli(['sessions', 'list', '--cursor', 'nope']);
   expect(badCursor.code).toBe(2);

@@ -1,6 +1,6 @@
-import { createPublicKey, type JsonWebKey, randomBytes } from 'node:crypto';
-import { generateKeyPair, importJWK, type JWTPayload, SignJWT } from 'jose';
-import { type BrowserClient, GATEWAY_CLIENT_ID, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { generateKeyPair, type JWTPayload, SignJWT } from 'jose';
+import { type BrowserClient, GATEWAY_CLIENT_ID, type GatewayStack, signLogoutToken, startGatewayStack } from '#sessiongate/testing';
 
 // OIDC Back-Channel Logout 1.0 through the real gateway: logout tokens forged with the provider's
 // real key for each invalid variant, a valid one, a replay, and the real provider's own logout.
@@ -27,12 +27,8 @@ async function status(browser: BrowserClient, base = stack.url): Promise<number>
 }
 
 /** Signed with the provider's own key: everything valid unless `claims` or `header` say otherwise. */
-async function logoutToken(claims: JWTPayload & Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
-  const key = await importJWK(stack.idp.signingKey, 'RS256');
-  const now = Math.floor(Date.now() / 1000);
-  const payload = { iss: stack.idp.issuer, aud: GATEWAY_CLIENT_ID, iat: now, exp: now + 120, jti: randomBytes(16).toString('hex'), events: { [EVENT]: {} }, ...claims };
-  for (const [name, value] of Object.entries(payload)) if (value === undefined) delete (payload as Record<string, unknown>)[name];
-  return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: stack.idp.signingKey.kid, typ: 'logout+jwt', ...header }).sign(key);
+function logoutToken(claims: JWTPayload & Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
+  return signLogoutToken(stack.idp, claims, header);
 }
 
 async function post(body: string | undefined, contentType = 'application/x-www-form-urlencoded'): Promise<{ status: number; headers: Headers; text: string }> {

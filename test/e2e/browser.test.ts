@@ -15,8 +15,9 @@ describe('demo SPA in a browser', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    // SameSite=Strict: the browser test proves the landing after login still carries the session.
-    const env = { PORT: String(await freePort()), REDIS_URL: redis.url, SPA_DIR, SESSION_COOKIE_SAMESITE: 'strict' };
+    // The default SameSite=Strict: this test proves the landing after the provider's cross-site
+    // redirect, and the SPA's first API calls from it, work with it.
+    const env = { PORT: String(await freePort()), REDIS_URL: redis.url, SPA_DIR };
     demo = await startDemo(env, { logger: pino({ level: 'silent' }) });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -37,6 +38,9 @@ describe('demo SPA in a browser', () => {
 
     // The provider (127.0.0.1) is another site than the gateway (localhost): a real cross-site round trip.
     await page.waitForURL(`${demo.identityProviderUrl}/**`);
+    // Lax, or the provider's cross-site redirect back to the callback would arrive without it.
+    const [loginCookie] = (await page.context().cookies(demo.url)).filter((cookie) => cookie.name === 'sessiongate-login');
+    expect(loginCookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
     await page.locator('#username').fill('alice');
     await page.locator('#password').fill('alice');
     await page.locator('#sign-in').click();

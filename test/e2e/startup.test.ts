@@ -174,6 +174,10 @@ describe('configuration problems stop the process with one line per variable', (
   test.each([
     ['SESSION_ENCRYPTION_KEY', 'not base64', { SESSION_ENCRYPTION_KEY: 'not base64!' }],
     ['SESSION_ENCRYPTION_KEY', 'too short', { SESSION_ENCRYPTION_KEY: randomBytes(16).toString('base64') }],
+    ['SESSION_ENCRYPTION_KEY', 'a key list with a short key', { SESSION_ENCRYPTION_KEY: `k2:${randomBytes(32).toString('base64')},k1:${randomBytes(16).toString('base64')}`, SESSION_INDEX_KEY: ENCRYPTION_KEY }],
+    ['SESSION_ENCRYPTION_KEY', 'a key list naming one id twice', { SESSION_ENCRYPTION_KEY: `k1:${randomBytes(32).toString('base64')},k1:${ENCRYPTION_KEY}`, SESSION_INDEX_KEY: ENCRYPTION_KEY }],
+    ['SESSION_INDEX_KEY', 'missing while several keys are listed', { SESSION_ENCRYPTION_KEY: `k2:${randomBytes(32).toString('base64')},${ENCRYPTION_KEY}` }],
+    ['TRUST_PROXY', 'a host name', { TRUST_PROXY: 'proxy.internal' }],
     ['API_ROUTES', 'not JSON', { API_ROUTES: '[{"prefix": "/api/todos"' }],
     ['API_ROUTES', 'a route with a non-http target', { API_ROUTES: '[{"prefix": "/api/todos", "target": "file:///etc/passwd"}]' }],
     ['API_ROUTES', 'a route without /api prefix', { API_ROUTES: '[{"prefix": "/todos", "target": "http://127.0.0.1:4000"}]' }],

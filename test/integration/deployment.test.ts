@@ -433,7 +433,7 @@ describe('docker-compose.yml', () => {
     expect(config.oidc.clientId).toBe('sessiongate');
     expect(config.oidc.scopes.split(' ')).toEqual(expect.arrayContaining(['openid', 'offline_access', 'todos:read']));
     expect(config.redis.url).toBe('redis://redis:6379');
-    expect(config.session.encryptionKey.equals(Buffer.from(testKey, 'base64'))).toBe(true);
+    expect(config.session.encryptionKeys.map(({ key }) => key.toString('base64'))).toEqual([testKey]);
     expect(config.routes.map((route) => [route.prefix, route.target.href, route.token])).toEqual([['/api/todos', 'http://127.0.0.1:4000/', 'user']]);
   });
 

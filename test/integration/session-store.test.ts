@@ -9,6 +9,7 @@ import {
   Clock,
   type NewSession,
   type PendingLogin,
+  RateCounter,
   SessionError,
   SessionErrorCode,
   SessionModule,
@@ -292,6 +293,19 @@ describe.each(['redis', 'memory'] as const)('sessions in the %s store', (kind) =
     clock.advance(1);
     expect(await sessions.renewRefreshLock(id, 'dead-instance', 200)).toBe(false);
     expect(await sessions.acquireRefreshLock(id, 'live-instance', 5000)).toBe(true);
+  });
+
+  it('counts hits per name in a window that starts with the first hit and then resets', async () => {
+    const counter = gateway.module.get(RateCounter);
+    expect(await counter.hit('login\u0000192.0.2.1', 200)).toEqual({ hits: 1, resetsInMs: expect.any(Number) });
+    const second = await counter.hit('login\u0000192.0.2.1', 200);
+    expect(second.hits).toBe(2);
+    expect(second.resetsInMs).toBeGreaterThan(0);
+    expect(second.resetsInMs).toBeLessThanOrEqual(200);
+    expect((await counter.hit('login\u0000192.0.2.2', 200)).hits).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    clock.advance(300);
+    expect((await counter.hit('login\u0000192.0.2.1', 200)).hits).toBe(1);
   });
 
   it('keeps pending logins and sessions apart', async () => {

@@ -9,6 +9,8 @@ export enum BffErrorCode {
   SessionNotFound = 'session_not_found',
   /** A malformed query parameter (`limit`, `cursor` of /bff/sessions). */
   InvalidRequest = 'invalid_request',
+  /** Too many logins or callbacks from one client address in RATE_LIMIT_WINDOW. */
+  RateLimited = 'rate_limited',
 }
 
 const STATUS: Record<BffErrorCode, number> = {
@@ -16,6 +18,7 @@ const STATUS: Record<BffErrorCode, number> = {
   [BffErrorCode.InvalidLogoutToken]: 400,
   [BffErrorCode.SessionNotFound]: 404,
   [BffErrorCode.InvalidRequest]: 400,
+  [BffErrorCode.RateLimited]: 429,
 };
 
 export class BffError extends GatewayError {

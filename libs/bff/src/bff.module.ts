@@ -6,6 +6,7 @@ import { LoginController } from './login.controller.js';
 import { LoginService } from './login.service.js';
 import { LogoutController } from './logout.controller.js';
 import { LogoutTokenVerifier } from './logout-token.verifier.js';
+import { RateLimitGuard } from './rate-limit.guard.js';
 import { SessionsController } from './sessions.controller.js';
 import { UserController } from './user.controller.js';
 
@@ -13,6 +14,6 @@ import { UserController } from './user.controller.js';
 @Module({
   imports: [OidcModule, SessionModule],
   controllers: [LoginController, UserController, LogoutController, SessionsController, BackchannelLogoutController],
-  providers: [LoginService, LogoutTokenVerifier],
+  providers: [LoginService, LogoutTokenVerifier, RateLimitGuard],
 })
 export class BffModule {}

@@ -19,11 +19,13 @@ export const USAGE = `Usage:
   sessiongate sessions revoke --sub <sub> [--json]
 
 Break-glass session administration straight on Redis, for operators without an admin token (the
-admin API, /admin, is the everyday way). Listing reads two settings from the environment, as the
+admin API, /admin, is the everyday way). Listing reads three settings from the environment, as the
 gateway does, and nothing else:
   REDIS_URL               the gateway's Redis (redis:// or rediss://)
-  SESSION_ENCRYPTION_KEY  the gateway's key (base64 of 32 bytes): needed to read sessions and to find
-                          a user's sessions (their index is keyed with it)
+  SESSION_ENCRYPTION_KEY  the gateway's key or key list (base64 of 32 bytes, or k2:<base64>,k1:<base64>):
+                          needed to read sessions
+  SESSION_INDEX_KEY       the gateway's, when it sets one (required with a key list): needed to find a
+                          user's sessions (their index is keyed with it)
 
 Revoking does what the admin API does, and so needs the gateway's whole environment (run it where
 the gateway runs, e.g. kubectl exec or docker compose exec): the sessions end at once on every

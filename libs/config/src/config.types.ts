@@ -33,6 +33,12 @@ export type ResourceParameter = 'resource' | 'audience';
 
 export type SameSite = 'lax' | 'strict';
 
+/** A session encryption key and the id written with every blob it seals. */
+export interface SessionKey {
+  readonly id: string;
+  readonly key: Buffer;
+}
+
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
 /** How the gateway proves itself at the token endpoint: a shared secret, or a key signing a JWT assertion. */
@@ -67,8 +73,10 @@ export interface GatewayConfig {
   };
   readonly redis: { readonly url: string | undefined };
   readonly session: {
-    /** AES-256-GCM key for tokens at rest. */
-    readonly encryptionKey: Buffer;
+    /** AES-256-GCM keys for tokens at rest, newest first: the first encrypts, all decrypt. */
+    readonly encryptionKeys: readonly SessionKey[];
+    /** Keys the HMACs naming the index keys (SessionLookups); does not rotate with the encryption keys. */
+    readonly indexKey: Buffer;
     readonly idleTimeoutSeconds: number;
     readonly absoluteTimeoutSeconds: number;
     readonly cookieName: string;
@@ -91,6 +99,10 @@ export interface GatewayConfig {
   readonly routes: readonly ApiRoute[];
   /** Folder of static SPA files served at `/`, if any. */
   readonly spaDir: string | undefined;
+  /** Reverse proxies whose X-Forwarded-For is believed (Fastify `trustProxy`); empty: none. */
+  readonly trustProxy: readonly string[];
+  /** Requests per client IP and window on /bff/login and /bff/callback; 0: unlimited. */
+  readonly rateLimit: { readonly login: number; readonly callback: number; readonly windowMs: number };
   /** The admin API; undefined (off) unless ADMIN_JWT_AUDIENCE is set. */
   readonly admin: AdminConfig | undefined;
 }
@@ -107,5 +119,6 @@ export interface AdminConfig {
 /** What the break-glass CLI needs to open the session store directly (see loadStoreConfig). */
 export interface StoreConfig {
   readonly redisUrl: string;
-  readonly encryptionKey: Buffer;
+  readonly encryptionKeys: readonly SessionKey[];
+  readonly indexKey: Buffer;
 }

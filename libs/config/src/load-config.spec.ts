@@ -32,7 +32,7 @@ describe('loadConfig', () => {
     expect(config.oidc.redirectUri.href).toBe('https://app.example.com/bff/callback');
     expect(config.session.cookieName).toBe('__Host-sessiongate');
     expect(config.session.secureCookies).toBe(true);
-    expect(config.session.sameSite).toBe('lax');
+    expect(config.session.sameSite).toBe('strict');
     expect(config.routes).toEqual([
       {
         prefix: '/api/todos',
@@ -60,8 +60,12 @@ describe('loadConfig', () => {
     ['PUBLIC_URL', 'not a url', 'PUBLIC_URL: must be an absolute URL'],
     ['PUBLIC_URL', 'https://app.example.com/app', 'PUBLIC_URL: must be an origin'],
     ['PORT', '70000', 'PORT: must be a TCP port'],
-    ['SESSION_ENCRYPTION_KEY', 'c2hvcnQ=', 'SESSION_ENCRYPTION_KEY: must decode to 32 bytes'],
-    ['SESSION_ENCRYPTION_KEY', 'not base64!', 'SESSION_ENCRYPTION_KEY: must be base64'],
+    ['SESSION_ENCRYPTION_KEY', 'c2hvcnQ=', 'SESSION_ENCRYPTION_KEY: key 1 must decode to 32 bytes'],
+    ['SESSION_ENCRYPTION_KEY', 'not base64!', 'SESSION_ENCRYPTION_KEY: key 1 must be base64'],
+    ['SESSION_ENCRYPTION_KEY', `k2:${key},k1:c2hvcnQ=`, 'SESSION_ENCRYPTION_KEY: key 2 must decode to 32 bytes'],
+    ['SESSION_ENCRYPTION_KEY', `k2:${key},`, 'SESSION_ENCRYPTION_KEY: key 2 must be base64'],
+    ['SESSION_ENCRYPTION_KEY', `k.2:${key}`, 'SESSION_ENCRYPTION_KEY: key 1 must be base64'],
+    ['SESSION_INDEX_KEY', 'c2hvcnQ=', 'SESSION_INDEX_KEY: must decode to 32 bytes'],
     ['SESSION_IDLE_TIMEOUT', '-5', 'SESSION_IDLE_TIMEOUT: must be a positive whole number'],
     ['OIDC_SCOPES', 'profile email', 'OIDC_SCOPES: must include openid'],
     ['OIDC_ID_TOKEN_ALG', 'HS256', 'OIDC_ID_TOKEN_ALG: must be one of'],
@@ -83,6 +87,12 @@ describe('loadConfig', () => {
     ['TOKEN_RESOURCE_PARAMETER', 'aud', 'TOKEN_RESOURCE_PARAMETER: must be resource or audience'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a"},{"prefix":"/api/a","target":"http://b"}]', 'API_ROUTES: route 1: prefix /api/a is listed twice'],
     ['SESSION_COOKIE_SAMESITE', 'none', 'SESSION_COOKIE_SAMESITE: must be lax or strict'],
+    ['TRUST_PROXY', '10.0.0.1,proxy.local', 'TRUST_PROXY: proxy.local is not an IP address, a CIDR range, or one of loopback'],
+    ['TRUST_PROXY', '10.0.0.0/33', 'TRUST_PROXY: 10.0.0.0/33 is not an IP address'],
+    ['TRUST_PROXY', '10.0.0.0/8/1', 'TRUST_PROXY: 10.0.0.0/8/1 is not an IP address'],
+    ['RATE_LIMIT_LOGIN', '-1', 'RATE_LIMIT_LOGIN: must be a whole number, 0 or more'],
+    ['RATE_LIMIT_CALLBACK', 'many', 'RATE_LIMIT_CALLBACK: must be a whole number, 0 or more'],
+    ['RATE_LIMIT_WINDOW', '0', 'RATE_LIMIT_WINDOW: must be a positive whole number'],
   ])('names %s when it is %j', (name, value, expected) => {
     const problems = problemsOf({ ...valid, [name]: value });
     expect(problems).toHaveLength(1);
@@ -132,6 +142,55 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it.each([
+    ['__Host-Http-sg', '__Host-'],
+    ['__Http-sg', '__Http-'],
+    ['__Secure-sg', '__Secure-'],
+  ])('accepts the %s cookie name on https only', (name, prefix) => {
+    expect(loadConfig({ ...valid, SESSION_COOKIE_NAME: name }).session).toMatchObject({ cookieName: name, loginCookieName: `${name}-login`, secureCookies: true });
+    expect(problemsOf({ ...valid, PUBLIC_URL: 'http://localhost:3000', SESSION_COOKIE_NAME: name })).toEqual([
+      `SESSION_COOKIE_NAME: a ${prefix} cookie needs an https:// PUBLIC_URL`,
+    ]);
+  });
+
+  it('trusts no proxy and limits login and callback to 30 a minute per client by default', () => {
+    const config = loadConfig(valid);
+    expect(config.trustProxy).toEqual([]);
+    expect(config.rateLimit).toEqual({ login: 30, callback: 30, windowMs: 60_000 });
+    expect(loadConfig({ ...valid, TRUST_PROXY: ' 10.0.0.0/8, ::1 ,loopback,fd00::/8' }).trustProxy).toEqual(['10.0.0.0/8', '::1', 'loopback', 'fd00::/8']);
+  });
+
+  describe('encryption key rotation', () => {
+    const newer = randomBytes(32).toString('base64');
+
+    it('reads one bare key as before: its id is its fingerprint, and it keys the indexes', () => {
+      const { encryptionKeys, indexKey } = loadConfig(valid).session;
+      expect(encryptionKeys).toEqual([{ id: expect.stringMatching(/^[A-Za-z0-9_-]{8}$/), key: Buffer.from(key, 'base64') }]);
+      expect(indexKey.equals(Buffer.from(key, 'base64'))).toBe(true);
+    });
+
+    it('reads several keys, newest first, named or not, with the index key given apart', () => {
+      const { encryptionKeys, indexKey } = loadConfig({ ...valid, SESSION_ENCRYPTION_KEY: ` k2:${newer} , ${key}`, SESSION_INDEX_KEY: key }).session;
+      expect(encryptionKeys.map(({ id }) => id)).toEqual(['k2', loadConfig(valid).session.encryptionKeys[0]!.id]);
+      expect(encryptionKeys.map(({ key: bytes }) => bytes.toString('base64'))).toEqual([newer, key]);
+      expect(indexKey.equals(Buffer.from(key, 'base64'))).toBe(true);
+      // Dropping the old key keeps the index key it named.
+      expect(loadConfig({ ...valid, SESSION_ENCRYPTION_KEY: `k2:${newer}`, SESSION_INDEX_KEY: key }).session.indexKey.equals(Buffer.from(key, 'base64'))).toBe(true);
+    });
+
+    it.each([
+      [{ SESSION_ENCRYPTION_KEY: `k2:${newer},k1:${key}` }, 'SESSION_INDEX_KEY: is required when SESSION_ENCRYPTION_KEY lists several keys'],
+      [{ SESSION_ENCRYPTION_KEY: `k1:${newer},k1:${key}`, SESSION_INDEX_KEY: key }, 'SESSION_ENCRYPTION_KEY: key id k1 is listed twice'],
+      [{ SESSION_ENCRYPTION_KEY: `k2:${key},k1:${key}`, SESSION_INDEX_KEY: key }, 'SESSION_ENCRYPTION_KEY: key 2 repeats an earlier key'],
+    ])('refuses %j', (env, expected) => {
+      expect(problemsOf({ ...valid, ...env })).toEqual([expect.stringContaining(expected)]);
+    });
+
+    it('never prints a key of a bad list', () => {
+      expect(problemsOf({ ...valid, SESSION_ENCRYPTION_KEY: `k2:${newer},k1:${newer.slice(0, 20)}` }).join('\n')).not.toContain(newer.slice(0, 20));
+    });
+  });
+
   it('never prints a secret, even a malformed one', () => {
     const problems = problemsOf({ ...valid, SESSION_ENCRYPTION_KEY: `${secret}!`, OIDC_CLIENT_SECRET: ' ' });
     expect(problems.join('\n')).not.toContain(secret);
@@ -171,8 +230,11 @@ describe('loadConfig', () => {
     expect(problems[0]).toContain(expected);
   });
 
-  it('reads only REDIS_URL and SESSION_ENCRYPTION_KEY for the CLI, both required, never printing the key', () => {
-    expect(loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: key })).toEqual({ redisUrl: 'redis://127.0.0.1:6379', encryptionKey: Buffer.from(key, 'base64') });
+  it('reads only REDIS_URL, SESSION_ENCRYPTION_KEY and SESSION_INDEX_KEY for the CLI, the first two required, never printing the key', () => {
+    const store = loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: key });
+    expect(store).toEqual({ redisUrl: 'redis://127.0.0.1:6379', encryptionKeys: loadConfig(valid).session.encryptionKeys, indexKey: Buffer.from(key, 'base64') });
+    const other = randomBytes(32).toString('base64');
+    expect(loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: `k2:${other}`, SESSION_INDEX_KEY: key }).indexKey).toEqual(Buffer.from(key, 'base64'));
     let error: unknown;
     try {
       loadStoreConfig({ SESSION_ENCRYPTION_KEY: `${secret}!` });

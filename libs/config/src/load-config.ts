@@ -1,5 +1,5 @@
 import { ConfigError } from './config.error.js';
-import type { ApiRoute, GatewayConfig, StoreConfig } from './config.types.js';
+import type { ApiRoute, GatewayConfig, SessionKey, StoreConfig } from './config.types.js';
 import { apiRoutes, type Setting, settings } from './settings.js';
 
 type Settings = typeof settings;
@@ -40,8 +40,9 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   }
   if (production && v.allowInsecureHttp) problems.push('OIDC_ALLOW_INSECURE_HTTP: must not be true when NODE_ENV=production');
   if (production && v.redisUrl === undefined) problems.push('REDIS_URL: is required when NODE_ENV=production (the in-process store is for development only)');
-  if (v.cookieName?.startsWith('__Host-') && !https) problems.push('SESSION_COOKIE_NAME: a __Host- cookie needs an https:// PUBLIC_URL');
-  if (v.cookieName?.startsWith('__Secure-') && !https) problems.push('SESSION_COOKIE_NAME: a __Secure- cookie needs an https:// PUBLIC_URL');
+  // Browsers drop a prefixed cookie without Secure; Path=/ and no Domain (__Host-) are how every cookie is written.
+  const prefix = ['__Host-', '__Secure-', '__Http-'].find((candidate) => v.cookieName?.startsWith(candidate));
+  if (prefix && !https) problems.push(`SESSION_COOKIE_NAME: a ${prefix} cookie needs an https:// PUBLIC_URL`);
   let routes: ApiRoute[] = [];
   if (v.apiRoutes !== undefined && v.upstreamTimeout !== undefined && v.upstreamIdleTimeout !== undefined && v.maxBodyBytes !== undefined) {
     try {
@@ -55,6 +56,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       ? 'OIDC_CLIENT_PRIVATE_KEY: is required when OIDC_CLIENT_AUTH_METHOD=private_key_jwt'
       : `OIDC_CLIENT_SECRET: is required (${settings.clientSecret.description})`);
   }
+  const indexKey = v.encryptionKeys && chooseIndexKey(v.encryptionKeys, v.indexKey, problems);
   if (v.adminPort !== undefined && v.adminAudience === undefined) problems.push('ADMIN_PORT: needs ADMIN_JWT_AUDIENCE (the admin API is off without it)');
   if (v.adminPort !== undefined && v.adminPort === v.port) problems.push('ADMIN_PORT: must differ from PORT');
   if (problems.length > 0) throw new ConfigError(problems);
@@ -83,7 +85,8 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     },
     redis: { url: v.redisUrl },
     session: {
-      encryptionKey: v.encryptionKey!,
+      encryptionKeys: v.encryptionKeys!,
+      indexKey: indexKey!,
       idleTimeoutSeconds: v.idleTimeout!,
       absoluteTimeoutSeconds: v.absoluteTimeout!,
       cookieName,
@@ -104,6 +107,8 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     proxy: { connectTimeoutMs: v.connectTimeout! },
     routes,
     spaDir: v.spaDir,
+    trustProxy: v.trustProxy!,
+    rateLimit: { login: v.loginRateLimit!, callback: v.callbackRateLimit!, windowMs: v.rateLimitWindow! * 1000 },
     admin:
       v.adminAudience === undefined
         ? undefined
@@ -114,14 +119,14 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
 
 /**
  * For tools that open the session store directly (the break-glass CLI): only REDIS_URL (required
- * here) and SESSION_ENCRYPTION_KEY, parsed exactly as loadConfig parses them.
+ * here), SESSION_ENCRYPTION_KEY and SESSION_INDEX_KEY, parsed exactly as loadConfig parses them.
  */
 export function loadStoreConfig(env: Record<string, string | undefined>): StoreConfig {
   const problems: string[] = [];
-  const read = <T>(setting: Setting<T>): T | undefined => {
+  const read = <T>(setting: Setting<T>, required = !setting.optional): T | undefined => {
     const raw = env[setting.env] || undefined;
     if (raw === undefined) {
-      problems.push(`${setting.env}: is required (${setting.description})`);
+      if (required) problems.push(`${setting.env}: is required (${setting.description})`);
       return undefined;
     }
     try {
@@ -131,10 +136,24 @@ export function loadStoreConfig(env: Record<string, string | undefined>): StoreC
       return undefined;
     }
   };
-  const redisUrl = read(settings.redisUrl);
-  const encryptionKey = read(settings.encryptionKey);
+  const redisUrl = read(settings.redisUrl, true);
+  const encryptionKeys = read(settings.encryptionKeys);
+  const chosen = encryptionKeys && chooseIndexKey(encryptionKeys, read(settings.indexKey), problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { redisUrl: redisUrl!, encryptionKey: encryptionKey! };
+  return { redisUrl: redisUrl!, encryptionKeys: encryptionKeys!, indexKey: chosen! };
+}
+
+/**
+ * The index names must outlive every encryption key: rotating SESSION_ENCRYPTION_KEY must not rename
+ * the Redis keys of live sessions (their indexes would be orphaned, and revocation by user or
+ * provider session would miss them). A single key doubles as the index key, as it always has; once
+ * several are listed, which one that was can no longer be guessed, so it must be named.
+ */
+function chooseIndexKey(keys: readonly SessionKey[], indexKey: Buffer | undefined, problems: string[]): Buffer | undefined {
+  if (indexKey !== undefined) return indexKey;
+  if (keys.length === 1) return keys[0]!.key;
+  problems.push(`${settings.indexKey.env}: is required when SESSION_ENCRYPTION_KEY lists several keys: set it to the key sessions were first indexed under (the previous SESSION_ENCRYPTION_KEY) and keep it`);
+  return undefined;
 }
 
 function deepFreeze<T>(value: T): T {

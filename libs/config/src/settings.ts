@@ -1,6 +1,7 @@
-import type { JsonWebKey } from 'node:crypto';
+import { createHash, type JsonWebKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { ApiRoute, ClientAuthMethod, ResourceParameter, RouteTokenMode, SameSite } from './config.types.js';
+import { isIP } from 'node:net';
+import type { ApiRoute, ClientAuthMethod, ResourceParameter, RouteTokenMode, SameSite, SessionKey } from './config.types.js';
 
 /** One environment variable: what it means, its default, and how to read it. docs/CONFIGURATION.md is generated from these (`npm run docs:config`). */
 export interface Setting<T> {
@@ -70,6 +71,34 @@ function encryptionKey(raw: string): Buffer {
   return key;
 }
 
+/** The id a key without one gets: what single-key deployments have always written into their blobs. */
+function keyFingerprint(key: Buffer): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 8);
+}
+
+/**
+ * `[<id>:]<base64>` entries, comma-separated, newest first. Ids name the key in each blob, so they
+ * must be unique, and so must the keys (one key under two ids would make the id meaningless).
+ */
+function encryptionKeys(raw: string): SessionKey[] {
+  const keys = raw.split(',').map((entry, index) => {
+    const where = `key ${index + 1}`;
+    const match = /^(?:([A-Za-z0-9_-]{1,32}):)?(.*)$/s.exec(entry.trim())!;
+    let key: Buffer;
+    try {
+      key = encryptionKey(match[2]!);
+    } catch (error) {
+      throw new Error(`${where} ${(error as Error).message} (entries are [<id>:]<base64 of 32 bytes>, ids of letters, digits, - and _)`);
+    }
+    return { id: match[1] ?? keyFingerprint(key), key };
+  });
+  keys.forEach(({ id, key }, index) => {
+    if (keys.findIndex((other) => other.id === id) !== index) throw new Error(`key id ${id} is listed twice`);
+    if (keys.findIndex((other) => other.key.equals(key)) !== index) throw new Error(`key ${index + 1} repeats an earlier key`);
+  });
+  return keys;
+}
+
 function scopes(raw: string): string {
   const list = raw.split(' ').filter(Boolean);
   if (!list.includes('openid')) throw new Error('must include openid');
@@ -134,6 +163,20 @@ function redisUrl(raw: string): string {
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('must be a redis:// or rediss:// URL');
   return raw;
+}
+
+const NAMED_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function trustedProxies(raw: string): string[] {
+  const list = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of list) {
+    if (NAMED_PROXY_RANGES.includes(entry)) continue;
+    const [address = '', bits, ...rest] = entry.split('/');
+    const version = isIP(address);
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+    if (version === 0 || rest.length > 0 || !validBits) throw new Error(`${entry} is not an IP address, a CIDR range, or one of ${NAMED_PROXY_RANGES.join(', ')}`);
+  }
+  return list;
 }
 
 const TOKEN_MODES = ['user', 'optional', 'client', 'none'];
@@ -243,11 +286,12 @@ export const settings = {
   allowInsecureHttp: { env: 'OIDC_ALLOW_INSECURE_HTTP', description: 'Allow an http:// issuer on a non-loopback host (logged as a warning). Never in production.', default: 'false', parse: boolean },
   postLogoutRedirectPath: { env: 'POST_LOGOUT_REDIRECT_PATH', description: 'Where the provider sends the browser after logout (a path on PUBLIC_URL, registered at the provider).', default: '/', parse: localPath },
   redisUrl: { env: 'REDIS_URL', description: 'Redis for sessions (`redis://` or `rediss://`). Unset: an in-process store, for development only.', optional: true, parse: redisUrl },
-  encryptionKey: { env: 'SESSION_ENCRYPTION_KEY', description: 'Base64 of 32 random bytes (`openssl rand -base64 32`): encrypts tokens at rest (AES-256-GCM).', secret: true, parse: encryptionKey },
+  encryptionKeys: { env: 'SESSION_ENCRYPTION_KEY', description: 'Base64 of 32 random bytes (`openssl rand -base64 32`): encrypts tokens at rest (AES-256-GCM). To rotate, list several, newest first, each optionally named: `k2:<base64>,k1:<base64>`; the first encrypts, all decrypt (see SECURITY.md).', secret: true, parse: encryptionKeys },
+  indexKey: { env: 'SESSION_INDEX_KEY', description: 'Base64 of 32 bytes keying the HMACs that name the session indexes in Redis (users, provider sessions, public ids). Default: the one SESSION_ENCRYPTION_KEY; required once that lists several keys, and never rotated with them.', optional: true, secret: true, parse: encryptionKey },
   idleTimeout: { env: 'SESSION_IDLE_TIMEOUT', description: 'Seconds without a request after which a session ends.', default: '1800', parse: positiveInteger },
   absoluteTimeout: { env: 'SESSION_ABSOLUTE_TIMEOUT', description: 'Seconds after login after which a session ends, however active.', default: '28800', parse: positiveInteger },
-  cookieName: { env: 'SESSION_COOKIE_NAME', description: 'Session cookie name. Default `__Host-sessiongate` on https, `sessiongate` on http.', optional: true, parse: cookieName },
-  sameSite: { env: 'SESSION_COOKIE_SAMESITE', description: 'SameSite of the session cookie: `lax` or `strict`.', default: 'lax', parse: sameSite },
+  cookieName: { env: 'SESSION_COOKIE_NAME', description: 'Session cookie name. Default `__Host-sessiongate` on https, `sessiongate` on http; `__Host-Http-…` (or `__Secure-`, `__Http-`) needs https.', optional: true, parse: cookieName },
+  sameSite: { env: 'SESSION_COOKIE_SAMESITE', description: 'SameSite of the session cookie: `strict` or `lax` (the pre-login cookie is always Lax).', default: 'strict', parse: sameSite },
   loginTimeout: { env: 'LOGIN_TIMEOUT', description: 'Seconds a started login may take before its state expires.', default: '600', parse: positiveInteger },
   refreshSkew: { env: 'TOKEN_REFRESH_SKEW', description: 'Seconds before access-token expiry (from `expires_in`) at which it is refreshed.', default: '30', parse: nonNegativeInteger },
   resourceParameter: { env: 'TOKEN_RESOURCE_PARAMETER', description: 'How a route\'s `resource` is sent to the provider: `resource` (RFC 8707) or `audience` (Auth0).', default: 'resource', parse: (raw: string): ResourceParameter => {
@@ -266,5 +310,9 @@ export const settings = {
   adminAudience: { env: 'ADMIN_JWT_AUDIENCE', description: 'Turns on the admin API (/admin): the `aud` its bearer tokens must carry.', optional: true, parse: nonEmpty },
   adminAlgorithms: { env: 'ADMIN_JWT_ALGS', description: 'Comma-separated JWS algorithms accepted on admin tokens (asymmetric only).', default: 'RS256', parse: asymmetricAlgorithms },
   adminScope: { env: 'ADMIN_REQUIRED_SCOPE', description: 'The scope (in `scope` or `scp`) or role (in `roles`) an admin token must carry.', default: 'sessions:admin', parse: scopeToken },
+  trustProxy: { env: 'TRUST_PROXY', description: 'Comma-separated addresses or CIDR ranges (or `loopback`, `linklocal`, `uniquelocal`) of reverse proxies whose `X-Forwarded-For` names the client. Empty: the client is the socket address, and `X-Forwarded-For` is ignored.', default: '', parse: trustedProxies },
+  loginRateLimit: { env: 'RATE_LIMIT_LOGIN', description: 'Requests to /bff/login per client IP per RATE_LIMIT_WINDOW, shared by all instances on REDIS_URL (429 beyond; 0: no limit).', default: '30', parse: nonNegativeInteger },
+  callbackRateLimit: { env: 'RATE_LIMIT_CALLBACK', description: 'Requests to /bff/callback per client IP per RATE_LIMIT_WINDOW (429 beyond; 0: no limit).', default: '30', parse: nonNegativeInteger },
+  rateLimitWindow: { env: 'RATE_LIMIT_WINDOW', description: 'Seconds of the fixed window the login and callback limits count in.', default: '60', parse: positiveInteger },
   adminPort: { env: 'ADMIN_PORT', description: 'Serve /admin on this port only (a second listener on HOST), not on PORT.', optional: true, parse: port },
 } satisfies Record<string, Setting<unknown>>;

@@ -63,9 +63,10 @@ export type TokenEndpointFault =
   /**
    * Answers `status` at once. `body: 'json'` (default) sends `{ "error": ..., "error_description": ... }` as an
    * OAuth server would (`error` defaults to `temporarily_unavailable` for 503, `server_error` from 500 up,
-   * `invalid_request` below); `'html'` sends an HTML error page, as a proxy or load balancer in front would.
+   * `invalid_request` below; `description` replaces the default `error_description`); `'html'` sends an HTML
+   * error page, as a proxy or load balancer in front would.
    */
-  | { readonly kind: 'status'; readonly status: number; readonly body?: 'json' | 'html'; readonly error?: string; readonly grantType?: string }
+  | { readonly kind: 'status'; readonly status: number; readonly body?: 'json' | 'html'; readonly error?: string; readonly description?: string; readonly grantType?: string }
   /** Never answers, until the client gives up or `stop()` closes the connection. */
   | { readonly kind: 'hang'; readonly grantType?: string }
   /** Answers normally after `ms` milliseconds. */
@@ -288,7 +289,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
           ctx.body = `<!DOCTYPE html>\n<html><head><title>${fault.status} Error</title></head><body><h1>${fault.status} Error</h1></body></html>\n`;
         } else {
           const error = fault.error ?? (fault.status === 503 ? 'temporarily_unavailable' : fault.status >= 500 ? 'server_error' : 'invalid_request');
-          ctx.body = { error, error_description: 'injected token endpoint fault' };
+          ctx.body = { error, error_description: fault.description ?? 'injected token endpoint fault' };
         }
         return;
       case 'hang':

@@ -29,7 +29,7 @@ export interface RunningGateway {
 
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const app = await createApp(GatewayModule.forRoot(config, logger), logger);
+  const app = await createApp(GatewayModule.forRoot(config, logger), config, logger);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', crossOriginHook(config.publicUrl.origin, config.corsAllowedOrigins));
   // Helmet's defaults on everything the gateway itself serves (the SPA, /bff, /admin); the proxied
@@ -44,7 +44,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   // A listener of its own lets operators keep /admin off the public network (firewall, internal
   // Service) while the public port simply has no /admin. It is a second Nest application in the same
   // process, with its own Redis connection and provider discovery, sharing only config and logger.
-  const admin = await createApp(AdminGatewayModule.forRoot(config, logger), logger).catch(async (error: unknown) => {
+  const admin = await createApp(AdminGatewayModule.forRoot(config, logger), config, logger).catch(async (error: unknown) => {
     await app.close();
     throw error;
   });
@@ -71,9 +71,12 @@ function serveAdmin(app: NestFastifyApplication): void {
   setupAdminDocs(app);
 }
 
-async function createApp(module: DynamicModule, logger: Logger): Promise<NestFastifyApplication> {
+async function createApp(module: DynamicModule, config: GatewayConfig, logger: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
+    // request.ip (rate limits, X-Forwarded-For upstream, a session's recorded address) follows
+    // X-Forwarded-For only through the listed proxies: anyone else could claim any address.
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     disableRequestLogging: true,
     genReqId: requestIdFor,
     return503OnClosing: true,

@@ -48,6 +48,17 @@ describe('classifyIdpFailure', () => {
     expect(describeIdpFailure(bodyError(400, 'invalid_grant', 'grant request is invalid'))).toBe('400 invalid_grant: grant request is invalid');
     expect(describeIdpFailure(wrapped(foreignTypeError()))).toBe('ClientError: something went wrong; cause TypeError: fetch failed');
   });
+
+  it('redacts token-like values a provider echoes in its error, keeping error codes and words', () => {
+    const refreshToken = 'GyFVQyMmMzKpu1Va4Ue-sjvPtuL6s4JAdtHgPcpmB02';
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1LTEwMDEifQ.c2lnbmF0dXJlMTIzNDU2Nzg5MA';
+    expect(describeIdpFailure(bodyError(400, 'invalid_grant', `refresh token ${refreshToken} is expired`))).toBe('400 invalid_grant: refresh token [redacted] is expired');
+    expect(describeIdpFailure(bodyError(400, jwt, `hint ${jwt}, 0123456789abcdef0123456789abcdef`))).toBe('400 [redacted]: hint [redacted], [redacted]');
+    expect(describeIdpFailure(bodyError(503, 'temporarily_unavailable', 'OAUTH_RESPONSE_IS_NOT_JSON at https://idp.example.com/token'))).toBe(
+      '503 temporarily_unavailable: OAUTH_RESPONSE_IS_NOT_JSON at https://idp.example.com/token',
+    );
+    expect(describeIdpFailure(bodyError(400, 'invalid_request', 'x'.repeat(2000)))).toHaveLength(500);
+  });
 });
 
 describe('isTransientDiscoveryFailure', () => {

@@ -55,6 +55,23 @@ function errorName(error: unknown): string | undefined {
 
 /** A short, token-free description of a failure for the log. */
 export function describeIdpFailure(error: unknown): string {
+  return redactTokenLike(describe(error)).slice(0, MAX_DESCRIPTION);
+}
+
+const MAX_DESCRIPTION = 500;
+// Runs of token characters (base64url, base64, JWT dots) long enough to be a token or code.
+const TOKEN_LIKE = /[A-Za-z0-9_~+/=.-]{20,}/g;
+
+/**
+ * An OAuth error and its description are whatever the provider chose to write (RFC 6749 §5.2 allows
+ * any printable ASCII), and one may echo the refresh token it refused. Random tokens mix letters and
+ * digits; error codes and words (`temporarily_unavailable`, `OAUTH_RESPONSE_IS_NOT_JSON`) do not.
+ */
+function redactTokenLike(text: string): string {
+  return text.replace(TOKEN_LIKE, (run) => (/\d/.test(run) && /[A-Za-z]/.test(run) ? '[redacted]' : run));
+}
+
+function describe(error: unknown): string {
   if (error instanceof client.ResponseBodyError) {
     return `${error.status} ${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
   }

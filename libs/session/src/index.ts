@@ -10,7 +10,8 @@ export { SessionDirectory, type ListOptions, type OwnerFilter } from './session.
 export { pageQuery, type PageLimits, type PageQuery } from './page.query.js';
 export { SessionAudit, type AuditEvent } from './session.audit.js';
 export { openSessionDirectory, type OpenedSessionDirectory } from './open-session-directory.js';
-export { SessionStore, type SessionStoreKind } from './session.store.js';
+export { SessionStore, type HitCount, type SessionStoreKind } from './session.store.js';
+export { RateCounter } from './rate.counter.js';
 export type { AccessToken, PendingLogin, RevokedSession, Session, SessionData, SessionPage, SessionSummary, TokenSet } from './session.types.js';
 export { audienceKey, type Audience } from './audience-key.js';
 export { crossOriginHook, crossOriginRefusal, isProtectedPath } from './cross-origin.policy.js';

@@ -2,6 +2,7 @@ import type { Clock } from './session.clock.js';
 import {
   AUDIT_MAX_LENGTH,
   type AuditFields,
+  type HitCount,
   type IndexPage,
   indexEntry,
   type SessionIndex,
@@ -36,6 +37,7 @@ export class MemorySessionStore extends SessionStore {
   private readonly logins = new Map<string, StoredLogin>();
   private readonly locks = new Map<string, HeldLock>();
   private readonly logoutTokens = new Map<string, number>();
+  private readonly counters = new Map<string, { hits: number; resetsAt: number }>();
   private readonly audit: AuditFields[] = [];
 
   constructor(private readonly clock: Clock) {
@@ -144,6 +146,15 @@ export class MemorySessionStore extends SessionStore {
     if (this.locks.get(keyHash)?.owner === owner) this.locks.delete(keyHash);
   }
 
+  async countHit(counterKey: string, windowMs: number): Promise<HitCount> {
+    const now = this.clock.now();
+    for (const [key, counter] of this.counters) if (counter.resetsAt <= now) this.counters.delete(key);
+    const counter = this.counters.get(counterKey) ?? { hits: 0, resetsAt: now + windowMs };
+    counter.hits++;
+    this.counters.set(counterKey, counter);
+    return { hits: counter.hits, resetsInMs: counter.resetsAt - now };
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
@@ -151,6 +162,7 @@ export class MemorySessionStore extends SessionStore {
     this.logins.clear();
     this.locks.clear();
     this.logoutTokens.clear();
+    this.counters.clear();
   }
 
   private liveSession(keyHash: string, now: number): Entry | undefined {

@@ -26,6 +26,6 @@ export async function openSessionDirectory(config: StoreConfig, logger: Logger):
     await store.close();
     throw error;
   }
-  const directory = new SessionDirectory(store, new SessionCipher(config.encryptionKey), new SessionLookups(config.encryptionKey), clock);
+  const directory = new SessionDirectory(store, new SessionCipher(config.encryptionKeys), new SessionLookups(config.indexKey), clock);
   return { directory, audit: new SessionAudit(store, clock, logger), close: () => store.close() };
 }

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from './session.clock.js';
 import { SessionError, SessionErrorCode } from './session.errors.js';
-import { AUDIT_MAX_LENGTH, type AuditFields, type IndexPage, type SessionIndex, type SessionLookupKeys, SessionStore, type KnownBlob, type StoredSession, type TouchedSession } from './session.store.js';
+import { AUDIT_MAX_LENGTH, type AuditFields, type HitCount, type IndexPage, type SessionIndex, type SessionLookupKeys, SessionStore, type KnownBlob, type StoredSession, type TouchedSession } from './session.store.js';
 
 /** Every command gets an answer or an error within this, so a dead Redis never hangs a request. */
 const TIMEOUT_MS = 2000;
@@ -167,8 +167,18 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+// KEYS[1]: a rate counter. ARGV[1]: its window. INCR and PEXPIRE in one script: a counter can never
+// be left without its expiry (which would block a client for good).
+const COUNT_HIT = `
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {hits, redis.call('PTTL', KEYS[1])}
+`;
+
 /** Index entries a listing examines at most per call (see PAGE). */
 const PAGE_BUDGET = 1000;
+
+type CountHitReply = [number, number];
 
 type SessionReply = [string, string, number | string, string, number | string];
 type TouchReply = [string, string, number | string, string | null, number | string];
@@ -188,7 +198,7 @@ interface SessionScripts {
  * its refresh lock (the braces put a session's own keys in one Cluster slot), `sg:login:{<hash>}` one
  * pending login string; the indexes
  * `sg:sessions`, `sg:sub:{<u>}`, `sg:sid:{<s>}` and `sg:pub:{<p>}` (above); `sg:audit` the audit
- * stream; `sg:jti:{<j>}` a logout token id already used.
+ * stream; `sg:jti:{<j>}` a logout token id already used; `sg:rate:{<r>}` a rate counter.
  */
 export class RedisSessionStore extends SessionStore {
   readonly kind = 'redis';
@@ -332,6 +342,12 @@ export class RedisSessionStore extends SessionStore {
 
   async releaseLock(keyHash: string, owner: string): Promise<void> {
     await this.run(() => this.redis.lockRelease(lockKey(keyHash), owner));
+  }
+
+  // Sent with EVAL rather than as a script of the constructor's: a rate counter is a side line of the session store.
+  async countHit(counterKey: string, windowMs: number): Promise<HitCount> {
+    const [hits, ttl] = (await this.run(() => this.redis.eval(COUNT_HIT, 1, `sg:rate:{${counterKey}}`, windowMs))) as CountHitReply;
+    return { hits, resetsInMs: ttl > 0 ? ttl : windowMs };
   }
 
   async ping(): Promise<void> {

@@ -1,46 +1,51 @@
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import type { SessionKey } from '#sessiongate/config';
 import { SessionError, SessionErrorCode } from './session.errors.js';
 
-const FORMAT = 'v1';
+const FORMAT = 'v2';
+/** Written before key rotation existed; still opened, so that upgrading ends no session. */
+const LEGACY_FORMAT = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /**
- * AES-256-GCM for records at rest. A blob is `v1.<keyId>.<base64url iv>.<base64url ciphertext||tag>`:
- * the version and key id leave room for key rotation. The associated data names the record the blob
- * belongs to, so a blob copied under another key does not decrypt.
+ * AES-256-GCM for records at rest, under a key ring: the first key seals, every key opens. A blob is
+ * `v2.<keyId>.<base64url iv>.<base64url ciphertext||tag>`. The associated data is the blob's header
+ * (format and key id) followed by the name of the record it belongs to: a blob copied under another
+ * record, or relabelled with another key id, does not decrypt.
  */
 export class SessionCipher {
-  private readonly key: KeyObject;
-  /** Public by design: a truncated SHA-256 of a random 256-bit key reveals nothing about it. */
+  private readonly keys: ReadonlyMap<string, KeyObject>;
+  /** The id of the key new blobs are sealed with. Public by design: it names a key, it reveals nothing of it. */
   readonly keyId: string;
 
-  constructor(key: Buffer) {
-    if (key.length !== 32) throw new Error('SessionCipher needs a 32-byte key');
-    this.key = createSecretKey(key);
-    this.keyId = createHash('sha256').update(key).digest('base64url').slice(0, 8);
+  constructor(keys: readonly SessionKey[]) {
+    if (keys.length === 0 || keys.some(({ key }) => key.length !== 32)) throw new Error('SessionCipher needs 32-byte keys');
+    this.keys = new Map(keys.map(({ id, key }) => [id, createSecretKey(key)]));
+    this.keyId = keys[0]!.id;
   }
 
   encrypt(plaintext: string, associatedData: string): string {
     // A fresh random 96-bit IV per message: never repeats under one key for any realistic volume.
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(Buffer.from(associatedData, 'utf8'));
+    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.keyId)!, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(Buffer.from(`${FORMAT}.${this.keyId}.${associatedData}`, 'utf8'));
     const sealed = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return `${FORMAT}.${this.keyId}.${iv.toString('base64url')}.${sealed.toString('base64url')}`;
   }
 
-  /** Throws SessionError `session_corrupt` on anything but an intact blob for this key and associated data. */
+  /** Throws SessionError `session_corrupt` on anything but an intact blob, under a key of the ring, for this associated data. */
   decrypt(blob: string, associatedData: string): string {
     const [format, keyId, ivText, sealedText, ...rest] = blob.split('.');
-    if (format !== FORMAT || rest.length > 0 || ivText === undefined || sealedText === undefined) throw corrupt('not a v1 blob');
-    if (keyId !== this.keyId) throw corrupt('encrypted with an unknown key');
+    if ((format !== FORMAT && format !== LEGACY_FORMAT) || rest.length > 0 || ivText === undefined || sealedText === undefined) throw corrupt('not a v1 or v2 blob');
+    const key = this.keys.get(keyId!);
+    if (!key) throw corrupt('encrypted with a key that is no longer configured');
     const iv = Buffer.from(ivText, 'base64url');
     const sealed = Buffer.from(sealedText, 'base64url');
     if (iv.length !== IV_BYTES || sealed.length < TAG_BYTES) throw corrupt('malformed blob');
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(Buffer.from(associatedData, 'utf8'));
+      const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(Buffer.from(format === FORMAT ? `${FORMAT}.${keyId}.${associatedData}` : associatedData, 'utf8'));
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
       return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch (error) {

@@ -22,6 +22,12 @@ describe('SessionCookies', () => {
     expect(https.clearSession()).toMatch(/^__Host-sessiongate=; Path=\/; Max-Age=0; HttpOnly; Secure; SameSite=Strict/);
   });
 
+  it('writes a __Host-Http- session cookie as the prefix requires: Secure, Path=/, no Domain; Strict by default', () => {
+    const cookies = cookiesFor({ PUBLIC_URL: 'https://app.example', SESSION_COOKIE_NAME: '__Host-Http-sg' });
+    expect(cookies.session('abc', 600)).toBe('__Host-Http-sg=abc; Path=/; Max-Age=600; HttpOnly; Secure; SameSite=Strict');
+    expect(cookies.login('xyz')).toMatch(/^__Host-Http-sg-login=xyz; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/);
+  });
+
   it('writes the pre-login cookie with SameSite=Lax even when sessions are Strict', () => {
     expect(https.login('xyz')).toBe('__Host-sessiongate-login=xyz; Path=/; Max-Age=300; HttpOnly; Secure; SameSite=Lax');
     expect(https.clearLogin()).toMatch(/^__Host-sessiongate-login=; Path=\/; Max-Age=0; HttpOnly; Secure; SameSite=Lax/);
@@ -36,6 +42,6 @@ describe('SessionCookies', () => {
 
   it('drops Secure on a plain-http development origin', () => {
     const http = cookiesFor({ PUBLIC_URL: 'http://localhost:3000' });
-    expect(http.session('abc', 60)).toBe('sessiongate=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Lax');
+    expect(http.session('abc', 60)).toBe('sessiongate=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Strict');
   });
 });

@@ -2,16 +2,16 @@ import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:cryp
 
 /**
  * Keyed hashes of what sessions are looked up by (`sub`, the provider's `sid`, the public id, a
- * logout token's `jti`). Keyed, not a plain SHA-256: anyone reading Redis could otherwise test
- * whether `alice@example.com` is logged in by hashing guesses. The key is derived from
- * SESSION_ENCRYPTION_KEY (HKDF), so changing that key also orphans the indexes of the sessions it
- * can no longer decrypt anyway.
+ * logout token's `jti`) and of rate counters' names. Keyed, not a plain SHA-256: anyone reading
+ * Redis could otherwise test whether `alice@example.com` is logged in (or which address is counted)
+ * by hashing guesses. The key is derived (HKDF) from the index key (SESSION_INDEX_KEY, by default the single SESSION_ENCRYPTION_KEY), which does not rotate
+ * with the encryption keys: these hashes name Redis keys, and a rotation must not rename them.
  */
 export class SessionLookups {
   private readonly key: KeyObject;
 
-  constructor(encryptionKey: Buffer) {
-    this.key = createSecretKey(Buffer.from(hkdfSync('sha256', encryptionKey, Buffer.alloc(0), 'sessiongate session lookups v1', 32)));
+  constructor(indexKey: Buffer) {
+    this.key = createSecretKey(Buffer.from(hkdfSync('sha256', indexKey, Buffer.alloc(0), 'sessiongate session lookups v1', 32)));
   }
 
   sub(sub: string): string {
@@ -28,6 +28,11 @@ export class SessionLookups {
 
   logoutTokenId(issuer: string, jti: string): string {
     return this.hash('jti', `${issuer}\u0000${jti}`);
+  }
+
+  /** A rate counter's name: it is built from a client address, which Redis must not hold. */
+  rateCounter(name: string): string {
+    return this.hash('rate', name);
   }
 
   // The kind is part of the input: a `sub` equal to some `sid` still hashes differently.

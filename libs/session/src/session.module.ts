@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
 import { LOGGER } from '#sessiongate/observability';
 import { MemorySessionStore } from './memory-session.store.js';
+import { RateCounter } from './rate.counter.js';
 import { RedisSessionStore } from './redis-session.store.js';
 import { SessionAudit } from './session.audit.js';
 import { SessionCipher } from './session.cipher.js';
@@ -13,19 +14,20 @@ import { SessionLookups } from './session.lookups.js';
 import { SessionService } from './session.service.js';
 import { SessionStore } from './session.store.js';
 
-/** Server-side sessions, their directory and audit trail, cookies and the CSRF check. Needs the global GATEWAY_CONFIG and LOGGER. */
+/** Server-side sessions, their directory and audit trail, cookies, the CSRF check and rate counters. Needs the global GATEWAY_CONFIG and LOGGER. */
 @Module({
   providers: [
     Clock,
-    { provide: SessionCipher, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new SessionCipher(config.session.encryptionKey) },
-    { provide: SessionLookups, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new SessionLookups(config.session.encryptionKey) },
+    { provide: SessionCipher, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new SessionCipher(config.session.encryptionKeys) },
+    { provide: SessionLookups, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new SessionLookups(config.session.indexKey) },
     { provide: SessionStore, inject: [GATEWAY_CONFIG, Clock, LOGGER], useFactory: createStore },
     SessionService,
     SessionDirectory,
     SessionAudit,
     SessionCookies,
+    RateCounter,
   ],
-  exports: [SessionService, SessionDirectory, SessionAudit, SessionCookies, SessionStore, Clock],
+  exports: [SessionService, SessionDirectory, SessionAudit, SessionCookies, SessionStore, Clock, RateCounter],
 })
 export class SessionModule implements OnApplicationShutdown {
   constructor(private readonly store: SessionStore) {}

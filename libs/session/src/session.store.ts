@@ -40,6 +40,12 @@ export interface IndexPage {
 
 export type AuditFields = Readonly<Record<string, string>>;
 
+/** One hit counted in a fixed window: the hits so far in it, and how long until it resets. */
+export interface HitCount {
+  readonly hits: number;
+  readonly resetsInMs: number;
+}
+
 export type SessionStoreKind = 'redis' | 'memory';
 
 /** At most this many audit events are kept (Redis: `XADD MAXLEN ~`). */
@@ -114,6 +120,13 @@ export abstract class SessionStore {
 
   /** Releases the lock if `owner` still holds it (compare-and-delete: never another owner's lock). */
   abstract releaseLock(keyHash: string, owner: string): Promise<void>;
+
+  /**
+   * Counts a hit on `counterKey` (a keyed hash, never a raw client address) in one atomic step: the
+   * first hit opens a window of `windowMs`, after which the counter is gone. Shared by every instance
+   * on the store, so a rate limit holds however many instances there are.
+   */
+  abstract countHit(counterKey: string, windowMs: number): Promise<HitCount>;
 
   /** Throws SessionError `session_store_unavailable` unless the store answers (readiness). */
   abstract ping(): Promise<void>;

@@ -13,6 +13,12 @@ import { type RedisFixture, startRedis } from './redis.fixture.js';
 
 export const GATEWAY_CLIENT_ID = 'sessiongate';
 export const GATEWAY_CLIENT_SECRET = 'gateway-secret-:&+%-not-for-production';
+/** The Authorization header the gateway sends the provider (RFC 6749 §2.3.1: id and secret each form-urlencoded, then joined). */
+export function gatewayClientBasicAuth(): string {
+  const formEncode = (value: string) => new URLSearchParams([['', value]]).toString().slice(1);
+  return `Basic ${Buffer.from(`${formEncode(GATEWAY_CLIENT_ID)}:${formEncode(GATEWAY_CLIENT_SECRET)}`).toString('base64')}`;
+}
+
 /** The demo API's resource indicator: its access tokens carry this `aud`. */
 export const TODOS_RESOURCE = 'http://todos.api.test';
 /** The admin API's audience (ADMIN_JWT_AUDIENCE), a resource at the provider with the `sessions:admin` scope. */
@@ -75,8 +81,8 @@ export interface GatewayStack {
   readonly logs: string[];
   /** A fresh browser (its own cookie jar). */
   browser(): BrowserClient;
-  /** Starts one more gateway instance on the same Redis, provider and settings; returns its URL. */
-  startInstance(): Promise<string>;
+  /** Starts one more gateway instance on the same Redis, provider and settings (but `env`); returns its URL. */
+  startInstance(env?: Readonly<Record<string, string>>): Promise<string>;
   /** A browser logged in as `username` (password = username, as for the demo users). */
   loginAs(username: string): Promise<BrowserClient>;
   /** An admin API bearer token from the provider (client credentials of ADMIN_CLIENT_ID), with `scope` (default `sessions:admin`). */
@@ -145,6 +151,9 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
     SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     API_ROUTES: JSON.stringify(routes),
     ADMIN_JWT_AUDIENCE: ADMIN_AUDIENCE,
+    // Suites log in far more often than a person: the limiter runs, but only its own test meets the limit.
+    RATE_LIMIT_LOGIN: '10000',
+    RATE_LIMIT_CALLBACK: '10000',
     ...options.env,
   };
   const config = loadConfig(env);
@@ -164,8 +173,8 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
     echo,
     logs,
     browser,
-    async startInstance() {
-      const instance = await startGateway(loadConfig({ ...env, PORT: String(await freePort()) }), { logger });
+    async startInstance(overrides = {}) {
+      const instance = await startGateway(loadConfig({ ...env, ...overrides, PORT: String(await freePort()) }), { logger });
       instances.push(instance);
       return instance.url;
     },

@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import { SessionLookups } from './session.lookups.js';
+import { type HitCount, SessionStore } from './session.store.js';
+
+/**
+ * Fixed-window hit counters in the session store, shared by every gateway instance on it. Counter
+ * names usually contain a client address: the store sees only their keyed hash.
+ */
+@Injectable()
+export class RateCounter {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly lookups: SessionLookups,
+  ) {}
+
+  hit(name: string, windowMs: number): Promise<HitCount> {
+    return this.store.countHit(this.lookups.rateCounter(name), windowMs);
+  }
+}

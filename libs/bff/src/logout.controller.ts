@@ -23,6 +23,7 @@ export class LogoutController {
   async logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const id = this.cookies.sessionId(request.headers.cookie);
     const session = id ? await this.sessions.read(id) : null;
+    request.sessionPublicId = session?.publicId ?? null;
     if (!session) {
       await reply.header('set-cookie', this.cookies.clearSession()).redirect(this.config.oidc.postLogoutRedirectUri.href, 302);
       return;

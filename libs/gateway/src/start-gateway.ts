@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { requireAdminBearer, setupAdminDocs } from '#sessiongate/admin';
 import type { GatewayConfig } from '#sessiongate/config';
-import { answerClientError, createLogger, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, sendError } from '#sessiongate/observability';
+import { answerClientError, createLogger, declareRequestFields, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, sendError } from '#sessiongate/observability';
 import { crossOriginHook } from '#sessiongate/session';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 
@@ -88,6 +88,7 @@ async function createApp(module: DynamicModule, logger: Logger): Promise<NestFas
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  declareRequestFields(fastify);
   logEachRequest(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

@@ -71,6 +71,7 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
     });
     try {
       const { route, path } = resolveUpstream(this.config.routes, request.url);
+      request.apiRoute = route.prefix;
       const token = await this.authorizer.authorize(request, route);
       const replayable = isReplayable(request.headers);
       const incoming = limitBody(request.body as Readable | undefined, request.headers, route.maxBodyBytes);

@@ -1,5 +1,6 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CountOutcome } from '#sessiongate/metrics';
 import { SessionCookies } from '#sessiongate/session';
 import { LoginService } from './login.service.js';
 
@@ -17,6 +18,7 @@ export class LoginController {
   }
 
   @Get('callback')
+  @CountOutcome('login')
   async callback(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     // The pre-login cookie is spent whatever happens next, including on the error response.
     reply.header('set-cookie', this.cookies.clearLogin());

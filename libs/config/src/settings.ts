@@ -267,4 +267,5 @@ export const settings = {
   adminAlgorithms: { env: 'ADMIN_JWT_ALGS', description: 'Comma-separated JWS algorithms accepted on admin tokens (asymmetric only).', default: 'RS256', parse: asymmetricAlgorithms },
   adminScope: { env: 'ADMIN_REQUIRED_SCOPE', description: 'The scope (in `scope` or `scp`) or role (in `roles`) an admin token must carry.', default: 'sessions:admin', parse: scopeToken },
   adminPort: { env: 'ADMIN_PORT', description: 'Serve /admin on this port only (a second listener on HOST), not on PORT.', optional: true, parse: port },
+  metricsEnabled: { env: 'METRICS_ENABLED', description: 'Serve Prometheus metrics at /metrics: on ADMIN_PORT when it is set, else on PORT.', default: 'true', parse: boolean },
 } satisfies Record<string, Setting<unknown>>;

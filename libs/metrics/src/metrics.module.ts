@@ -1,0 +1,23 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { SessionModule, SessionStore } from '#sessiongate/session';
+import { GatewayMetrics } from './gateway.metrics.js';
+
+export interface MetricsModuleOptions {
+  /** Report this application's session store (sessions, failures): once per process, from the main listener. */
+  readonly watchSessionStore: boolean;
+}
+
+/** Provides the process's GatewayMetrics to every module (global, like the logger). */
+@Global()
+@Module({})
+export class MetricsModule {
+  static forRoot(metrics: GatewayMetrics, options: MetricsModuleOptions): DynamicModule {
+    const watch = { provide: 'SESSIONGATE_STORE_METRICS', inject: [SessionStore], useFactory: (store: SessionStore) => metrics.watchStore(store) };
+    return {
+      module: MetricsModule,
+      imports: options.watchSessionStore ? [SessionModule] : [],
+      providers: [{ provide: GatewayMetrics, useValue: metrics }, ...(options.watchSessionStore ? [watch] : [])],
+      exports: [GatewayMetrics],
+    };
+  }
+}

@@ -145,3 +145,23 @@ describe('metrics turned off', () => {
     }
   });
 });
+
+describe('metrics while Redis is down', () => {
+  it('counts the store errors and the 503s, and gives no session count rather than a wrong one', async () => {
+    const stack = await startGatewayStack();
+    try {
+      const alice = await stack.loginAs('alice');
+      await stack.redis.kill();
+      expect((await alice.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).status).toBe(503);
+      const response = await fetch(`${stack.url}/metrics`);
+      expect(response.status).toBe(200);
+      const samples = parse(await response.text());
+      expect(value(samples, 'sessiongate_http_errors_total', { code: 'session_store_unavailable' })).toBe(1);
+      expect(value(samples, 'sessiongate_session_store_errors_total', { store: 'redis' })).toBeGreaterThanOrEqual(1);
+      expect(samples.filter((sample) => sample.name === 'sessiongate_active_sessions')).toEqual([]);
+      await stack.redis.restart();
+    } finally {
+      await stack.stop();
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyRequest } from 'fastify';
 import { Client } from 'undici';
 import { type ApiRoute, ConfigModule, loadConfig } from '#sessiongate/config';
+import { GatewayMetrics, MetricsModule } from '#sessiongate/metrics';
 import { GatewayError } from '#sessiongate/observability';
 import { type AuthorizeOptions, ProxyModule, type UpstreamAuthorizer } from '#sessiongate/proxy';
 import { type EchoApi, freePort, startEchoApi } from '#sessiongate/testing';
@@ -88,7 +89,13 @@ beforeAll(async () => {
     ]),
   });
 
-  @Module({ imports: [ConfigModule.forRoot(config), ProxyModule.forRoot({ imports: [TestAuthorizerModule], authorizer: TestAuthorizer })] })
+  @Module({
+    imports: [
+      ConfigModule.forRoot(config),
+      MetricsModule.forRoot(new GatewayMetrics(config.routes), { watchSessionStore: false }),
+      ProxyModule.forRoot({ imports: [TestAuthorizerModule], authorizer: TestAuthorizer }),
+    ],
+  })
   class AppModule {}
 
   app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger: false });

@@ -75,6 +75,7 @@ export class SessionsController {
     assertCsrfHeader(request.headers);
     const id = this.cookies.sessionId(request.headers.cookie);
     const session = id ? await this.sessions.read(id) : null;
+    request.sessionPublicId = session?.publicId ?? null;
     if (!session) throw new SessionError(SessionErrorCode.Unauthenticated);
     return session;
   }

@@ -23,6 +23,7 @@ export class UserController {
     assertCsrfHeader(request.headers);
     const id = this.cookies.sessionId(request.headers.cookie);
     const session = id ? await this.sessions.read(id) : null;
+    request.sessionPublicId = session?.publicId ?? null;
     if (!session) throw new SessionError(SessionErrorCode.Unauthenticated);
     const claims = Object.fromEntries(Object.entries(session.claims).filter(([name]) => !PROTOCOL_CLAIMS.has(name)));
     return {

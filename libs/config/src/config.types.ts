@@ -105,6 +105,8 @@ export interface GatewayConfig {
   readonly rateLimit: { readonly login: number; readonly callback: number; readonly windowMs: number };
   /** The admin API; undefined (off) unless ADMIN_JWT_AUDIENCE is set. */
   readonly admin: AdminConfig | undefined;
+  /** Prometheus metrics at /metrics (METRICS_ENABLED): on the admin port when there is one, else on PORT. */
+  readonly metrics: { readonly enabled: boolean };
 }
 
 export interface AdminConfig {

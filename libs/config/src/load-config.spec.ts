@@ -85,6 +85,7 @@ describe('loadConfig', () => {
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","timeoutMs":0}]', 'API_ROUTES: route 0: timeoutMs must be a whole number, 1 or more'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","allowSetCookie":"yes"}]', 'API_ROUTES: route 0: allowSetCookie must be true or false'],
     ['TOKEN_RESOURCE_PARAMETER', 'aud', 'TOKEN_RESOURCE_PARAMETER: must be resource or audience'],
+    ['METRICS_ENABLED', 'yes', 'METRICS_ENABLED: must be true or false'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a"},{"prefix":"/api/a","target":"http://b"}]', 'API_ROUTES: route 1: prefix /api/a is listed twice'],
     ['SESSION_COOKIE_SAMESITE', 'none', 'SESSION_COOKIE_SAMESITE: must be lax or strict'],
     ['TRUST_PROXY', '10.0.0.1,proxy.local', 'TRUST_PROXY: proxy.local is not an IP address, a CIDR range, or one of loopback'],

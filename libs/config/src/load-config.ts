@@ -113,6 +113,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       v.adminAudience === undefined
         ? undefined
         : { audience: v.adminAudience, algorithms: v.adminAlgorithms!, requiredScope: v.adminScope!, port: v.adminPort },
+    metrics: { enabled: v.metricsEnabled! },
   };
   return deepFreeze(config);
 }

@@ -315,4 +315,5 @@ export const settings = {
   callbackRateLimit: { env: 'RATE_LIMIT_CALLBACK', description: 'Requests to /bff/callback per client IP per RATE_LIMIT_WINDOW (429 beyond; 0: no limit).', default: '30', parse: nonNegativeInteger },
   rateLimitWindow: { env: 'RATE_LIMIT_WINDOW', description: 'Seconds of the fixed window the login and callback limits count in.', default: '60', parse: positiveInteger },
   adminPort: { env: 'ADMIN_PORT', description: 'Serve /admin on this port only (a second listener on HOST), not on PORT.', optional: true, parse: port },
+  metricsEnabled: { env: 'METRICS_ENABLED', description: 'Serve Prometheus metrics at /metrics: on ADMIN_PORT when it is set, else on PORT.', default: 'true', parse: boolean },
 } satisfies Record<string, Setting<unknown>>;

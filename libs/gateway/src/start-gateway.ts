@@ -7,7 +7,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { requireAdminBearer, setupAdminDocs } from '#sessiongate/admin';
 import type { GatewayConfig } from '#sessiongate/config';
-import { answerClientError, createLogger, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, sendError } from '#sessiongate/observability';
+import { GatewayMetrics, measureEachRequest, serveMetrics } from '#sessiongate/metrics';
+import { answerClientError, createLogger, declareRequestFields, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, sendError } from '#sessiongate/observability';
 import { crossOriginHook } from '#sessiongate/session';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 
@@ -29,7 +30,8 @@ export interface RunningGateway {
 
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const app = await createApp(GatewayModule.forRoot(config, logger), config, logger);
+  const metrics = new GatewayMetrics(config.routes);
+  const app = await createApp(GatewayModule.forRoot(config, logger, metrics), config, logger, metrics);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', crossOriginHook(config.publicUrl.origin, config.corsAllowedOrigins));
   // Helmet's defaults on everything the gateway itself serves (the SPA, /bff, /admin); the proxied
@@ -37,18 +39,21 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   await app.register(helmet, { strictTransportSecurity: config.publicUrl.protocol === 'https:' });
   if (config.spaDir) await app.register(fastifyStatic, { root: config.spaDir, prefix: '/' });
   if (config.admin && config.admin.port === undefined) serveAdmin(app);
+  // Beside /admin when it has a port of its own (off the public network), else on the main port.
+  if (config.metrics.enabled && !config.admin?.port) serveMetrics(fastify, metrics);
   await app.listen(config.port, config.host);
   const url = listeningUrl(app, config.host, config.port);
   if (!config.admin?.port) return { app, url, adminUrl: config.admin ? url : undefined, close: () => closeGracefully(app) };
 
   // A listener of its own lets operators keep /admin off the public network (firewall, internal
   // Service) while the public port simply has no /admin. It is a second Nest application in the same
-  // process, with its own Redis connection and provider discovery, sharing only config and logger.
-  const admin = await createApp(AdminGatewayModule.forRoot(config, logger), config, logger).catch(async (error: unknown) => {
+  // process, with its own Redis connection and provider discovery, sharing only config, logger and metrics.
+  const admin = await createApp(AdminGatewayModule.forRoot(config, logger, metrics), config, logger, metrics).catch(async (error: unknown) => {
     await app.close();
     throw error;
   });
   serveAdmin(admin);
+  if (config.metrics.enabled) serveMetrics(admin.getHttpAdapter().getInstance(), metrics);
   try {
     await admin.listen(config.admin.port, config.host);
   } catch (error) {
@@ -71,7 +76,7 @@ function serveAdmin(app: NestFastifyApplication): void {
   setupAdminDocs(app);
 }
 
-async function createApp(module: DynamicModule, config: GatewayConfig, logger: Logger): Promise<NestFastifyApplication> {
+async function createApp(module: DynamicModule, config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // request.ip (rate limits, X-Forwarded-For upstream, a session's recorded address) follows
@@ -91,7 +96,9 @@ async function createApp(module: DynamicModule, config: GatewayConfig, logger: L
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  declareRequestFields(fastify);
   logEachRequest(fastify);
+  measureEachRequest(fastify, metrics);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // Nothing the gateway itself answers under /bff or /admin may be cached: user and session data, redirects with state.

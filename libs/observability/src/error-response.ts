@@ -20,6 +20,7 @@ export function toGatewayError(error: unknown): GatewayError {
  */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): void {
   const gatewayError = toGatewayError(error);
+  request.errorCode = gatewayError.code;
   const fields = { err: error instanceof GatewayError ? undefined : error, code: gatewayError.code, detail: gatewayError.detail };
   if (gatewayError.status >= 500) request.log.error(fields, 'request failed');
   else request.log.info(fields, 'request refused');

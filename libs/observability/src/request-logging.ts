@@ -1,14 +1,24 @@
 import type { FastifyInstance } from 'fastify';
+import { routeLabel } from './request-fields.js';
 
 /**
- * One log line per request. The path is logged without its query string: on /bff/callback the
- * query carries the authorization code and state.
+ * One log line per request, with the route (a bounded name), status, latency, the session's public
+ * id and the error code when there is one. The path is logged without its query string: on
+ * /bff/callback the query carries the authorization code and state.
  */
 export function logEachRequest(fastify: FastifyInstance): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     const path = request.url.split('?', 1)[0];
     request.log.info(
-      { method: request.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        path,
+        route: routeLabel(request),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        session: request.sessionPublicId ?? undefined,
+        error: request.errorCode ?? undefined,
+      },
       'request completed',
     );
     done();

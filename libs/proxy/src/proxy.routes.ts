@@ -1,9 +1,11 @@
+import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { type Dispatcher, Pool } from 'undici';
 import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { GatewayMetrics } from '#sessiongate/metrics';
 import { sendError } from '#sessiongate/observability';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers.js';
 import { ProxyError } from './proxy.errors.js';
@@ -31,6 +33,7 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(UPSTREAM_AUTHORIZER) private readonly authorizer: UpstreamAuthorizer,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly metrics: GatewayMetrics,
   ) {
     const origins = new Set(config.routes.map((route) => route.target.origin));
     this.pools = new Map(
@@ -71,13 +74,16 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
     });
     try {
       const { route, path } = resolveUpstream(this.config.routes, request.url);
+      request.apiRoute = route.prefix;
       const token = await this.authorizer.authorize(request, route);
       const replayable = isReplayable(request.headers);
       const incoming = limitBody(request.body as Readable | undefined, request.headers, route.maxBodyBytes);
       // A body that may have to be sent twice is read before the first attempt; any other streams through untouched.
       const body =
         replayable && incoming !== undefined ? await readDeclaredBody(incoming, Number(request.headers['content-length'] ?? 0)) : incoming;
+      const sentAt = performance.now();
       let upstream = await this.send(request, route, path, token, body, clientGone.signal);
+      this.metrics.upstreamResponded(route, sentAt);
       if (upstream.statusCode === 401 && token !== undefined && replayable) {
         upstream = await this.retryWithRenewedToken(request, route, path, token, body, upstream, clientGone.signal);
       }

@@ -165,6 +165,11 @@ export class MemorySessionStore extends SessionStore {
     this.counters.clear();
   }
 
+  async countSessions(): Promise<number> {
+    const now = this.clock.now();
+    return [...this.sessions.keys()].filter((keyHash) => this.liveSession(keyHash, now)).length;
+  }
+
   private liveSession(keyHash: string, now: number): Entry | undefined {
     const entry = this.sessions.get(keyHash);
     if (entry && isExpired(entry.record, now)) this.sessions.delete(keyHash);

@@ -363,6 +363,11 @@ export class RedisSessionStore extends SessionStore {
     }
   }
 
+  // By the index, which still lists a session that idled out until it is swept: ZLEXCOUNT is O(log n).
+  async countSessions(): Promise<number> {
+    return this.run(() => this.redis.zlexcount('sg:sessions', `[${String(this.clock.now() + 1).padStart(15, '0')}`, '+'));
+  }
+
   /** Logged once per outage, with what went wrong first. */
   private reportOutage(failure: string): void {
     if (this.unreachable) return;
@@ -379,6 +384,7 @@ export class RedisSessionStore extends SessionStore {
   }
 
   private unavailable(error: unknown): SessionError {
+    this.failures += 1;
     const failure = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown failure';
     return new SessionError(SessionErrorCode.StoreUnavailable, { detail: `Redis: ${failure}`, cause: error, headers: { 'retry-after': '2' } });
   }

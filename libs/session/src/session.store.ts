@@ -132,6 +132,12 @@ export abstract class SessionStore {
   abstract ping(): Promise<void>;
 
   abstract close(): Promise<void>;
+
+  /** Sessions not past their absolute expiry, at a bounded cost whatever their number (for metrics). */
+  abstract countSessions(): Promise<number>;
+
+  /** Commands that failed to reach the store since it was opened (for metrics). */
+  failures = 0;
 }
 
 /**

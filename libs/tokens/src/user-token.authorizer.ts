@@ -37,6 +37,8 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
 
   private async session(request: FastifyRequest): Promise<Session | null> {
     const id = this.cookies.sessionId(request.headers.cookie);
-    return id ? this.sessions.read(id) : null;
+    const session = id ? await this.sessions.read(id) : null;
+    request.sessionPublicId = session?.publicId ?? null;
+    return session;
   }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { Injectable, Module } from '@nestjs/common';
@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import { Client } from 'undici';
 import { type ApiRoute, ConfigModule, loadConfig } from '#sessiongate/config';
 import { GatewayError } from '#sessiongate/observability';
-import { type AuthorizeOptions, ProxyModule, type UpstreamAuthorizer } from '#sessiongate/proxy';
+import { type AuthorizeOptions, ProxyModule, type UpgradeGrant, type UpstreamAuthorizer } from '#sessiongate/proxy';
 import { type EchoApi, freePort, startEchoApi } from '#sessiongate/testing';
 
 const TOKEN = 'upstream-access-token';
@@ -35,6 +35,10 @@ class TestAuthorizer implements UpstreamAuthorizer {
     if (renewal === 'same') return options.rejectedToken;
     if (renewal === 'expired') throw new GatewayError('session_expired', 401, 'Sign in again.');
     return RENEWED;
+  }
+
+  async authorizeUpgrade(_request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant> {
+    return { token: route.token === 'user' ? TOKEN : undefined, session: undefined };
   }
 }
 

@@ -6,3 +6,4 @@ export { PinoNestLogger } from './pino-nest.logger.js';
 export { requestIdFor } from './request-id.js';
 export { logEachRequest } from './request-logging.js';
 export { answerClientError } from './client-error.js';
+export { endSocketWithError } from './socket-error.js';

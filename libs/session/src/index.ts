@@ -13,3 +13,4 @@ export { SessionStore, type SessionStoreKind } from './session.store.js';
 export type { AccessToken, PendingLogin, RevokedSession, Session, SessionData, SessionPage, SessionSummary, TokenSet } from './session.types.js';
 export { audienceKey, type Audience } from './audience-key.js';
 export { crossOriginHook, crossOriginRefusal, isProtectedPath } from './cross-origin.policy.js';
+export { sessionKeyHash } from './session.ids.js';

@@ -1,0 +1,323 @@
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketProxy } from '#sessiongate/proxy';
+import { sessionKeyHash } from '#sessiongate/session';
+import { type BrowserClient, freePort, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+
+// WebSockets through the real gateway, a real provider and Redis, to a real WebSocket API (ws).
+
+const CHECK_INTERVAL_MS = 200;
+const LISTED_ORIGIN = 'https://partner.example.com';
+const CSRF = { 'x-csrf': '1' } as const;
+
+/** A WebSocket API that records each handshake, echoes every message as `echo:<text>`, and refuses paths ending in /forbidden. */
+interface WebSocketApi {
+  readonly url: string;
+  readonly handshakes: { url: string; headers: IncomingHttpHeaders }[];
+  /** The server side of each accepted connection, in order. */
+  readonly connections: WebSocket[];
+  stop(): Promise<void>;
+}
+
+async function startWebSocketApi(): Promise<WebSocketApi> {
+  const handshakes: WebSocketApi['handshakes'] = [];
+  const connections: WebSocket[] = [];
+  const wss = new WebSocketServer({ noServer: true });
+  const server: Server = createServer((_request, response) => response.writeHead(426).end());
+  server.on('upgrade', (request: IncomingMessage, socket, head) => {
+    handshakes.push({ url: request.url!, headers: request.headers });
+    if (request.url!.endsWith('/forbidden')) {
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nset-cookie: api=1\r\nconnection: close\r\n\r\nforbidden');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (connection) => {
+      connections.push(connection);
+      connection.on('message', (data) => connection.send(`echo:${String(data)}`));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    handshakes,
+    connections,
+    async stop() {
+      for (const connection of wss.clients) connection.terminate();
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+interface Refusal {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+let api: WebSocketApi;
+let stack: GatewayStack;
+
+function wsUrl(path: string, base = stack.url): string {
+  return `${base.replace(/^http/, 'ws')}${path}`;
+}
+
+function sessionCookie(browser: BrowserClient, on = stack): string {
+  const value = browser.cookies(on.url)[on.config.session.cookieName];
+  if (!value) throw new Error('no session cookie');
+  return value;
+}
+
+/** A WebSocket as a page of the gateway's origin opens it: with its Origin and the session cookie (unless given other headers). */
+function connect(path: string, options: { cookie?: string; origin?: string | null; base?: string } = {}): WebSocket {
+  const headers: Record<string, string> = {};
+  if (options.cookie !== undefined) headers.cookie = `${stack.config.session.cookieName}=${options.cookie}`;
+  const origin = options.origin === undefined ? (options.base ?? stack.url) : options.origin;
+  return new WebSocket(wsUrl(path, options.base), { headers, ...(origin === null ? {} : { origin }) });
+}
+
+async function opened(socket: WebSocket): Promise<WebSocket> {
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+    socket.once('unexpected-response', (_request, response) => reject(new Error(`handshake answered ${response.statusCode}`)));
+  });
+  return socket;
+}
+
+/** The HTTP answer to a handshake the gateway (or the API) refused. */
+function refused(socket: WebSocket): Promise<Refusal> {
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => reject(new Error('the handshake was accepted')));
+    socket.once('unexpected-response', (_request, response: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks).toString() }));
+      response.on('error', reject);
+    });
+    socket.once('error', (error) => (/Unexpected server response/.test(error.message) ? undefined : reject(error)));
+  });
+}
+
+function expectRefusal(refusal: Refusal, status: number, code: string): void {
+  expect({ status: refusal.status, body: refusal.body }).toEqual({ status, body: expect.any(String) });
+  expect(refusal.headers['content-type']).toMatch(/^application\/json/);
+  expect(JSON.parse(refusal.body)).toEqual({ error: code, message: expect.any(String), requestId: refusal.headers['x-request-id'] });
+}
+
+function nextMessage(socket: WebSocket): Promise<string> {
+  return once(socket, 'message').then(([data]) => String(data));
+}
+
+function closed(socket: WebSocket): Promise<number> {
+  return socket.readyState === WebSocket.CLOSED ? Promise.resolve(-1) : once(socket, 'close').then(([code]) => code as number);
+}
+
+beforeAll(async () => {
+  api = await startWebSocketApi();
+  const nothingListening = await freePort();
+  stack = await startGatewayStack({
+    env: { WEBSOCKET_SESSION_CHECK_MS: String(CHECK_INTERVAL_MS), CORS_ALLOWED_ORIGINS: LISTED_ORIGIN },
+    routes: () => [
+      { prefix: '/api/live', target: `${api.url}/v1`, token: 'user', websocket: true },
+      { prefix: '/api/ticker', target: api.url, token: 'optional', websocket: true },
+      { prefix: '/api/gone', target: `http://127.0.0.1:${nothingListening}`, token: 'none', websocket: true },
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await api?.stop();
+});
+
+describe('a WebSocket on a websocket route', () => {
+  let alice: BrowserClient;
+  let accessToken: string;
+
+  beforeAll(async () => {
+    stack.idp.onTokenResponse = (body) => {
+      accessToken = String(body.access_token);
+    };
+    try {
+      alice = await stack.loginAs('alice');
+    } finally {
+      stack.idp.onTokenResponse = undefined;
+    }
+  });
+
+  it("reaches the API with the session's access token, the path mapped, and none of the browser's credentials", async () => {
+    const socket = await opened(connect('/api/live/room/7?since=3', { cookie: sessionCookie(alice) }));
+    const { url, headers } = api.handshakes.at(-1)!;
+    expect(url).toBe('/v1/room/7?since=3');
+    expect(headers.authorization).toBe(`Bearer ${accessToken}`);
+    expect(headers).not.toHaveProperty('cookie');
+    expect(headers['x-forwarded-host']).toBe(new URL(stack.url).host);
+    expect(headers['x-forwarded-proto']).toBe('http');
+    expect(headers['x-request-id']).toEqual(expect.any(String));
+    expect(headers.upgrade).toBe('websocket');
+    socket.close();
+    await closed(socket);
+  });
+
+  it('carries messages both ways, text and binary', async () => {
+    const socket = await opened(connect('/api/live/chat', { cookie: sessionCookie(alice) }));
+    const upstream = api.connections.at(-1)!;
+    socket.send('hello');
+    expect(await nextMessage(socket)).toBe('echo:hello');
+    upstream.send('pushed by the API');
+    expect(await nextMessage(socket)).toBe('pushed by the API');
+    const binary = Buffer.from([0, 1, 2, 255]);
+    const received = once(upstream, 'message');
+    socket.send(binary);
+    expect(Buffer.from((await received)[0] as Buffer)).toEqual(binary);
+    const upstreamClosed = once(upstream, 'close');
+    socket.close(1000, 'bye');
+    expect(await closed(socket)).toBe(1000);
+    expect((await upstreamClosed)[0]).toBe(1000);
+  });
+
+  it('is accepted from an origin in CORS_ALLOWED_ORIGINS', async () => {
+    const socket = await opened(connect('/api/live/chat', { cookie: sessionCookie(alice), origin: LISTED_ORIGIN }));
+    socket.close();
+    await closed(socket);
+  });
+
+  it.each([
+    ['another origin', 'https://evil.example'],
+    ['no Origin', null],
+  ])('is refused with 403 csrf from %s, and never reaches the API', async (_, origin) => {
+    const before = api.handshakes.length;
+    expectRefusal(await refused(connect('/api/live/chat', { cookie: sessionCookie(alice), origin })), 403, 'csrf');
+    expect(api.handshakes.length).toBe(before);
+  });
+
+  it('is refused with 401 unauthenticated without a session, or with an unknown one', async () => {
+    const before = api.handshakes.length;
+    expectRefusal(await refused(connect('/api/live/chat')), 401, 'unauthenticated');
+    expectRefusal(await refused(connect('/api/live/chat', { cookie: 'A'.repeat(43) })), 401, 'unauthenticated');
+    expect(api.handshakes.length).toBe(before);
+  });
+
+  it('opens without a token on an optional route without a session, with the token with one', async () => {
+    const anonymous = await opened(connect('/api/ticker/prices'));
+    expect(api.handshakes.at(-1)!.headers).not.toHaveProperty('authorization');
+    const signedIn = await opened(connect('/api/ticker/prices', { cookie: sessionCookie(alice) }));
+    expect(api.handshakes.at(-1)!.headers.authorization).toBe(`Bearer ${accessToken}`);
+    anonymous.close();
+    signedIn.close();
+    await Promise.all([closed(anonymous), closed(signedIn)]);
+  });
+
+  it("passes the API's own refusal of the handshake on, without its cookies", async () => {
+    const refusal = await refused(connect('/api/live/forbidden', { cookie: sessionCookie(alice) }));
+    expect(refusal).toMatchObject({ status: 403, body: 'forbidden' });
+    expect(refusal.headers).not.toHaveProperty('set-cookie');
+  });
+
+  it('answers 502 upstream_unavailable when the API cannot be reached', async () => {
+    expectRefusal(await refused(connect('/api/gone/x')), 502, 'upstream_unavailable');
+  });
+
+  it('logs neither the access token nor the session cookie', () => {
+    const logs = stack.logs.join('\n');
+    expect(logs).toContain('websocket closed');
+    expect(logs).not.toContain(accessToken);
+    expect(logs).not.toContain(sessionCookie(alice));
+  });
+});
+
+describe('upgrades the gateway does not accept', () => {
+  let bob: BrowserClient;
+  beforeAll(async () => {
+    bob = await stack.loginAs('bob');
+  });
+
+  it.each([
+    ['a route without websocket: true', '/api/echo/x', 400, 'upgrade_not_allowed'],
+    ['an unknown route', '/api/nowhere/x', 404, 'no_route'],
+    ['a path outside /api', '/bff/user', 404, 'no_route'],
+    ['a path that would leave the base path', '/api/live/..%2fadmin', 400, 'bad_path'],
+  ])('%s is refused with %s %s', async (_, path, status, code) => {
+    const before = [api.handshakes.length, stack.echo.requests.length];
+    expectRefusal(await refused(connect(path, { cookie: sessionCookie(bob) })), status, code);
+    expect([api.handshakes.length, stack.echo.requests.length]).toEqual(before);
+  });
+
+  it('an upgrade to anything but WebSocket is refused and the connection closed', async () => {
+    const { hostname, port } = new URL(stack.url);
+    const { request } = await import('node:http');
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const call = request({ host: hostname, port, path: '/api/live/x', headers: { connection: 'upgrade', upgrade: 'h2c', origin: stack.url } }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks).toString() }));
+      });
+      call.on('upgrade', () => reject(new Error('upgraded')));
+      call.on('error', reject);
+      call.end();
+    });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: 'upgrade_not_allowed' });
+  });
+});
+
+describe('a WebSocket ends with its session', () => {
+  async function sessionPublicId(browser: BrowserClient): Promise<string> {
+    const page = await browser.get(`${stack.url}/bff/sessions`, { headers: CSRF, from: stack.url });
+    return page.json<{ sessions: { id: string; current: boolean }[] }>().sessions.find((session) => session.current)!.id;
+  }
+
+  it('is closed, upstream too, when an admin revokes the session, and cannot reopen', async () => {
+    const carol = await stack.loginAs('alice');
+    const cookie = sessionCookie(carol);
+    const socket = await opened(connect('/api/live/chat', { cookie }));
+    const upstream = api.connections.at(-1)!;
+    const upstreamClosed = once(upstream, 'close');
+    const revoke = await fetch(`${stack.gateway.adminUrl}/admin/sessions/${encodeURIComponent(await sessionPublicId(carol))}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${await stack.adminToken()}` },
+    });
+    expect(revoke.status).toBe(200);
+    await closed(socket);
+    await upstreamClosed;
+    expectRefusal(await refused(connect('/api/live/chat', { cookie })), 401, 'unauthenticated');
+  });
+
+  it('is closed when the user logs out', async () => {
+    const dave = await stack.loginAs('bob');
+    const socket = await opened(connect('/api/live/chat', { cookie: sessionCookie(dave) }));
+    const { logoutUrl } = (await dave.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{ logoutUrl: string }>();
+    expect((await dave.get(`${stack.url}${logoutUrl}`, { followRedirects: false })).status).toBe(302);
+    await closed(socket);
+  });
+
+  it("closeSession closes every WebSocket of that session at once, and only those", async () => {
+    const erin = await stack.loginAs('alice');
+    const frank = await stack.loginAs('bob');
+    const sockets = await Promise.all([opened(connect('/api/live/a', { cookie: sessionCookie(erin) })), opened(connect('/api/ticker/b', { cookie: sessionCookie(erin) }))]);
+    const other = await opened(connect('/api/live/c', { cookie: sessionCookie(frank) }));
+    const proxy = stack.gateway.app.get(WebSocketProxy);
+    expect(proxy.closeSession(sessionKeyHash(sessionCookie(erin)))).toBe(2);
+    await Promise.all(sockets.map(closed));
+    // The session itself goes on (only its sockets were closed), and so does the other user's socket.
+    expect((await erin.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).status).toBe(200);
+    other.send('still here');
+    expect(await nextMessage(other)).toBe('echo:still here');
+    other.close();
+    await closed(other);
+  });
+});
+
+describe('shutting down', () => {
+  it('closes the open WebSockets, so that the gateway stops without waiting for them', async () => {
+    const own = await startGatewayStack({ routes: () => [{ prefix: '/api/live', target: api.url, token: 'none', websocket: true }] });
+    const socket = await opened(connect('/api/live/x', { base: own.url }).on('error', () => undefined));
+    const socketClosed = closed(socket);
+    await own.stop();
+    await socketClosed;
+  });
+});

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { type AddressInfo, connect as connectTcp, type Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { WebSocketProxy } from '#sessiongate/proxy';
 import { sessionKeyHash } from '#sessiongate/session';
@@ -108,13 +109,21 @@ function expectRefusal(refusal: Refusal, status: number, code: string): void {
   expect(JSON.parse(refusal.body)).toEqual({ error: code, message: expect.any(String), requestId: refusal.headers['x-request-id'] });
 }
 
+/** Polls a condition that no event announces (bytes arriving on a raw socket). */
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 function nextMessage(socket: WebSocket): Promise<string> {
   return once(socket, 'message').then(([data]) => String(data));
 }
 
-function closed(socket: WebSocket): Promise<number> {
-  return socket.readyState === WebSocket.CLOSED ? Promise.resolve(-1) : once(socket, 'close').then(([code]) => code as number);
+/** The close code and reason the socket got (from the other end's close frame; 1006 without one). */
+function closed(socket: WebSocket): Promise<{ code: number; reason: string }> {
+  return once(socket, 'close').then(([code, reason]) => ({ code: code as number, reason: String(reason) }));
 }
+
+const SESSION_ENDED = { code: 1008, reason: 'session_ended' };
 
 beforeAll(async () => {
   api = await startWebSocketApi();
@@ -174,10 +183,10 @@ describe('a WebSocket on a websocket route', () => {
     const received = once(upstream, 'message');
     socket.send(binary);
     expect(Buffer.from((await received)[0] as Buffer)).toEqual(binary);
-    const upstreamClosed = once(upstream, 'close');
+    const upstreamClosed = closed(upstream);
     socket.close(1000, 'bye');
-    expect(await closed(socket)).toBe(1000);
-    expect((await upstreamClosed)[0]).toBe(1000);
+    expect(await closed(socket)).toEqual({ code: 1000, reason: 'bye' });
+    expect(await upstreamClosed).toEqual({ code: 1000, reason: 'bye' });
   });
 
   it('is accepted from an origin in CORS_ALLOWED_ORIGINS', async () => {
@@ -241,7 +250,7 @@ describe('upgrades the gateway does not accept', () => {
     ['an unknown route', '/api/nowhere/x', 404, 'no_route'],
     ['a path outside /api', '/bff/user', 404, 'no_route'],
     ['a path that would leave the base path', '/api/live/..%2fadmin', 400, 'bad_path'],
-  ])('%s is refused with %s %s', async (_, path, status, code) => {
+  ])('%s (%s) is refused with %s %s', async (_, path, status, code) => {
     const before = [api.handshakes.length, stack.echo.requests.length];
     expectRefusal(await refused(connect(path, { cookie: sessionCookie(bob) })), status, code);
     expect([api.handshakes.length, stack.echo.requests.length]).toEqual(before);
@@ -271,28 +280,29 @@ describe('a WebSocket ends with its session', () => {
     return page.json<{ sessions: { id: string; current: boolean }[] }>().sessions.find((session) => session.current)!.id;
   }
 
-  it('is closed, upstream too, when an admin revokes the session, and cannot reopen', async () => {
+  it('is closed with 1008 session_ended, upstream too, when an admin revokes the session, and cannot reopen', async () => {
     const carol = await stack.loginAs('alice');
     const cookie = sessionCookie(carol);
     const socket = await opened(connect('/api/live/chat', { cookie }));
-    const upstream = api.connections.at(-1)!;
-    const upstreamClosed = once(upstream, 'close');
+    const socketClosed = closed(socket);
+    const upstreamClosed = closed(api.connections.at(-1)!);
     const revoke = await fetch(`${stack.gateway.adminUrl}/admin/sessions/${encodeURIComponent(await sessionPublicId(carol))}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${await stack.adminToken()}` },
     });
     expect(revoke.status).toBe(200);
-    await closed(socket);
-    await upstreamClosed;
+    expect(await socketClosed).toEqual(SESSION_ENDED);
+    expect(await upstreamClosed).toEqual(SESSION_ENDED);
     expectRefusal(await refused(connect('/api/live/chat', { cookie })), 401, 'unauthenticated');
   });
 
-  it('is closed when the user logs out', async () => {
+  it('is closed with 1008 session_ended when the user logs out', async () => {
     const dave = await stack.loginAs('bob');
     const socket = await opened(connect('/api/live/chat', { cookie: sessionCookie(dave) }));
+    const socketClosed = closed(socket);
     const { logoutUrl } = (await dave.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{ logoutUrl: string }>();
     expect((await dave.get(`${stack.url}${logoutUrl}`, { followRedirects: false })).status).toBe(302);
-    await closed(socket);
+    expect(await socketClosed).toEqual(SESSION_ENDED);
   });
 
   it("closeSession closes every WebSocket of that session at once, and only those", async () => {
@@ -300,9 +310,10 @@ describe('a WebSocket ends with its session', () => {
     const frank = await stack.loginAs('bob');
     const sockets = await Promise.all([opened(connect('/api/live/a', { cookie: sessionCookie(erin) })), opened(connect('/api/ticker/b', { cookie: sessionCookie(erin) }))]);
     const other = await opened(connect('/api/live/c', { cookie: sessionCookie(frank) }));
+    const socketsClosed = Promise.all(sockets.map(closed));
     const proxy = stack.gateway.app.get(WebSocketProxy);
     expect(proxy.closeSession(sessionKeyHash(sessionCookie(erin)))).toBe(2);
-    await Promise.all(sockets.map(closed));
+    expect(await socketsClosed).toEqual([SESSION_ENDED, SESSION_ENDED]);
     // The session itself goes on (only its sockets were closed), and so does the other user's socket.
     expect((await erin.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).status).toBe(200);
     other.send('still here');
@@ -312,12 +323,37 @@ describe('a WebSocket ends with its session', () => {
   });
 });
 
+describe('a close in the middle of a frame', () => {
+  it('cuts the connection rather than put a close frame inside that frame', async () => {
+    const browser = await stack.loginAs('alice');
+    const { hostname, port } = new URL(stack.url);
+    // A raw client, to see every byte the gateway sends after the handshake.
+    const raw = connectTcp({ host: hostname, port: Number(port) });
+    await once(raw, 'connect');
+    raw.write(
+      `GET /api/live/big HTTP/1.1\r\nhost: ${hostname}:${port}\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\n` +
+        `sec-websocket-key: ${randomBytes(16).toString('base64')}\r\norigin: ${stack.url}\r\ncookie: ${stack.config.session.cookieName}=${sessionCookie(browser)}\r\n\r\n`,
+    );
+    let received = Buffer.alloc(0);
+    raw.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    const ended = new Promise((resolve) => raw.once('close', resolve));
+    const partial = Buffer.concat([Buffer.from([0x81, 4]), Buffer.from('ping'), Buffer.from([0x82, 126, 0xff, 0xff]), Buffer.alloc(10)]);
+    await waitFor(() => api.connections.length > 0 && api.handshakes.at(-1)!.url === '/v1/big' && received.includes('\r\n\r\n'));
+    // A whole text frame "ping", then the header and ten bytes of a 65535-byte binary frame, in one write.
+    (api.connections.at(-1)! as unknown as { _socket: Socket })._socket.write(partial);
+    await waitFor(() => received.subarray(received.indexOf('\r\n\r\n') + 4).length === partial.length);
+    expect(stack.gateway.app.get(WebSocketProxy).closeSession(sessionKeyHash(sessionCookie(browser)))).toBe(1);
+    await ended;
+    expect(received.subarray(received.indexOf('\r\n\r\n') + 4)).toEqual(partial);
+  });
+});
+
 describe('shutting down', () => {
-  it('closes the open WebSockets, so that the gateway stops without waiting for them', async () => {
+  it('closes the open WebSockets with 1001, so that the gateway stops without waiting for them', async () => {
     const own = await startGatewayStack({ routes: () => [{ prefix: '/api/live', target: api.url, token: 'none', websocket: true }] });
     const socket = await opened(connect('/api/live/x', { base: own.url }).on('error', () => undefined));
     const socketClosed = closed(socket);
     await own.stop();
-    await socketClosed;
+    expect(await socketClosed).toEqual({ code: 1001, reason: 'shutting_down' });
   });
 });

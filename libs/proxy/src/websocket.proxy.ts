@@ -12,13 +12,18 @@ import { downstreamResponseHeaders, type ForwardedHeaders, upstreamRequestHeader
 import { ProxyError, ProxyErrorCode } from './proxy.errors.js';
 import { type SessionLease, UPSTREAM_AUTHORIZER, type UpgradeGrant, type UpstreamAuthorizer } from './upstream-authorizer.js';
 import { resolveUpstream } from './upstream-path.js';
+import { CloseCode, closeFrame, FrameBoundary } from './websocket-frames.js';
 
 /** setTimeout fires at once beyond this (about 24.8 days); the periodic check covers sessions that long. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long a peer sent a close frame has to hang up before its connection is cut. */
+const CLOSE_GRACE_MS = 1000;
+/** The close reason a browser gets when its session ended: it must log in again before reconnecting. */
+const SESSION_ENDED = 'session_ended';
 
 /** One open WebSocket: the browser's socket piped to the upstream's. */
 interface Tunnel {
-  close(reason: string): void;
+  close(code: CloseCode, reason: string): void;
 }
 
 /** The open WebSockets of one session, checked together. */
@@ -62,19 +67,22 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Closes every open WebSocket of a session at once, and returns how many. `key` is the session's
-   * store key hash (the key the session store and its caches use, never the cookie value). For
-   * whatever learns first that a session ended (e.g. a revocation broadcast): without a call, the
-   * periodic check closes them within WEBSOCKET_SESSION_CHECK_MS.
+   * Closes every open WebSocket of a session at once (close code 1008, reason `session_ended`, to
+   * both ends), and returns how many. `key` is the session's store key hash (`sessionKeyHash`: the
+   * key the session store and its caches use, never the cookie value). For whatever learns first
+   * that a session ended (e.g. a revocation broadcast): without a call, the periodic check closes
+   * them within WEBSOCKET_SESSION_CHECK_MS.
    */
   closeSession(key: string): number {
-    return this.closeTunnels(key, 'session ended');
+    const tunnels = [...(this.sessions.get(key)?.tunnels ?? [])];
+    for (const tunnel of tunnels) tunnel.close(CloseCode.PolicyViolation, SESSION_ENDED);
+    return tunnels.length;
   }
 
   /** Before the HTTP server closes, which would otherwise wait for every open WebSocket to end. */
   beforeApplicationShutdown(): void {
     this.closing = true;
-    for (const tunnel of [...this.tunnels]) tunnel.close('shutdown');
+    for (const tunnel of [...this.tunnels]) tunnel.close(CloseCode.GoingAway, ProxyErrorCode.ShuttingDown);
   }
 
   private async upgrade(request: IncomingMessage, client: Duplex, head: Buffer): Promise<void> {
@@ -161,41 +169,60 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
     });
   }
 
+  /**
+   * Pipes the two sockets together. Each direction's frame boundaries are followed, so that the gateway
+   * can end the connection itself with a close frame (code and reason) that both ends understand.
+   */
   private open(client: Duplex, clientHead: Buffer, upstream: Socket, upstreamHead: Buffer, grant: UpgradeGrant, path: string, log: FastifyBaseLogger): void {
     const openedAt = Date.now();
-    let reason = 'closed';
+    const toClient = new FrameBoundary();
+    const toUpstream = new FrameBoundary();
+    let closedBy: string | undefined;
     const tunnel: Tunnel = {
-      close: (why) => {
-        reason = why;
-        client.destroy();
-        upstream.destroy();
+      close: (code, reason) => {
+        if (closedBy !== undefined) return;
+        closedBy = reason;
+        upstream.unpipe(client);
+        client.unpipe(upstream);
+        // Whatever the peers still send is read and dropped, so that neither gets a reset for unread data.
+        upstream.resume();
+        client.resume();
+        endWith(client, toClient.atBoundary ? closeFrame(code, reason, false) : undefined);
+        endWith(upstream, toUpstream.atBoundary ? closeFrame(code, reason, true) : undefined);
       },
     };
     this.tunnels.add(tunnel);
     if (grant.session) this.join(grant.session, tunnel);
     upstream.on('error', (error) => log.debug({ err: error, path }, 'websocket upstream connection failed'));
     let open = 2;
-    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+    for (const [from, to, boundary] of [[client, upstream, toUpstream], [upstream, client, toClient]] as const) {
       (from as Socket).setNoDelay?.(true);
+      from.on('data', (chunk: Buffer) => boundary.push(chunk));
       from.pipe(to);
       from.once('close', () => {
         // A clean end reaches the other side through the pipe; a reset must be passed on by hand.
-        if (!from.readableEnded) to.destroy();
+        if (!from.readableEnded && closedBy === undefined) to.destroy();
         if (--open > 0) return;
         this.tunnels.delete(tunnel);
         if (grant.session) this.leave(grant.session.key, tunnel);
-        log.info({ path, ms: Date.now() - openedAt, reason }, 'websocket closed');
+        log.info({ path, ms: Date.now() - openedAt, closedBy }, 'websocket closed');
       });
     }
-    if (upstreamHead.length > 0) client.write(upstreamHead);
-    if (clientHead.length > 0) upstream.write(clientHead);
+    if (upstreamHead.length > 0) {
+      toClient.push(upstreamHead);
+      client.write(upstreamHead);
+    }
+    if (clientHead.length > 0) {
+      toUpstream.push(clientHead);
+      upstream.write(clientHead);
+    }
   }
 
   private join(lease: SessionLease, tunnel: Tunnel): void {
     let group = this.sessions.get(lease.key);
     if (!group) {
       const timers = [setInterval(() => void this.check(lease), this.config.proxy.websocketSessionCheckMs)];
-      if (lease.expiresInMs <= MAX_TIMER_MS) timers.push(setTimeout(() => this.closeTunnels(lease.key, 'session expired'), Math.max(0, lease.expiresInMs)));
+      if (lease.expiresInMs <= MAX_TIMER_MS) timers.push(setTimeout(() => this.closeSession(lease.key), Math.max(0, lease.expiresInMs)));
       for (const timer of timers) timer.unref();
       group = { tunnels: new Set(), timers, checking: false };
       this.sessions.set(lease.key, group);
@@ -219,19 +246,23 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
     if (!group || group.checking) return;
     group.checking = true;
     try {
-      if (!(await lease.isAlive())) this.closeTunnels(lease.key, 'session ended');
+      if (!(await lease.isAlive())) this.closeSession(lease.key);
     } catch (error) {
       this.log.warn({ err: error, code: toGatewayError(error).code }, 'websocket session check failed; connections kept open');
     } finally {
       group.checking = false;
     }
   }
+}
 
-  private closeTunnels(key: string, reason: string): number {
-    const tunnels = [...(this.sessions.get(key)?.tunnels ?? [])];
-    for (const tunnel of tunnels) tunnel.close(reason);
-    return tunnels.length;
+/** Ends a connection with a close frame, or cuts it when there is none to send (in the middle of a frame). */
+function endWith(socket: Duplex, frame: Buffer | undefined): void {
+  if (frame === undefined || socket.destroyed) {
+    socket.destroy();
+    return;
   }
+  socket.end(frame);
+  setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
 }
 
 /** The upstream's refusal of the handshake (e.g. its own 401 or 404) goes to the client as it is, headers cleaned. */

@@ -114,6 +114,34 @@ describe('responses', () => {
   });
 });
 
+describe('uploads', () => {
+  it.each([
+    ['chunked', false],
+    ['with a Content-Length', true],
+  ])("a slow upload (%s) is not cut by the route's timeoutMs while it keeps coming", async (_, declared) => {
+    handler = async (request, response) => {
+      let bytes = 0;
+      for await (const chunk of request) bytes += (chunk as Buffer).length;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes }));
+    };
+    // Larger than the 64 KiB the gateway would hold for a retry, so that it streams; sent over many times TIME_TO_HEADERS_MS.
+    const chunks = 12;
+    const chunkSize = 8000;
+    const body = Readable.from(
+      (async function* () {
+        for (let index = 0; index < chunks; index++) {
+          yield Buffer.alloc(chunkSize, index);
+          await new Promise((resolve) => setTimeout(resolve, TIME_TO_HEADERS_MS / 2));
+        }
+      })(),
+    );
+    const headers = { ...CSRF, 'content-type': 'application/octet-stream', ...(declared ? { 'content-length': String(chunks * chunkSize) } : {}) };
+    const response = await gateway.request({ path: '/api/short/upload', method: 'PUT', headers, body });
+    expect(response.statusCode).toBe(200);
+    expect(await response.body.json()).toEqual({ bytes: chunks * chunkSize });
+  });
+});
+
 describe('a client that goes away', () => {
   it('mid-response cancels the upstream request', async () => {
     const closed = deferred<{ responseFinished: boolean }>();

@@ -357,3 +357,22 @@ describe('shutting down', () => {
     expect(await socketClosed).toEqual({ code: 1001, reason: 'shutting_down' });
   });
 });
+
+describe('while Redis is down', () => {
+  it('a handshake is refused with 503, an open WebSocket stays open, and it is closed once the store answers without its session', async () => {
+    const browser = await stack.loginAs('alice');
+    const cookie = sessionCookie(browser);
+    const socket = await opened(connect('/api/live/outage', { cookie }));
+    const socketClosed = closed(socket);
+    const failedChecks = () => stack.logs.filter((line) => line.includes('websocket session check failed')).length;
+    const before = failedChecks();
+    await stack.redis.kill();
+    expectRefusal(await refused(connect('/api/live/outage', { cookie })), 503, 'session_store_unavailable');
+    await waitFor(() => failedChecks() > before);
+    socket.send('still open');
+    expect(await nextMessage(socket)).toBe('echo:still open');
+    // Back, but empty (it keeps nothing on disk): the session is gone, and so is its WebSocket.
+    await stack.redis.restart();
+    expect(await socketClosed).toEqual(SESSION_ENDED);
+  });
+});

@@ -376,3 +376,20 @@ describe('while Redis is down', () => {
     expect(await socketClosed).toEqual(SESSION_ENDED);
   });
 });
+
+describe("at the session's absolute expiry", () => {
+  it('a WebSocket is closed with 1008 session_ended, without waiting for a periodic check', async () => {
+    const short = await startGatewayStack({
+      // The periodic check never comes during the test: only the expiry can close the socket.
+      env: { SESSION_ABSOLUTE_TIMEOUT: '3', WEBSOCKET_SESSION_CHECK_MS: '600000' },
+      routes: () => [{ prefix: '/api/live', target: api.url, token: 'user', websocket: true }],
+    });
+    try {
+      const browser = await short.loginAs('bob');
+      const socket = await opened(connect('/api/live/x', { base: short.url, cookie: sessionCookie(browser, short) }));
+      expect(await closed(socket)).toEqual(SESSION_ENDED);
+    } finally {
+      await short.stop();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, connect as connectTcp, type Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -258,9 +258,8 @@ describe('upgrades the gateway does not accept', () => {
 
   it('an upgrade to anything but WebSocket is refused and the connection closed', async () => {
     const { hostname, port } = new URL(stack.url);
-    const { request } = await import('node:http');
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const call = request({ host: hostname, port, path: '/api/live/x', headers: { connection: 'upgrade', upgrade: 'h2c', origin: stack.url } }, (response) => {
+      const call = httpRequest({ host: hostname, port, path: '/api/live/x', headers: { connection: 'upgrade', upgrade: 'h2c', origin: stack.url } }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks).toString() }));
@@ -281,12 +280,12 @@ describe('a WebSocket ends with its session', () => {
   }
 
   it('is closed with 1008 session_ended, upstream too, when an admin revokes the session, and cannot reopen', async () => {
-    const carol = await stack.loginAs('alice');
-    const cookie = sessionCookie(carol);
+    const revoked = await stack.loginAs('alice');
+    const cookie = sessionCookie(revoked);
     const socket = await opened(connect('/api/live/chat', { cookie }));
     const socketClosed = closed(socket);
     const upstreamClosed = closed(api.connections.at(-1)!);
-    const revoke = await fetch(`${stack.gateway.adminUrl}/admin/sessions/${encodeURIComponent(await sessionPublicId(carol))}`, {
+    const revoke = await fetch(`${stack.gateway.adminUrl}/admin/sessions/${encodeURIComponent(await sessionPublicId(revoked))}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${await stack.adminToken()}` },
     });
@@ -297,29 +296,29 @@ describe('a WebSocket ends with its session', () => {
   });
 
   it('is closed with 1008 session_ended when the user logs out', async () => {
-    const dave = await stack.loginAs('bob');
-    const socket = await opened(connect('/api/live/chat', { cookie: sessionCookie(dave) }));
+    const leaving = await stack.loginAs('bob');
+    const socket = await opened(connect('/api/live/chat', { cookie: sessionCookie(leaving) }));
     const socketClosed = closed(socket);
-    const { logoutUrl } = (await dave.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{ logoutUrl: string }>();
-    expect((await dave.get(`${stack.url}${logoutUrl}`, { followRedirects: false })).status).toBe(302);
+    const { logoutUrl } = (await leaving.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{ logoutUrl: string }>();
+    expect((await leaving.get(`${stack.url}${logoutUrl}`, { followRedirects: false })).status).toBe(302);
     expect(await socketClosed).toEqual(SESSION_ENDED);
   });
 
   it("closeSession closes every WebSocket of that session at once, and only those", async () => {
-    const erin = await stack.loginAs('alice');
-    const frank = await stack.loginAs('bob');
-    const sockets = await Promise.all([opened(connect('/api/live/a', { cookie: sessionCookie(erin) })), opened(connect('/api/ticker/b', { cookie: sessionCookie(erin) }))]);
-    const other = await opened(connect('/api/live/c', { cookie: sessionCookie(frank) }));
+    const closing = await stack.loginAs('alice');
+    const other = await stack.loginAs('bob');
+    const sockets = await Promise.all([opened(connect('/api/live/a', { cookie: sessionCookie(closing) })), opened(connect('/api/ticker/b', { cookie: sessionCookie(closing) }))]);
+    const otherSocket = await opened(connect('/api/live/c', { cookie: sessionCookie(other) }));
     const socketsClosed = Promise.all(sockets.map(closed));
     const proxy = stack.gateway.app.get(WebSocketProxy);
-    expect(proxy.closeSession(sessionKeyHash(sessionCookie(erin)))).toBe(2);
+    expect(proxy.closeSession(sessionKeyHash(sessionCookie(closing)))).toBe(2);
     expect(await socketsClosed).toEqual([SESSION_ENDED, SESSION_ENDED]);
     // The session itself goes on (only its sockets were closed), and so does the other user's socket.
-    expect((await erin.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).status).toBe(200);
-    other.send('still here');
-    expect(await nextMessage(other)).toBe('echo:still here');
-    other.close();
-    await closed(other);
+    expect((await closing.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).status).toBe(200);
+    otherSocket.send('still here');
+    expect(await nextMessage(otherSocket)).toBe('echo:still here');
+    otherSocket.close();
+    await closed(otherSocket);
   });
 });
 

@@ -103,10 +103,11 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
       const grant = await this.authorizer.authorizeUpgrade(request, route);
       if (client.destroyed) return;
       const handshake = await this.handshake(request, route, upstreamPath, grant.token, requestId, client);
-      if (client.destroyed) {
+      if (client.destroyed || this.closing) {
         handshake.response.destroy();
         handshake.socket?.destroy();
-        return;
+        if (client.destroyed) return;
+        throw new ProxyError(ProxyErrorCode.ShuttingDown);
       }
       if (handshake.socket === undefined) {
         log.info({ path, status: handshake.response.statusCode }, 'websocket refused by the API');

@@ -23,6 +23,7 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     return (await this.grant(request.headers, route, options.rejectedToken)).token;
   }
 
+  /** No X-CSRF here: a handshake cannot carry it, and the proxy has checked its Origin instead. */
   async authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant> {
     const { token, session } = await this.grant(request.headers, route, undefined);
     return { token, session: session ? this.lease(session) : undefined };

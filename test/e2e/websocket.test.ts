@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, connect as connectTcp, type Socket } from 'node:net';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import WebSocket, { WebSocketServer } from 'ws';
 import { WebSocketProxy } from '#sessiongate/proxy';
 import { sessionKeyHash } from '#sessiongate/session';
@@ -357,6 +358,80 @@ describe('shutting down', () => {
   });
 });
 
+describe("at the session's absolute expiry", () => {
+  it('a WebSocket is closed with 1008 session_ended, without waiting for a periodic check', async () => {
+    const short = await startGatewayStack({
+      // The periodic check never comes during the test: only the expiry can close the socket.
+      env: { SESSION_ABSOLUTE_TIMEOUT: '3', WEBSOCKET_SESSION_CHECK_MS: '600000' },
+      routes: () => [{ prefix: '/api/live', target: api.url, token: 'user', websocket: true }],
+    });
+    try {
+      const browser = await short.loginAs('bob');
+      const socket = await opened(connect('/api/live/x', { base: short.url, cookie: sessionCookie(browser, short) }));
+      expect(await closed(socket)).toEqual(SESSION_ENDED);
+    } finally {
+      await short.stop();
+    }
+  });
+});
+
+describe('in Chromium', () => {
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    page = await browser.newPage();
+    // Log in as a user would; the landing page is any page of the gateway's origin.
+    await page.goto(`${stack.url}/bff/login?returnTo=/healthz`);
+    await page.locator('#username').fill('alice');
+    await page.locator('#password').fill('alice');
+    await page.locator('#sign-in').click();
+    await page.waitForURL(`${stack.url}/healthz`);
+  }, 30_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** Opens a WebSocket from the page, sends one message and resolves with the answer, or with the close code when it fails. */
+  function exchange(from: Page, url: string): Promise<string> {
+    return from.evaluate(
+      (target) =>
+        new Promise<string>((resolve) => {
+          const socket = new WebSocket(target);
+          socket.onopen = () => socket.send('from the page');
+          socket.onmessage = (event) => {
+            resolve(String(event.data));
+            socket.close();
+          };
+          socket.onclose = (event) => resolve(`closed ${event.code}`);
+        }),
+      url,
+    );
+  }
+
+  it("a page of the gateway's origin opens a WebSocket with its session cookie, which reaches the API as a bearer token", async () => {
+    expect(await exchange(page, wsUrl('/api/live/browser'))).toBe('echo:from the page');
+    const { headers } = api.handshakes.at(-1)!;
+    expect(headers.authorization).toMatch(/^Bearer [\w-]+(\.[\w-]+)*$/);
+    expect(headers).not.toHaveProperty('cookie');
+  });
+
+  it('a page of another site cannot open one with that session (cross-site WebSocket hijacking)', async () => {
+    const elsewhere = await browser.newPage();
+    try {
+      await elsewhere.goto(`${stack.idp.issuer}/.well-known/openid-configuration`);
+      const before = api.handshakes.length;
+      expect(await exchange(elsewhere, wsUrl('/api/live/browser'))).toBe('closed 1006');
+      expect(api.handshakes.length).toBe(before);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+});
+
+// Last: it leaves Redis empty.
 describe('while Redis is down', () => {
   it('a handshake is refused with 503, an open WebSocket stays open, and it is closed once the store answers without its session', async () => {
     const browser = await stack.loginAs('alice');
@@ -373,22 +448,5 @@ describe('while Redis is down', () => {
     // Back, but empty (it keeps nothing on disk): the session is gone, and so is its WebSocket.
     await stack.redis.restart();
     expect(await socketClosed).toEqual(SESSION_ENDED);
-  });
-});
-
-describe("at the session's absolute expiry", () => {
-  it('a WebSocket is closed with 1008 session_ended, without waiting for a periodic check', async () => {
-    const short = await startGatewayStack({
-      // The periodic check never comes during the test: only the expiry can close the socket.
-      env: { SESSION_ABSOLUTE_TIMEOUT: '3', WEBSOCKET_SESSION_CHECK_MS: '600000' },
-      routes: () => [{ prefix: '/api/live', target: api.url, token: 'user', websocket: true }],
-    });
-    try {
-      const browser = await short.loginAs('bob');
-      const socket = await opened(connect('/api/live/x', { base: short.url, cookie: sessionCookie(browser, short) }));
-      expect(await closed(socket)).toEqual(SESSION_ENDED);
-    } finally {
-      await short.stop();
-    }
   });
 });

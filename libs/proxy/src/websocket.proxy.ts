@@ -18,6 +18,8 @@ import { CloseCode, closeFrame, FrameBoundary } from './websocket-frames.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a peer sent a close frame has to hang up before its connection is cut. */
 const CLOSE_GRACE_MS = 1000;
+/** TCP keep-alive on both sockets: a peer that vanished without hanging up (a dropped network) is noticed. */
+const KEEP_ALIVE_MS = 30_000;
 /** The close reason a browser gets when its session ended: it must log in again before reconnecting. */
 const SESSION_ENDED = 'session_ended';
 
@@ -198,6 +200,7 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
     let open = 2;
     for (const [from, to, boundary] of [[client, upstream, toUpstream], [upstream, client, toClient]] as const) {
       (from as Socket).setNoDelay?.(true);
+      (from as Socket).setKeepAlive?.(true, KEEP_ALIVE_MS);
       from.on('data', (chunk: Buffer) => boundary.push(chunk));
       from.pipe(to);
       from.once('close', () => {

@@ -26,6 +26,8 @@ export interface ApiRoute {
   readonly idleTimeoutMs: number;
   /** Whether the upstream's Set-Cookie reaches the browser (off: the gateway owns the browser's cookies). */
   readonly allowSetCookie: boolean;
+  /** Whether browsers may open WebSockets here (an Origin check replaces X-CSRF on the handshake). */
+  readonly websocket: boolean;
 }
 
 /** How the provider is told which API a token is for: `resource` (RFC 8707) or `audience` (Auth0). */
@@ -95,7 +97,11 @@ export interface GatewayConfig {
     /** How long a request waits for another instance's refresh before it answers 503. */
     readonly refreshWaitMs: number;
   };
-  readonly proxy: { readonly connectTimeoutMs: number };
+  readonly proxy: {
+    readonly connectTimeoutMs: number;
+    /** How often the session behind each open WebSocket is checked (WEBSOCKET_SESSION_CHECK_MS). */
+    readonly websocketSessionCheckMs: number;
+  };
   readonly routes: readonly ApiRoute[];
   /** Folder of static SPA files served at `/`, if any. */
   readonly spaDir: string | undefined;

@@ -43,8 +43,10 @@ describe('loadConfig', () => {
         timeoutMs: 30000,
         idleTimeoutMs: 300000,
         allowSetCookie: false,
+        websocket: false,
       },
     ]);
+    expect(config.proxy.websocketSessionCheckMs).toBe(5000);
     expect(config.tokens).toEqual({ refreshSkewSeconds: 30, resourceParameter: 'resource', refreshLockLeaseMs: 5000, refreshWaitMs: 10000 });
     expect(Object.isFrozen(config.session)).toBe(true);
   });
@@ -84,6 +86,8 @@ describe('loadConfig', () => {
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","maxBodyBytes":-1}]', 'API_ROUTES: route 0: maxBodyBytes must be a whole number, 0 or more'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","timeoutMs":0}]', 'API_ROUTES: route 0: timeoutMs must be a whole number, 1 or more'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","allowSetCookie":"yes"}]', 'API_ROUTES: route 0: allowSetCookie must be true or false'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","websocket":1}]', 'API_ROUTES: route 0: websocket must be true or false'],
+    ['WEBSOCKET_SESSION_CHECK_MS', '0', 'WEBSOCKET_SESSION_CHECK_MS: must be a positive whole number'],
     ['TOKEN_RESOURCE_PARAMETER', 'aud', 'TOKEN_RESOURCE_PARAMETER: must be resource or audience'],
     ['METRICS_ENABLED', 'yes', 'METRICS_ENABLED: must be true or false'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a"},{"prefix":"/api/a","target":"http://b"}]', 'API_ROUTES: route 1: prefix /api/a is listed twice'],

@@ -104,7 +104,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       refreshLockLeaseMs: v.refreshLockLease!,
       refreshWaitMs: v.refreshWait!,
     },
-    proxy: { connectTimeoutMs: v.connectTimeout! },
+    proxy: { connectTimeoutMs: v.connectTimeout!, websocketSessionCheckMs: v.websocketSessionCheck! },
     routes,
     spaDir: v.spaDir,
     trustProxy: v.trustProxy!,

@@ -203,6 +203,7 @@ export function apiRoutes(raw: string, defaults: RouteDefaults): ApiRoute[] {
     const {
       prefix, target, token = 'user', resource, audience, scopes,
       maxBodyBytes = defaults.maxBodyBytes, timeoutMs = defaults.timeoutMs, idleTimeoutMs = defaults.idleTimeoutMs, allowSetCookie = false,
+      websocket = false,
       ...rest
     } = entry as Record<string, unknown>;
     const unknownKeys = Object.keys(rest);
@@ -231,6 +232,7 @@ export function apiRoutes(raw: string, defaults: RouteDefaults): ApiRoute[] {
       if (!Number.isSafeInteger(value) || (value as number) < least) throw new Error(`${where}: ${name} must be a whole number, ${least} or more`);
     }
     if (typeof allowSetCookie !== 'boolean') throw new Error(`${where}: allowSetCookie must be true or false`);
+    if (typeof websocket !== 'boolean') throw new Error(`${where}: websocket must be true or false`);
     return {
       prefix,
       target: targetUrl,
@@ -240,6 +242,7 @@ export function apiRoutes(raw: string, defaults: RouteDefaults): ApiRoute[] {
       timeoutMs: timeoutMs as number,
       idleTimeoutMs: idleTimeoutMs as number,
       allowSetCookie,
+      websocket,
     };
   });
 }
@@ -304,7 +307,8 @@ export const settings = {
   upstreamIdleTimeout: { env: 'UPSTREAM_IDLE_TIMEOUT_MS', description: 'Milliseconds of silence allowed inside an upstream response body (0: none); a route may set its own `idleTimeoutMs`.', default: '300000', parse: nonNegativeInteger },
   maxBodyBytes: { env: 'PROXY_MAX_BODY_BYTES', description: 'Largest request body forwarded to an API (413 beyond it); a route may set its own `maxBodyBytes`.', default: '10485760', parse: nonNegativeInteger },
   connectTimeout: { env: 'UPSTREAM_CONNECT_TIMEOUT_MS', description: 'Milliseconds to connect to an upstream API before the gateway returns 502.', default: '5000', parse: positiveInteger },
-  apiRoutes: { env: 'API_ROUTES', description: 'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000", "token": "user" | "optional" | "client" | "none", "resource": "https://todos.example.com", "scopes": "todos:read", "maxBodyBytes": 1048576, "timeoutMs": 30000, "idleTimeoutMs": 300000, "allowSetCookie": false }` (all but prefix and target optional): the only upstreams the gateway calls.', default: '[]', parse: (raw: string) => raw },
+  apiRoutes: { env: 'API_ROUTES', description: 'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000", "token": "user" | "optional" | "client" | "none", "resource": "https://todos.example.com", "scopes": "todos:read", "maxBodyBytes": 1048576, "timeoutMs": 30000, "idleTimeoutMs": 300000, "allowSetCookie": false, "websocket": false }` (all but prefix and target optional): the only upstreams the gateway calls. `websocket: true` lets browsers open WebSockets to the route (checked by `Origin` and session instead of `X-CSRF`).', default: '[]', parse: (raw: string) => raw },
+  websocketSessionCheck: { env: 'WEBSOCKET_SESSION_CHECK_MS', description: 'Milliseconds between checks that the session of an open WebSocket still exists; a revoked, logged-out or expired session has its WebSockets closed at the next check (at its absolute expiry at the latest).', default: '5000', parse: positiveInteger },
   spaDir: { env: 'SPA_DIR', description: 'Folder of static files served at `/` (the SPA), if any.', optional: true, parse: existingFolder },
   touchInterval: { env: 'SESSION_TOUCH_INTERVAL', description: 'Seconds: a session\'s sliding idle expiry is written back at most this often (a session may end up to this much before SESSION_IDLE_TIMEOUT after its last request). Default 1% of SESSION_IDLE_TIMEOUT, at most 60.', optional: true, parse: nonNegativeInteger },
   adminAudience: { env: 'ADMIN_JWT_AUDIENCE', description: 'Turns on the admin API (/admin): the `aud` its bearer tokens must carry.', optional: true, parse: nonEmpty },

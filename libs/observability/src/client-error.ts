@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ErrorBody } from './error-response.js';
+import { GatewayError } from './gateway.error.js';
+import { endSocketWithError } from './socket-error.js';
 
 /**
  * Answers a request Node's HTTP parser refused (headers too large, a bad header, a conflicting
@@ -10,17 +10,9 @@ import type { ErrorBody } from './error-response.js';
  */
 export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
   if (!socket.writable) return;
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? 431 : 400;
-  const requestId = randomUUID();
-  const body: ErrorBody = {
-    error: tooLarge ? 'headers_too_large' : 'bad_request',
-    message: tooLarge ? 'The request headers are too large.' : 'The request is malformed.',
-    requestId,
-  };
-  const json = JSON.stringify(body);
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(json)}\r\n` +
-      `x-request-id: ${requestId}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${json}`,
-  );
+  const refusal =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new GatewayError('headers_too_large', 431, 'The request headers are too large.')
+      : new GatewayError('bad_request', 400, 'The request is malformed.');
+  endSocketWithError(socket, refusal, randomUUID());
 }

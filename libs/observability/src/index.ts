@@ -7,3 +7,4 @@ export { requestIdFor } from './request-id.js';
 export { logEachRequest } from './request-logging.js';
 export { answerClientError } from './client-error.js';
 export { declareRequestFields, routeLabel } from './request-fields.js';
+export { endSocketWithError } from './socket-error.js';

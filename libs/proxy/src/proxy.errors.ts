@@ -13,6 +13,10 @@ export enum ProxyErrorCode {
   UpstreamUnavailable = 'upstream_unavailable',
   /** The upstream did not send its response headers in time. */
   UpstreamTimeout = 'upstream_timeout',
+  /** An upgrade other than a WebSocket handshake, or one to a route without `websocket: true`. */
+  UpgradeNotAllowed = 'upgrade_not_allowed',
+  /** The gateway is shutting down and opens no more WebSockets. */
+  ShuttingDown = 'shutting_down',
 }
 
 const RESPONSE: Record<ProxyErrorCode, { status: number; message: string }> = {
@@ -22,6 +26,8 @@ const RESPONSE: Record<ProxyErrorCode, { status: number; message: string }> = {
   [ProxyErrorCode.PayloadTooLarge]: { status: 413, message: 'The request body is larger than this API accepts.' },
   [ProxyErrorCode.UpstreamUnavailable]: { status: 502, message: 'The API could not be reached.' },
   [ProxyErrorCode.UpstreamTimeout]: { status: 504, message: 'The API did not answer in time.' },
+  [ProxyErrorCode.UpgradeNotAllowed]: { status: 400, message: 'This API does not accept WebSocket connections.' },
+  [ProxyErrorCode.ShuttingDown]: { status: 503, message: 'The gateway is restarting. Try again shortly.' },
 };
 
 export class ProxyError extends GatewayError {

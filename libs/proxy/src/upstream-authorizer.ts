@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { ApiRoute } from '#sessiongate/config';
 import type { FastifyRequest } from 'fastify';
 
@@ -9,6 +10,24 @@ export interface AuthorizeOptions {
   readonly rejectedToken?: string;
 }
 
+/** What a WebSocket handshake is granted. */
+export interface UpgradeGrant {
+  /** Sent upstream as `Bearer` at the handshake; none when undefined. */
+  readonly token: string | undefined;
+  /** The session the connection lives on, when the token is a user's: the connection must not outlive it. */
+  readonly session: SessionLease | undefined;
+}
+
+/** A session that an open WebSocket depends on, without the proxy learning anything else about it. */
+export interface SessionLease {
+  /** Names the session for `WebSocketProxy.closeSession` (its store key hash, never the cookie value). */
+  readonly key: string;
+  /** Milliseconds until the session's absolute expiry. */
+  readonly expiresInMs: number;
+  /** False once the session is gone (revoked, logged out, expired); throws when that cannot be told (store down). */
+  isAlive(): Promise<boolean>;
+}
+
 /** Keeps sessions and tokens out of the proxy: another capability decides who may call which route, as whom. */
 export interface UpstreamAuthorizer {
   /**
@@ -17,4 +36,10 @@ export interface UpstreamAuthorizer {
    * `rejectedToken`, when the upstream answered 401 to that token and the request can be sent again.
    */
   authorize(request: FastifyRequest, route: ApiRoute, options?: AuthorizeOptions): Promise<string | undefined>;
+
+  /**
+   * The same decision for a WebSocket handshake on a `websocket` route, which cannot carry `X-CSRF`:
+   * the proxy has checked its `Origin` instead. Throws a GatewayError to refuse, as `authorize` does.
+   */
+  authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant>;
 }

@@ -3,7 +3,7 @@ import type { ApiRoute } from '#sessiongate/config';
 import { ProxyError, ProxyErrorCode } from './proxy.errors.js';
 import { resolveUpstream } from './upstream-path.js';
 
-const limits = { audience: { resource: undefined, scopes: undefined }, maxBodyBytes: 1024, timeoutMs: 1000, idleTimeoutMs: 0, allowSetCookie: false };
+const limits = { audience: { resource: undefined, scopes: undefined }, maxBodyBytes: 1024, timeoutMs: 1000, idleTimeoutMs: 0, allowSetCookie: false, websocket: false };
 const todos: ApiRoute = { prefix: '/api/todos', target: new URL('http://127.0.0.1:4000/v1'), token: 'user', ...limits };
 const archive: ApiRoute = { prefix: '/api/todos/archive', target: new URL('http://127.0.0.1:4001'), token: 'user', ...limits };
 const files: ApiRoute = { prefix: '/api/files', target: new URL('http://files.internal/store/'), token: 'none', ...limits };

@@ -15,3 +15,4 @@ export { RateCounter } from './rate.counter.js';
 export type { AccessToken, PendingLogin, RevokedSession, Session, SessionData, SessionPage, SessionSummary, TokenSet } from './session.types.js';
 export { audienceKey, type Audience } from './audience-key.js';
 export { crossOriginHook, crossOriginRefusal, isProtectedPath } from './cross-origin.policy.js';
+export { sessionKeyHash } from './session.ids.js';

@@ -65,6 +65,10 @@ export interface GatewayStackRoute {
   readonly resource?: string;
   readonly audience?: string;
   readonly scopes?: string;
+  readonly maxBodyBytes?: number;
+  readonly timeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly websocket?: boolean;
 }
 
 export interface GatewayStack {

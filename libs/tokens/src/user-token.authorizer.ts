@@ -1,8 +1,9 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { ApiRoute } from '#sessiongate/config';
-import type { AuthorizeOptions, UpstreamAuthorizer } from '#sessiongate/proxy';
-import { assertCsrfHeader, type Session, SessionCookies, SessionError, SessionErrorCode, SessionService } from '#sessiongate/session';
+import type { AuthorizeOptions, SessionLease, UpgradeGrant, UpstreamAuthorizer } from '#sessiongate/proxy';
+import { assertCsrfHeader, Clock, type Session, SessionCookies, SessionError, SessionErrorCode, SessionService, sessionKeyHash } from '#sessiongate/session';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
 
@@ -14,31 +15,55 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     private readonly cookies: SessionCookies,
     private readonly accessTokens: AccessTokenService,
     private readonly clientTokens: ClientTokenService,
+    private readonly clock: Clock,
   ) {}
 
   async authorize(request: FastifyRequest, route: ApiRoute, options: AuthorizeOptions = {}): Promise<string | undefined> {
     assertCsrfHeader(request.headers);
+    const { token, session } = await this.grant(request.headers, route, options.rejectedToken);
+    request.sessionPublicId = session?.publicId ?? null;
+    return token;
+  }
+
+  /** No X-CSRF here: a handshake cannot carry it, and the proxy has checked its Origin instead. */
+  async authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant> {
+    const { token, session } = await this.grant(request.headers, route, undefined);
+    return { token, session: session ? this.lease(session) : undefined };
+  }
+
+  /** The route's token, and the session it belongs to when it is a user's. */
+  private async grant(headers: IncomingHttpHeaders, route: ApiRoute, rejectedToken: string | undefined): Promise<{ token: string | undefined; session: Session | null }> {
     switch (route.token) {
       case 'none':
-        return undefined;
+        return { token: undefined, session: null };
       case 'client':
-        return this.clientTokens.accessTokenFor(route.audience, options.rejectedToken);
+        return { token: await this.clientTokens.accessTokenFor(route.audience, rejectedToken), session: null };
       case 'optional': {
-        const session = await this.session(request);
-        return session ? this.accessTokens.accessTokenFor(session, route.audience, options.rejectedToken) : undefined;
+        const session = await this.session(headers);
+        return { token: session ? await this.accessTokens.accessTokenFor(session, route.audience, rejectedToken) : undefined, session };
       }
       case 'user': {
-        const session = await this.session(request);
+        const session = await this.session(headers);
         if (!session) throw new SessionError(SessionErrorCode.Unauthenticated);
-        return this.accessTokens.accessTokenFor(session, route.audience, options.rejectedToken);
+        return { token: await this.accessTokens.accessTokenFor(session, route.audience, rejectedToken), session };
       }
     }
   }
 
-  private async session(request: FastifyRequest): Promise<Session | null> {
-    const id = this.cookies.sessionId(request.headers.cookie);
-    const session = id ? await this.sessions.read(id) : null;
-    request.sessionPublicId = session?.publicId ?? null;
-    return session;
+  private async session(headers: IncomingHttpHeaders): Promise<Session | null> {
+    const id = this.cookies.sessionId(headers.cookie);
+    return id ? this.sessions.read(id) : null;
+  }
+
+  /**
+   * Checked by reading the session as a request would: an open WebSocket is activity, so it slides
+   * the idle expiry like requests do; the absolute expiry still ends it.
+   */
+  private lease(session: Session): SessionLease {
+    return {
+      key: sessionKeyHash(session.id),
+      expiresInMs: session.absoluteExpiresAt - this.clock.now(),
+      isAlive: async () => (await this.sessions.read(session.id)) !== null,
+    };
   }
 }

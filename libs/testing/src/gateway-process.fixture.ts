@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const START_TIMEOUT_MS = 15_000;
+const STOP_GRACE_MS = 5_000;
+
+export interface ProcessMemory {
+  /** Resident set size now, in bytes. */
+  readonly rss: number;
+  /** The largest resident set size the process has had so far, in bytes. */
+  readonly peakRss: number;
+}
+
+export interface GatewayProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** Read from /proc (Linux): the process's own figures, whatever the test process does meanwhile. */
+  memory(): Promise<ProcessMemory>;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  /** SIGTERM, then SIGKILL if it has not exited after a grace period. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The production entry point (`node dist/apps/gateway/src/main.js`: build first) in a child process
+ * of its own, with nothing in its environment but `env` (which must set PORT) and PATH, so that its
+ * memory is measured apart from the test's. Resolves once it answers /healthz.
+ */
+export async function startGatewayProcess(env: Readonly<Record<string, string>>): Promise<GatewayProcess> {
+  const root = projectRoot();
+  const main = join(root, 'dist/apps/gateway/src/main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+  const url = `http://${env.HOST ?? '127.0.0.1'}:${env.PORT}`;
+  const child = spawn(process.execPath, [main], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = once(child, 'exit');
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    child.kill('SIGTERM');
+    await exited;
+    clearTimeout(force);
+  };
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode} before answering: ${output}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the gateway did not answer within ${START_TIMEOUT_MS} ms: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    memory: async () => {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      const kilobytes = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1]) * 1024;
+      return { rss: kilobytes('VmRSS'), peakRss: kilobytes('VmHWM') };
+    },
+    output: () => output,
+    stop,
+  };
+}
+
+function projectRoot(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(folder, 'package.json'))) {
+    const parent = dirname(folder);
+    if (parent === folder) throw new Error('no package.json above the testing library');
+    folder = parent;
+  }
+  return folder;
+}

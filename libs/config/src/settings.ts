@@ -1,6 +1,6 @@
 import type { JsonWebKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { ApiRoute, ClientAuthMethod, ResourceParameter, RouteTokenMode, SameSite } from './config.types.js';
+import type { ApiRoute, ClientAuthMethod, ResourceParameter, RouteTokenMode, SameSite, SessionCacheMode } from './config.types.js';
 
 /** One environment variable: what it means, its default, and how to read it. The README table lists these. */
 export interface Setting<T> {
@@ -263,6 +263,10 @@ export const settings = {
   apiRoutes: { env: 'API_ROUTES', description: 'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000", "token": "user" | "optional" | "client" | "none", "resource": "https://todos.example.com", "scopes": "todos:read", "maxBodyBytes": 1048576, "timeoutMs": 30000, "idleTimeoutMs": 300000, "allowSetCookie": false }` (all but prefix and target optional): the only upstreams the gateway calls.', default: '[]', parse: (raw: string) => raw },
   spaDir: { env: 'SPA_DIR', description: 'Folder of static files served at `/` (the SPA), if any.', optional: true, parse: existingFolder },
   touchInterval: { env: 'SESSION_TOUCH_INTERVAL', description: 'Seconds: a session\'s sliding idle expiry is written back at most this often (a session may end up to this much before SESSION_IDLE_TIMEOUT after its last request). Default 1% of SESSION_IDLE_TIMEOUT, at most 60.', optional: true, parse: nonNegativeInteger },
+  sessionCache: { env: 'SESSION_CACHE', description: '`local`: a request may be answered from the instance\'s memory, kept current by Redis pub/sub (see SECURITY.md); `verify`: every request reads the session from Redis.', default: 'local', parse: (raw: string): SessionCacheMode => {
+    if (raw !== 'local' && raw !== 'verify') throw new Error('must be local or verify');
+    return raw;
+  } },
   adminAudience: { env: 'ADMIN_JWT_AUDIENCE', description: 'Turns on the admin API (/admin): the `aud` its bearer tokens must carry.', optional: true, parse: nonEmpty },
   adminAlgorithms: { env: 'ADMIN_JWT_ALGS', description: 'Comma-separated JWS algorithms accepted on admin tokens (asymmetric only).', default: 'RS256', parse: asymmetricAlgorithms },
   adminScope: { env: 'ADMIN_REQUIRED_SCOPE', description: 'The scope (in `scope` or `scp`) or role (in `roles`) an admin token must carry.', default: 'sessions:admin', parse: scopeToken },

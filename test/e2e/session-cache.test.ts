@@ -70,6 +70,27 @@ async function loggedIn(username = 'alice'): Promise<{ browser: BrowserClient; c
   return { browser, cookie, publicId };
 }
 
+describe('Redis round trips per proxied request', () => {
+  it('one command (the touch script) when the session is not in memory, none when it is', async () => {
+    const { cookie } = await stack.loginAs('bob').then(async (browser) => ({
+      cookie: Object.entries(browser.cookies(stack.url)).map(([name, value]) => `${name}=${value}`).join('; '),
+    }));
+    // Settles the feed and whatever the login left: the next read from Redis is a plain one.
+    await answeredFromMemory(second, cookie);
+    await stack.redis.client.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    const fromRedis = await commandsDuring(() => api(second, cookie));
+    expect(fromRedis.result).toBe(200);
+    expect(fromRedis.commands).toHaveLength(1);
+    // The touch script (EVAL the first time on a connection, EVALSHA after).
+    expect(fromRedis.commands[0]).toMatch(/^eval(sha)? .* 2 sg:\{[A-Za-z0-9_-]{43}\}:s sg:meta:/s);
+
+    for (const base of [second, stack.url]) await answeredFromMemory(base, cookie);
+    const again = await commandsDuring(() => Promise.all([api(second, cookie), api(second, cookie), api(stack.url, cookie)]));
+    expect(again.result).toEqual([200, 200, 200]);
+    expect(again.commands).toEqual([]);
+  });
+});
+
 describe('ending a session on one instance fails the very next request on the other', () => {
   it('an admin revocation', async () => {
     const alice = await loggedIn();

@@ -108,6 +108,38 @@ describe('the touch script', () => {
   });
 });
 
+describe('the invalidation channel', () => {
+  it('carries the key hash of every session a script deletes or replaces, and nothing for a new one', async () => {
+    const { sessions } = await startInstance({ SESSION_CACHE: 'verify' });
+    const listener = redis.client.duplicate();
+    const messages: string[] = [];
+    listener.on('message', (channel: string, keyHash: string) => messages.push(`${channel} ${keyHash}`));
+    await listener.subscribe('sg:invalidate');
+    // PING answers after every message published before it (see RedisInvalidationFeed).
+    const received = async () => {
+      await listener.ping();
+      return messages.splice(0);
+    };
+    try {
+      const created = await sessions.create(newSession());
+      const keyHash = await onlyKeyHash();
+      expect(await received()).toEqual([]);
+      await sessions.replaceTokens(created, { ...created.tokens, refreshToken: 'refresh-2' });
+      expect(await received()).toEqual([`sg:invalidate ${keyHash}`]);
+      await sessions.destroy(created.id);
+      expect(await received()).toEqual([`sg:invalidate ${keyHash}`]);
+
+      const idle = await sessions.create(newSession());
+      const idleHash = await onlyKeyHash();
+      await redis.client.hset(`sg:{${idleHash}}:s`, 'i', String(Date.now() - 1));
+      expect(await sessions.read(idle.id)).toBeNull();
+      expect(await received()).toEqual([`sg:invalidate ${idleHash}`]);
+    } finally {
+      listener.disconnect();
+    }
+  });
+});
+
 describe('reading a session through the cache', () => {
   it('with SESSION_CACHE=verify, asks the store on every read, which transfers no blob for an unchanged session', async () => {
     const { sessions, store } = await startInstance({ SESSION_CACHE: 'verify' });

@@ -292,13 +292,17 @@ export class RedisSessionStore extends SessionStore {
         lookup.idpSessionId ?? '',
       ),
     );
-    if (reply === 1) this.invalidations.deliver(keyHash);
-    return reply === 1;
+    if (reply !== 1) return false;
+    this.invalidations.deliver(keyHash);
+    // Only a replace publishes (a new session had nothing to invalidate).
+    if (expectedVersion > 0) await this.pushedToSubscribers();
+    return true;
   }
 
   async delete(keyHash: string): Promise<StoredSession | null> {
     const reply = await this.run(() => this.redis.sessionDelete(sessionKey(keyHash), metaKey(keyHash), keyHash));
     this.invalidations.deliver(keyHash);
+    if (reply) await this.pushedToSubscribers();
     return reply && reply[0] && reply[3] ? storedSession(reply) : null;
   }
 
@@ -356,6 +360,16 @@ export class RedisSessionStore extends SessionStore {
     } catch {
       this.redis.disconnect();
     }
+  }
+
+  /**
+   * Resolves once Redis has written what the last script published to every subscriber's socket. Redis
+   * writes out all pending replies and messages before it reads the next command, but it may write the
+   * script's reply first: one more round trip makes sure that the messages have left Redis before the
+   * caller answers (a revocation). If Redis is gone meanwhile, every subscription dropped with it.
+   */
+  private async pushedToSubscribers(): Promise<void> {
+    await this.redis.ping().catch(() => undefined);
   }
 
   /** Logged once per outage, with what went wrong first. */

@@ -22,6 +22,12 @@ export const STALE_AFTER_MS = 1000;
  * nothing else). Opened only once something listens (the CLI never does). When the connection
  * drops, messages may be lost while it is down: the listener is reset, and the feed is not live
  * again until it has subscribed anew.
+ *
+ * Not CLIENT TRACKING: it would also see keys changed by hand or evicted, but it announces every
+ * write to a key, so each idle-expiry write (one per session per touch interval) would evict the
+ * session on every instance; it ties the reading connection to the subscriber's client id (to be
+ * set again after either reconnects), and in Cluster it is per node. One PUBLISH in the scripts that
+ * delete or replace a session says exactly what matters.
  */
 export class RedisInvalidationFeed implements InvalidationFeed {
   private listener: InvalidationListener | undefined;

@@ -17,7 +17,7 @@ import type { UpstreamStats } from './upstream.child.js';
  * here on loopback (Redis, upstream, provider, proxies), measured with autocannon in one run so that the
  * ratios compare like with like. Settings (environment, all optional):
  *   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3), BENCH_CONNECTIONS (default 50),
- *   BENCH_SUSTAIN (s of load between the two RSS readings, default 30),
+ *   BENCH_SUSTAIN (s of load between the two RSS readings, default 60),
  *   BENCH_STORM_SESSIONS (default 20), BENCH_STORM_CONCURRENCY (per session, default 10), BENCH_STORM_WAVES (default 6),
  *   BENCH_LOG_LEVEL (the gateway's, default warn), BENCH_CPU_PROFILE (a folder: profile the gateway and the bare proxy under load).
  * Progress goes to stderr, the report to stdout.
@@ -27,7 +27,7 @@ const settings = {
   duration: positive('BENCH_DURATION', 10),
   warmup: positive('BENCH_WARMUP', 3),
   connections: positive('BENCH_CONNECTIONS', 50),
-  sustain: positive('BENCH_SUSTAIN', 30),
+  sustain: positive('BENCH_SUSTAIN', 60),
   stormSessions: positive('BENCH_STORM_SESSIONS', 20),
   stormConcurrency: positive('BENCH_STORM_CONCURRENCY', 10),
   stormWaves: positive('BENCH_STORM_WAVES', 6),
@@ -81,6 +81,8 @@ interface GatewayPair {
   readonly idp: ChildHandle;
   readonly publicUrl: string;
   readonly instances: readonly [ChildHandle, ChildHandle];
+  /** A third instance with SESSION_CACHE=verify (every request reads Redis), when asked for. */
+  readonly verifying: ChildHandle | undefined;
 }
 
 /** Everything started, stopped in reverse order whatever happens. */
@@ -99,8 +101,9 @@ async function main(): Promise<void> {
   const upstream = await child('upstream', 'upstream.child.js', {});
   pids.upstream = upstream.pid;
   const bare = await child('bare-proxy', 'bare-proxy.child.js', { upstream: upstream.url, prefix: ROUTE_PREFIX, rewritePrefix: UPSTREAM_BASE });
-  const gateways = await startGatewayPair('gateway', redis, upstream.url, { accessTokenTtlSeconds: 3600 }, {});
+  const gateways = await startGatewayPair('gateway', redis, upstream.url, { accessTokenTtlSeconds: 3600 }, {}, true);
   const [gateway, second] = gateways.instances;
+  const verifying = gateways.verifying!;
 
   const cookie = await logIn(gateways.publicUrl);
   const headers = { cookie, 'x-csrf': '1' };
@@ -114,12 +117,18 @@ async function main(): Promise<void> {
     { url: urls.bare('small'), headers: {}, bearer: false },
     { url: urls.gateway('small'), headers, bearer: true },
     { url: urls.gateway('small', second), headers, bearer: true },
+    { url: urls.gateway('small', verifying), headers, bearer: true },
   ]);
 
   const memory: [string, Memory][] = [['idle, after start-up and login', await gateway.memory()]];
   const direct: Row = { name: 'upstream directly (node:http)', ...(await measure('upstream', urls.upstream('small'), {}, [])) };
   const baseline: Row = { name: 'bare @fastify/http-proxy', ...(await measure('bare proxy', urls.bare('small'), {}, [bare])) };
   const single: Row = { name: 'gateway, 1 instance', ...(await measure('gateway', urls.gateway('small'), headers, [gateway])), baseline };
+  const strict: Row = {
+    name: 'gateway, 1 instance, SESSION_CACHE=verify (Redis on every request)',
+    ...(await measure('gateway verify', urls.gateway('small', verifying), headers, [verifying])),
+    baseline,
+  };
   const pair: Row = {
     name: `gateway, 2 instances (round-robin, ${Math.ceil(settings.connections / 2)}+${Math.floor(settings.connections / 2)})`,
     ...(await measure('gateway ×2', [urls.gateway('small'), urls.gateway('small', second)], headers, [gateway, second])),
@@ -156,7 +165,7 @@ async function main(): Promise<void> {
     }
   }
   const upstreamStats = await upstream.call<UpstreamStats>('stats');
-  await stopAll(gateways.instances, gateways.idp, bare);
+  await stopAll(gateways.instances, verifying, gateways.idp, bare);
 
   const storm = await refreshStorm(redis, upstream.url);
   const totalSeconds = (performance.now() - started) / 1000;
@@ -168,25 +177,19 @@ async function main(): Promise<void> {
       `${settings.duration} s per run after ${settings.warmup} s of warm-up (not measured). Every server is a child process of its own; ` +
       `the gateway logs at ${settings.logLevel}, with Redis on loopback and one logged-in session (cookie + \`x-csrf: 1\`).`,
     '',
-    `## Small JSON GET (${ROUTE_PREFIX}/small, a ${smallBytes} B body)`,
+    `## Throughput and latency (small JSON GET: ${ROUTE_PREFIX}/small, a ${smallBytes} B body, unless the row says otherwise)`,
     '',
-    rowsTable([direct, baseline, single, pair]),
+    rowsTable([direct, baseline, single, strict, pair, ...sizes, sustained]),
     '',
     targets(single),
     '',
     '## CPU per request (same runs; all processes share the machine)',
     '',
-    cpuTable([direct, baseline, single, pair, ...sizes, sustained]),
-    '',
-    '## Response size',
-    '',
-    rowsTable(sizes),
+    cpuTable([direct, baseline, single, strict, pair, ...sizes, sustained]),
     '',
     `## Gateway memory (RSS of the gateway's own process) under sustained load`,
     '',
     memoryTable(memory),
-    '',
-    rowsTable([sustained]),
     '',
     stormReport(storm),
     '',
@@ -211,8 +214,9 @@ async function startGatewayPair(
   upstream: string,
   idpOptions: { readonly accessTokenTtlSeconds: number },
   env: Readonly<Record<string, string>>,
+  withVerifying = false,
 ): Promise<GatewayPair> {
-  const ports = [await freePort(), await freePort()] as const;
+  const ports = [await freePort(), await freePort(), await freePort()] as const;
   const publicUrl = `http://127.0.0.1:${ports[0]}`;
   const idp = await child(`${name}-idp`, 'identity-provider.child.js', {
     ...idpOptions,
@@ -240,7 +244,10 @@ async function startGatewayPair(
     await child(`${name}-a`, 'gateway.child.js', { ...settingsFor(ports[0]), SESSION_ENCRYPTION_KEY: key }),
     await child(`${name}-b`, 'gateway.child.js', { ...settingsFor(ports[1]), SESSION_ENCRYPTION_KEY: key }),
   ] as const;
-  return { idp, publicUrl, instances };
+  const verifying = withVerifying
+    ? await child(`${name}-verify`, 'gateway.child.js', { ...settingsFor(ports[2]), SESSION_ENCRYPTION_KEY: key, SESSION_CACHE: 'verify' })
+    : undefined;
+  return { idp, publicUrl, instances, verifying };
 }
 
 /** Logs in through the gateway and the provider's login form, as a browser; answers the `Cookie` header the SPA's calls carry. */

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { type BrowserClient, GATEWAY_CLIENT_ID, GATEWAY_CLIENT_SECRET, gatewayClientBasicAuth, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+import { type BrowserClient, GATEWAY_CLIENT_SECRET, gatewayClientBasicAuth, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
 
 // The break-glass CLI, built (`npm run build`) and spawned as an operator would, against the Redis
 // of a real gateway: list and revoke sessions without an admin token.
@@ -19,9 +19,9 @@ let stack: GatewayStack;
 /** What listing reads. */
 let env: Record<string, string>;
 /** What revoking reads: the gateway's own environment. */
-let gatewayEnv: Record<string, string>;
+let gatewayEnv: Readonly<Record<string, string>>;
 
-function cli(args: readonly string[], environment: Record<string, string> = env): Promise<Run> {
+function cli(args: readonly string[], environment: Readonly<Record<string, string>> = env): Promise<Run> {
   return new Promise((resolve) => {
     // Only what the CLI is documented to read, plus PATH.
     execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...environment }, timeout: 20_000 }, (error, stdout, stderr) => {
@@ -42,7 +42,7 @@ beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
   stack = await startGatewayStack();
   env = { REDIS_URL: stack.redis.url, SESSION_ENCRYPTION_KEY: stack.config.session.encryptionKeys[0]!.key.toString('base64') };
-  gatewayEnv = { ...env, PUBLIC_URL: stack.url, OIDC_ISSUER: stack.idp.issuer, OIDC_CLIENT_ID: GATEWAY_CLIENT_ID, OIDC_CLIENT_SECRET: GATEWAY_CLIENT_SECRET };
+  gatewayEnv = { ...stack.env };
 });
 
 /** A login whose refresh token the test keeps, to try it at the provider afterwards. */

@@ -430,6 +430,9 @@ describe('tampered ciphertext', () => {
     const flipped = Buffer.from(data!);
     flipped[Math.floor(flipped.length / 2)]! ^= 0x01;
     await stack.redis.client.hset(victim.key, 'd', flipped);
+    // Written behind the gateway's back, this publishes nothing, and the instance would go on answering from
+    // memory until its next read of Redis (see README, Session cache): dropping its invalidation feed forces that read.
+    await stack.redis.client.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
 
     const response = await raw('GET', '/bff/user', [csrf, withCookie(`${cookieName()}=${victim.cookie}`)]);
     expectSafeRefusal(response, { status: 401 });

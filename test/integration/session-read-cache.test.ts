@@ -2,13 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { Test, type TestingModule } from '@nestjs/testing';
 import pino from 'pino';
-import { ConfigModule, loadConfig } from '#sessiongate/config';
+import { ConfigModule, loadConfig, loadStoreConfig } from '#sessiongate/config';
 import { ObservabilityModule } from '#sessiongate/observability';
-import { audienceKey, type NewSession, SessionDirectory, SessionModule, SessionService, SessionStore } from '#sessiongate/session';
+import { audienceKey, type NewSession, openSessionDirectory, type Session, SessionDirectory, SessionModule, SessionService, SessionStore } from '#sessiongate/session';
 import { minimalGatewayEnv, type RedisFixture, startRedis } from '#sessiongate/testing';
 
-// Two gateway instances on one Redis, each with its own in-process read cache: what one of them
-// writes or deletes must be what the other reads on its very next request.
+// Two gateway instances on one Redis, each with its own in-process cache: what one of them writes or
+// deletes must be what the other reads on its very next request. Before each claim that a read sees a
+// change, the test checks that the same read would otherwise have been answered from memory.
 
 interface Instance {
   readonly module: TestingModule;
@@ -24,9 +25,9 @@ let redis: RedisFixture;
 let env: Record<string, string | undefined>;
 let instances: Instance[];
 
-async function startInstance(): Promise<Instance> {
+async function startInstance(overrides: Record<string, string> = {}): Promise<Instance> {
   const module = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(loadConfig(env)), ObservabilityModule.forRoot(pino({ level: 'silent' })), SessionModule],
+    imports: [ConfigModule.forRoot(loadConfig({ ...env, ...overrides })), ObservabilityModule.forRoot(pino({ level: 'silent' })), SessionModule],
   }).compile();
   const instance = { module, sessions: module.get(SessionService), directory: module.get(SessionDirectory), store: module.get(SessionStore) };
   instances.push(instance);
@@ -37,6 +38,23 @@ function newSession(): NewSession {
   const now = Date.now();
   const tokens = { idToken: `id-${randomBytes(8).toString('hex')}`, refreshToken: 'refresh-1', accessTokens: { [audienceKey()]: { value: 'access-1', expiresAt: now + 300_000 } } };
   return { sub: `user-${randomBytes(4).toString('hex')}`, idpSessionId: randomBytes(8).toString('hex'), claims: { name: 'Alice' }, tokens };
+}
+
+/** Waits until the instance's invalidation feed is subscribed and confirmed (it connects in the background). */
+async function live(instance: Instance): Promise<Instance> {
+  while (!instance.store.invalidations?.live) await new Promise((resolve) => setTimeout(resolve, 10));
+  return instance;
+}
+
+/** Reads the session and says whether the read was answered from memory (the store was not asked). */
+async function readCounting(instance: Instance, id: string, options?: { fresh: boolean }): Promise<{ session: Session | null; fromMemory: boolean }> {
+  const touch = jest.spyOn(instance.store, 'touch');
+  try {
+    const session = await instance.sessions.read(id, options);
+    return { session, fromMemory: touch.mock.calls.length === 0 };
+  } finally {
+    touch.mockRestore();
+  }
 }
 
 /** The store key hash of the only session in Redis. */
@@ -90,9 +108,42 @@ describe('the touch script', () => {
   });
 });
 
+describe('the invalidation channel', () => {
+  it('carries the key hash of every session a script deletes or replaces, and nothing for a new one', async () => {
+    const { sessions } = await startInstance({ SESSION_CACHE: 'verify' });
+    const listener = redis.client.duplicate();
+    const messages: string[] = [];
+    listener.on('message', (channel: string, keyHash: string) => messages.push(`${channel} ${keyHash}`));
+    await listener.subscribe('sg:invalidate');
+    // PING answers after every message published before it (see RedisInvalidationFeed).
+    const received = async () => {
+      await listener.ping();
+      return messages.splice(0);
+    };
+    try {
+      const created = await sessions.create(newSession());
+      const keyHash = await onlyKeyHash();
+      expect(await received()).toEqual([]);
+      await sessions.replaceTokens(created, { ...created.tokens, refreshToken: 'refresh-2' });
+      expect(await received()).toEqual([`sg:invalidate ${keyHash}`]);
+      await sessions.destroy(created.id);
+      expect(await received()).toEqual([`sg:invalidate ${keyHash}`]);
+
+      const idle = await sessions.create(newSession());
+      const idleHash = await onlyKeyHash();
+      await redis.client.hset(`sg:{${idleHash}}:s`, 'i', String(Date.now() - 1));
+      expect(await sessions.read(idle.id)).toBeNull();
+      expect(await received()).toEqual([`sg:invalidate ${idleHash}`]);
+    } finally {
+      listener.disconnect();
+    }
+  });
+});
+
 describe('reading a session through the cache', () => {
-  it('transfers no blob for an unchanged session, in one round trip, and returns the same session', async () => {
-    const { sessions, store } = await startInstance();
+  it('with SESSION_CACHE=verify, asks the store on every read, which transfers no blob for an unchanged session', async () => {
+    const { sessions, store } = await startInstance({ SESSION_CACHE: 'verify' });
+    expect(store.invalidations?.live).toBeFalsy();
     const created = await sessions.create(newSession());
     const touch = jest.spyOn(store, 'touch');
     const first = await sessions.read(created.id);
@@ -103,10 +154,22 @@ describe('reading a session through the cache', () => {
     expect(first).toEqual({ ...created, idleExpiresAt: first!.idleExpiresAt });
   });
 
+  it('answers from memory once read, while the feed is live, unless asked for a fresh read', async () => {
+    const instance = await live(await startInstance());
+    const created = await instance.sessions.create(newSession());
+    const first = await readCounting(instance, created.id);
+    expect(first.fromMemory).toBe(false);
+    const second = await readCounting(instance, created.id);
+    expect(second).toEqual({ session: first.session, fromMemory: true });
+    expect(second.session).toEqual({ ...created, idleExpiresAt: second.session!.idleExpiresAt });
+    expect((await readCounting(instance, created.id, { fresh: true })).fromMemory).toBe(false);
+  });
+
   it('picks up a version written by another instance on the next read', async () => {
-    const [one, two] = [await startInstance(), await startInstance()];
+    const [one, two] = [await live(await startInstance()), await live(await startInstance())];
     const created = await one.sessions.create(newSession());
-    expect(await one.sessions.read(created.id)).toMatchObject({ version: 1 });
+    await one.sessions.read(created.id);
+    expect(await readCounting(one, created.id)).toMatchObject({ session: { version: 1 }, fromMemory: true });
     const atTwo = (await two.sessions.read(created.id))!;
     const tokens = { ...atTwo.tokens, idToken: 'id-2', refreshToken: 'refresh-2' };
     await two.sessions.replaceTokens(atTwo, tokens, { claims: { name: 'Alice B.' } });
@@ -115,27 +178,77 @@ describe('reading a session through the cache', () => {
     expect(await two.sessions.read(created.id)).toMatchObject({ version: 2, tokens });
   });
 
-  it('reads a session deleted on one instance as none on the next read, on both', async () => {
-    const [one, two] = [await startInstance(), await startInstance()];
+  it('reads a session deleted on one instance, by the directory or by the CLI as none on the next read, on both', async () => {
+    const [one, two] = [await live(await startInstance()), await live(await startInstance())];
     const loggedOut = await one.sessions.create(newSession());
     const revoked = await one.sessions.create(newSession());
-    for (const { sessions } of [one, two]) {
-      expect(await sessions.read(loggedOut.id)).not.toBeNull();
-      expect(await sessions.read(revoked.id)).not.toBeNull();
-    }
+    const fromCli = await one.sessions.create(newSession());
+    const cached = async (id: string) => {
+      for (const instance of [one, two]) {
+        await instance.sessions.read(id);
+        expect(await readCounting(instance, id)).toMatchObject({ session: { id }, fromMemory: true });
+      }
+    };
 
+    await cached(loggedOut.id);
     await two.sessions.destroy(loggedOut.id);
     expect(await one.sessions.read(loggedOut.id)).toBeNull();
     expect(await two.sessions.read(loggedOut.id)).toBeNull();
 
     // An admin revocation deletes in the store only, past every instance's SessionService.
+    await cached(revoked.id);
     expect(await one.directory.revokeByPublicId(revoked.publicId)).not.toBeNull();
     expect(await two.sessions.read(revoked.id)).toBeNull();
     expect(await one.sessions.read(revoked.id)).toBeNull();
+
+    // The CLI's directory: its own connection to Redis, no cache, no feed of its own.
+    await cached(fromCli.id);
+    const cli = await openSessionDirectory(loadStoreConfig({ ...env, REDIS_URL: redis.url }), pino({ level: 'silent' }));
+    try {
+      expect(await cli.directory.revokeByPublicId(fromCli.publicId)).not.toBeNull();
+    } finally {
+      await cli.close();
+    }
+    expect(await two.sessions.read(fromCli.id)).toBeNull();
+    expect(await one.sessions.read(fromCli.id)).toBeNull();
   });
 
-  it('still deletes a session whose blob was altered in place after it was cached', async () => {
-    const { sessions } = await startInstance();
+  it('forgets everything when the invalidation connection drops, and asks the store until it is subscribed again', async () => {
+    const instance = await live(await startInstance());
+    const created = await instance.sessions.create(newSession());
+    await instance.sessions.read(created.id);
+    expect((await readCounting(instance, created.id)).fromMemory).toBe(true);
+
+    // A change whose message is lost with the connection: a plain DEL publishes nothing at all.
+    await redis.client.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await redis.client.del(`sg:{${await onlyKeyHash()}}:s`);
+    expect(await readCounting(instance, created.id)).toEqual({ session: null, fromMemory: false });
+
+    const again = await instance.sessions.create(newSession());
+    await live(instance);
+    await instance.sessions.read(again.id);
+    expect((await readCounting(instance, again.id)).fromMemory).toBe(true);
+  });
+
+  it('answers 503 rather than from memory while Redis is down, and recovers when it is back', async () => {
+    const instance = await live(await startInstance());
+    const created = await instance.sessions.create(newSession());
+    await instance.sessions.read(created.id);
+    expect((await readCounting(instance, created.id)).fromMemory).toBe(true);
+    await redis.kill();
+    await expect(instance.sessions.read(created.id)).rejects.toMatchObject({ code: 'session_store_unavailable' });
+    await redis.restart();
+    // Redis kept nothing on disk: the session is gone, and the feed comes back by itself.
+    await live(instance);
+    while (!(await instance.store.ping().then(() => true, () => false))) await new Promise((resolve) => setTimeout(resolve, 50));
+    const again = await instance.sessions.create(newSession());
+    await instance.sessions.read(again.id);
+    expect((await readCounting(instance, again.id)).fromMemory).toBe(true);
+    expect(await instance.sessions.read(created.id)).toBeNull();
+  });
+
+  it('still deletes a session whose blob was altered in place after it was read (SESSION_CACHE=verify)', async () => {
+    const { sessions } = await startInstance({ SESSION_CACHE: 'verify' });
     const created = await sessions.create(newSession());
     expect(await sessions.read(created.id)).not.toBeNull();
     const key = `sg:{${await onlyKeyHash()}}:s`;

@@ -530,13 +530,15 @@ describe('SessionModule', () => {
     }
   });
 
-  it('closes its Redis connection on shutdown', async () => {
+  it('closes its Redis connections (commands and invalidations) on shutdown', async () => {
     const gateway = await startGateway({ redisUrl: redis.url });
     await gateway.sessions.create(typicalSession(Date.now()));
-    const clientsWhileUp = (await redis.client.client('LIST')) as string;
+    const clients = async (type: 'normal' | 'pubsub') => ((await redis.client.call('CLIENT', 'LIST', 'TYPE', type)) as string).trim().split('\n').filter(Boolean).length;
+    while ((await clients('pubsub')) === 0) await sleep(10);
+    const normalWhileUp = await clients('normal');
     await gateway.module.close();
     await sleep(100);
-    const clientsAfter = (await redis.client.client('LIST')) as string;
-    expect(clientsAfter.trim().split('\n').length).toBe(clientsWhileUp.trim().split('\n').length - 1);
+    expect(await clients('normal')).toBe(normalWhileUp - 1);
+    expect(await clients('pubsub')).toBe(0);
   });
 });

@@ -34,6 +34,8 @@ export interface ApiRoute {
 export type ResourceParameter = 'resource' | 'audience';
 
 export type SameSite = 'lax' | 'strict';
+/** SESSION_CACHE: `local` answers reads from memory kept current by pub/sub; `verify` reads the store on every request. */
+export type SessionCacheMode = 'local' | 'verify';
 
 /** A session encryption key and the id written with every blob it seals. */
 export interface SessionKey {
@@ -88,6 +90,8 @@ export interface GatewayConfig {
     readonly loginTimeoutSeconds: number;
     /** The idle expiry is written back only when it would move by more than this (SESSION_TOUCH_INTERVAL). */
     readonly touchIntervalMs: number;
+    /** SESSION_CACHE: whether reads may be answered from memory (see SessionReadCache). */
+    readonly cache: SessionCacheMode;
   };
   readonly tokens: {
     readonly refreshSkewSeconds: number;

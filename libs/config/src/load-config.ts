@@ -97,6 +97,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       // 1% of the idle timeout by default: a session may end that much early, in exchange for not
       // writing to Redis on every request.
       touchIntervalMs: v.touchInterval !== undefined ? v.touchInterval * 1000 : Math.min(60_000, v.idleTimeout! * 10),
+      cache: v.sessionCache!,
     },
     tokens: {
       refreshSkewSeconds: v.refreshSkew!,

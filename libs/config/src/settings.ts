@@ -1,7 +1,7 @@
 import { createHash, type JsonWebKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { ApiRoute, ClientAuthMethod, ResourceParameter, RouteTokenMode, SameSite, SessionKey } from './config.types.js';
+import type { ApiRoute, ClientAuthMethod, ResourceParameter, RouteTokenMode, SameSite, SessionCacheMode, SessionKey } from './config.types.js';
 
 /** One environment variable: what it means, its default, and how to read it. docs/CONFIGURATION.md is generated from these (`npm run docs:config`). */
 export interface Setting<T> {
@@ -311,6 +311,10 @@ export const settings = {
   websocketSessionCheck: { env: 'WEBSOCKET_SESSION_CHECK_MS', description: 'Milliseconds between checks that the session of an open WebSocket still exists; a revoked, logged-out or expired session has its WebSockets closed at the next check (at its absolute expiry at the latest).', default: '5000', parse: positiveInteger },
   spaDir: { env: 'SPA_DIR', description: 'Folder of static files served at `/` (the SPA), if any.', optional: true, parse: existingFolder },
   touchInterval: { env: 'SESSION_TOUCH_INTERVAL', description: 'Seconds: a session\'s sliding idle expiry is written back at most this often (a session may end up to this much before SESSION_IDLE_TIMEOUT after its last request). Default 1% of SESSION_IDLE_TIMEOUT, at most 60.', optional: true, parse: nonNegativeInteger },
+  sessionCache: { env: 'SESSION_CACHE', description: '`local`: a request may be answered from the instance\'s memory, kept current by Redis pub/sub (see SECURITY.md); `verify`: every request reads the session from Redis.', default: 'local', parse: (raw: string): SessionCacheMode => {
+    if (raw !== 'local' && raw !== 'verify') throw new Error('must be local or verify');
+    return raw;
+  } },
   adminAudience: { env: 'ADMIN_JWT_AUDIENCE', description: 'Turns on the admin API (/admin): the `aud` its bearer tokens must carry.', optional: true, parse: nonEmpty },
   adminAlgorithms: { env: 'ADMIN_JWT_ALGS', description: 'Comma-separated JWS algorithms accepted on admin tokens (asymmetric only).', default: 'RS256', parse: asymmetricAlgorithms },
   adminScope: { env: 'ADMIN_REQUIRED_SCOPE', description: 'The scope (in `scope` or `scp`) or role (in `roles`) an admin token must carry.', default: 'sessions:admin', parse: scopeToken },

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
@@ -18,6 +19,19 @@ import { limitBody } from './body-limit.js';
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 /** Keep-alive connections per upstream origin (as @fastify/reply-from): parallel enough, yet bounded. */
 const CONNECTIONS_PER_UPSTREAM = 128;
+
+/**
+ * Cancels the upstream call once the client has left. undici takes an EventEmitter that emits 'abort'
+ * as a signal: one per request costs a twentieth of an AbortController (about 0.3 µs against 5).
+ */
+class ClientGone extends EventEmitter {
+  aborted = false;
+
+  abort(): void {
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
 
 /**
  * The `/api` reverse proxy, registered straight on Fastify rather than as a Nest controller: request
@@ -67,7 +81,7 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async forward(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const clientGone = new AbortController();
+    const clientGone = new ClientGone();
     // 'close' also fires after every finished response; aborting then would cost a DOMException per request.
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) clientGone.abort();
@@ -82,16 +96,16 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
       const body =
         replayable && incoming !== undefined ? await readDeclaredBody(incoming, Number(request.headers['content-length'] ?? 0)) : incoming;
       const sentAt = performance.now();
-      let upstream = await this.send(request, route, path, token, body, clientGone.signal);
+      let upstream = await this.send(request, route, path, token, body, clientGone);
       this.metrics.upstreamResponded(route, sentAt);
       if (upstream.statusCode === 401 && token !== undefined && replayable) {
-        upstream = await this.retryWithRenewedToken(request, route, path, token, body, upstream, clientGone.signal);
+        upstream = await this.retryWithRenewedToken(request, route, path, token, body, upstream, clientGone);
       }
       // Fastify pipes the body with backpressure, and destroys the connection if the upstream fails mid-body.
       return reply.code(upstream.statusCode).headers(downstreamResponseHeaders(upstream.headers, route.allowSetCookie)).send(upstream.body);
     } catch (error) {
       // A client that left needs no answer: the upstream call was cancelled on purpose.
-      if (!clientGone.signal.aborted) sendError(request, reply, error);
+      if (!clientGone.aborted) sendError(request, reply, error);
       return reply;
     }
   }
@@ -109,7 +123,7 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
     rejectedToken: string,
     body: Buffer | Readable | undefined,
     refused: Dispatcher.ResponseData,
-    signal: AbortSignal,
+    signal: ClientGone,
   ): Promise<Dispatcher.ResponseData> {
     let renewed: string | undefined;
     try {
@@ -130,7 +144,7 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
     path: string,
     token: string | undefined,
     body: Buffer | Readable | undefined,
-    signal: AbortSignal,
+    signal: ClientGone,
   ): Promise<Dispatcher.ResponseData> {
     return this.pools
       .get(route.target.origin)!

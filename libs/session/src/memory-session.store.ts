@@ -3,6 +3,7 @@ import {
   AUDIT_MAX_LENGTH,
   type AuditFields,
   type HitCount,
+  idleWriteDue,
   type IndexPage,
   indexEntry,
   type SessionIndex,
@@ -33,6 +34,7 @@ interface HeldLock {
  */
 export class MemorySessionStore extends SessionStore {
   readonly kind = 'memory';
+  readonly invalidations = undefined;
   private readonly sessions = new Map<string, Entry>();
   private readonly logins = new Map<string, StoredLogin>();
   private readonly locks = new Map<string, HeldLock>();
@@ -50,10 +52,8 @@ export class MemorySessionStore extends SessionStore {
     const entry = this.liveSession(keyHash, now);
     if (!entry) return null;
     const { idleExpiresAt, absoluteExpiresAt } = entry.record;
-    const target = Math.min(now + idleTimeoutMs, absoluteExpiresAt);
-    // As the Redis store: written when it moves by more than the interval, or once on reaching the absolute expiry.
-    if (target - idleExpiresAt <= intervalMs && !(target === absoluteExpiresAt && idleExpiresAt < absoluteExpiresAt)) return entry.record;
-    const record = { ...entry.record, idleExpiresAt: target, lastSeenAt: now };
+    if (!idleWriteDue(now, idleExpiresAt, absoluteExpiresAt, idleTimeoutMs, intervalMs)) return entry.record;
+    const record = { ...entry.record, idleExpiresAt: Math.min(now + idleTimeoutMs, absoluteExpiresAt), lastSeenAt: now };
     this.sessions.set(keyHash, { ...entry, record });
     return record;
   }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { INVALIDATION_CHANNEL, RedisInvalidationFeed } from './redis-invalidation.feed.js';
 import type { Clock } from './session.clock.js';
 import { SessionError, SessionErrorCode } from './session.errors.js';
 import { AUDIT_MAX_LENGTH, type AuditFields, type HitCount, type IndexPage, type SessionIndex, type SessionLookupKeys, SessionStore, type KnownBlob, type StoredSession, type TouchedSession } from './session.store.js';
@@ -49,6 +50,9 @@ local function unindex(h, a, u, p, s)
   end
   if p and p ~= '' and redis.call('GET', public_key(p)) == h then redis.call('DEL', public_key(p)) end
 end
+-- In the same script as the change: Redis has pushed the message to every subscribed instance before
+-- the caller gets its answer (see RedisInvalidationFeed).
+local function invalidate(h) redis.call('PUBLISH', '${INVALIDATION_CHANNEL}', h) end
 `;
 
 // KEYS: session, meta. ARGV: now, idle timeout, touch interval, key hash, known version and known
@@ -69,6 +73,7 @@ local absolute, idle = tonumber(f[2]), tonumber(f[3])
 if not (absolute and idle and f[4]) or absolute <= now or idle <= now then
   redis.call('DEL', KEYS[1], KEYS[2])
   unindex(ARGV[4], absolute, m[2], m[3], m[4])
+  invalidate(ARGV[4])
   return nil
 end
 local seen = tonumber(m[1]) or now
@@ -101,7 +106,7 @@ if current ~= tonumber(ARGV[2]) then return 0 end
 local h, ttl = ARGV[7], tonumber(ARGV[5]) - now
 local m = redis.call('HMGET', KEYS[2], 'u', 'p', 's')
 unindex(h, tonumber(f[2]), m[1], m[2], m[3])
-redis.call('DEL', KEYS[1], KEYS[2])
+if redis.call('DEL', KEYS[1], KEYS[2]) > 0 then invalidate(h) end
 if ttl <= 0 then return 1 end
 redis.call('HSET', KEYS[1], 'v', ARGV[3], 'a', ARGV[4], 'i', ARGV[5], 'd', ARGV[6])
 redis.call('HSET', KEYS[2], 'l', now, 'u', ARGV[8], 'p', ARGV[9], 's', ARGV[10])
@@ -122,6 +127,7 @@ local f = redis.call('HMGET', KEYS[1], 'v', 'a', 'i', 'd')
 local m = redis.call('HMGET', KEYS[2], 'l', 'u', 'p', 's')
 if redis.call('DEL', KEYS[1], KEYS[2]) == 0 then return nil end
 unindex(ARGV[1], tonumber(f[2]), m[2], m[3], m[4])
+invalidate(ARGV[1])
 return {f[1], f[2], f[3], f[4], m[1]}
 `;
 
@@ -202,6 +208,7 @@ interface SessionScripts {
  */
 export class RedisSessionStore extends SessionStore {
   readonly kind = 'redis';
+  readonly invalidations: RedisInvalidationFeed;
   private readonly redis: Redis & SessionScripts;
   private unreachable = false;
 
@@ -234,6 +241,7 @@ export class RedisSessionStore extends SessionStore {
         lockRelease: { lua: RELEASE_LOCK, numberOfKeys: 1 },
       },
     }) as Redis & SessionScripts;
+    this.invalidations = new RedisInvalidationFeed(() => this.redis.duplicate({ autoResubscribe: false, enableAutoPipelining: false }), logger);
     this.redis.on('error', (error: Error) => this.reportOutage(`${error.name}: ${error.message}`));
     this.redis.on('reconnecting', () => this.reportOutage('connection lost'));
     this.redis.on('ready', () => {
@@ -294,11 +302,17 @@ export class RedisSessionStore extends SessionStore {
         lookup.idpSessionId ?? '',
       ),
     );
-    return reply === 1;
+    if (reply !== 1) return false;
+    this.invalidations.deliver(keyHash);
+    // Only a replace publishes (a new session had nothing to invalidate).
+    if (expectedVersion > 0) await this.pushedToSubscribers();
+    return true;
   }
 
   async delete(keyHash: string): Promise<StoredSession | null> {
     const reply = await this.run(() => this.redis.sessionDelete(sessionKey(keyHash), metaKey(keyHash), keyHash));
+    this.invalidations.deliver(keyHash);
+    if (reply) await this.pushedToSubscribers();
     return reply && reply[0] && reply[3] ? storedSession(reply) : null;
   }
 
@@ -355,6 +369,7 @@ export class RedisSessionStore extends SessionStore {
   }
 
   async close(): Promise<void> {
+    await this.invalidations.close();
     if (this.redis.status === 'end') return;
     try {
       await this.redis.quit();
@@ -366,6 +381,16 @@ export class RedisSessionStore extends SessionStore {
   // By the index, which still lists a session that idled out until it is swept: ZLEXCOUNT is O(log n).
   async countSessions(): Promise<number> {
     return this.run(() => this.redis.zlexcount('sg:sessions', `[${String(this.clock.now() + 1).padStart(15, '0')}`, '+'));
+  }
+
+  /**
+   * Resolves once Redis has written what the last script published to every subscriber's socket. Redis
+   * writes out all pending replies and messages before it reads the next command, but it may write the
+   * script's reply first: one more round trip makes sure that the messages have left Redis before the
+   * caller answers (a revocation). If Redis is gone meanwhile, every subscription dropped with it.
+   */
+  private async pushedToSubscribers(): Promise<void> {
+    await this.redis.ping().catch(() => undefined);
   }
 
   /** Logged once per outage, with what went wrong first. */

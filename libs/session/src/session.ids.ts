@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
@@ -14,7 +14,8 @@ export function newPublicId(): string {
 
 /** The store is keyed by this hash, never by the id itself, so a dump of the store yields no usable cookie. */
 export function sessionKeyHash(id: string): string {
-  return createHash('sha256').update(id).digest('base64url');
+  // One-shot: no Hash object per request (about 1 µs less than createHash, on every proxied request).
+  return hash('sha256', id, 'base64url');
 }
 
 /** Checked before the store is asked: anything else in the cookie cannot be one of our ids. */

@@ -1,37 +1,118 @@
-import { SessionReadCache } from './session.read-cache.js';
+import { type HeldSession, SessionReadCache } from './session.read-cache.js';
+import type { InvalidationFeed, InvalidationListener } from './session.store.js';
 import type { SessionData } from './session.types.js';
 
-function data(sub: string): SessionData {
-  return { publicId: 'p', sub, claims: {}, tokens: { idToken: 'i', accessTokens: {} }, createdAt: 0, absoluteExpiresAt: 1 };
+const NOW = 1_000_000;
+const IDLE_TIMEOUT = 60_000;
+const INTERVAL = 5_000;
+
+function data(sub: string, absoluteExpiresAt = NOW + 3_600_000): SessionData {
+  return { publicId: 'p', sub, claims: {}, tokens: { idToken: 'i', accessTokens: {} }, createdAt: 0, absoluteExpiresAt };
+}
+
+function held(sub: string, overrides: Partial<HeldSession> = {}): HeldSession {
+  const absoluteExpiresAt = overrides.absoluteExpiresAt ?? NOW + 3_600_000;
+  return { version: 1, digest: sub, data: data(sub, absoluteExpiresAt), idleExpiresAt: NOW + IDLE_TIMEOUT, absoluteExpiresAt, size: 4000, ...overrides };
+}
+
+/** A feed whose liveness the test sets, and which hands the test its listener. */
+class TestFeed implements InvalidationFeed {
+  live = true;
+  listener: InvalidationListener | undefined;
+  listen(listener: InvalidationListener): void {
+    this.listener = listener;
+  }
+}
+
+function put(cache: SessionReadCache, keyHash: string, entry: HeldSession): void {
+  const ticket = cache.begin(keyHash);
+  cache.fill(ticket, entry);
+  cache.end(ticket);
 }
 
 describe('SessionReadCache', () => {
-  it('is bounded, evicting the least recently used entry', () => {
-    const cache = new SessionReadCache(3);
-    for (const key of ['a', 'b', 'c']) cache.set(key, { version: 1, digest: key, data: data(key) });
+  it('is bounded in entries, evicting the least recently used one', () => {
+    const cache = new SessionReadCache(undefined, 3);
+    for (const key of ['a', 'b', 'c']) put(cache, key, held(key));
     expect(cache.get('a')?.data.sub).toBe('a');
-    cache.set('d', { version: 1, digest: 'd', data: data('d') });
+    put(cache, 'd', held('d'));
     expect(cache.size).toBe(3);
     expect(cache.get('b')).toBeUndefined();
     expect(['a', 'c', 'd'].map((key) => cache.get(key)?.data.sub)).toEqual(['a', 'c', 'd']);
   });
 
-  it('holds the default number of entries at most', () => {
-    const cache = new SessionReadCache();
-    for (let n = 0; n < 10_050; n++) cache.set(`k${n}`, { version: 1, digest: '', data: data('x') });
-    expect(cache.size).toBe(10_000);
-    expect(cache.get('k0')).toBeUndefined();
-    expect(cache.get('k10049')).toBeDefined();
+  it('is bounded in estimated bytes', () => {
+    const cache = new SessionReadCache(undefined, 100, 10_000);
+    for (const key of ['a', 'b', 'c']) put(cache, key, held(key, { size: 4000 }));
+    expect(cache.size).toBe(2);
+    expect(cache.get('a')).toBeUndefined();
+    put(cache, 'b', held('b', { version: 2, size: 9000 }));
+    expect(cache.size).toBe(1);
+    expect(cache.get('b')?.version).toBe(2);
   });
 
-  it('never goes back to an older version, and forgets a deleted entry', () => {
-    const cache = new SessionReadCache();
-    cache.set('a', { version: 2, digest: 'two', data: data('two') });
-    cache.set('a', { version: 1, digest: 'one', data: data('one') });
+  it('never goes back to an older version', () => {
+    const cache = new SessionReadCache(undefined);
+    put(cache, 'a', held('two', { version: 2 }));
+    put(cache, 'a', held('one', { version: 1 }));
     expect(cache.get('a')?.digest).toBe('two');
-    cache.set('a', { version: 3, digest: 'three', data: data('three') });
+    put(cache, 'a', held('three', { version: 3 }));
     expect(cache.get('a')?.digest).toBe('three');
-    cache.delete('a');
+  });
+
+  it('forgets an invalidated session, and does not keep a read of it that was under way', () => {
+    const feed = new TestFeed();
+    const cache = new SessionReadCache(feed);
+    put(cache, 'a', held('a'));
+    const racing = cache.begin('a');
+    const other = cache.begin('b');
+    feed.listener!.invalidated('a');
     expect(cache.get('a')).toBeUndefined();
+    cache.fill(racing, held('a'));
+    cache.fill(other, held('b'));
+    cache.end(racing);
+    cache.end(other);
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('b')).toBeDefined();
+    // A read begun after the invalidation is kept.
+    put(cache, 'a', held('a'));
+    expect(cache.get('a')).toBeDefined();
+  });
+
+  it('forgets everything on a reset, reads under way included, and keeps nothing read while the feed was not live', () => {
+    const feed = new TestFeed();
+    const cache = new SessionReadCache(feed);
+    put(cache, 'a', held('a'));
+    const racing = cache.begin('b');
+    feed.listener!.reset();
+    cache.fill(racing, held('b'));
+    cache.end(racing);
+    expect(cache.size).toBe(0);
+
+    feed.live = false;
+    const blind = cache.begin('c');
+    feed.live = true;
+    cache.fill(blind, held('c'));
+    cache.end(blind);
+    expect(cache.get('c')).toBeUndefined();
+  });
+
+  it('answers only with a live feed, before both expiries, and while no idle write is due', () => {
+    const feed = new TestFeed();
+    const cache = new SessionReadCache(feed);
+    const entry = held('a');
+    expect(cache.answers(entry, NOW, IDLE_TIMEOUT, INTERVAL)).toBe(true);
+    expect(new SessionReadCache(undefined).answers(entry, NOW, IDLE_TIMEOUT, INTERVAL)).toBe(false);
+    feed.live = false;
+    expect(cache.answers(entry, NOW, IDLE_TIMEOUT, INTERVAL)).toBe(false);
+    feed.live = true;
+    // The store would slide the idle expiry once it moves by more than the interval: that read must reach it.
+    expect(cache.answers(entry, NOW + INTERVAL + 1, IDLE_TIMEOUT, INTERVAL)).toBe(false);
+    expect(cache.answers(entry, NOW + INTERVAL, IDLE_TIMEOUT, INTERVAL)).toBe(true);
+    const ending = held('b', { absoluteExpiresAt: NOW + 1000, idleExpiresAt: NOW + 1000 });
+    expect(cache.answers(ending, NOW + 999, IDLE_TIMEOUT, INTERVAL)).toBe(true);
+    expect(cache.answers(ending, NOW + 1000, IDLE_TIMEOUT, INTERVAL)).toBe(false);
+    // Reaching the absolute expiry, the store writes the idle expiry once more.
+    expect(cache.answers(held('c', { absoluteExpiresAt: NOW + 1000, idleExpiresAt: NOW + 500 }), NOW, IDLE_TIMEOUT, INTERVAL)).toBe(false);
   });
 });

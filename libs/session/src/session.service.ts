@@ -5,7 +5,7 @@ import { SessionCipher } from './session.cipher.js';
 import { Clock } from './session.clock.js';
 import { isWellFormedSessionId, newPublicId, newSessionId, sessionKeyHash } from './session.ids.js';
 import { SessionLookups } from './session.lookups.js';
-import { SessionReadCache } from './session.read-cache.js';
+import { type HeldSession, type ReadTicket, SessionReadCache } from './session.read-cache.js';
 import { SessionStore } from './session.store.js';
 import type { PendingLogin, Session, SessionData, TokenSet } from './session.types.js';
 
@@ -23,23 +23,27 @@ export interface TokenUpdate {
  * under the id's hash. Idle expiry slides on use (written at most once per SESSION_TOUCH_INTERVAL);
  * absolute expiry never moves later.
  *
- * Every read goes to the store, which alone says whether the session still exists: that is what makes
- * a revocation (an admin, a back-channel logout, another instance) take effect on the very next
- * request everywhere. The SessionReadCache only spares decrypting and parsing a version already read
- * here; it never answers without the store (see SessionReadCache).
+ * The store alone says whether a session still exists. With SESSION_CACHE=local (the default) and
+ * Redis, a read is answered from memory (SessionReadCache) while the store's invalidation feed is
+ * live and no idle write is due: every delete and replace, on any instance or from the CLI, is
+ * published by the very script that makes it, and forgets the session here as it arrives (see
+ * SECURITY.md for the exact guarantee). Otherwise every read asks the store, and memory only spares
+ * decrypting a version already read here.
  */
 @Injectable()
 export class SessionService {
+  /** Decrypted sessions read or written here (see SessionReadCache). */
+  private readonly cache: SessionReadCache;
+
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly store: SessionStore,
     private readonly cipher: SessionCipher,
     private readonly clock: Clock,
     private readonly lookups: SessionLookups,
-  ) {}
-
-  /** Decrypted data of sessions read or written here, by version (see SessionReadCache). */
-  private readonly cache = new SessionReadCache();
+  ) {
+    this.cache = new SessionReadCache(config.session.cache === 'local' ? store.invalidations : undefined);
+  }
 
   async create(data: NewSession): Promise<Session> {
     const now = this.clock.now();
@@ -61,22 +65,45 @@ export class SessionService {
     return session;
   }
 
-  /** The session for a cookie value, or null: malformed, unknown, expired, or undecryptable. */
-  async read(id: string): Promise<Session | null> {
+  /**
+   * The session for a cookie value, or null: malformed, unknown, expired, or undecryptable.
+   * `fresh`: ask the store even when memory could answer (a read that decides a refresh, after the lock).
+   */
+  async read(id: string, { fresh = false } = {}): Promise<Session | null> {
     if (!isWellFormedSessionId(id)) return null;
     const keyHash = sessionKeyHash(id);
     const { idleTimeoutSeconds, touchIntervalMs } = this.config.session;
-    // Taken before the round trip: the entry may be replaced or dropped while it is under way.
+    const idleTimeoutMs = idleTimeoutSeconds * 1000;
+    // Taken before any wait: the entry may be replaced or dropped meanwhile.
     const held = this.cache.get(keyHash);
+    if (!fresh && held && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {
+      await this.cache.drained();
+      // Still held once pending invalidations have run, and the feed still live: the store holds this very version.
+      if (this.cache.get(keyHash) === held && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {
+        return { ...held.data, id, version: held.version, idleExpiresAt: held.idleExpiresAt };
+      }
+    }
+    const ticket = this.cache.begin(keyHash);
+    try {
+      return await this.readStored(id, keyHash, held, ticket);
+    } finally {
+      this.cache.end(ticket);
+    }
+  }
+
+  private async readStored(id: string, keyHash: string, held: HeldSession | undefined, ticket: ReadTicket): Promise<Session | null> {
+    const { idleTimeoutSeconds, touchIntervalMs } = this.config.session;
     const record = await this.store.touch(keyHash, idleTimeoutSeconds * 1000, touchIntervalMs, held);
     if (!record) {
-      this.cache.delete(keyHash);
+      this.cache.invalidated(keyHash);
       return null;
     }
     let data: SessionData;
+    let digest: string;
+    let size: number;
     // No blob: the store found the version and blob held here. A store that always sends it (memory) is checked here.
     if (held && held.version === record.version && (record.blob === undefined || blobDigest(record.blob) === held.digest)) {
-      data = held.data;
+      ({ data, digest, size } = held);
     } else {
       // The store leaves the blob out only for the version and blob it was given, which is handled above.
       if (record.blob === undefined) throw new Error(`the session store left out the blob of version ${record.version}`);
@@ -84,19 +111,22 @@ export class SessionService {
         data = openSession(this.cipher, keyHash, record.blob);
       } catch {
         // Tampered with, copied from another key, or sealed with a key we no longer have: it can never be read.
-        this.cache.delete(keyHash);
+        this.cache.invalidated(keyHash);
         await this.store.delete(keyHash);
         return null;
       }
-      this.cache.set(keyHash, { version: record.version, digest: blobDigest(record.blob), data });
+      digest = blobDigest(record.blob);
+      size = record.blob.length;
     }
     // The encrypted absolute expiry is authoritative; the plaintext copy only drives the store's TTL.
     if (data.absoluteExpiresAt <= this.clock.now()) {
-      this.cache.delete(keyHash);
+      this.cache.invalidated(keyHash);
       await this.store.delete(keyHash);
       return null;
     }
-    return { ...data, id, version: record.version, idleExpiresAt: record.idleExpiresAt };
+    const { version, idleExpiresAt, absoluteExpiresAt } = record;
+    this.cache.fill(ticket, { version, digest, data, idleExpiresAt, absoluteExpiresAt, size });
+    return { ...data, id, version, idleExpiresAt };
   }
 
   /**
@@ -138,7 +168,7 @@ export class SessionService {
   async destroy(id: string): Promise<void> {
     if (!isWellFormedSessionId(id)) return;
     const keyHash = sessionKeyHash(id);
-    this.cache.delete(keyHash);
+    this.cache.invalidated(keyHash);
     await this.store.delete(keyHash);
   }
 
@@ -190,9 +220,18 @@ export class SessionService {
       idpSessionId: data.idpSessionId === undefined ? undefined : this.lookups.idpSessionId(data.idpSessionId),
     };
     const record = { version, absoluteExpiresAt: data.absoluteExpiresAt, idleExpiresAt, lastSeenAt: now, blob };
-    const written = await this.store.compareAndSet(keyHash, expectedVersion, record, lookup);
-    if (!written) return null;
-    this.cache.set(keyHash, { version, digest: blobDigest(blob), data });
+    const ticket = this.cache.begin(keyHash);
+    try {
+      if (!(await this.store.compareAndSet(keyHash, expectedVersion, record, lookup))) {
+        // Written or deleted meanwhile, perhaps by hand (a DEL publishes nothing): what is held here is stale.
+        this.cache.invalidated(keyHash);
+        return null;
+      }
+      // A store with a feed announces its own write as a change, so the next read there fetches it; without one this is the memo.
+      this.cache.fill(ticket, { version, digest: blobDigest(blob), data, idleExpiresAt, absoluteExpiresAt: data.absoluteExpiresAt, size: blob.length });
+    } finally {
+      this.cache.end(ticket);
+    }
     return { ...data, id, version, idleExpiresAt };
   }
 }

@@ -48,6 +48,29 @@ export interface HitCount {
 
 export type SessionStoreKind = 'redis' | 'memory';
 
+/** Told of sessions deleted or replaced, by this instance or any other (see InvalidationFeed). */
+export interface InvalidationListener {
+  /** This session was deleted or replaced: what is held of it is stale. */
+  invalidated(keyHash: string): void;
+  /** Invalidations may have been missed (the feed was cut): everything held is suspect. */
+  reset(): void;
+}
+
+/**
+ * Where a store announces every session it deletes or replaces, so that an instance may answer
+ * reads from memory (SessionReadCache). The store's own changes are announced at once, other
+ * instances' as the store delivers them.
+ */
+export interface InvalidationFeed {
+  /** Starts delivering to `listener` (one per feed). */
+  listen(listener: InvalidationListener): void;
+  /**
+   * True while every invalidation published up to a short, fixed time ago (the feed's heartbeat)
+   * has been delivered: only then may a read be answered from memory.
+   */
+  readonly live: boolean;
+}
+
 /** At most this many audit events are kept (Redis: `XADD MAXLEN ~`). */
 export const AUDIT_MAX_LENGTH = 10_000;
 
@@ -62,6 +85,8 @@ export const AUDIT_MAX_LENGTH = 10_000;
  */
 export abstract class SessionStore {
   abstract readonly kind: SessionStoreKind;
+  /** Undefined for a store that is itself as cheap to read as memory. */
+  abstract readonly invalidations: InvalidationFeed | undefined;
 
   /**
    * Reads a session and slides its idle expiry to now + idleTimeoutMs, never past its absolute
@@ -138,6 +163,16 @@ export abstract class SessionStore {
 
   /** Commands that failed to reach the store since it was opened (for metrics). */
   failures = 0;
+}
+
+/**
+ * Whether a touch at `now` writes the idle expiry back (see SessionStore.touch): when that moves it
+ * later by more than `intervalMs`, or, once, when it reaches the absolute expiry. The Redis script
+ * makes the same decision in Lua.
+ */
+export function idleWriteDue(now: number, idleExpiresAt: number, absoluteExpiresAt: number, idleTimeoutMs: number, intervalMs: number): boolean {
+  const target = Math.min(now + idleTimeoutMs, absoluteExpiresAt);
+  return target - idleExpiresAt > intervalMs || (target === absoluteExpiresAt && idleExpiresAt < absoluteExpiresAt);
 }
 
 /**

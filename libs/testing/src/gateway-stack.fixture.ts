@@ -74,6 +74,8 @@ export interface GatewayStackRoute {
 export interface GatewayStack {
   readonly url: string;
   readonly config: GatewayConfig;
+  /** The settings it runs with (environment variable names), for a CLI or a process of its own. */
+  readonly env: Readonly<Record<string, string>>;
   readonly gateway: RunningGateway;
   readonly redis: RedisFixture;
   readonly idp: IdentityProvider;
@@ -169,6 +171,7 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
   return {
     url: publicUrl,
     config,
+    env,
     gateway,
     redis,
     idp,

@@ -37,7 +37,8 @@ export class AccessTokenService {
     if (held && this.usable(held, rejectedToken)) return held.value;
     return this.refreshes.run(`${session.id} ${key}`, () =>
       this.lock.hold(session.id, async () => {
-        const latest = await this.sessions.read(session.id);
+        // From the store, never from memory: another instance may have just rotated the refresh token.
+        const latest = await this.sessions.read(session.id, { fresh: true });
         if (!latest) throw sessionExpired('session ended while waiting for its refresh');
         const current = latest.tokens.accessTokens[key];
         if (current && this.usable(current, rejectedToken)) return current.value;

@@ -296,6 +296,20 @@ describe('a WebSocket ends with its session', () => {
     expectRefusal(await refused(connect('/api/live/chat', { cookie })), 401, 'unauthenticated');
   });
 
+  it('is closed as soon as another instance revokes the session, long before the periodic check', async () => {
+    // An instance whose periodic check would come only after the test: the store's announcement closes it.
+    const second = await stack.startInstance({ WEBSOCKET_SESSION_CHECK_MS: '600000' });
+    const revoked = await stack.loginAs('alice');
+    const socket = await opened(connect('/api/live/chat', { cookie: sessionCookie(revoked), base: second, origin: stack.url }));
+    const socketClosed = closed(socket);
+    const revoke = await fetch(`${stack.gateway.adminUrl}/admin/sessions/${encodeURIComponent(await sessionPublicId(revoked))}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${await stack.adminToken()}` },
+    });
+    expect(revoke.status).toBe(200);
+    expect(await socketClosed).toEqual(SESSION_ENDED);
+  });
+
   it('is closed with 1008 session_ended when the user logs out', async () => {
     const leaving = await stack.loginAs('bob');
     const socket = await opened(connect('/api/live/chat', { cookie: sessionCookie(leaving) }));

@@ -41,6 +41,9 @@ class TestAuthorizer implements UpstreamAuthorizer {
   async authorizeUpgrade(_request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant> {
     return { token: route.token === 'user' ? TOKEN : undefined, session: undefined };
   }
+
+  /** No sessions here to watch. */
+  watchSessions(): void {}
 }
 
 @Module({ providers: [TestAuthorizer], exports: [TestAuthorizer] })

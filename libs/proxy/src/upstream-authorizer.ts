@@ -42,4 +42,7 @@ export interface UpstreamAuthorizer {
    * the proxy has checked its `Origin` instead. Throws a GatewayError to refuse, as `authorize` does.
    */
   authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant>;
+
+  /** Calls `changed` with a lease's `key` as soon as that session may have ended (deleted or replaced anywhere). */
+  watchSessions(changed: (key: string) => void): void;
 }

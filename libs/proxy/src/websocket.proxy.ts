@@ -30,9 +30,12 @@ interface Tunnel {
 
 /** The open WebSockets of one session, checked together. */
 interface SessionTunnels {
+  readonly lease: SessionLease;
   readonly tunnels: Set<Tunnel>;
   readonly timers: NodeJS.Timeout[];
   checking: boolean;
+  /** A change was announced while a check ran, which may have read the session before it: check again. */
+  recheck: boolean;
 }
 
 /** What the upstream answered to the handshake: a switch to the WebSocket protocol (with its socket), or a refusal. */
@@ -43,8 +46,9 @@ type Handshake = { readonly response: IncomingMessage; readonly socket: Socket; 
  * not handle upgrades). The handshake is checked like an /api request, with an Origin check in place
  * of X-CSRF, and forwarded with the route's token and the same header hygiene and path rules; then
  * the two sockets are piped together, byte for byte. A connection never outlives its session: the
- * session is checked every WEBSOCKET_SESSION_CHECK_MS and at its absolute expiry, and
- * `closeSession` closes a session's connections at once.
+ * session is checked as soon as the session store announces a change to it (another instance's
+ * too), every WEBSOCKET_SESSION_CHECK_MS in any case, and at its absolute expiry; `closeSession`
+ * closes a session's connections at once.
  */
 @Injectable()
 export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
@@ -66,6 +70,8 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     this.log = fastify.log;
     fastify.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(request, socket, head));
+    // Only where WebSockets can open: watching keeps a Redis subscription open.
+    if (this.config.routes.some((route) => route.websocket)) this.authorizer.watchSessions((key) => void this.check(key));
   }
 
   /**
@@ -225,10 +231,10 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
   private join(lease: SessionLease, tunnel: Tunnel): void {
     let group = this.sessions.get(lease.key);
     if (!group) {
-      const timers = [setInterval(() => void this.check(lease), this.config.proxy.websocketSessionCheckMs)];
+      const timers = [setInterval(() => void this.check(lease.key), this.config.proxy.websocketSessionCheckMs)];
       if (lease.expiresInMs <= MAX_TIMER_MS) timers.push(setTimeout(() => this.closeSession(lease.key), Math.max(0, lease.expiresInMs)));
       for (const timer of timers) timer.unref();
-      group = { tunnels: new Set(), timers, checking: false };
+      group = { lease, tunnels: new Set(), timers, checking: false, recheck: false };
       this.sessions.set(lease.key, group);
     }
     group.tunnels.add(tunnel);
@@ -245,16 +251,24 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
    * A store that cannot be reached keeps the connections open: closing every WebSocket on a Redis
    * failover would only have them all reconnect into 503s. The absolute expiry still applies.
    */
-  private async check(lease: SessionLease): Promise<void> {
-    const group = this.sessions.get(lease.key);
-    if (!group || group.checking) return;
+  private async check(key: string): Promise<void> {
+    const group = this.sessions.get(key);
+    if (!group) return;
+    if (group.checking) {
+      group.recheck = true;
+      return;
+    }
     group.checking = true;
     try {
-      if (!(await lease.isAlive())) this.closeSession(lease.key);
+      if (!(await group.lease.isAlive())) this.closeSession(key);
     } catch (error) {
       this.log.warn({ err: error, code: toGatewayError(error).code }, 'websocket session check failed; connections kept open');
     } finally {
       group.checking = false;
+    }
+    if (group.recheck) {
+      group.recheck = false;
+      await this.check(key);
     }
   }
 }

@@ -30,7 +30,7 @@ export const STALE_AFTER_MS = 1000;
  * delete or replace a session says exactly what matters.
  */
 export class RedisInvalidationFeed implements InvalidationFeed {
-  private listener: InvalidationListener | undefined;
+  private readonly listeners = new Set<InvalidationListener>();
   private subscriber: Redis | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private subscribed = false;
@@ -48,10 +48,10 @@ export class RedisInvalidationFeed implements InvalidationFeed {
   }
 
   listen(listener: InvalidationListener): void {
-    if (this.listener) throw new Error('an invalidation feed has one listener');
-    this.listener = listener;
+    this.listeners.add(listener);
+    if (this.subscriber) return;
     const subscriber = (this.subscriber = this.open());
-    subscriber.on('message', (_channel: string, keyHash: string) => listener.invalidated(keyHash));
+    subscriber.on('message', (_channel: string, keyHash: string) => this.deliver(keyHash));
     subscriber.on('ready', () => void this.subscribe(subscriber));
     // Whichever comes first: an end of stream or a socket error is handled before a request read in the same
     // poll (see SessionReadCache.drained), 'close' only after it. Outages themselves are the store's to report.
@@ -64,7 +64,7 @@ export class RedisInvalidationFeed implements InvalidationFeed {
 
   /** This instance's own change: delivered at once rather than when its message comes back. */
   deliver(keyHash: string): void {
-    this.listener?.invalidated(keyHash);
+    for (const listener of this.listeners) listener.invalidated(keyHash);
   }
 
   async close(): Promise<void> {
@@ -105,6 +105,6 @@ export class RedisInvalidationFeed implements InvalidationFeed {
   private lost(): void {
     if (this.subscribed) this.logger.warn('session invalidations: connection lost; every read goes to Redis until it is back');
     this.subscribed = false;
-    this.listener?.reset();
+    for (const listener of this.listeners) listener.reset();
   }
 }

@@ -45,6 +45,15 @@ export class SessionService {
     this.cache = new SessionReadCache(config.session.cache === 'local' ? store.invalidations : undefined);
   }
 
+  /**
+   * Calls `changed` with the key hash (sessionKeyHash) of every session deleted or replaced from now
+   * on, here or on any other instance, as the store announces it. A store without a feed (the
+   * in-process one) announces nothing.
+   */
+  watchChanges(changed: (keyHash: string) => void): void {
+    this.store.invalidations?.listen({ invalidated: changed, reset: () => undefined });
+  }
+
   async create(data: NewSession): Promise<Session> {
     const now = this.clock.now();
     const absoluteExpiresAt = Math.min(now + this.config.session.absoluteTimeoutSeconds * 1000, data.absoluteExpiresAt ?? Infinity);

@@ -62,7 +62,7 @@ export interface InvalidationListener {
  * instances' as the store delivers them.
  */
 export interface InvalidationFeed {
-  /** Starts delivering to `listener` (one per feed). */
+  /** Starts delivering to `listener` (besides those already listening). */
   listen(listener: InvalidationListener): void;
   /**
    * True while every invalidation published up to a short, fixed time ago (the feed's heartbeat)

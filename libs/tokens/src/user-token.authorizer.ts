@@ -31,6 +31,10 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     return { token, session: session ? this.lease(session) : undefined };
   }
 
+  watchSessions(changed: (key: string) => void): void {
+    this.sessions.watchChanges(changed);
+  }
+
   /** The route's token, and the session it belongs to when it is a user's. */
   private async grant(headers: IncomingHttpHeaders, route: ApiRoute, rejectedToken: string | undefined): Promise<{ token: string | undefined; session: Session | null }> {
     switch (route.token) {

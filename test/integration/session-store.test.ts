@@ -378,7 +378,8 @@ describe('what the Redis store keeps', () => {
   });
 
   it('forgets a session and a pending login when their TTL runs out in Redis', async () => {
-    const short = await startGateway({ redisUrl: redis.url, env: { SESSION_IDLE_TIMEOUT: '1', LOGIN_TIMEOUT: '1' } });
+    // Index keys live until the absolute expiry: 2 s here, so everything is gone by the end.
+    const short = await startGateway({ redisUrl: redis.url, env: { SESSION_IDLE_TIMEOUT: '1', SESSION_ABSOLUTE_TIMEOUT: '2', LOGIN_TIMEOUT: '1' } });
     try {
       const { id } = await short.sessions.create(typicalSession(Date.now()));
       const loginId = await short.sessions.savePendingLogin(pendingLogin(Date.now()));

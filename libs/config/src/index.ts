@@ -1,5 +1,5 @@
 export { ConfigError } from './config.error.js';
 export { ConfigModule, GATEWAY_CONFIG } from './config.module.js';
-export type { AdminConfig, ApiRoute, ClientAuthMethod, ClientCredentials, GatewayConfig, ResourceParameter, RouteTokenMode, SameSite, StoreConfig, TokenAudience } from './config.types.js';
+export type { AdminConfig, ApiRoute, ClientAuthMethod, ClientCredentials, GatewayConfig, HostPort, RedisConfig, RedisTopology, ResourceParameter, RouteTokenMode, SameSite, StoreConfig, TokenAudience } from './config.types.js';
 export { isLoopback, loadConfig, loadStoreConfig } from './load-config.js';
 export { settings, type Setting } from './settings.js';

@@ -16,7 +16,7 @@ import {
   SessionStore,
   type TokenSet,
 } from '#sessiongate/session';
-import { freePort, ManualClock, minimalGatewayEnv, type RedisFixture, startRedis } from '#sessiongate/testing';
+import { freePort, ManualClock, minimalGatewayEnv, type RedisClusterFixture, type RedisFixture, startRedis, startRedisCluster } from '#sessiongate/testing';
 
 const IDLE_SECONDS = 60;
 const ABSOLUTE_SECONDS = 300;
@@ -107,29 +107,33 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let redis: RedisFixture;
+let cluster: RedisClusterFixture;
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
 });
 afterAll(async () => {
-  await redis.stop();
+  await Promise.all([redis.stop(), cluster.stop()]);
 });
 
-describe.each(['redis', 'memory'] as const)('sessions in the %s store', (kind) => {
+/** The same behaviour on every store: a standalone Redis, a Redis Cluster (three masters), and in process. */
+const STORES = { redis: () => ({ REDIS_URL: redis.url }), 'Redis Cluster': () => cluster.env, memory: () => ({}) };
+
+describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('sessions in the %s store', (store) => {
   let clock: ManualClock;
   let gateway: Gateway;
   let sessions: SessionService;
 
   beforeEach(async () => {
     clock = new ManualClock();
-    gateway = await startGateway({ redisUrl: kind === 'redis' ? redis.url : undefined, clock });
+    gateway = await startGateway({ clock, env: STORES[store]() });
     sessions = gateway.sessions;
   });
   afterEach(async () => {
     await gateway.module.close();
   });
 
-  it('uses the store REDIS_URL asks for', () => {
-    expect(gateway.store.kind).toBe(kind);
+  it('uses the store the settings ask for', () => {
+    expect(gateway.store.kind).toBe(store === 'memory' ? 'memory' : 'redis');
   });
 
   it('creates a session and reads it back by its id', async () => {

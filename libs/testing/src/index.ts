@@ -6,3 +6,5 @@ export * from './demo.fixture.js';
 export { ADMIN_AUDIENCE, ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, GATEWAY_CLIENT_ID, GATEWAY_CLIENT_SECRET, startGatewayStack, TODOS_RESOURCE, type GatewayStack, type GatewayStackOptions } from './gateway-stack.fixture.js';
 export { minimalGatewayEnv } from './gateway-env.js';
 export { ManualClock } from './manual-clock.js';
+export { startRedisCluster, waitFor, type RedisClusterFixture } from './redis-cluster.fixture.js';
+export { startRedisSentinel, type RedisSentinelFixture } from './redis-sentinel.fixture.js';

@@ -1,5 +1,16 @@
 import { type GatewayStack, startGatewayStack, startRedis } from '#sessiongate/testing';
 
+/** Polls /readyz until it answers 200 or `timeoutMs` has passed; its last status. */
+async function readyWithin(url: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let status = 0;
+  while (status !== 200 && Date.now() < deadline) {
+    status = (await fetch(`${url}/readyz`)).status;
+    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return status;
+}
+
 /** Liveness and readiness as an orchestrator probes them: no cookie, no CSRF header. */
 describe('health endpoints', () => {
   let stack: GatewayStack;
@@ -36,13 +47,7 @@ describe('health endpoints', () => {
     expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
 
     await stack.redis.restart();
-    const deadline = Date.now() + 10_000;
-    let status = 0;
-    while (status !== 200 && Date.now() < deadline) {
-      status = (await fetch(`${stack.url}/readyz`)).status;
-      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(status).toBe(200);
+    expect(await readyWithin(stack.url, 10_000)).toBe(200);
   });
 
   it('names no host, URL or secret', async () => {
@@ -67,13 +72,7 @@ describe('a gateway started before its Redis', () => {
       expect(await login.json()).toMatchObject({ error: 'session_store_unavailable', requestId: expect.any(String) });
 
       await redis.restart();
-      const deadline = Date.now() + 10_000;
-      let status = 0;
-      while (status !== 200 && Date.now() < deadline) {
-        status = (await fetch(`${stack.url}/readyz`)).status;
-        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(status).toBe(200);
+      expect(await readyWithin(stack.url, 10_000)).toBe(200);
       const browser = await stack.loginAs('alice');
       expect((await browser.get(`${stack.url}/bff/user`, { headers: { 'x-csrf': '1' }, from: stack.url })).status).toBe(200);
     } finally {

@@ -16,9 +16,11 @@ export const USAGE = `Usage:
   sessiongate sessions revoke --sub <sub> [--json]
 
 Break-glass session administration straight on Redis, for operators without an admin token (the
-admin API, /admin, is the everyday way). It reads two settings from the environment, as the gateway
+admin API, /admin, is the everyday way). It reads these settings from the environment, as the gateway
 does, and nothing else:
-  REDIS_URL               the gateway's Redis (redis:// or rediss://)
+  REDIS_URL               the gateway's Redis (redis:// or rediss://), or its REDIS_SENTINELS and
+                          REDIS_SENTINEL_NAME, or its REDIS_CLUSTER_NODES, with the other REDIS_*
+                          settings the gateway uses (README, Redis topologies)
   SESSION_ENCRYPTION_KEY  the gateway's key (base64 of 32 bytes): needed to read sessions and to find
                           a user's sessions (their index is keyed with it)
 

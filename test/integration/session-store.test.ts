@@ -16,7 +16,7 @@ import {
   SessionStore,
   type TokenSet,
 } from '#sessiongate/session';
-import { freePort, ManualClock, minimalGatewayEnv, type RedisClusterFixture, type RedisFixture, startRedis, startRedisCluster } from '#sessiongate/testing';
+import { freePort, ManualClock, minimalGatewayEnv, type RedisClusterFixture, type RedisFixture, startRedis, startRedisCluster, startTlsRedis } from '#sessiongate/testing';
 
 const IDLE_SECONDS = 60;
 const ABSOLUTE_SECONDS = 300;
@@ -506,6 +506,35 @@ describe('when Redis fails', () => {
       expect(gateway.logs.join()).not.toContain('hunter2');
     } finally {
       await gateway.module.close();
+    }
+  });
+});
+
+describe('a Redis that needs TLS and an ACL user', () => {
+  it('is used with rediss://, the user and password in the URL and REDIS_TLS_CA_FILE; refused without the CA or with a wrong password, never logging it', async () => {
+    const tls = await startTlsRedis();
+    try {
+      const gateway = await startGateway({ redisUrl: tls.url, env: { REDIS_TLS_CA_FILE: tls.caFile } });
+      try {
+        const { id } = await gateway.sessions.create(typicalSession(Date.now()));
+        expect(await gateway.sessions.read(id)).not.toBeNull();
+      } finally {
+        await gateway.module.close();
+      }
+      for (const [url, env] of [
+        [tls.url, {}],
+        [tls.url.replace(tls.password, 'wrong-password'), { REDIS_TLS_CA_FILE: tls.caFile }],
+      ] as const) {
+        const refused = await startGateway({ redisUrl: url, env });
+        try {
+          expect(await failure(refused.sessions.create(typicalSession(Date.now())))).toMatchObject({ code: SessionErrorCode.StoreUnavailable, status: 503 });
+          expect(refused.logs.join()).not.toMatch(new RegExp(`${tls.password}|wrong-password`));
+        } finally {
+          await refused.module.close();
+        }
+      }
+    } finally {
+      await tls.stop();
     }
   });
 });

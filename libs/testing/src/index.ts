@@ -8,3 +8,4 @@ export { minimalGatewayEnv } from './gateway-env.js';
 export { ManualClock } from './manual-clock.js';
 export { startRedisCluster, waitFor, type RedisClusterFixture } from './redis-cluster.fixture.js';
 export { startRedisSentinel, type RedisSentinelFixture } from './redis-sentinel.fixture.js';
+export { startTlsRedis, type TlsRedisFixture } from './redis-tls.fixture.js';

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { killRedis, launchRedis } from './redis.fixture.js';
 const run = promisify(execFile);
 
 export interface RedisClusterFixture {
-  /** The gateway's settings for this cluster (REDIS_CLUSTER_NODES). */
+  /** The gateway's settings for this cluster (REDIS_CLUSTER_NODES, and its ACL user: REDIS_USERNAME, REDIS_PASSWORD). */
   readonly env: Readonly<Record<string, string>>;
   readonly ports: readonly number[];
   /** A plain cluster client for assertions on what the gateway stored. */
@@ -22,10 +23,13 @@ export interface RedisClusterFixture {
 
 /**
  * A private Redis Cluster of three masters (no replicas) on free loopback ports, joined by
- * `redis-cli --cluster create`, its node files in a temporary folder removed on stop.
+ * `redis-cli --cluster create`, its node files in a temporary folder removed on stop. Only an ACL
+ * user (`gateway`, a random password) may use it: the default user is off.
  */
 export async function startRedisCluster(): Promise<RedisClusterFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'sg-redis-cluster-'));
+  const [username, password] = ['gateway', `pw-${randomBytes(8).toString('hex')}`];
+  const cli = (...args: string[]) => run('redis-cli', ['--user', username, ...args], { env: { ...process.env, REDISCLI_AUTH: password } });
   const servers: ChildProcess[] = [];
   const ports: number[] = [];
   try {
@@ -37,12 +41,13 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
         await launchRedis([
           '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-port', String(busPort),
           '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no',
+          '--user', 'default', 'off', '--user', username, 'on', `>${password}`, '~*', '&*', '+@all',
         ]),
       );
     }
-    await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await cli('--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes');
     await waitFor(async () => {
-      const states = await Promise.all(ports.map((port) => run('redis-cli', ['-p', String(port), 'cluster', 'info']).then(({ stdout }) => stdout)));
+      const states = await Promise.all(ports.map((port) => cli('-p', String(port), 'cluster', 'info').then(({ stdout }) => stdout)));
       return states.every((info) => info.includes('cluster_state:ok'));
     }, 'the cluster to be ok');
   } catch (error) {
@@ -50,10 +55,10 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  const client = new Cluster(ports.map((port) => ({ host: '127.0.0.1', port })), { lazyConnect: true });
+  const client = new Cluster(ports.map((port) => ({ host: '127.0.0.1', port })), { lazyConnect: true, redisOptions: { username, password } });
   await client.connect();
   return {
-    env: { REDIS_CLUSTER_NODES: ports.map((port) => `127.0.0.1:${port}`).join(',') },
+    env: { REDIS_CLUSTER_NODES: ports.map((port) => `127.0.0.1:${port}`).join(','), REDIS_USERNAME: username, REDIS_PASSWORD: password },
     ports,
     client,
     async flushall() {

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { killRedis, launchRedis } from './redis.fixture.js';
 const NAME = 'sessiongate';
 
 export interface RedisSentinelFixture {
-  /** The gateway's settings for this deployment (REDIS_SENTINELS, REDIS_SENTINEL_NAME). */
+  /** The gateway's settings for this deployment (REDIS_SENTINELS, REDIS_SENTINEL_NAME and the passwords). */
   readonly env: Readonly<Record<string, string>>;
   /** The port of the master, as the sentinels name it now. */
   masterPort(): Promise<number>;
@@ -29,9 +30,11 @@ export interface RedisSentinelFixture {
  * A private Sentinel deployment on free loopback ports: a master, one replica and three sentinels
  * (quorum 2, the master deemed down after 1 s without an answer), configured in a temporary folder
  * removed on stop. Nothing is persisted to disk: what survives a failover is what was replicated.
+ * The data nodes take only an ACL user (`gateway`), the sentinels a password of their own.
  */
 export async function startRedisSentinel(): Promise<RedisSentinelFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'sg-redis-sentinel-'));
+  const [username, password, sentinelPassword] = ['gateway', `pw-${randomBytes(8).toString('hex')}`, `sentinel-pw-${randomBytes(8).toString('hex')}`];
   const servers = new Map<number, ChildProcess>();
   const sentinels: Redis[] = [];
   const stop = async () => {
@@ -41,7 +44,12 @@ export async function startRedisSentinel(): Promise<RedisSentinelFixture> {
   };
   try {
     const [masterPort, replicaPort] = [await freePort(), await freePort()];
-    const data = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const data = [
+      // Its own folder: a replica's full sync writes an RDB file, which a redis-server started in the
+      // current folder would load.
+      '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+      '--user', 'default', 'off', '--user', username, 'on', `>${password}`, '~*', '&*', '+@all', '--masteruser', username, '--masterauth', password,
+    ];
     servers.set(masterPort, await launchRedis(['--port', String(masterPort), ...data]));
     servers.set(replicaPort, await launchRedis(['--port', String(replicaPort), ...data, '--replicaof', '127.0.0.1', String(masterPort)]));
     for (let sentinel = 0; sentinel < 3; sentinel++) {
@@ -56,11 +64,15 @@ export async function startRedisSentinel(): Promise<RedisSentinelFixture> {
           `sentinel monitor ${NAME} 127.0.0.1 ${masterPort} 2`,
           `sentinel down-after-milliseconds ${NAME} 1000`,
           `sentinel failover-timeout ${NAME} 10000`,
+          `sentinel auth-user ${NAME} ${username}`,
+          `sentinel auth-pass ${NAME} ${password}`,
+          `requirepass ${sentinelPassword}`,
+          `sentinel sentinel-pass ${sentinelPassword}`,
           '',
         ].join('\n'),
       );
       servers.set(port, await launchRedis([file, '--sentinel'], 'Sentinel ID is'));
-      sentinels.push(new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 }));
+      sentinels.push(new Redis({ host: '127.0.0.1', port, password: sentinelPassword, lazyConnect: true, maxRetriesPerRequest: 1 }));
     }
     await Promise.all(sentinels.map((client) => client.connect()));
     // A failover needs the replica known to the sentinels, and a vote (after a crash) the other sentinels.
@@ -74,7 +86,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelFixture> {
   }
 
   const masterPortNow = async () => Number(((await sentinels[0]!.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME)) as [string, string])[1]);
-  const client = (port: number) => new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
+  const client = (port: number) => new Redis({ host: '127.0.0.1', port, username, password, maxRetriesPerRequest: 1 });
   const promoted = async (from: number) => {
     await waitFor(async () => {
       const ports = await Promise.all(sentinels.map(async (sentinel) => Number(((await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME)) as [string, string])[1])));
@@ -88,7 +100,13 @@ export async function startRedisSentinel(): Promise<RedisSentinelFixture> {
     }, 'the sentinels to promote the replica', 30_000);
   };
   return {
-    env: { REDIS_SENTINELS: sentinels.map((sentinel) => `127.0.0.1:${sentinel.options.port}`).join(','), REDIS_SENTINEL_NAME: NAME },
+    env: {
+      REDIS_SENTINELS: sentinels.map((sentinel) => `127.0.0.1:${sentinel.options.port}`).join(','),
+      REDIS_SENTINEL_NAME: NAME,
+      REDIS_SENTINEL_PASSWORD: sentinelPassword,
+      REDIS_USERNAME: username,
+      REDIS_PASSWORD: password,
+    },
     masterPort: masterPortNow,
     async master() {
       return client(await masterPortNow());

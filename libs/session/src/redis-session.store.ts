@@ -26,7 +26,8 @@ const TIMEOUT_MS = 2000;
 // of their own (several round trips, never atomic with the session), in an order that never lets a
 // usable session be missing from them, which would hide it from revocation:
 // - created: the session first, then its entries; create returns (and the cookie is set) only once
-//   both are written, so nobody can use the session before it is indexed;
+//   both are written, so nobody can use the session before it is indexed. (Not the entries first: a
+//   listing meeting an entry before its session exists would drop it as dead, for good);
 // - replaced: its entries are kept (every one of its lookups stays; its absolute expiry may only move
 //   earlier, so an entry's position, the expiry at login, is never before the session's);
 // - deleted or expired: the session first, then its entries, best effort. An entry whose session is

@@ -1,4 +1,15 @@
-import { type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+import { type GatewayStack, startGatewayStack, startRedis } from '#sessiongate/testing';
+
+/** Polls /readyz until it answers 200 or `timeoutMs` has passed; its last status. */
+async function readyWithin(url: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let status = 0;
+  while (status !== 200 && Date.now() < deadline) {
+    status = (await fetch(`${url}/readyz`)).status;
+    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return status;
+}
 
 /** Liveness and readiness as an orchestrator probes them: no cookie, no CSRF header. */
 describe('health endpoints', () => {
@@ -36,18 +47,37 @@ describe('health endpoints', () => {
     expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
 
     await stack.redis.restart();
-    const deadline = Date.now() + 10_000;
-    let status = 0;
-    while (status !== 200 && Date.now() < deadline) {
-      status = (await fetch(`${stack.url}/readyz`)).status;
-      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(status).toBe(200);
+    expect(await readyWithin(stack.url, 10_000)).toBe(200);
   });
 
   it('names no host, URL or secret', async () => {
     const text = await (await fetch(`${stack.url}/readyz`)).text();
     expect(text).not.toContain('127.0.0.1');
     expect(text).not.toContain('redis://');
+  });
+});
+
+describe('a gateway started before its Redis', () => {
+  it('starts, is not ready and answers session requests 503 JSON, then becomes ready by itself once Redis is up', async () => {
+    const redis = await startRedis();
+    await redis.kill();
+    const stack = await startGatewayStack({ redis });
+    try {
+      const readyz = await fetch(`${stack.url}/readyz`);
+      expect(readyz.status).toBe(503);
+      expect(await readyz.json()).toMatchObject({ error: { sessionStore: { status: 'down' } } });
+      expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
+      const login = await fetch(`${stack.url}/bff/login`, { redirect: 'manual' });
+      expect(login.status).toBe(503);
+      expect(await login.json()).toMatchObject({ error: 'session_store_unavailable', requestId: expect.any(String) });
+
+      await redis.restart();
+      expect(await readyWithin(stack.url, 10_000)).toBe(200);
+      const browser = await stack.loginAs('alice');
+      expect((await browser.get(`${stack.url}/bff/user`, { headers: { 'x-csrf': '1' }, from: stack.url })).status).toBe(200);
+    } finally {
+      await stack.stop();
+      await redis.stop();
+    }
   });
 });

@@ -14,10 +14,11 @@ import {
   SessionService,
   SessionStore,
 } from '#sessiongate/session';
-import { ManualClock, minimalGatewayEnv, type RedisFixture, startRedis } from '#sessiongate/testing';
+import { ManualClock, minimalGatewayEnv, type RedisClusterFixture, type RedisFixture, startRedis, startRedisCluster } from '#sessiongate/testing';
 
 // The session indexes (by user, provider session, public id, and all sessions) and the directory
-// built on them, against real Redis and the in-process store: both must behave the same.
+// built on them, against a real standalone Redis, a real Redis Cluster and the in-process store: all
+// must behave the same.
 
 const IDLE_SECONDS = 60;
 const ABSOLUTE_SECONDS = 600;
@@ -72,21 +73,28 @@ function session(sub: string, sid = randomBytes(8).toString('hex'), extra: Parti
 }
 
 let redis: RedisFixture;
+let cluster: RedisClusterFixture;
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
 });
 afterAll(async () => {
-  await redis.stop();
+  await Promise.all([redis.stop(), cluster.stop()]);
 });
 
-describe.each(['redis', 'memory'] as const)('the session directory on the %s store', (kind) => {
+const STORES = {
+  redis: { env: () => ({ REDIS_URL: redis.url }), flush: () => redis.client.flushall() },
+  'Redis Cluster': { env: () => cluster.env, flush: () => cluster.flushall() },
+  memory: { env: () => ({}), flush: async () => undefined },
+};
+
+describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('the session directory on the %s store', (store) => {
   let clock: ManualClock;
   let gateway: Gateway;
 
   beforeEach(async () => {
-    if (kind === 'redis') await redis.client.flushall();
+    await STORES[store].flush();
     clock = new ManualClock();
-    gateway = await startGateway(kind === 'redis' ? redis.url : undefined, clock);
+    gateway = await startGateway(undefined, clock, STORES[store].env());
   });
   afterEach(async () => {
     await gateway.module.close();

@@ -432,7 +432,7 @@ describe('docker-compose.yml', () => {
     expect(config.oidc.issuer.href).toBe('http://localhost:8080/realms/sessiongate');
     expect(config.oidc.clientId).toBe('sessiongate');
     expect(config.oidc.scopes.split(' ')).toEqual(expect.arrayContaining(['openid', 'offline_access', 'todos:read']));
-    expect(config.redis.url).toBe('redis://redis:6379');
+    expect(config.redis?.topology).toEqual({ kind: 'standalone', url: 'redis://redis:6379' });
     expect(config.session.encryptionKeys.map(({ key }) => key.toString('base64'))).toEqual([testKey]);
     expect(config.routes.map((route) => [route.prefix, route.target.href, route.token])).toEqual([['/api/todos', 'http://127.0.0.1:4000/', 'user']]);
   });
@@ -609,7 +609,7 @@ describe('deploy/kubernetes', () => {
     const env = podEnv(container(), configMaps(), (_name, key) => realSecrets[key]);
     const config = loadConfig(env);
     expect(config.production).toBe(true);
-    expect(config.redis.url).toBeDefined();
+    expect(config.redis).toBeDefined();
     expect(container().ports).toContainEqual({ name: 'http', containerPort: config.port, protocol: 'TCP' });
   });
 

@@ -17,7 +17,7 @@ import {
   SessionStore,
   type TokenSet,
 } from '#sessiongate/session';
-import { freePort, ManualClock, minimalGatewayEnv, type RedisFixture, startRedis } from '#sessiongate/testing';
+import { freePort, ManualClock, minimalGatewayEnv, type RedisClusterFixture, type RedisFixture, startRedis, startRedisCluster, startTlsRedis } from '#sessiongate/testing';
 
 const IDLE_SECONDS = 60;
 const ABSOLUTE_SECONDS = 300;
@@ -108,29 +108,33 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let redis: RedisFixture;
+let cluster: RedisClusterFixture;
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
 });
 afterAll(async () => {
-  await redis.stop();
+  await Promise.all([redis.stop(), cluster.stop()]);
 });
 
-describe.each(['redis', 'memory'] as const)('sessions in the %s store', (kind) => {
+/** The same behaviour on every store: a standalone Redis, a Redis Cluster (three masters), and in process. */
+const STORES = { redis: () => ({ REDIS_URL: redis.url }), 'Redis Cluster': () => cluster.env, memory: () => ({}) };
+
+describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('sessions in the %s store', (store) => {
   let clock: ManualClock;
   let gateway: Gateway;
   let sessions: SessionService;
 
   beforeEach(async () => {
     clock = new ManualClock();
-    gateway = await startGateway({ redisUrl: kind === 'redis' ? redis.url : undefined, clock });
+    gateway = await startGateway({ clock, env: STORES[store]() });
     sessions = gateway.sessions;
   });
   afterEach(async () => {
     await gateway.module.close();
   });
 
-  it('uses the store REDIS_URL asks for', () => {
-    expect(gateway.store.kind).toBe(kind);
+  it('uses the store the settings ask for', () => {
+    expect(gateway.store.kind).toBe(store === 'memory' ? 'memory' : 'redis');
   });
 
   it('creates a session and reads it back by its id', async () => {
@@ -392,7 +396,8 @@ describe('what the Redis store keeps', () => {
   });
 
   it('forgets a session and a pending login when their TTL runs out in Redis', async () => {
-    const short = await startGateway({ redisUrl: redis.url, env: { SESSION_IDLE_TIMEOUT: '1', LOGIN_TIMEOUT: '1' } });
+    // Index keys live until the absolute expiry: 2 s here, so everything is gone by the end.
+    const short = await startGateway({ redisUrl: redis.url, env: { SESSION_IDLE_TIMEOUT: '1', SESSION_ABSOLUTE_TIMEOUT: '2', LOGIN_TIMEOUT: '1' } });
     try {
       const { id } = await short.sessions.create(typicalSession(Date.now()));
       const loginId = await short.sessions.savePendingLogin(pendingLogin(Date.now()));
@@ -515,6 +520,35 @@ describe('when Redis fails', () => {
       expect(gateway.logs.join()).not.toContain('hunter2');
     } finally {
       await gateway.module.close();
+    }
+  });
+});
+
+describe('a Redis that needs TLS and an ACL user', () => {
+  it('is used with rediss://, the user and password in the URL and REDIS_TLS_CA_FILE; refused without the CA or with a wrong password, never logging it', async () => {
+    const tls = await startTlsRedis();
+    try {
+      const gateway = await startGateway({ redisUrl: tls.url, env: { REDIS_TLS_CA_FILE: tls.caFile } });
+      try {
+        const { id } = await gateway.sessions.create(typicalSession(Date.now()));
+        expect(await gateway.sessions.read(id)).not.toBeNull();
+      } finally {
+        await gateway.module.close();
+      }
+      for (const [url, env] of [
+        [tls.url, {}],
+        [tls.url.replace(tls.password, 'wrong-password'), { REDIS_TLS_CA_FILE: tls.caFile }],
+      ] as const) {
+        const refused = await startGateway({ redisUrl: url, env });
+        try {
+          expect(await failure(refused.sessions.create(typicalSession(Date.now())))).toMatchObject({ code: SessionErrorCode.StoreUnavailable, status: 503 });
+          expect(refused.logs.join()).not.toMatch(new RegExp(`${tls.password}|wrong-password`));
+        } finally {
+          await refused.module.close();
+        }
+      }
+    } finally {
+      await tls.stop();
     }
   });
 });

@@ -75,7 +75,8 @@ export interface GatewayConfig {
     readonly redirectUri: URL;
     readonly postLogoutRedirectUri: URL;
   };
-  readonly redis: { readonly url: string | undefined };
+  /** Undefined: the in-process store (development only). */
+  readonly redis: RedisConfig | undefined;
   readonly session: {
     /** AES-256-GCM keys for tokens at rest, newest first: the first encrypts, all decrypt. */
     readonly encryptionKeys: readonly SessionKey[];
@@ -130,7 +131,27 @@ export interface AdminConfig {
 
 /** What the break-glass CLI needs to open the session store directly (see loadStoreConfig). */
 export interface StoreConfig {
-  readonly redisUrl: string;
+  readonly redis: RedisConfig;
   readonly encryptionKeys: readonly SessionKey[];
   readonly indexKey: Buffer;
+}
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Where Redis is: exactly one of a standalone server (or a primary), Sentinel, or Cluster. */
+export type RedisTopology =
+  | { readonly kind: 'standalone'; readonly url: string }
+  | { readonly kind: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string; readonly sentinelPassword: string | undefined }
+  | { readonly kind: 'cluster'; readonly nodes: readonly HostPort[] };
+
+export interface RedisConfig {
+  readonly topology: RedisTopology;
+  /** ACL user and password of the data nodes (Sentinel, Cluster; a standalone URL carries its own). */
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  /** TLS on every connection (rediss://, or REDIS_TLS); `ca` replaces the system's trusted CAs when set. */
+  readonly tls: { readonly ca: string | undefined } | undefined;
 }

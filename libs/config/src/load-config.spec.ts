@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ConfigError } from './config.error.js';
 import { loadConfig, loadStoreConfig } from './load-config.js';
 
@@ -136,7 +139,7 @@ describe('loadConfig', () => {
     const problems = problemsOf({ ...valid, NODE_ENV: 'production', REDIS_URL: undefined, OIDC_ALLOW_INSECURE_HTTP: 'true' });
     expect(problems).toEqual([
       'OIDC_ALLOW_INSECURE_HTTP: must not be true when NODE_ENV=production',
-      'REDIS_URL: is required when NODE_ENV=production (the in-process store is for development only)',
+      'REDIS_URL: is required when NODE_ENV=production, or REDIS_SENTINELS or REDIS_CLUSTER_NODES (the in-process store is for development only)',
     ]);
   });
 
@@ -235,9 +238,13 @@ describe('loadConfig', () => {
     expect(problems[0]).toContain(expected);
   });
 
-  it('reads only REDIS_URL, SESSION_ENCRYPTION_KEY and SESSION_INDEX_KEY for the CLI, the first two required, never printing the key', () => {
-    const store = loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: key });
-    expect(store).toEqual({ redisUrl: 'redis://127.0.0.1:6379', encryptionKeys: loadConfig(valid).session.encryptionKeys, indexKey: Buffer.from(key, 'base64') });
+  it('reads only the Redis settings, SESSION_ENCRYPTION_KEY and SESSION_INDEX_KEY for the CLI, a topology and the key required, never printing the key', () => {
+    expect(loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: key })).toEqual({
+      redis: { topology: { kind: 'standalone', url: 'redis://127.0.0.1:6379' }, username: undefined, password: undefined, tls: undefined },
+      encryptionKeys: loadConfig(valid).session.encryptionKeys,
+      indexKey: Buffer.from(key, 'base64'),
+    });
+    expect(loadStoreConfig({ REDIS_CLUSTER_NODES: 'a:7000', SESSION_ENCRYPTION_KEY: key }).redis.topology).toEqual({ kind: 'cluster', nodes: [{ host: 'a', port: 7000 }] });
     const other = randomBytes(32).toString('base64');
     expect(loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: `k2:${other}`, SESSION_INDEX_KEY: key }).indexKey).toEqual(Buffer.from(key, 'base64'));
     let error: unknown;
@@ -249,5 +256,76 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.map((problem) => problem.split(':')[0])).toEqual(['REDIS_URL', 'SESSION_ENCRYPTION_KEY']);
     expect((error as ConfigError).message).not.toContain(secret);
+  });
+
+  describe('Redis topologies', () => {
+    const base = { ...valid, REDIS_URL: undefined };
+    const caFile = join(mkdtempSync(join(tmpdir(), 'sg-ca-')), 'ca.pem');
+    writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const notPem = join(dirname(caFile), 'key.txt');
+    writeFileSync(notPem, 'not a certificate');
+
+    it('reads a standalone URL, TLS from rediss:// with a CA file', () => {
+      expect(loadConfig({ ...base, REDIS_URL: 'rediss://gateway:pw@redis.example.com:6380', REDIS_TLS_CA_FILE: caFile }).redis).toEqual({
+        topology: { kind: 'standalone', url: 'rediss://gateway:pw@redis.example.com:6380' },
+        username: undefined,
+        password: undefined,
+        tls: { ca: expect.stringContaining('BEGIN CERTIFICATE') },
+      });
+    });
+
+    it('reads sentinels with their master name and password, and the data nodes\' ACL user over TLS', () => {
+      const config = loadConfig({
+        ...base,
+        REDIS_SENTINELS: 's1:26379, s2:26380,[::1]:26381',
+        REDIS_SENTINEL_NAME: 'sessions',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+        REDIS_USERNAME: 'gateway',
+        REDIS_PASSWORD: 'data-secret',
+        REDIS_TLS: 'true',
+      });
+      expect(config.redis).toEqual({
+        topology: { kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }, { host: '::1', port: 26381 }], name: 'sessions', sentinelPassword: 'sentinel-secret' },
+        username: 'gateway',
+        password: 'data-secret',
+        tls: { ca: undefined },
+      });
+    });
+
+    it('reads cluster nodes', () => {
+      expect(loadConfig({ ...base, REDIS_CLUSTER_NODES: 'redis-0:6379,redis-1:6379' }).redis?.topology).toEqual({ kind: 'cluster', nodes: [{ host: 'redis-0', port: 6379 }, { host: 'redis-1', port: 6379 }] });
+    });
+
+    it.each([
+      [{ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' }, 'REDIS_CLUSTER_NODES: cannot be combined with REDIS_URL'],
+      [{ REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'b:7000' }, 'REDIS_CLUSTER_NODES: cannot be combined with REDIS_SENTINELS'],
+      [{ REDIS_SENTINELS: 'a:26379' }, 'REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS'],
+      [{ REDIS_SENTINELS: 'a:26379,b', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS: "b" is not host:port'],
+      [{ REDIS_SENTINELS: ' , ', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS: must be a comma-separated list of host:port'],
+      [{ REDIS_CLUSTER_NODES: 'a:70000' }, 'REDIS_CLUSTER_NODES: "a:70000": port must be a TCP port'],
+      [{ REDIS_CLUSTER_NODES: 'http://a:7000' }, 'REDIS_CLUSTER_NODES: "http://a:7000" is not host:port'],
+      [{ REDIS_URL: 'redis://a:6379', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINEL_NAME: only applies with REDIS_SENTINELS'],
+      [{ REDIS_URL: 'redis://a:6379', REDIS_PASSWORD: 'pw' }, 'REDIS_PASSWORD: with REDIS_URL, give it in the URL'],
+      [{ REDIS_URL: 'redis://a:6379', REDIS_TLS: 'true' }, 'REDIS_TLS: with REDIS_URL, give it in the URL'],
+      [{ REDIS_PASSWORD: 'pw' }, 'REDIS_PASSWORD: only applies with REDIS_SENTINELS or REDIS_CLUSTER_NODES'],
+      [{ REDIS_CLUSTER_NODES: 'a:7000', REDIS_USERNAME: 'gateway' }, 'REDIS_USERNAME: needs REDIS_PASSWORD'],
+      [{ REDIS_CLUSTER_NODES: 'a:7000', REDIS_TLS: 'yes' }, 'REDIS_TLS: must be true or false'],
+      [{ REDIS_URL: 'redis://a:6379', REDIS_TLS_CA_FILE: caFile }, 'REDIS_TLS_CA_FILE: needs TLS'],
+      [{ REDIS_URL: 'rediss://a:6379', REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, 'REDIS_TLS_CA_FILE: file /nonexistent/ca.pem cannot be read'],
+      [{ REDIS_URL: 'rediss://a:6379', REDIS_TLS_CA_FILE: notPem }, 'REDIS_TLS_CA_FILE: file'],
+    ])('refuses %j, naming the setting', (env, expected) => {
+      const problems = problemsOf({ ...base, ...env });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain(expected);
+    });
+
+    it('never prints a Redis password, whatever else is wrong', () => {
+      const problems = problemsOf({ ...base, REDIS_URL: 'redis://:url-secret@a:6379', REDIS_PASSWORD: 'env-secret', REDIS_CLUSTER_NODES: 'x' });
+      expect(problems.join('\n')).not.toMatch(/url-secret|env-secret/);
+    });
+
+    it('in production, accepts Sentinel or Cluster in place of REDIS_URL', () => {
+      expect(loadConfig({ ...base, NODE_ENV: 'production', REDIS_CLUSTER_NODES: 'a:7000' }).redis?.topology.kind).toBe('cluster');
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { ConfigError } from './config.error.js';
 import type { ApiRoute, GatewayConfig, SessionKey, StoreConfig } from './config.types.js';
+import { REDIS_SETTING_KEYS, redisConfig } from './redis-config.js';
 import { apiRoutes, type Setting, settings } from './settings.js';
 
 type Settings = typeof settings;
@@ -17,21 +18,7 @@ export function isLoopback(url: URL): boolean {
  */
 export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
   const problems: string[] = [];
-  const values = {} as Record<string, unknown>;
-  for (const [key, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
-    const raw = env[setting.env] === '' ? undefined : env[setting.env];
-    const input = raw ?? setting.default;
-    if (input === undefined) {
-      if (!setting.optional) problems.push(`${setting.env}: is required (${setting.description})`);
-      continue;
-    }
-    try {
-      values[key] = setting.parse(input);
-    } catch (error) {
-      problems.push(`${setting.env}: ${(error as Error).message}`);
-    }
-  }
-  const v = values as Values;
+  const v = parseSettings(env, Object.keys(settings) as (keyof Settings)[], problems);
   const production = v.nodeEnv === 'production';
   const https = v.publicUrl?.protocol === 'https:';
 
@@ -39,7 +26,10 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     problems.push('OIDC_ISSUER: http:// is only accepted on a loopback host; use https:// (or set OIDC_ALLOW_INSECURE_HTTP=true for a test setup)');
   }
   if (production && v.allowInsecureHttp) problems.push('OIDC_ALLOW_INSECURE_HTTP: must not be true when NODE_ENV=production');
-  if (production && v.redisUrl === undefined) problems.push('REDIS_URL: is required when NODE_ENV=production (the in-process store is for development only)');
+  const redis = redisConfig(v, problems);
+  if (production && redis === undefined && problems.every((problem) => !problem.startsWith('REDIS_'))) {
+    problems.push('REDIS_URL: is required when NODE_ENV=production, or REDIS_SENTINELS or REDIS_CLUSTER_NODES (the in-process store is for development only)');
+  }
   // Browsers drop a prefixed cookie without Secure; Path=/ and no Domain (__Host-) are how every cookie is written.
   const prefix = ['__Host-', '__Secure-', '__Http-'].find((candidate) => v.cookieName?.startsWith(candidate));
   if (prefix && !https) problems.push(`SESSION_COOKIE_NAME: a ${prefix} cookie needs an https:// PUBLIC_URL`);
@@ -83,7 +73,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       redirectUri: new URL('/bff/callback', publicUrl),
       postLogoutRedirectUri: new URL(v.postLogoutRedirectPath!, publicUrl),
     },
-    redis: { url: v.redisUrl },
+    redis,
     session: {
       encryptionKeys: v.encryptionKeys!,
       indexKey: indexKey!,
@@ -120,29 +110,40 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
 }
 
 /**
- * For tools that open the session store directly (the break-glass CLI): only REDIS_URL (required
- * here), SESSION_ENCRYPTION_KEY and SESSION_INDEX_KEY, parsed exactly as loadConfig parses them.
+ * For tools that open the session store directly (the break-glass CLI): only the Redis settings (a
+ * topology is required here), SESSION_ENCRYPTION_KEY and SESSION_INDEX_KEY, parsed exactly as
+ * loadConfig parses them.
  */
 export function loadStoreConfig(env: Record<string, string | undefined>): StoreConfig {
   const problems: string[] = [];
-  const read = <T>(setting: Setting<T>, required = !setting.optional): T | undefined => {
-    const raw = env[setting.env] || undefined;
-    if (raw === undefined) {
-      if (required) problems.push(`${setting.env}: is required (${setting.description})`);
-      return undefined;
+  const v = parseSettings(env, [...REDIS_SETTING_KEYS, 'encryptionKeys', 'indexKey'], problems);
+  const redis = redisConfig(v, problems);
+  if (redis === undefined && problems.every((problem) => !problem.startsWith('REDIS_'))) {
+    problems.unshift(`REDIS_URL: is required, or REDIS_SENTINELS or REDIS_CLUSTER_NODES (${settings.redisUrl.description})`);
+  }
+  const indexKey = v.encryptionKeys && chooseIndexKey(v.encryptionKeys, v.indexKey, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { redis: redis!, encryptionKeys: v.encryptionKeys!, indexKey: indexKey! };
+}
+
+/** Parses the settings named by `keys`, pushing one line per missing or malformed one. */
+function parseSettings(env: Record<string, string | undefined>, keys: readonly (keyof Settings)[], problems: string[]): Values {
+  const values = {} as Record<string, unknown>;
+  for (const key of keys) {
+    const setting = settings[key] as Setting<unknown>;
+    const raw = env[setting.env] === '' ? undefined : env[setting.env];
+    const input = raw ?? setting.default;
+    if (input === undefined) {
+      if (!setting.optional) problems.push(`${setting.env}: is required (${setting.description})`);
+      continue;
     }
     try {
-      return setting.parse(raw);
+      values[key] = setting.parse(input);
     } catch (error) {
       problems.push(`${setting.env}: ${(error as Error).message}`);
-      return undefined;
     }
-  };
-  const redisUrl = read(settings.redisUrl, true);
-  const encryptionKeys = read(settings.encryptionKeys);
-  const chosen = encryptionKeys && chooseIndexKey(encryptionKeys, read(settings.indexKey), problems);
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { redisUrl: redisUrl!, encryptionKeys: encryptionKeys!, indexKey: chosen! };
+  }
+  return values as Values;
 }
 
 /**

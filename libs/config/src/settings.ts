@@ -1,7 +1,7 @@
 import { createHash, type JsonWebKey } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { ApiRoute, ClientAuthMethod, ResourceParameter, RouteTokenMode, SameSite, SessionCacheMode, SessionKey } from './config.types.js';
+import type { ApiRoute, ClientAuthMethod, HostPort, ResourceParameter, RouteTokenMode, SameSite, SessionCacheMode, SessionKey } from './config.types.js';
 
 /** One environment variable: what it means, its default, and how to read it. docs/CONFIGURATION.md is generated from these (`npm run docs:config`). */
 export interface Setting<T> {
@@ -179,6 +179,32 @@ function trustedProxies(raw: string): string[] {
   return list;
 }
 
+/** A `host:port` list (sentinels, cluster nodes); IPv6 hosts in brackets. */
+function hostPortList(raw: string): readonly HostPort[] {
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (entries.length === 0) throw new Error('must be a comma-separated list of host:port');
+  return entries.map((entry) => {
+    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(entry);
+    if (!match) throw new Error(`"${entry}" is not host:port`);
+    try {
+      return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: port(match[2]!) };
+    } catch (error) {
+      throw new Error(`"${entry}": port ${(error as Error).message}`);
+    }
+  });
+}
+
+function pemFile(raw: string): string {
+  let text: string;
+  try {
+    text = readFileSync(raw, 'utf8');
+  } catch {
+    throw new Error(`file ${raw} cannot be read`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`file ${raw} holds no PEM certificate`);
+  return text;
+}
+
 const TOKEN_MODES = ['user', 'optional', 'client', 'none'];
 
 export interface RouteDefaults {
@@ -288,7 +314,16 @@ export const settings = {
   } },
   allowInsecureHttp: { env: 'OIDC_ALLOW_INSECURE_HTTP', description: 'Allow an http:// issuer on a non-loopback host (logged as a warning). Never in production.', default: 'false', parse: boolean },
   postLogoutRedirectPath: { env: 'POST_LOGOUT_REDIRECT_PATH', description: 'Where the provider sends the browser after logout (a path on PUBLIC_URL, registered at the provider).', default: '/', parse: localPath },
-  redisUrl: { env: 'REDIS_URL', description: 'Redis for sessions (`redis://` or `rediss://`). Unset: an in-process store, for development only.', optional: true, parse: redisUrl },
+  // Redis: exactly one topology (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES); see redis-config.ts.
+  redisUrl: { env: 'REDIS_URL', description: 'A standalone Redis for sessions (`redis://` or `rediss://` for TLS, ACL user and password in the URL: `rediss://user:password@host:6379`). Unset (and no REDIS_SENTINELS or REDIS_CLUSTER_NODES): an in-process store, for development only.', optional: true, parse: redisUrl },
+  redisSentinels: { env: 'REDIS_SENTINELS', description: 'Redis behind Sentinel: comma-separated `host:port` of the sentinels (with REDIS_SENTINEL_NAME).', optional: true, parse: hostPortList },
+  redisSentinelName: { env: 'REDIS_SENTINEL_NAME', description: 'The master group name the sentinels monitor (required with REDIS_SENTINELS).', optional: true, parse: nonEmpty },
+  redisSentinelPassword: { env: 'REDIS_SENTINEL_PASSWORD', description: 'Password of the sentinels themselves (`requirepass` in sentinel.conf), if any.', optional: true, secret: true, parse: nonEmpty },
+  redisClusterNodes: { env: 'REDIS_CLUSTER_NODES', description: 'Redis Cluster: comma-separated `host:port` of some of its nodes (the rest are discovered).', optional: true, parse: hostPortList },
+  redisUsername: { env: 'REDIS_USERNAME', description: 'ACL user on the Redis data nodes with REDIS_SENTINELS or REDIS_CLUSTER_NODES (with REDIS_URL it goes in the URL).', optional: true, parse: nonEmpty },
+  redisPassword: { env: 'REDIS_PASSWORD', description: 'Password on the Redis data nodes with REDIS_SENTINELS or REDIS_CLUSTER_NODES (with REDIS_URL it goes in the URL).', optional: true, secret: true, parse: nonEmpty },
+  redisTls: { env: 'REDIS_TLS', description: 'TLS to every Redis connection (sentinels too) with REDIS_SENTINELS or REDIS_CLUSTER_NODES (with REDIS_URL: `rediss://`).', optional: true, parse: boolean },
+  redisTlsCaFile: { env: 'REDIS_TLS_CA_FILE', description: 'PEM file of the CA(s) that sign the Redis servers\' certificates, trusted instead of the system\'s CAs (needs TLS).', optional: true, parse: pemFile },
   encryptionKeys: { env: 'SESSION_ENCRYPTION_KEY', description: 'Base64 of 32 random bytes (`openssl rand -base64 32`): encrypts tokens at rest (AES-256-GCM). To rotate, list several, newest first, each optionally named: `k2:<base64>,k1:<base64>`; the first encrypts, all decrypt (see SECURITY.md).', secret: true, parse: encryptionKeys },
   indexKey: { env: 'SESSION_INDEX_KEY', description: 'Base64 of 32 bytes keying the HMACs that name the session indexes in Redis (users, provider sessions, public ids). Default: the one SESSION_ENCRYPTION_KEY; required once that lists several keys, and never rotated with them.', optional: true, secret: true, parse: encryptionKey },
   idleTimeout: { env: 'SESSION_IDLE_TIMEOUT', description: 'Seconds without a request after which a session ends.', default: '1800', parse: positiveInteger },

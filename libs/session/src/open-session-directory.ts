@@ -19,7 +19,7 @@ export interface OpenedSessionDirectory {
  */
 export async function openSessionDirectory(config: StoreConfig, logger: Logger): Promise<OpenedSessionDirectory> {
   const clock = new Clock();
-  const store = new RedisSessionStore(config.redisUrl, clock, logger);
+  const store = new RedisSessionStore(config.redis, clock, logger);
   try {
     await store.connect();
   } catch (error) {

@@ -72,11 +72,9 @@ export class RedisInvalidationFeed implements InvalidationFeed {
     this.subscribed = false;
     const subscriber = this.subscriber;
     if (!subscriber || subscriber.status === 'end') return;
-    try {
-      await subscriber.quit();
-    } catch {
-      subscriber.disconnect();
-    }
+    await subscriber.quit().catch(() => undefined);
+    // Also closes what QUIT leaves open: behind Sentinel, the failover detector's subscriptions to the sentinels.
+    subscriber.disconnect();
   }
 
   private async subscribe(subscriber: Redis): Promise<void> {

@@ -38,11 +38,11 @@ export class SessionModule implements OnApplicationShutdown {
 }
 
 async function createStore(config: GatewayConfig, clock: Clock, logger: Logger): Promise<SessionStore> {
-  if (config.redis.url === undefined) {
+  if (config.redis === undefined) {
     logger.warn('REDIS_URL is unset: sessions are kept in this process only (lost on restart, not shared between instances). For development only.');
     return new MemorySessionStore(clock);
   }
-  const store = new RedisSessionStore(config.redis.url, clock, logger);
+  const store = new RedisSessionStore(config.redis, clock, logger);
   // Start even when Redis is down: session requests answer 503 until it is reachable.
   await store.connect().catch(() => undefined);
   return store;

@@ -80,8 +80,9 @@ export const AUDIT_MAX_LENGTH = 10_000;
  * so is one whose TTL ran out. Failures to reach the store throw SessionError `session_store_unavailable`.
  *
  * Sessions are indexed (by user, by provider session, by public id, and all of them by absolute
- * expiry) in the same atomic step that creates, replaces or deletes them. An index may still list a
- * session that expired on its own: listings check each entry and drop the dead ones as they go.
+ * expiry) before a create returns, and unindexed as they are deleted (Redis: in steps of their own,
+ * after the session; see RedisSessionStore). An index may still list a session that expired on its
+ * own or whose unindexing failed: listings check each entry and drop the dead ones as they go.
  */
 export abstract class SessionStore {
   abstract readonly kind: SessionStoreKind;

@@ -9,3 +9,6 @@ export { startGatewayProcess, type GatewayProcess, type ProcessMemory } from './
 export { ManualClock } from './manual-clock.js';
 export { signLogoutToken } from './logout-token.js';
 export { leakedSecrets } from './secret-scan.js';
+export { startRedisCluster, waitFor, type RedisClusterFixture } from './redis-cluster.fixture.js';
+export { startRedisSentinel, type RedisSentinelFixture } from './redis-sentinel.fixture.js';
+export { startTlsRedis, type TlsRedisFixture } from './redis-tls.fixture.js';

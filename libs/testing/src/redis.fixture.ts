@@ -21,12 +21,7 @@ export async function startRedis(): Promise<RedisFixture> {
   let server = await launch(port);
   const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
   await client.connect();
-  const kill = async () => {
-    if (server.exitCode !== null || server.signalCode !== null) return;
-    const exited = once(server, 'exit');
-    server.kill('SIGKILL');
-    await exited;
-  };
+  const kill = () => killRedis(server);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -43,18 +38,29 @@ export async function startRedis(): Promise<RedisFixture> {
   };
 }
 
-async function launch(port: number): Promise<ChildProcess> {
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function launch(port: number): Promise<ChildProcess> {
+  return launchRedis(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+}
+
+/** Runs `redis-server <args>` and waits for the line saying it serves (`ready`; a sentinel says otherwise). */
+export async function launchRedis(args: readonly string[], ready = 'Ready to accept connections'): Promise<ChildProcess> {
+  const server = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const deadline = Date.now() + 10_000;
-  while (!output.includes('Ready to accept connections')) {
+  while (!output.includes(ready)) {
     if (server.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
     if (Date.now() > deadline) throw new Error(`redis-server did not start: ${output}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return server;
+}
+
+/** SIGKILL, as a crash would; resolves once the process is gone. */
+export async function killRedis(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = once(server, 'exit');
+  server.kill('SIGKILL');
+  await exited;
 }

@@ -61,3 +61,14 @@ it('ends the sessions of a provider session on a back-channel logout', async () 
   expect(await status(alice)).toBe(401);
   expect(await status(bob)).toBe(200);
 });
+
+it('has another instance refuse a revoked session on its very next request: on a Cluster every read goes to Redis', async () => {
+  const second = await stack.startInstance();
+  const alice = await stack.loginAs('alice');
+  const cookie = `${stack.config.session.cookieName}=${alice.cookies(stack.url)[stack.config.session.cookieName]}`;
+  const onSecond = async () => (await fetch(`${second}/bff/user`, { headers: { ...CSRF, cookie } })).status;
+  // Read there more than once, as a session cache would need to hold it.
+  expect([await onSecond(), await onSecond()]).toEqual([200, 200]);
+  expect((await admin('DELETE', `/admin/sessions/${(await whoIs(alice)).publicId}`)).status).toBe(200);
+  expect(await onSecond()).toBe(401);
+});

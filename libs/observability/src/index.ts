@@ -6,5 +6,5 @@ export { PinoNestLogger } from './pino-nest.logger.js';
 export { requestIdFor } from './request-id.js';
 export { logEachRequest } from './request-logging.js';
 export { answerClientError } from './client-error.js';
-export { declareRequestFields, routeLabel } from './request-fields.js';
+export { declareRequestFields, requestPath, routeLabel } from './request-fields.js';
 export { endSocketWithError } from './socket-error.js';

@@ -70,9 +70,8 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
       api.removeAllContentTypeParsers();
       api.addContentTypeParser('*', (_request, body, done) => done(null, body));
       const handler = (request: FastifyRequest, reply: FastifyReply) => this.forward(request, reply);
-      // Security headers on these responses are the API's own; the gateway adds none on its hot path.
-      const config = { helmet: { skipRoute: true } };
-      for (const url of ['/api', '/api/*']) api.route({ method: METHODS, url, handler, config });
+      // Security headers on these responses are the API's own: the gateway adds none (see isApiPath in startGateway).
+      for (const url of ['/api', '/api/*']) api.route({ method: METHODS, url, handler });
     });
   }
 

@@ -108,7 +108,8 @@ async function createApp(module: DynamicModule, config: GatewayConfig, logger: L
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // Nothing the gateway itself answers under /bff or /admin may be cached: user and session data, redirects with state.
-    if (request.url.startsWith('/bff/') || request.url.startsWith('/admin/')) reply.header('cache-control', 'no-store');
+    const path = requestPath(request);
+    if (path.startsWith('/bff/') || path.startsWith('/admin/')) reply.header('cache-control', 'no-store');
     done();
   });
   return app;

@@ -23,12 +23,12 @@ export function declareRequestFields(fastify: FastifyInstance): void {
 
 /** The request's path without its query string, shared by every hook that routes on it. */
 export function requestPath(request: FastifyRequest): string {
-  if (request.urlPath === null) {
-    const url = request.url;
-    const queryStart = url.indexOf('?');
-    request.urlPath = queryStart === -1 ? url : url.slice(0, queryStart);
-  }
-  return request.urlPath;
+  return (request.urlPath ??= pathOf(request.url));
+}
+
+function pathOf(url: string): string {
+  const queryStart = url.indexOf('?');
+  return queryStart === -1 ? url : url.slice(0, queryStart);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { routeLabel } from './request-fields.js';
+import { requestPath, routeLabel } from './request-fields.js';
 
 /**
  * One log line per request, with the route (a bounded name), status, latency, the session's public
@@ -8,11 +8,10 @@ import { routeLabel } from './request-fields.js';
  */
 export function logEachRequest(fastify: FastifyInstance): void {
   fastify.addHook('onResponse', (request, reply, done) => {
-    const path = request.url.split('?', 1)[0];
     request.log.info(
       {
         method: request.method,
-        path,
+        path: requestPath(request),
         route: routeLabel(request),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sendError } from '#sessiongate/observability';
+import { requestPath, sendError } from '#sessiongate/observability';
 import { CsrfError } from './csrf.error.js';
 
 /**
@@ -35,8 +35,7 @@ export function crossOriginRefusal(headers: FastifyRequest['headers'], publicOri
 export function crossOriginHook(publicOrigin: string, extraOrigins: readonly string[]) {
   const listed = new Set(extraOrigins);
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const path = request.url.split('?', 1)[0]!;
-    if (!isProtectedPath(path)) return;
+    if (!isProtectedPath(requestPath(request))) return;
     const refusal = crossOriginRefusal(request.headers, publicOrigin, listed);
     if (refusal) {
       sendError(request, reply, new CsrfError(refusal, 'Cross-origin requests are not accepted.'));

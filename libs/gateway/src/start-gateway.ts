@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { requireAdminBearer, setupAdminDocs } from '#sessiongate/admin';
 import type { GatewayConfig } from '#sessiongate/config';
 import { GatewayMetrics, measureEachRequest, serveMetrics } from '#sessiongate/metrics';
-import { answerClientError, createLogger, declareRequestFields, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, requestPath, sendError } from '#sessiongate/observability';
+import { answerClientError, createLogger, declareRequestFields, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, requestLoggerFactory, requestPath, sendError } from '#sessiongate/observability';
 import { crossOriginHook } from '#sessiongate/session';
 import { isApiPath } from '#sessiongate/proxy';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
@@ -89,6 +89,7 @@ async function createApp(module: DynamicModule, config: GatewayConfig, logger: L
     // X-Forwarded-For only through the listed proxies: anyone else could claim any address.
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     disableRequestLogging: true,
+    childLoggerFactory: requestLoggerFactory,
     genReqId: requestIdFor,
     return503OnClosing: true,
     // Errors Fastify raises before routing (a malformed URL, a bad header) get the same JSON shape.
@@ -103,7 +104,7 @@ async function createApp(module: DynamicModule, config: GatewayConfig, logger: L
   });
   const fastify = app.getHttpAdapter().getInstance();
   declareRequestFields(fastify);
-  logEachRequest(fastify);
+  logEachRequest(fastify, logger);
   measureEachRequest(fastify, metrics);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

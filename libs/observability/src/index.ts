@@ -4,6 +4,7 @@ export { createLogger, type LoggerOptions } from './logger.js';
 export { LOGGER, ObservabilityModule } from './observability.module.js';
 export { PinoNestLogger } from './pino-nest.logger.js';
 export { requestIdFor } from './request-id.js';
+export { requestLoggerFactory } from './request.logger.js';
 export { logEachRequest } from './request-logging.js';
 export { answerClientError } from './client-error.js';
 export { declareRequestFields, requestPath, routeLabel } from './request-fields.js';

@@ -78,14 +78,14 @@ export class SessionService {
    * The session for a cookie value, or null: malformed, unknown, expired, or undecryptable.
    * `fresh`: ask the store even when memory could answer (a read that decides a refresh, after the lock).
    */
-  async read(id: string, { fresh = false } = {}): Promise<Session | null> {
+  async read(id: string, options?: { readonly fresh?: boolean }): Promise<Session | null> {
     if (!isWellFormedSessionId(id)) return null;
     const keyHash = sessionKeyHash(id);
     const { idleTimeoutSeconds, touchIntervalMs } = this.config.session;
     const idleTimeoutMs = idleTimeoutSeconds * 1000;
     // Taken before any wait: the entry may be replaced or dropped meanwhile.
     const held = this.cache.get(keyHash);
-    if (!fresh && held && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {
+    if (options?.fresh !== true && held && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {
       await this.cache.drained();
       // Still held once pending invalidations have run, and the feed still live: the store holds this very version.
       if (this.cache.get(keyHash) === held && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {

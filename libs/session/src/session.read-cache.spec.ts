@@ -41,6 +41,18 @@ describe('SessionReadCache', () => {
     expect(['a', 'c', 'd'].map((key) => cache.get(key)?.session.sub)).toEqual(['a', 'c', 'd']);
   });
 
+  it('tells whether an entry is still held without making it the most recently used', () => {
+    const cache = new SessionReadCache(undefined, 2);
+    const a = held('a');
+    put(cache, 'a', a);
+    put(cache, 'b', held('b'));
+    expect(cache.holds('a', a)).toBe(true);
+    expect(cache.holds('a', held('a'))).toBe(false);
+    put(cache, 'c', held('c'));
+    expect(cache.holds('a', a)).toBe(false);
+    expect(cache.get('b')?.session.sub).toBe('b');
+  });
+
   it('is bounded in estimated bytes', () => {
     const cache = new SessionReadCache(undefined, 100, 10_000);
     for (const key of ['a', 'b', 'c']) put(cache, key, held(key, { size: 4000 }));

@@ -74,6 +74,11 @@ export class SessionReadCache implements InvalidationListener {
     return held;
   }
 
+  /** Whether `held` is still what is held for this key (without refreshing it as most recently used). */
+  holds(keyHash: string, held: HeldSession): boolean {
+    return this.entries.get(keyHash) === held;
+  }
+
   /** Whether `held` may answer a read at `now` without the store (call `drained` first, then check it is still held). */
   answers(held: HeldSession, now: number, idleTimeoutMs: number, intervalMs: number): boolean {
     return (

@@ -88,7 +88,7 @@ export class SessionService {
     if (options?.fresh !== true && held && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {
       await this.cache.drained();
       // Still held once pending invalidations have run, and the feed still live: the store holds this very version.
-      if (this.cache.get(keyHash) === held && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {
+      if (this.cache.holds(keyHash, held) && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {
         return held.session;
       }
     }

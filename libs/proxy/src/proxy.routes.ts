@@ -82,7 +82,8 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
   private async forward(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const clientGone = new ClientGone();
     // 'close' also fires after every finished response; aborting then would cost a DOMException per request.
-    reply.raw.once('close', () => {
+    // It fires once: `on` spares the wrapper `once` makes.
+    reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) clientGone.abort();
     });
     try {

@@ -41,7 +41,7 @@ export function resolveUpstream(routes: readonly ApiRoute[], url: string): Upstr
   const rest = path.slice(route.prefix.length);
   if (!staysInside(rest)) throw new ProxyError(ProxyErrorCode.BadPath, { detail: `refused path under ${route.prefix}` });
   const base = route.target.pathname;
-  return { route, path: (rest === '' ? base : base.replace(/\/$/, '') + rest) + query };
+  return { route, path: (rest === '' ? base : (base.endsWith('/') ? base.slice(0, -1) : base) + rest) + query };
 }
 
 function longestPrefixRoute(routes: readonly ApiRoute[], path: string): ApiRoute | undefined {

@@ -1,15 +1,16 @@
-import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { requireAdminBearer, setupAdminDocs } from '#sessiongate/admin';
 import type { GatewayConfig } from '#sessiongate/config';
 import { GatewayMetrics, measureEachRequest, serveMetrics } from '#sessiongate/metrics';
-import { answerClientError, createLogger, declareRequestFields, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, sendError } from '#sessiongate/observability';
+import { answerClientError, createLogger, declareRequestFields, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, requestLoggerFactory, requestPath, sendError } from '#sessiongate/observability';
 import { crossOriginHook } from '#sessiongate/session';
+import { isApiPath } from '#sessiongate/proxy';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 
 /** How often, while shutting down, connections that have just fallen idle are closed. */
@@ -34,9 +35,14 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const app = await createApp(GatewayModule.forRoot(config, logger, metrics), config, logger, metrics);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', crossOriginHook(config.publicUrl.origin, config.corsAllowedOrigins));
-  // Helmet's defaults on everything the gateway itself serves (the SPA, /bff, /admin); the proxied
-  // API responses skip it (see ProxyRoutes): their headers are the API's, and it is the hot path.
-  await app.register(helmet, { strictTransportSecurity: config.publicUrl.protocol === 'https:' });
+  // Helmet's defaults on everything the gateway itself serves (the SPA, /bff, /admin, its errors). The
+  // proxied API responses' headers are the API's, and /api is the hot path: there Helmet does no work at all
+  // (@fastify/helmet would build its configuration on every request, skipped routes included).
+  const securityHeaders = helmet({ strictTransportSecurity: config.publicUrl.protocol === 'https:' });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (isApiPath(requestPath(request))) done();
+    else securityHeaders(request.raw, reply.raw, () => done());
+  });
   if (config.spaDir) await app.register(fastifyStatic, { root: config.spaDir, prefix: '/' });
   if (config.admin && config.admin.port === undefined) serveAdmin(app);
   // Beside /admin when it has a port of its own (off the public network), else on the main port.
@@ -83,6 +89,7 @@ async function createApp(module: DynamicModule, config: GatewayConfig, logger: L
     // X-Forwarded-For only through the listed proxies: anyone else could claim any address.
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     disableRequestLogging: true,
+    childLoggerFactory: requestLoggerFactory,
     genReqId: requestIdFor,
     return503OnClosing: true,
     // Errors Fastify raises before routing (a malformed URL, a bad header) get the same JSON shape.
@@ -97,12 +104,13 @@ async function createApp(module: DynamicModule, config: GatewayConfig, logger: L
   });
   const fastify = app.getHttpAdapter().getInstance();
   declareRequestFields(fastify);
-  logEachRequest(fastify);
+  logEachRequest(fastify, logger);
   measureEachRequest(fastify, metrics);
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // Nothing the gateway itself answers under /bff or /admin may be cached: user and session data, redirects with state.
-    if (request.url.startsWith('/bff/') || request.url.startsWith('/admin/')) reply.header('cache-control', 'no-store');
+    const path = requestPath(request);
+    if (path.startsWith('/bff/') || path.startsWith('/admin/')) reply.header('cache-control', 'no-store');
     done();
   });
   return app;

@@ -8,6 +8,8 @@ declare module 'fastify' {
     sessionPublicId: string | null;
     /** The error code answered (see sendError), if any. */
     errorCode: string | null;
+    /** The URL's path, without the query string: read once per request through requestPath. */
+    urlPath: string | null;
   }
 }
 
@@ -16,6 +18,17 @@ export function declareRequestFields(fastify: FastifyInstance): void {
   fastify.decorateRequest('apiRoute', null);
   fastify.decorateRequest('sessionPublicId', null);
   fastify.decorateRequest('errorCode', null);
+  fastify.decorateRequest('urlPath', null);
+}
+
+/** The request's path without its query string, shared by every hook that routes on it. */
+export function requestPath(request: FastifyRequest): string {
+  return (request.urlPath ??= pathOf(request.url));
+}
+
+function pathOf(url: string): string {
+  const queryStart = url.indexOf('?');
+  return queryStart === -1 ? url : url.slice(0, queryStart);
 }
 
 /**

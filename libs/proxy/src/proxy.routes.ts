@@ -42,6 +42,8 @@ class ClientGone extends EventEmitter {
 export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
   /** One pool per upstream origin; the configured routes are the only upstreams ever called. */
   private readonly pools: ReadonlyMap<string, Pool>;
+  /** Each route's pool, found without reading `target.origin` (a URL getter builds that string on every call). */
+  private readonly routePools: ReadonlyMap<ApiRoute, Pool>;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -60,6 +62,7 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
         }),
       ]),
     );
+    this.routePools = new Map(config.routes.map((route) => [route, this.pools.get(route.target.origin)!]));
   }
 
   /** Runs during `app.init()`, before `listen()` makes Fastify ready: a plugin registered after that would be refused. */
@@ -70,9 +73,8 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
       api.removeAllContentTypeParsers();
       api.addContentTypeParser('*', (_request, body, done) => done(null, body));
       const handler = (request: FastifyRequest, reply: FastifyReply) => this.forward(request, reply);
-      // Security headers on these responses are the API's own; the gateway adds none on its hot path.
-      const config = { helmet: { skipRoute: true } };
-      for (const url of ['/api', '/api/*']) api.route({ method: METHODS, url, handler, config });
+      // Security headers on these responses are the API's own: the gateway adds none (see isApiPath in startGateway).
+      for (const url of ['/api', '/api/*']) api.route({ method: METHODS, url, handler });
     });
   }
 
@@ -83,7 +85,8 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
   private async forward(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const clientGone = new ClientGone();
     // 'close' also fires after every finished response; aborting then would cost a DOMException per request.
-    reply.raw.once('close', () => {
+    // It fires once: `on` spares the wrapper `once` makes.
+    reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) clientGone.abort();
     });
     try {
@@ -146,8 +149,8 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
     body: Buffer | Readable | undefined,
     signal: ClientGone,
   ): Promise<Dispatcher.ResponseData> {
-    return this.pools
-      .get(route.target.origin)!
+    return this.routePools
+      .get(route)!
       .request({
         method: request.method as Dispatcher.HttpMethod,
         path,

@@ -1,5 +1,5 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sendError } from '#sessiongate/observability';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { requestPath, sendError } from '#sessiongate/observability';
 import { CsrfError } from './csrf.error.js';
 
 /**
@@ -34,24 +34,20 @@ export function crossOriginRefusal(headers: FastifyRequest['headers'], publicOri
  */
 export function crossOriginHook(publicOrigin: string, extraOrigins: readonly string[]) {
   const listed = new Set(extraOrigins);
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const path = request.url.split('?', 1)[0]!;
-    if (!isProtectedPath(path)) return;
+  // A callback hook rather than an async one: no promise per request, on every proxied request.
+  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    if (!isProtectedPath(requestPath(request))) return done();
     const refusal = crossOriginRefusal(request.headers, publicOrigin, listed);
-    if (refusal) {
-      sendError(request, reply, new CsrfError(refusal, 'Cross-origin requests are not accepted.'));
-      return;
-    }
+    if (refusal) return sendError(request, reply, new CsrfError(refusal, 'Cross-origin requests are not accepted.'));
     const origin = request.headers.origin;
-    if (origin === undefined || !listed.has(origin)) return;
+    if (origin === undefined || !listed.has(origin)) return done();
     reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin');
-    if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
-      await reply
-        .code(204)
-        .header('access-control-allow-methods', 'GET, HEAD, POST, PUT, PATCH, DELETE')
-        .header('access-control-allow-headers', 'X-CSRF, Content-Type, X-Request-Id')
-        .header('access-control-max-age', PREFLIGHT_MAX_AGE_SECONDS)
-        .send();
-    }
+    if (request.method !== 'OPTIONS' || request.headers['access-control-request-method'] === undefined) return done();
+    void reply
+      .code(204)
+      .header('access-control-allow-methods', 'GET, HEAD, POST, PUT, PATCH, DELETE')
+      .header('access-control-allow-headers', 'X-CSRF, Content-Type, X-Request-Id')
+      .header('access-control-max-age', PREFLIGHT_MAX_AGE_SECONDS)
+      .send();
   };
 }

@@ -1,18 +1,18 @@
 import { type HeldSession, SessionReadCache } from './session.read-cache.js';
 import type { InvalidationFeed, InvalidationListener } from './session.store.js';
-import type { SessionData } from './session.types.js';
+import type { Session } from './session.types.js';
 
 const NOW = 1_000_000;
 const IDLE_TIMEOUT = 60_000;
 const INTERVAL = 5_000;
 
-function data(sub: string, absoluteExpiresAt = NOW + 3_600_000): SessionData {
-  return { publicId: 'p', sub, claims: {}, tokens: { idToken: 'i', accessTokens: {} }, createdAt: 0, absoluteExpiresAt };
+function session(sub: string, absoluteExpiresAt = NOW + 3_600_000): Session {
+  return { id: sub, version: 1, idleExpiresAt: NOW + IDLE_TIMEOUT, publicId: 'p', sub, claims: {}, tokens: { idToken: 'i', accessTokens: {} }, createdAt: 0, absoluteExpiresAt };
 }
 
 function held(sub: string, overrides: Partial<HeldSession> = {}): HeldSession {
   const absoluteExpiresAt = overrides.absoluteExpiresAt ?? NOW + 3_600_000;
-  return { version: 1, digest: sub, data: data(sub, absoluteExpiresAt), idleExpiresAt: NOW + IDLE_TIMEOUT, absoluteExpiresAt, size: 4000, ...overrides };
+  return { version: 1, digest: sub, session: session(sub, absoluteExpiresAt), idleExpiresAt: NOW + IDLE_TIMEOUT, absoluteExpiresAt, size: 4000, ...overrides };
 }
 
 /** A feed whose liveness the test sets, and which hands the test its listener. */
@@ -34,11 +34,23 @@ describe('SessionReadCache', () => {
   it('is bounded in entries, evicting the least recently used one', () => {
     const cache = new SessionReadCache(undefined, 3);
     for (const key of ['a', 'b', 'c']) put(cache, key, held(key));
-    expect(cache.get('a')?.data.sub).toBe('a');
+    expect(cache.get('a')?.session.sub).toBe('a');
     put(cache, 'd', held('d'));
     expect(cache.size).toBe(3);
     expect(cache.get('b')).toBeUndefined();
-    expect(['a', 'c', 'd'].map((key) => cache.get(key)?.data.sub)).toEqual(['a', 'c', 'd']);
+    expect(['a', 'c', 'd'].map((key) => cache.get(key)?.session.sub)).toEqual(['a', 'c', 'd']);
+  });
+
+  it('tells whether an entry is still held without making it the most recently used', () => {
+    const cache = new SessionReadCache(undefined, 2);
+    const a = held('a');
+    put(cache, 'a', a);
+    put(cache, 'b', held('b'));
+    expect(cache.holds('a', a)).toBe(true);
+    expect(cache.holds('a', held('a'))).toBe(false);
+    put(cache, 'c', held('c'));
+    expect(cache.holds('a', a)).toBe(false);
+    expect(cache.get('b')?.session.sub).toBe('b');
   });
 
   it('is bounded in estimated bytes', () => {

@@ -1,5 +1,5 @@
 import { idleWriteDue, type InvalidationFeed, type InvalidationListener, type KnownBlob } from './session.store.js';
-import type { SessionData } from './session.types.js';
+import type { Session } from './session.types.js';
 
 /** Sessions one instance keeps decrypted, at most. */
 export const READ_CACHE_ENTRIES = 10_000;
@@ -7,7 +7,8 @@ export const READ_CACHE_ENTRIES = 10_000;
 export const READ_CACHE_BYTES = 32 * 2 ** 20;
 
 export interface HeldSession extends KnownBlob {
-  readonly data: SessionData;
+  /** Frozen, and handed as is to every read this entry answers: one object per version, not one per request. */
+  readonly session: Session;
   /** The store's idle expiry as last read: it only ever moves later, so this is a lower bound. */
   readonly idleExpiresAt: number;
   /** The store's (plaintext) absolute expiry, which its idle-write rule uses. */
@@ -73,13 +74,18 @@ export class SessionReadCache implements InvalidationListener {
     return held;
   }
 
+  /** Whether `held` is still what is held for this key (without refreshing it as most recently used). */
+  holds(keyHash: string, held: HeldSession): boolean {
+    return this.entries.get(keyHash) === held;
+  }
+
   /** Whether `held` may answer a read at `now` without the store (call `drained` first, then check it is still held). */
   answers(held: HeldSession, now: number, idleTimeoutMs: number, intervalMs: number): boolean {
     return (
       this.feed?.live === true &&
       held.idleExpiresAt > now &&
       held.absoluteExpiresAt > now &&
-      held.data.absoluteExpiresAt > now &&
+      held.session.absoluteExpiresAt > now &&
       !idleWriteDue(now, held.idleExpiresAt, held.absoluteExpiresAt, idleTimeoutMs, intervalMs)
     );
   }

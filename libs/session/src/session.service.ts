@@ -78,18 +78,18 @@ export class SessionService {
    * The session for a cookie value, or null: malformed, unknown, expired, or undecryptable.
    * `fresh`: ask the store even when memory could answer (a read that decides a refresh, after the lock).
    */
-  async read(id: string, { fresh = false } = {}): Promise<Session | null> {
+  async read(id: string, options?: { readonly fresh?: boolean }): Promise<Session | null> {
     if (!isWellFormedSessionId(id)) return null;
     const keyHash = sessionKeyHash(id);
     const { idleTimeoutSeconds, touchIntervalMs } = this.config.session;
     const idleTimeoutMs = idleTimeoutSeconds * 1000;
     // Taken before any wait: the entry may be replaced or dropped meanwhile.
     const held = this.cache.get(keyHash);
-    if (!fresh && held && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {
+    if (options?.fresh !== true && held && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {
       await this.cache.drained();
       // Still held once pending invalidations have run, and the feed still live: the store holds this very version.
-      if (this.cache.get(keyHash) === held && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {
-        return { ...held.data, id, version: held.version, idleExpiresAt: held.idleExpiresAt };
+      if (this.cache.holds(keyHash, held) && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {
+        return held.session;
       }
     }
     const ticket = this.cache.begin(keyHash);
@@ -112,7 +112,7 @@ export class SessionService {
     let size: number;
     // No blob: the store found the version and blob held here. A store that always sends it (memory) is checked here.
     if (held && held.version === record.version && (record.blob === undefined || blobDigest(record.blob) === held.digest)) {
-      ({ data, digest, size } = held);
+      ({ session: data, digest, size } = held);
     } else {
       // The store leaves the blob out only for the version and blob it was given, which is handled above.
       if (record.blob === undefined) throw new Error(`the session store left out the blob of version ${record.version}`);
@@ -134,8 +134,9 @@ export class SessionService {
       return null;
     }
     const { version, idleExpiresAt, absoluteExpiresAt } = record;
-    this.cache.fill(ticket, { version, digest, data, idleExpiresAt, absoluteExpiresAt, size });
-    return { ...data, id, version, idleExpiresAt };
+    const session = heldSession(data, id, version, idleExpiresAt);
+    this.cache.fill(ticket, { version, digest, session, idleExpiresAt, absoluteExpiresAt, size });
+    return session;
   }
 
   /**
@@ -229,6 +230,7 @@ export class SessionService {
       idpSessionId: data.idpSessionId === undefined ? undefined : this.lookups.idpSessionId(data.idpSessionId),
     };
     const record = { version, absoluteExpiresAt: data.absoluteExpiresAt, idleExpiresAt, lastSeenAt: now, blob };
+    const session = heldSession(data, id, version, idleExpiresAt);
     const ticket = this.cache.begin(keyHash);
     try {
       if (!(await this.store.compareAndSet(keyHash, expectedVersion, record, lookup))) {
@@ -237,12 +239,17 @@ export class SessionService {
         return null;
       }
       // A store with a feed announces its own write as a change, so the next read there fetches it; without one this is the memo.
-      this.cache.fill(ticket, { version, digest: blobDigest(blob), data, idleExpiresAt, absoluteExpiresAt: data.absoluteExpiresAt, size: blob.length });
+      this.cache.fill(ticket, { version, digest: blobDigest(blob), session, idleExpiresAt, absoluteExpiresAt: data.absoluteExpiresAt, size: blob.length });
     } finally {
       this.cache.end(ticket);
     }
-    return { ...data, id, version, idleExpiresAt };
+    return session;
   }
+}
+
+/** Shared by the reads the cache answers, hence frozen (its fields are readonly already). */
+function heldSession(data: SessionData, id: string, version: number, idleExpiresAt: number): Session {
+  return Object.freeze({ ...data, id, version, idleExpiresAt });
 }
 
 function loginAssociatedData(keyHash: string): string {

@@ -7,6 +7,8 @@ import { assertCsrfHeader, Clock, type Session, SessionCookies, SessionError, Se
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
 
+const NO_SESSION: Promise<null> = Promise.resolve(null);
+
 /** Decides what credential each proxied request carries: the CSRF header first, then the route's token mode. */
 @Injectable()
 export class UserTokenAuthorizer implements UpstreamAuthorizer {
@@ -18,9 +20,9 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     private readonly clock: Clock,
   ) {}
 
-  async authorize(request: FastifyRequest, route: ApiRoute, options: AuthorizeOptions = {}): Promise<string | undefined> {
+  async authorize(request: FastifyRequest, route: ApiRoute, options?: AuthorizeOptions): Promise<string | undefined> {
     assertCsrfHeader(request.headers);
-    const { token, session } = await this.grant(request.headers, route, options.rejectedToken);
+    const { token, session } = await this.grant(request.headers, route, options?.rejectedToken);
     request.sessionPublicId = session?.publicId ?? null;
     return token;
   }
@@ -54,9 +56,10 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     }
   }
 
-  private async session(headers: IncomingHttpHeaders): Promise<Session | null> {
+  /** Not async: every proxied request comes here, and the read's own promise will do. */
+  private session(headers: IncomingHttpHeaders): Promise<Session | null> {
     const id = this.cookies.sessionId(headers.cookie);
-    return id ? this.sessions.read(id) : null;
+    return id ? this.sessions.read(id) : NO_SESSION;
   }
 
   /**

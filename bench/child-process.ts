@@ -116,7 +116,12 @@ export function serveChild(server: ChildServer): void {
   let profiler: Session | undefined;
   const handlers: Record<string, (payload: unknown) => unknown> = {
     start: (payload) => server.start(payload),
-    memory: (): Memory => {
+    // After a full collection: what is still reachable, not garbage a busy heap has yet to collect.
+    memory: async (): Promise<Memory> => {
+      const session = new Session();
+      session.connect();
+      await session.post('HeapProfiler.collectGarbage');
+      session.disconnect();
       const { rss, heapUsed, external } = process.memoryUsage();
       return { rss, heapUsed, external };
     },

@@ -189,6 +189,8 @@ async function main(): Promise<void> {
     '',
     `## Gateway memory (RSS of the gateway's own process) under sustained load`,
     '',
+    'Each reading is taken after a full garbage collection, so the heap shows what is still reachable.',
+    '',
     memoryTable(memory),
     '',
     stormReport(storm),

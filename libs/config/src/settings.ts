@@ -111,12 +111,14 @@ function cookieName(raw: string): string {
   return raw;
 }
 
-function sameSite(raw: string): SameSite {
-  if (raw !== 'lax' && raw !== 'strict') throw new Error('must be lax or strict');
-  return raw;
+/** A parser that accepts exactly `values`, and names them when it refuses anything else. */
+function oneOf<const T extends string>(...values: readonly T[]): (raw: string) => T {
+  const expected = values.length === 2 ? `${values[0]} or ${values[1]}` : `one of ${values.join(', ')}`;
+  return (raw) => {
+    if (!(values as readonly string[]).includes(raw)) throw new Error(`must be ${expected}`);
+    return raw as T;
+  };
 }
-
-const CLIENT_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
 function privateJwk(raw: string): JsonWebKey & { kid: string } {
   let jwk: unknown;
@@ -293,16 +295,10 @@ export const settings = {
   host: { env: 'HOST', description: 'Interface to listen on.', default: '0.0.0.0', parse: nonEmpty },
   port: { env: 'PORT', description: 'Port to listen on.', default: '3000', parse: port },
   shutdownTimeout: { env: 'SHUTDOWN_TIMEOUT_MS', description: 'On SIGTERM the gateway stops accepting, lets in-flight requests (streams included) finish and closes Redis; after this many milliseconds it exits anyway (code 1).', default: '15000', parse: positiveInteger },
-  logLevel: { env: 'LOG_LEVEL', description: 'pino log level (fatal, error, warn, info, debug, trace, silent).', default: 'info', parse: (raw: string) => {
-    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) throw new Error('must be one of fatal, error, warn, info, debug, trace, silent');
-    return raw;
-  } },
+  logLevel: { env: 'LOG_LEVEL', description: 'pino log level (fatal, error, warn, info, debug, trace, silent).', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
   issuer: { env: 'OIDC_ISSUER', description: 'The OpenID Provider\'s issuer identifier; its discovery document must name exactly this issuer. `http://` only on a loopback host (or with OIDC_ALLOW_INSECURE_HTTP).', parse: httpUrl },
   clientId: { env: 'OIDC_CLIENT_ID', description: 'Client id registered at the provider.', parse: nonEmpty },
-  clientAuthMethod: { env: 'OIDC_CLIENT_AUTH_METHOD', description: 'How the gateway authenticates at the token endpoint: `client_secret_basic` (id and secret form-encoded, then base64, per RFC 6749 §2.3.1), `client_secret_post` or `private_key_jwt`.', default: 'client_secret_basic', parse: (raw: string): ClientAuthMethod => {
-    if (!CLIENT_AUTH_METHODS.includes(raw as ClientAuthMethod)) throw new Error(`must be one of ${CLIENT_AUTH_METHODS.join(', ')}`);
-    return raw as ClientAuthMethod;
-  } },
+  clientAuthMethod: { env: 'OIDC_CLIENT_AUTH_METHOD', description: 'How the gateway authenticates at the token endpoint: `client_secret_basic` (id and secret form-encoded, then base64, per RFC 6749 §2.3.1), `client_secret_post` or `private_key_jwt`.', default: 'client_secret_basic', parse: oneOf<ClientAuthMethod>('client_secret_basic', 'client_secret_post', 'private_key_jwt') },
   clientSecret: { env: 'OIDC_CLIENT_SECRET', description: 'Client secret (client_secret_basic, client_secret_post). Required for those methods.', optional: true, secret: true, parse: nonEmpty },
   clientPrivateKey: { env: 'OIDC_CLIENT_PRIVATE_KEY', description: 'Private JWK (JSON, with `kid`) signing the client assertion; required for private_key_jwt. Register its public half at the provider.', optional: true, secret: true, parse: privateJwk },
   usePar: { env: 'OIDC_USE_PAR', description: 'Send the authorization request by PAR (RFC 9126) when the provider offers it; the browser then carries only `request_uri`.', default: 'true', parse: boolean },
@@ -329,13 +325,10 @@ export const settings = {
   idleTimeout: { env: 'SESSION_IDLE_TIMEOUT', description: 'Seconds without a request after which a session ends (each request slides it; see SESSION_TOUCH_INTERVAL).', default: '1800', parse: positiveInteger },
   absoluteTimeout: { env: 'SESSION_ABSOLUTE_TIMEOUT', description: 'Seconds after login after which a session ends, however active.', default: '28800', parse: positiveInteger },
   cookieName: { env: 'SESSION_COOKIE_NAME', description: 'Session cookie name. Default `__Host-sessiongate` on https, `sessiongate` on http. `__Host-Http-sessiongate` (cookie prefixes draft: only an HttpOnly Set-Cookie may set it), `__Secure-` and `__Http-` names need https (refused at start-up on http).', optional: true, parse: cookieName },
-  sameSite: { env: 'SESSION_COOKIE_SAMESITE', description: 'SameSite of the session cookie: `strict` or `lax`. The pre-login cookie is always `Lax`, so that it survives the provider\'s redirect back.', default: 'strict', parse: sameSite },
+  sameSite: { env: 'SESSION_COOKIE_SAMESITE', description: 'SameSite of the session cookie: `strict` or `lax`. The pre-login cookie is always `Lax`, so that it survives the provider\'s redirect back.', default: 'strict', parse: oneOf<SameSite>('lax', 'strict') },
   loginTimeout: { env: 'LOGIN_TIMEOUT', description: 'Seconds a started login may take before its state expires.', default: '600', parse: positiveInteger },
   refreshSkew: { env: 'TOKEN_REFRESH_SKEW', description: 'Seconds before access-token expiry (from `expires_in`) at which it is refreshed.', default: '30', parse: nonNegativeInteger },
-  resourceParameter: { env: 'TOKEN_RESOURCE_PARAMETER', description: 'How a route\'s `resource` is sent to the provider: `resource` (RFC 8707) or `audience` (Auth0).', default: 'resource', parse: (raw: string): ResourceParameter => {
-    if (raw !== 'resource' && raw !== 'audience') throw new Error('must be resource or audience');
-    return raw;
-  } },
+  resourceParameter: { env: 'TOKEN_RESOURCE_PARAMETER', description: 'How a route\'s `resource` is sent to the provider: `resource` (RFC 8707) or `audience` (Auth0).', default: 'resource', parse: oneOf<ResourceParameter>('resource', 'audience') },
   refreshLockLease: { env: 'REFRESH_LOCK_LEASE_MS', description: 'Milliseconds of a session\'s refresh lock lease, renewed every third of it while a refresh runs (a holder that dies frees the lock when it runs out).', default: '5000', parse: positiveInteger },
   refreshWait: { env: 'REFRESH_WAIT_TIMEOUT_MS', description: 'Milliseconds a request waits for a refresh running elsewhere before answering 503 `refresh_timeout`.', default: '10000', parse: positiveInteger },
   upstreamTimeout: { env: 'UPSTREAM_TIMEOUT_MS', description: 'Milliseconds an upstream API may take to send its response headers (not the whole response) before the gateway returns 504; a route may set its own `timeoutMs`.', default: '30000', parse: positiveInteger },
@@ -346,10 +339,7 @@ export const settings = {
   websocketSessionCheck: { env: 'WEBSOCKET_SESSION_CHECK_MS', description: 'Milliseconds between checks that the session of an open WebSocket still exists. A session ended on any instance closes its WebSockets as soon as the store announces it (Redis pub/sub, standalone or Sentinel), and at the next check in any case; at its absolute expiry at the latest.', default: '5000', parse: positiveInteger },
   spaDir: { env: 'SPA_DIR', description: 'Folder of static files served at `/` (the SPA), if any.', optional: true, parse: existingFolder },
   touchInterval: { env: 'SESSION_TOUCH_INTERVAL', description: 'Seconds: a session\'s sliding idle expiry is written to Redis at most this often (0: on every request), so a session may end up to this much before SESSION_IDLE_TIMEOUT after its last request. Default 1% of SESSION_IDLE_TIMEOUT, at most 60.', optional: true, parse: nonNegativeInteger },
-  sessionCache: { env: 'SESSION_CACHE', description: '`local`: a request may be answered from the instance\'s memory, kept current by Redis pub/sub (see SECURITY.md); off on a Redis Cluster (no invalidation feed there: every read goes to Redis). `verify`: every request reads the session from Redis.', default: 'local', parse: (raw: string): SessionCacheMode => {
-    if (raw !== 'local' && raw !== 'verify') throw new Error('must be local or verify');
-    return raw;
-  } },
+  sessionCache: { env: 'SESSION_CACHE', description: '`local`: a request may be answered from the instance\'s memory, kept current by Redis pub/sub (see SECURITY.md); off on a Redis Cluster (no invalidation feed there: every read goes to Redis). `verify`: every request reads the session from Redis.', default: 'local', parse: oneOf<SessionCacheMode>('local', 'verify') },
   adminAudience: { env: 'ADMIN_JWT_AUDIENCE', description: 'Turns on the admin API (/admin): the `aud` its bearer tokens must carry.', optional: true, parse: nonEmpty },
   adminAlgorithms: { env: 'ADMIN_JWT_ALGS', description: 'Comma-separated JWS algorithms accepted on admin tokens (asymmetric only: `none` and HS* are refused at start-up).', default: 'RS256', parse: asymmetricAlgorithms },
   adminScope: { env: 'ADMIN_REQUIRED_SCOPE', description: 'The scope (in `scope` or `scp`) or role (in `roles`) an admin token must carry.', default: 'sessions:admin', parse: scopeToken },

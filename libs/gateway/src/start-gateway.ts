@@ -8,9 +8,8 @@ import type { Logger } from 'pino';
 import { requireAdminBearer, setupAdminDocs } from '#sessiongate/admin';
 import type { GatewayConfig } from '#sessiongate/config';
 import { GatewayMetrics, measureEachRequest, serveMetrics } from '#sessiongate/metrics';
-import { answerClientError, createLogger, declareRequestFields, GatewayError, logEachRequest, PinoNestLogger, requestIdFor, requestLoggerFactory, requestPath, sendError } from '#sessiongate/observability';
+import { answerClientError, createLogger, declareRequestFields, GatewayError, isApiPath, logEachRequest, PinoNestLogger, requestIdFor, requestLoggerFactory, requestPath, sendError } from '#sessiongate/observability';
 import { crossOriginHook } from '#sessiongate/session';
-import { isApiPath } from '#sessiongate/proxy';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 
 /** How often, while shutting down, connections that have just fallen idle are closed. */

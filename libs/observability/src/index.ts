@@ -7,5 +7,5 @@ export { requestIdFor } from './request-id.js';
 export { requestLoggerFactory } from './request.logger.js';
 export { logEachRequest } from './request-logging.js';
 export { answerClientError } from './client-error.js';
-export { declareRequestFields, requestPath, routeLabel } from './request-fields.js';
+export { declareRequestFields, isApiPath, requestPath, routeLabel } from './request-fields.js';
 export { endSocketWithError } from './socket-error.js';

@@ -26,6 +26,11 @@ export function requestPath(request: FastifyRequest): string {
   return (request.urlPath ??= pathOf(request.url));
 }
 
+/** Whether a path (without its query string) is the /api proxy's. */
+export function isApiPath(path: string): boolean {
+  return path === '/api' || path.startsWith('/api/');
+}
+
 function pathOf(url: string): string {
   const queryStart = url.indexOf('?');
   return queryStart === -1 ? url : url.slice(0, queryStart);

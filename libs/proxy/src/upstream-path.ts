@@ -16,11 +16,6 @@ const ESCAPE = /%([0-9A-Fa-f]{2})/g;
 // ".." and "." also with a ";param" suffix, which servlet containers strip before resolving dot segments.
 const DOT_SEGMENT = /^\.\.?(?:;|$)/;
 
-/** Whether a path (without its query string) is the /api proxy's. */
-export function isApiPath(path: string): boolean {
-  return path === '/api' || path.startsWith('/api/');
-}
-
 /**
  * Maps a request target under `/api` to its upstream, or refuses it. The longest route prefix that
  * the path starts with on a segment boundary wins. `<prefix>` maps to the target's path exactly as

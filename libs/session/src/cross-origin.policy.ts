@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { requestPath, sendError } from '#sessiongate/observability';
+import { isApiPath, requestPath, sendError } from '#sessiongate/observability';
 import { CsrfError } from './csrf.error.js';
 
 /**
@@ -11,7 +11,7 @@ const PREFLIGHT_MAX_AGE_SECONDS = '600';
 
 /** Whether the gateway's browser-session defences apply to this path (its API and session endpoints). */
 export function isProtectedPath(path: string): boolean {
-  return (path === '/api' || path.startsWith('/api/') || path.startsWith('/bff/')) && !NAVIGATIONS.has(path);
+  return (isApiPath(path) || path.startsWith('/bff/')) && !NAVIGATIONS.has(path);
 }
 
 /**

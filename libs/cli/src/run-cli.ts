@@ -54,7 +54,7 @@ export async function runCli(argv: readonly string[], env: Record<string, string
     io.stdout(USAGE);
     return 0;
   }
-  let config;
+  let config: GatewayConfig;
   try {
     config = settingsFor(command, env);
   } catch (error) {
@@ -64,7 +64,7 @@ export async function runCli(argv: readonly string[], env: Record<string, string
   }
   // Audit lines (and Redis trouble) go to stderr as JSON; the answer goes to stdout.
   const logger = pino({ base: { service: 'sessiongate-cli' } }, pino.destination({ fd: 2, sync: true }));
-  let opened;
+  let opened: OpenedSessionDirectory;
   try {
     opened = await openSessionDirectory(config.store, logger);
   } catch (error) {

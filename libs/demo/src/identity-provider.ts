@@ -53,7 +53,7 @@ export interface ProviderEvent {
 }
 
 /** Sees (and may change or replace) the JSON body of each successful `/token` response before it is sent. */
-export type TokenResponseHook = (body: Record<string, unknown>) => Record<string, unknown> | void;
+export type TokenResponseHook = (body: Record<string, unknown>) => Record<string, unknown> | undefined;
 
 /**
  * Makes the token endpoint fail, for every request or only for one `grant_type`. A faulted request never

@@ -74,7 +74,8 @@ export function formatProfileSummary(title: string, summary: ProfileSummary, top
   const lines = [`${title}: ${(summary.totalMs / 1000).toFixed(1)} s sampled, ${pct(busy).trim()} busy`, '  self time by component:'];
   for (const [name, ms] of summary.selfByComponent.slice(0, top)) lines.push(`    ${pct(ms)}  ${name}`);
   lines.push('  on the stack (inclusive) by component:');
-  for (const [name, ms] of summary.inclusiveByComponent.filter(([name]) => !SPECIAL.has(name)).slice(0, top)) lines.push(`    ${pct(ms)}  ${name}`);
+  for (const [name, ms] of summary.inclusiveByComponent.filter(([name]) => !SPECIAL.has(name)).slice(0, top))
+    lines.push(`    ${pct(ms)}  ${name}`);
   lines.push('  self time by function:');
   for (const [name, ms] of summary.selfByFunction.slice(0, top)) lines.push(`    ${pct(ms)}  ${name}`);
   return lines.join('\n');

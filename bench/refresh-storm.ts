@@ -79,7 +79,8 @@ export async function runRefreshStorm(options: RefreshStormOptions): Promise<Ref
     await Promise.all(pools.map((pool) => pool.close()));
   }
   const sorted = Float64Array.from(latencies).sort();
-  const at = (quantile: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(quantile * sorted.length) - 1)]!);
+  const at = (quantile: number) =>
+    sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(quantile * sorted.length) - 1)]!;
   return {
     requests: latencies.length + errors,
     durationMs: performance.now() - options.startAt,

@@ -100,7 +100,11 @@ async function main(): Promise<void> {
   pids.redis = Number(/process_id:(\d+)/.exec(await redis.client.info('server'))?.[1] ?? 0);
   const upstream = await child('upstream', 'upstream.child.js', {});
   pids.upstream = upstream.pid;
-  const bare = await child('bare-proxy', 'bare-proxy.child.js', { upstream: upstream.url, prefix: ROUTE_PREFIX, rewritePrefix: UPSTREAM_BASE });
+  const bare = await child('bare-proxy', 'bare-proxy.child.js', {
+    upstream: upstream.url,
+    prefix: ROUTE_PREFIX,
+    rewritePrefix: UPSTREAM_BASE,
+  });
   const gateways = await startGatewayPair('gateway', redis, upstream.url, { accessTokenTtlSeconds: 3600 }, {}, true);
   const [gateway, second] = gateways.instances;
   const verifying = gateways.verifying!;
@@ -136,8 +140,15 @@ async function main(): Promise<void> {
   };
   const sizes: Row[] = [];
   for (const { label, path } of SIZES) {
-    const bareRow: Row = { name: `${label}: bare @fastify/http-proxy`, ...(await measure(`bare proxy ${label}`, urls.bare(path), {}, [bare])) };
-    sizes.push(bareRow, { name: `${label}: gateway`, ...(await measure(`gateway ${label}`, urls.gateway(path), headers, [gateway])), baseline: bareRow });
+    const bareRow: Row = {
+      name: `${label}: bare @fastify/http-proxy`,
+      ...(await measure(`bare proxy ${label}`, urls.bare(path), {}, [bare])),
+    };
+    sizes.push(bareRow, {
+      name: `${label}: gateway`,
+      ...(await measure(`gateway ${label}`, urls.gateway(path), headers, [gateway])),
+      baseline: bareRow,
+    });
   }
   memory.push(['after the runs above', await gateway.memory()]);
   progress(`sustained load on the gateway: ${settings.sustain} s`);
@@ -161,7 +172,9 @@ async function main(): Promise<void> {
       await handle.call('profile-start');
       await load(url, requestHeaders, settings.duration);
       await handle.call('profile-stop', file);
-      profiles.push(formatProfileSummary(`CPU profile of the ${name} (${file})`, summarizeProfile(JSON.parse(await readFile(file, 'utf8')))));
+      profiles.push(
+        formatProfileSummary(`CPU profile of the ${name} (${file})`, summarizeProfile(JSON.parse(await readFile(file, 'utf8')))),
+      );
     }
   }
   const upstreamStats = await upstream.call<UpstreamStats>('stats');
@@ -223,7 +236,14 @@ async function startGatewayPair(
   const idp = await child(`${name}-idp`, 'identity-provider.child.js', {
     ...idpOptions,
     resources: { [RESOURCE]: { scope: 'bench:read' } },
-    clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${publicUrl}/bff/callback`], post_logout_redirect_uris: [`${publicUrl}/`] }],
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        redirect_uris: [`${publicUrl}/bff/callback`],
+        post_logout_redirect_uris: [`${publicUrl}/`],
+      },
+    ],
   });
   const settingsFor = (port: number) => ({
     PUBLIC_URL: publicUrl,
@@ -262,7 +282,10 @@ async function logIn(publicUrl: string, username = 'alice'): Promise<string> {
 }
 
 /** One request to each target before measuring anything: a benchmark of 401s or 404s would be worthless. */
-async function sanityCheck(upstream: ChildHandle, targets: readonly { url: string; headers: Record<string, string>; bearer: boolean }[]): Promise<number> {
+async function sanityCheck(
+  upstream: ChildHandle,
+  targets: readonly { url: string; headers: Record<string, string>; bearer: boolean }[],
+): Promise<number> {
   let bytes = 0;
   for (const { url, headers, bearer } of targets) {
     const before = await upstream.call<UpstreamStats>('stats');
@@ -270,7 +293,8 @@ async function sanityCheck(upstream: ChildHandle, targets: readonly { url: strin
     const body = await response.text();
     const after = await upstream.call<UpstreamStats>('stats');
     if (response.status !== 200 || !body.includes('Buy milk')) throw new Error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
-    if (after.withBearerToken - before.withBearerToken !== (bearer ? 1 : 0)) throw new Error(`${url}: the upstream did not get the expected Authorization header`);
+    if (after.withBearerToken - before.withBearerToken !== (bearer ? 1 : 0))
+      throw new Error(`${url}: the upstream did not get the expected Authorization header`);
     bytes = Buffer.byteLength(body);
   }
   return bytes;
@@ -290,7 +314,12 @@ async function measure(
 ): Promise<Measured> {
   progress(`${name}: ${warmup > 0 ? `${warmup} s warm-up, then ` : ''}${duration} s measured`);
   if (warmup > 0) await load(url, headers, warmup);
-  const parties = { server: underTest.map((handle) => handle.pid), redis: [pids.redis], upstream: [pids.upstream], loadGenerator: [process.pid] };
+  const parties = {
+    server: underTest.map((handle) => handle.pid),
+    redis: [pids.redis],
+    upstream: [pids.upstream],
+    loadGenerator: [process.pid],
+  };
   const before = await cpuSeconds(parties);
   const machineBefore = await machineBusySeconds();
   const started = performance.now();
@@ -353,12 +382,20 @@ async function cpuSeconds<K extends string>(groups: Record<K, readonly number[]>
 
 async function refreshStorm(redis: RedisFixture, upstream: string) {
   const { stormSessions: sessions, stormConcurrency: concurrency, stormWaves: waves } = settings;
-  const pair = await startGatewayPair('storm', redis, upstream, { accessTokenTtlSeconds: STORM_TOKEN_TTL_S }, { TOKEN_REFRESH_SKEW: String(STORM_REFRESH_SKEW_S) });
+  const pair = await startGatewayPair(
+    'storm',
+    redis,
+    upstream,
+    { accessTokenTtlSeconds: STORM_TOKEN_TTL_S },
+    { TOKEN_REFRESH_SKEW: String(STORM_REFRESH_SKEW_S) },
+  );
   progress(`refresh storm: logging in ${sessions} sessions`);
   const memoryBefore = await redisUsedMemory(redis);
   const cookies: string[] = [];
   for (let next = 0; next < sessions; next += 5) {
-    const batch = Array.from({ length: Math.min(5, sessions - next) }, (_, index) => logIn(pair.publicUrl, (next + index) % 2 === 0 ? 'alice' : 'bob'));
+    const batch = Array.from({ length: Math.min(5, sessions - next) }, (_, index) =>
+      logIn(pair.publicUrl, (next + index) % 2 === 0 ? 'alice' : 'bob'),
+    );
     cookies.push(...(await Promise.all(batch)));
   }
   const loggedIn = performance.now();
@@ -383,7 +420,17 @@ async function refreshStorm(redis: RedisFixture, upstream: string) {
   const grants = await pair.idp.call<GrantCounts>('grants');
   await stopAll(pair.instances, pair.idp);
   const sessionKeys = await redisSessionKeys(redis);
-  return { sessions, concurrency, waves, periodMs, loadMs, result, grants, redisBytesPerSession: redisBytesPerSession / sessions, sessionKeys };
+  return {
+    sessions,
+    concurrency,
+    waves,
+    periodMs,
+    loadMs,
+    result,
+    grants,
+    redisBytesPerSession: redisBytesPerSession / sessions,
+    sessionKeys,
+  };
 }
 
 async function redisUsedMemory(redis: RedisFixture): Promise<number> {
@@ -433,9 +480,20 @@ function rowsTable(rows: readonly Row[]): string {
 function cpuTable(rows: readonly Row[]): string {
   const measured = rows.filter((row) => row.cpu !== undefined);
   if (measured.length === 0) return '(no /proc on this system: CPU use not measured)';
-  const perRequest = (seconds: number | undefined, row: Row) => (seconds === undefined ? '—' : ((seconds * 1e6) / row.result.requests.total).toFixed(0));
+  const perRequest = (seconds: number | undefined, row: Row) =>
+    seconds === undefined ? '—' : ((seconds * 1e6) / row.result.requests.total).toFixed(0);
   return table(
-    ['', 'req/s', 'server, % of a core', 'server µs/req', 'Redis µs/req', 'upstream µs/req', 'autocannon µs/req', `cores busy: these`, `machine (of ${cpus().length})`],
+    [
+      '',
+      'req/s',
+      'server, % of a core',
+      'server µs/req',
+      'Redis µs/req',
+      'upstream µs/req',
+      'autocannon µs/req',
+      `cores busy: these`,
+      `machine (of ${cpus().length})`,
+    ],
     measured.map((row) => {
       const cpu = row.cpu!;
       const total = (cpu.server ?? 0) + cpu.redis + cpu.upstream + cpu.loadGenerator;
@@ -471,7 +529,13 @@ function memoryTable(points: readonly [string, Memory][]): string {
   const first = points[0]![1].rss;
   return table(
     ['gateway process', 'RSS MB', 'vs idle', 'JS heap used MB', 'external MB'],
-    points.map(([name, memory]) => [name, mb(memory.rss), `${memory.rss >= first ? '+' : ''}${mb(memory.rss - first)}`, mb(memory.heapUsed), mb(memory.external)]),
+    points.map(([name, memory]) => [
+      name,
+      mb(memory.rss),
+      `${memory.rss >= first ? '+' : ''}${mb(memory.rss - first)}`,
+      mb(memory.heapUsed),
+      mb(memory.external),
+    ]),
   );
 }
 
@@ -490,7 +554,20 @@ function stormReport(storm: Awaited<ReturnType<typeof refreshStorm>>): string {
       `one refresh per session per wave, each session's requests spread over both instances.`,
     '',
     table(
-      ['requests', 'req/s in waves', '2xx', 'other statuses', 'errors', 'p50 ms', 'p99 ms', 'max ms', 'refresh grants', 'expected (sessions × expiries)', 'grant errors', 'refresh-token reuse'],
+      [
+        'requests',
+        'req/s in waves',
+        '2xx',
+        'other statuses',
+        'errors',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'refresh grants',
+        'expected (sessions × expiries)',
+        'grant errors',
+        'refresh-token reuse',
+      ],
       [
         [
           result.requests.toLocaleString('en'),
@@ -513,14 +590,18 @@ function stormReport(storm: Awaited<ReturnType<typeof refreshStorm>>): string {
     '',
     `Redis memory per session (issue 7, ≤ 4 KB): ${(storm.redisBytesPerSession / 1024).toFixed(1)} KB of \`used_memory\` per login ` +
       `(session, indexes, audit entry); MEMORY USAGE of the ${storm.sessionKeys.length} session records: ` +
-      (storm.sessionKeys.length > 0 ? `${(Math.min(...storm.sessionKeys) / 1024).toFixed(1)}–${(Math.max(...storm.sessionKeys) / 1024).toFixed(1)} KB.` : 'none found.'),
+      (storm.sessionKeys.length > 0
+        ? `${(Math.min(...storm.sessionKeys) / 1024).toFixed(1)}–${(Math.max(...storm.sessionKeys) / 1024).toFixed(1)} KB.`
+        : 'none found.'),
   ].join('\n');
 }
 
 /** A Markdown table with padded columns (numbers right-aligned), readable as is and pasteable into a note. */
 function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column]!.length)));
-  const numeric = headers.map((header, column) => header !== '' && rows.every((row) => /^[\d,.+\-%×—]*$/.test(row[column]!.split(' ')[0]!)));
+  const numeric = headers.map(
+    (header, column) => header !== '' && rows.every((row) => /^[\d,.+\-%×—]*$/.test(row[column]!.split(' ')[0]!)),
+  );
   const line = (cells: readonly string[]) =>
     `| ${cells.map((cell, column) => (numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ')} |`;
   const rule = `|${widths.map((width, column) => (numeric[column] ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`;
@@ -544,7 +625,8 @@ process.once('SIGINT', interrupted);
 process.once('SIGTERM', interrupted);
 
 async function shutdown(): Promise<void> {
-  for (const handle of running.reverse()) await handle.stop().catch((error: unknown) => progress(`stopping ${handle.name}: ${String(error)}`));
+  for (const handle of running.reverse())
+    await handle.stop().catch((error: unknown) => progress(`stopping ${handle.name}: ${String(error)}`));
   running.length = 0;
 }
 

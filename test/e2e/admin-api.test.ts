@@ -58,7 +58,12 @@ async function login(username: string): Promise<LoggedIn> {
   };
   try {
     const browser = await stack.loginAs(username);
-    secrets.push(issued!.access_token, issued!.refresh_token, issued!.id_token, browser.cookies(stack.url)[stack.config.session.cookieName]!);
+    secrets.push(
+      issued!.access_token,
+      issued!.refresh_token,
+      issued!.id_token,
+      browser.cookies(stack.url)[stack.config.session.cookieName]!,
+    );
     return { browser, issued: issued! };
   } finally {
     stack.idp.onTokenResponse = undefined;
@@ -66,7 +71,12 @@ async function login(username: string): Promise<LoggedIn> {
 }
 
 /** `token` null: no Authorization header at all. */
-async function admin(method: string, path: string, token: string | null = adminToken, base = stack.gateway.adminUrl!): Promise<{ status: number; headers: Headers; body: string; json<T>(): T }> {
+async function admin(
+  method: string,
+  path: string,
+  token: string | null = adminToken,
+  base = stack.gateway.adminUrl!,
+): Promise<{ status: number; headers: Headers; body: string; json<T>(): T }> {
   const response = await fetch(`${base}${path}`, { method, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
   const body = await response.text();
   for (const secret of secrets) expect(body).not.toContain(secret);
@@ -77,7 +87,15 @@ async function admin(method: string, path: string, token: string | null = adminT
 async function forged(claims: JWTPayload, header: Record<string, unknown> = {}): Promise<string> {
   const key = await importJWK(stack.idp.signingKey, 'RS256');
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ iss: stack.idp.issuer, aud: ADMIN_AUDIENCE, sub: 'ops-console', scope: 'sessions:admin', iat: now, exp: now + 300, ...claims })
+  return new SignJWT({
+    iss: stack.idp.issuer,
+    aud: ADMIN_AUDIENCE,
+    sub: 'ops-console',
+    scope: 'sessions:admin',
+    iat: now,
+    exp: now + 300,
+    ...claims,
+  })
     .setProtectedHeader({ alg: 'RS256', kid: stack.idp.signingKey.kid, typ: 'at+jwt', ...header })
     .sign(key);
 }
@@ -107,7 +125,13 @@ afterAll(async () => {
 });
 
 describe('admin bearer tokens', () => {
-  const validClaims = () => ({ iss: stack.idp.issuer, aud: ADMIN_AUDIENCE, sub: 'attacker', scope: 'sessions:admin', exp: Math.floor(Date.now() / 1000) + 300 });
+  const validClaims = () => ({
+    iss: stack.idp.issuer,
+    aud: ADMIN_AUDIENCE,
+    sub: 'attacker',
+    scope: 'sessions:admin',
+    exp: Math.floor(Date.now() / 1000) + 300,
+  });
 
   it('accepts a client-credentials token from the provider with the admin audience and scope', async () => {
     const response = await admin('GET', '/admin/sessions');
@@ -124,7 +148,9 @@ describe('admin bearer tokens', () => {
       expect(response.json<ErrorBody>()).toEqual({ error: 'invalid_token', message: expect.any(String), requestId: expect.any(String) });
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
     }
-    const basic = await fetch(`${stack.gateway.adminUrl}/admin/sessions`, { headers: { authorization: `Basic ${Buffer.from('ops:ops').toString('base64')}` } });
+    const basic = await fetch(`${stack.gateway.adminUrl}/admin/sessions`, {
+      headers: { authorization: `Basic ${Buffer.from('ops:ops').toString('base64')}` },
+    });
     expect(basic.status).toBe(401);
   });
 
@@ -195,20 +221,31 @@ describe('listing and revoking sessions', () => {
     aliceElsewhere = await login('alice');
     bob = await login('bob');
     secondInstance = await stack.startInstance();
-    aliceSub = (await alice.browser.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url }).then((page) => page.json<{ claims: { sub: string } }>())).claims.sub;
+    aliceSub = (
+      await alice.browser
+        .get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })
+        .then((page) => page.json<{ claims: { sub: string } }>())
+    ).claims.sub;
   });
 
-  it('lists every session a page at a time, and one user\'s, without a token in sight', async () => {
+  it("lists every session a page at a time, and one user's, without a token in sight", async () => {
     const all = await admin('GET', '/admin/sessions');
     expect(all.json<SessionPage>().sessions).toHaveLength(3);
     const [first] = all.json<SessionPage>().sessions;
-    expect(first).toMatchObject({ id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/), hasRefreshToken: true, userAgent: expect.any(String), ip: expect.any(String) });
+    expect(first).toMatchObject({
+      id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      hasRefreshToken: true,
+      userAgent: expect.any(String),
+      ip: expect.any(String),
+    });
     expect(first!.accessTokens).toEqual([{ expiresAt: expect.any(String), routes: ['/api/todos', '/api/echo'] }]);
 
     const ids: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: SessionPage = (await admin('GET', `/admin/sessions?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json<SessionPage>();
+      const page: SessionPage = (
+        await admin('GET', `/admin/sessions?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      ).json<SessionPage>();
       ids.push(...page.sessions.map((session) => session.id));
       cursor = page.nextCursor;
     } while (cursor);
@@ -253,7 +290,10 @@ describe('listing and revoking sessions', () => {
 
     const refresh = await fetch(`${stack.idp.issuer}/token`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${GATEWAY_CLIENT_ID}:${encodeURIComponent(GATEWAY_CLIENT_SECRET)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${GATEWAY_CLIENT_ID}:${encodeURIComponent(GATEWAY_CLIENT_SECRET)}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: alice.issued.refresh_token }),
     });
     expect(refresh.status).toBe(400);
@@ -278,8 +318,20 @@ describe('listing and revoking sessions', () => {
   it('audits each revocation in the log and in the sg:audit stream', async () => {
     const entries = (await stack.redis.client.xrange('sg:audit', '-', '+')).map(([, fields]) => Object.fromEntries(chunk(fields)));
     expect(entries).toEqual([
-      { at: expect.any(String), actor: 'admin:ops-console', action: 'revoke_session', target: expect.stringMatching(/^session:/), sessions: expect.any(String) },
-      { at: expect.any(String), actor: 'admin:ops-console', action: 'revoke_user_sessions', target: `user:${aliceSub}`, sessions: expect.any(String) },
+      {
+        at: expect.any(String),
+        actor: 'admin:ops-console',
+        action: 'revoke_session',
+        target: expect.stringMatching(/^session:/),
+        sessions: expect.any(String),
+      },
+      {
+        at: expect.any(String),
+        actor: 'admin:ops-console',
+        action: 'revoke_user_sessions',
+        target: `user:${aliceSub}`,
+        sessions: expect.any(String),
+      },
       { at: expect.any(String), actor: 'admin:ops-console', action: 'revoke_user_sessions', target: `user:${aliceSub}`, sessions: '' },
     ]);
     const logged = stack.logs.map((line) => JSON.parse(line) as { audit?: { actor: string; action: string } }).filter((line) => line.audit);
@@ -296,7 +348,10 @@ describe('the OpenAPI description', () => {
     const css = await fetch(`${stack.url}/admin/docs/swagger-ui.css`);
     expect(css.status).toBe(200);
     expect(await css.text()).toContain('.swagger-ui');
-    const document = (await (await fetch(`${stack.url}/admin/docs/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown }>>; components: { securitySchemes: Record<string, unknown> } };
+    const document = (await (await fetch(`${stack.url}/admin/docs/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { security?: unknown }>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
     expect(Object.keys(document.paths).sort()).toEqual(['/admin/sessions', '/admin/sessions/{id}', '/admin/users/{sub}/sessions']);
     expect(Object.keys(document.paths['/admin/sessions/{id}']!).sort()).toEqual(['delete', 'get']);
     expect(document.paths['/admin/sessions']!.get!.security).toEqual([{ bearer: [] }]);
@@ -320,7 +375,9 @@ describe('where the admin API is served', () => {
       expect((await fetch(`${separate.gateway.adminUrl}/bff/user`, { headers: CSRF })).status).toBe(404);
       // Both listeners check tokens with their own settings, even with another gateway in this process.
       expect((await fetch(`${stack.gateway.adminUrl}/admin/sessions`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
-      expect((await fetch(`${separate.gateway.adminUrl}/admin/sessions`, { headers: { authorization: `Bearer ${adminToken}` } })).status).toBe(401);
+      expect(
+        (await fetch(`${separate.gateway.adminUrl}/admin/sessions`, { headers: { authorization: `Bearer ${adminToken}` } })).status,
+      ).toBe(401);
     } finally {
       await separate.stop();
     }
@@ -330,7 +387,9 @@ describe('where the admin API is served', () => {
     const off = await startGatewayStack({ env: { ADMIN_JWT_AUDIENCE: '' } });
     try {
       expect(off.gateway.adminUrl).toBeUndefined();
-      expect((await fetch(`${off.url}/admin/sessions`, { headers: { authorization: `Bearer ${await off.adminToken()}` } })).status).toBe(404);
+      expect((await fetch(`${off.url}/admin/sessions`, { headers: { authorization: `Bearer ${await off.adminToken()}` } })).status).toBe(
+        404,
+      );
       expect((await fetch(`${off.url}/admin/docs`)).status).toBe(404);
     } finally {
       await off.stop();

@@ -1,7 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { type BrowserClient, GATEWAY_CLIENT_SECRET, gatewayClientBasicAuth, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+import {
+  type BrowserClient,
+  GATEWAY_CLIENT_SECRET,
+  gatewayClientBasicAuth,
+  type GatewayStack,
+  startGatewayStack,
+} from '#sessiongate/testing';
 
 // The break-glass CLI, built (`npm run build`) and spawned as an operator would, against the Redis
 // of a real gateway: list and revoke sessions without an admin token.
@@ -24,9 +30,14 @@ let gatewayEnv: Readonly<Record<string, string>>;
 function cli(args: readonly string[], environment: Readonly<Record<string, string>> = env): Promise<Run> {
   return new Promise((resolve) => {
     // Only what the CLI is documented to read, plus PATH.
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...environment }, timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...environment }, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -86,7 +97,10 @@ test('lists sessions as a table or as JSON, page by page, never with a secret', 
 
   const json = await cli(['sessions', 'list', '--sub', aliceSub, '--json']);
   expect(json.code).toBe(0);
-  const listed = JSON.parse(json.stdout) as { sessions: { id: string; sub: string; hasRefreshToken: boolean }[]; nextCursor: string | null };
+  const listed = JSON.parse(json.stdout) as {
+    sessions: { id: string; sub: string; hasRefreshToken: boolean }[];
+    nextCursor: string | null;
+  };
   expect(listed.sessions.map((session) => session.sub)).toEqual([aliceSub, aliceSub]);
   expect(listed.nextCursor).toBeNull();
   expect(listed.sessions[0]).toMatchObject({ id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/), hasRefreshToken: true });
@@ -96,7 +110,9 @@ test('lists sessions as a table or as JSON, page by page, never with a secret', 
   const ids: string[] = [];
   let cursor: string | null = null;
   do {
-    const page: { sessions: { id: string }[]; nextCursor: string | null } = JSON.parse((await cli(['sessions', 'list', '--limit', '2', '--json', ...(cursor ? ['--cursor', cursor] : [])])).stdout);
+    const page: { sessions: { id: string }[]; nextCursor: string | null } = JSON.parse(
+      (await cli(['sessions', 'list', '--limit', '2', '--json', ...(cursor ? ['--cursor', cursor] : [])])).stdout,
+    );
     ids.push(...page.sessions.map((session) => session.id));
     cursor = page.nextCursor;
   } while (cursor);
@@ -106,7 +122,11 @@ test('lists sessions as a table or as JSON, page by page, never with a secret', 
 test("reads a rotated gateway's sessions with its key list and SESSION_INDEX_KEY", async () => {
   await stack.redis.client.flushall();
   const aliceSub = await subOf(await stack.loginAs('alice'));
-  const rotated = { ...env, SESSION_ENCRYPTION_KEY: `k2:${randomBytes(32).toString('base64')},${env.SESSION_ENCRYPTION_KEY}`, SESSION_INDEX_KEY: env.SESSION_ENCRYPTION_KEY! };
+  const rotated = {
+    ...env,
+    SESSION_ENCRYPTION_KEY: `k2:${randomBytes(32).toString('base64')},${env.SESSION_ENCRYPTION_KEY}`,
+    SESSION_INDEX_KEY: env.SESSION_ENCRYPTION_KEY!,
+  };
   const listed = await cli(['sessions', 'list', '--sub', aliceSub, '--json'], rotated);
   expect(listed.code).toBe(0);
   expect((JSON.parse(listed.stdout) as { sessions: { sub: string }[] }).sessions.map((session) => session.sub)).toEqual([aliceSub]);
@@ -142,7 +162,9 @@ test('revokes one session by public id, and every session of a user, at once, wi
 
   const audit = (await stack.redis.client.xrange('sg:audit', '-', '+')).map(([, fields]) => fields);
   expect(audit).toHaveLength(2);
-  expect(audit[0]).toEqual(expect.arrayContaining(['actor', expect.stringMatching(/^cli:/), 'action', 'revoke_session', 'target', `session:${laptopId}`]));
+  expect(audit[0]).toEqual(
+    expect.arrayContaining(['actor', expect.stringMatching(/^cli:/), 'action', 'revoke_session', 'target', `session:${laptopId}`]),
+  );
   expect(audit[1]).toEqual(expect.arrayContaining(['action', 'revoke_user_sessions', 'target', `user:${aliceSub}`]));
   // The audit line is on stderr, as JSON, away from the answer.
   expect(one.stderr).toContain('"audit"');
@@ -179,7 +201,15 @@ test('explains itself, and exits non-zero with a clear message on bad usage or s
   expect(help.stdout).toContain('REDIS_URL');
   expect(help.stdout).toContain('SESSION_ENCRYPTION_KEY');
 
-  for (const args of [['sessions'], ['sessions', 'drop'], ['sessions', 'revoke'], ['sessions', 'revoke', 'x', '--sub', 'y'], ['sessions', 'list', '--limit', '0'], ['sessions', 'list', '--bogus'], ['users']]) {
+  for (const args of [
+    ['sessions'],
+    ['sessions', 'drop'],
+    ['sessions', 'revoke'],
+    ['sessions', 'revoke', 'x', '--sub', 'y'],
+    ['sessions', 'list', '--limit', '0'],
+    ['sessions', 'list', '--bogus'],
+    ['users'],
+  ]) {
     const run = await cli(args);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('Usage:');
@@ -187,7 +217,8 @@ test('explains itself, and exits non-zero with a clear message on bad usage or s
 
   const revokeWithStoreOnly = await cli(['sessions', 'revoke', '--sub', 'alice']);
   expect(revokeWithStoreOnly.code).toBe(2);
-  for (const name of ['PUBLIC_URL', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET']) expect(revokeWithStoreOnly.stderr).toContain(`${name}: is required`);
+  for (const name of ['PUBLIC_URL', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'])
+    expect(revokeWithStoreOnly.stderr).toContain(`${name}: is required`);
 
   const unset = await cli(['sessions', 'list'], {});
   expect(unset.code).toBe(2);

@@ -72,7 +72,12 @@ interface CallOptions extends BrowserRequestOptions {
 }
 
 /** A call as the SPA makes it: same origin, with `X-CSRF: 1` (unless `csrf: false`), not following redirects. */
-function call(browser: BrowserClient, method: string, path: string, { csrf = true, on = stack, ...options }: CallOptions = {}): Promise<BrowserResponse> {
+function call(
+  browser: BrowserClient,
+  method: string,
+  path: string,
+  { csrf = true, on = stack, ...options }: CallOptions = {},
+): Promise<BrowserResponse> {
   const headers = { ...(csrf ? CSRF : {}), ...options.headers };
   return browser.request(method, `${on.url}${path}`, { followRedirects: false, ...options, headers });
 }
@@ -186,11 +191,14 @@ describe('without a session', () => {
 });
 
 describe('the X-CSRF header', () => {
-  test.each(['GET', 'POST', 'PUT', 'DELETE'])('%s /api/echo without X-CSRF is refused with 403 csrf even when logged in', async (method) => {
-    const body = method === 'GET' ? {} : { json: { title: 'forged' } };
-    const response = await withoutReachingEcho(() => call(alice.browser, method, '/api/echo/x', { ...body, csrf: false }));
-    expectError(response, 403, 'csrf');
-  });
+  test.each(['GET', 'POST', 'PUT', 'DELETE'])(
+    '%s /api/echo without X-CSRF is refused with 403 csrf even when logged in',
+    async (method) => {
+      const body = method === 'GET' ? {} : { json: { title: 'forged' } };
+      const response = await withoutReachingEcho(() => call(alice.browser, method, '/api/echo/x', { ...body, csrf: false }));
+      expectError(response, 403, 'csrf');
+    },
+  );
 
   test.each(['GET', 'POST'])('%s on the token: none route without X-CSRF is refused with 403 csrf', async (method) => {
     const response = await withoutReachingEcho(() => call(alice.browser, method, '/api/public/x', { csrf: false }));
@@ -226,7 +234,14 @@ describe('what the upstream API receives', () => {
     expect(upstream.headers['x-forwarded-host']).toBe(new URL(stack.url).host);
     expect(upstream.headers['x-forwarded-proto']).toBe('http');
     const everything = JSON.stringify(upstream);
-    for (const leaked of [alice.tokens.idToken, alice.tokens.refreshToken, alice.cookie, 'browser-supplied-token', '6.6.6.6', 'evil.example']) {
+    for (const leaked of [
+      alice.tokens.idToken,
+      alice.tokens.refreshToken,
+      alice.cookie,
+      'browser-supplied-token',
+      '6.6.6.6',
+      'evil.example',
+    ]) {
       expect(everything).not.toContain(leaked);
     }
   });
@@ -255,7 +270,9 @@ describe('what the upstream API receives', () => {
 
   test('a 2 MB binary body arrives byte-identical', async () => {
     const bytes = randomUtf8Bytes(2 * 1024 * 1024);
-    const cookies = Object.entries(alice.browser.cookies(stack.url)).map(([name, value]) => `${name}=${value}`).join('; ');
+    const cookies = Object.entries(alice.browser.cookies(stack.url))
+      .map(([name, value]) => `${name}=${value}`)
+      .join('; ');
     const response = await fetch(`${stack.url}/api/echo/upload`, {
       method: 'POST',
       headers: { ...CSRF, cookie: cookies, origin: stack.url, 'content-type': 'application/octet-stream' },
@@ -272,7 +289,9 @@ describe('what the upstream API receives', () => {
   });
 
   test("the browser's own headers pass on", async () => {
-    const response = await call(alice.browser, 'GET', '/api/echo/x', { headers: { 'x-trace-me': '42', accept: 'application/json', 'accept-language': 'de' } });
+    const response = await call(alice.browser, 'GET', '/api/echo/x', {
+      headers: { 'x-trace-me': '42', accept: 'application/json', 'accept-language': 'de' },
+    });
     const upstream = received(response);
     expect(upstream.headers).toMatchObject({ 'x-trace-me': '42', accept: 'application/json', 'accept-language': 'de' });
   });
@@ -296,13 +315,19 @@ describe('what the browser gets back', () => {
 });
 
 describe('paths', () => {
-  test.each(['/api/echo/../admin', '/api/echo/%2e%2e/admin', '/api/echo/%2fadmin', '/api/echo/%252e%252e/admin', '/api/echo/.%2e/admin', '/api/echo/a/..'])(
-    '%s is refused with 400 bad_path and never reaches the API',
-    async (path) => {
-      const response = await withoutReachingEcho(() => rawGet(path, { ...CSRF, cookie: `${stack.config.session.cookieName}=${alice.cookie}` }));
-      expectError(response, 400, 'bad_path');
-    },
-  );
+  test.each([
+    '/api/echo/../admin',
+    '/api/echo/%2e%2e/admin',
+    '/api/echo/%2fadmin',
+    '/api/echo/%252e%252e/admin',
+    '/api/echo/.%2e/admin',
+    '/api/echo/a/..',
+  ])('%s is refused with 400 bad_path and never reaches the API', async (path) => {
+    const response = await withoutReachingEcho(() =>
+      rawGet(path, { ...CSRF, cookie: `${stack.config.session.cookieName}=${alice.cookie}` }),
+    );
+    expectError(response, 400, 'bad_path');
+  });
 
   test('an unknown /api path answers 404 no_route', async () => {
     const response = await withoutReachingEcho(() => call(alice.browser, 'GET', '/api/nothing'));
@@ -430,7 +455,9 @@ describe('logout', () => {
     const response = await call(bob.browser, 'GET', logoutUrl);
 
     expect(response.status).toBe(302);
-    const discovery = (await (await fetch(`${stack.idp.issuer}/.well-known/openid-configuration`)).json()) as { end_session_endpoint: string };
+    const discovery = (await (await fetch(`${stack.idp.issuer}/.well-known/openid-configuration`)).json()) as {
+      end_session_endpoint: string;
+    };
     const location = new URL(response.headers.get('location')!);
     expect(`${location.origin}${location.pathname}`).toBe(discovery.end_session_endpoint);
     expect(location.searchParams.get('id_token_hint')).toBe(bob.tokens.idToken);

@@ -82,7 +82,9 @@ describe('per-API access tokens and route token modes', () => {
     ]);
     // The APIs really tell the audiences apart: neither takes the other's token.
     const [notesToken, todosToken] = issued.slice(-2);
-    expect((await fetch(`${stack.audienceApis.notes!.url}/whoami`, { headers: { authorization: `Bearer ${todosToken}` } })).status).toBe(401);
+    expect((await fetch(`${stack.audienceApis.notes!.url}/whoami`, { headers: { authorization: `Bearer ${todosToken}` } })).status).toBe(
+      401,
+    );
     expect((await fetch(`${stack.todosApi.url}/whoami`, { headers: { authorization: `Bearer ${notesToken}` } })).status).toBe(401);
 
     for (let round = 0; round < 3; round++) {
@@ -106,14 +108,19 @@ describe('per-API access tokens and route token modes', () => {
     // Both APIs' tokens are due at once: two refreshes for different resources, run one after the other.
     const responses = await Promise.all((['notes', 'todos', 'notes', 'todos', 'notes', 'todos'] as const).map(call));
     expect(responses.map((response) => response.status)).toEqual(Array(6).fill(200));
-    expect(responses.map((response) => response.json<DemoEcho>().aud)).toEqual([NOTES_RESOURCE, TODOS_RESOURCE, NOTES_RESOURCE, TODOS_RESOURCE, NOTES_RESOURCE, TODOS_RESOURCE]);
+    expect(responses.map((response) => response.json<DemoEcho>().aud)).toEqual([
+      NOTES_RESOURCE,
+      TODOS_RESOURCE,
+      NOTES_RESOURCE,
+      TODOS_RESOURCE,
+      NOTES_RESOURCE,
+      TODOS_RESOURCE,
+    ]);
     await untilExpired();
     for (const api of ['todos', 'notes'] as const) expect((await call(api)).status).toBe(200);
 
     const refreshes = newTokenRequests(stack, since);
-    expect(refreshes.map((request) => request.resource)).toEqual(
-      expect.arrayContaining([NOTES_RESOURCE, TODOS_RESOURCE]),
-    );
+    expect(refreshes.map((request) => request.resource)).toEqual(expect.arrayContaining([NOTES_RESOURCE, TODOS_RESOURCE]));
     expect(refreshes).toHaveLength(6);
     expect(refreshes.every((request) => request.grantType === 'refresh_token')).toBe(true);
     expect(stack.idp.refreshTokenReuseDetected()).toBe(false);
@@ -140,7 +147,9 @@ describe('per-API access tokens and route token modes', () => {
     const since = stack.idp.tokenRequests.length;
     const seen = stack.echo.requests.length;
 
-    const responses = await Promise.all([alice, bob, alice, bob].map((browser, index) => browser.get(`${stack.url}/api/reports/r${index}`, { headers: CSRF })));
+    const responses = await Promise.all(
+      [alice, bob, alice, bob].map((browser, index) => browser.get(`${stack.url}/api/reports/r${index}`, { headers: CSRF })),
+    );
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200]);
     const shared = bearers(stack, seen);
     expect(new Set(shared).size).toBe(1);
@@ -160,7 +169,11 @@ describe('per-API access tokens and route token modes', () => {
 
     await untilRefreshDue();
     const seenLater = stack.echo.requests.length;
-    const later = await Promise.all([alice, bob, anonymous, alice, bob, anonymous].map((browser, index) => browser.get(`${stack.url}/api/reports/l${index}`, { headers: CSRF })));
+    const later = await Promise.all(
+      [alice, bob, anonymous, alice, bob, anonymous].map((browser, index) =>
+        browser.get(`${stack.url}/api/reports/l${index}`, { headers: CSRF }),
+      ),
+    );
     expect(later.map((response) => response.status)).toEqual(Array(6).fill(200));
     const renewed = bearers(stack, seenLater);
     expect(new Set(renewed).size).toBe(1);
@@ -226,7 +239,8 @@ describe('TOKEN_RESOURCE_PARAMETER=audience', () => {
     // token requests are read here; openid-client calls the global fetch at request time.
     globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) => {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      if (init?.method === 'POST' && new URL(url).pathname === '/token' && init.body != null) sent.push(new URLSearchParams(String(init.body)));
+      if (init?.method === 'POST' && new URL(url).pathname === '/token' && init.body != null)
+        sent.push(new URLSearchParams(String(init.body)));
       return realFetch(input, init);
     }) as typeof fetch;
     stack = await startGatewayStack({

@@ -18,7 +18,9 @@ let stack: GatewayStack;
 
 async function login(username: string): Promise<Who> {
   const browser = await stack.loginAs(username);
-  const { claims } = (await browser.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{ claims: { sub: string; sid: string } }>();
+  const { claims } = (await browser.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{
+    claims: { sub: string; sid: string };
+  }>();
   return { browser, sub: claims.sub, sid: claims.sid };
 }
 
@@ -31,7 +33,10 @@ function logoutToken(claims: JWTPayload & Record<string, unknown>, header: Recor
   return signLogoutToken(stack.idp, claims, header);
 }
 
-async function post(body: string | undefined, contentType = 'application/x-www-form-urlencoded'): Promise<{ status: number; headers: Headers; text: string }> {
+async function post(
+  body: string | undefined,
+  contentType = 'application/x-www-form-urlencoded',
+): Promise<{ status: number; headers: Headers; text: string }> {
   const response = await fetch(`${stack.url}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': contentType }, body });
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
@@ -56,48 +61,75 @@ describe('invalid logout tokens', () => {
     ['another audience', () => logoutToken({ sid: alice.sid, aud: 'another-client' })],
     ['another issuer', () => logoutToken({ sid: alice.sid, iss: 'https://evil.example' })],
     ['no events claim', () => logoutToken({ sid: alice.sid, events: undefined })],
-    ['events without the back-channel logout event', () => logoutToken({ sid: alice.sid, events: { 'http://schemas.openid.net/event/other': {} } })],
+    [
+      'events without the back-channel logout event',
+      () => logoutToken({ sid: alice.sid, events: { 'http://schemas.openid.net/event/other': {} } }),
+    ],
     ['the event not as an object', () => logoutToken({ sid: alice.sid, events: { [EVENT]: 'yes' } })],
     ['a nonce (an ID token, say)', () => logoutToken({ sid: alice.sid, nonce: 'n-0S6_WzA2Mj' })],
     ['neither sid nor sub', () => logoutToken({})],
     ['an empty sid', () => logoutToken({ sid: '' })],
     ['no jti', () => logoutToken({ sid: alice.sid, jti: undefined })],
     ['no iat', () => logoutToken({ sid: alice.sid, iat: undefined })],
-    ['an expired exp', () => logoutToken({ sid: alice.sid, iat: Math.floor(Date.now() / 1000) - 400, exp: Math.floor(Date.now() / 1000) - 300 })],
+    [
+      'an expired exp',
+      () => logoutToken({ sid: alice.sid, iat: Math.floor(Date.now() / 1000) - 400, exp: Math.floor(Date.now() / 1000) - 300 }),
+    ],
     ['an iat long past', () => logoutToken({ sid: alice.sid, iat: Math.floor(Date.now() / 1000) - 3600, exp: undefined })],
-    ['an iat in the future', () => logoutToken({ sid: alice.sid, iat: Math.floor(Date.now() / 1000) + 600, exp: Math.floor(Date.now() / 1000) + 900 })],
+    [
+      'an iat in the future',
+      () => logoutToken({ sid: alice.sid, iat: Math.floor(Date.now() / 1000) + 600, exp: Math.floor(Date.now() / 1000) + 900 }),
+    ],
     ['an access token type', () => logoutToken({ sid: alice.sid }, { typ: 'at+jwt' })],
-    ['alg none', async () => {
-      const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-      const now = Math.floor(Date.now() / 1000);
-      return `${part({ alg: 'none', typ: 'logout+jwt' })}.${part({ iss: stack.idp.issuer, aud: GATEWAY_CLIENT_ID, iat: now, jti: 'x', events: { [EVENT]: {} }, sid: alice.sid })}.`;
-    }],
-    ['a signature by another key', async () => {
-      const { privateKey } = await generateKeyPair('RS256');
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ iss: stack.idp.issuer, aud: GATEWAY_CLIENT_ID, iat: now, jti: 'y', events: { [EVENT]: {} }, sid: alice.sid })
-        .setProtectedHeader({ alg: 'RS256', kid: stack.idp.signingKey.kid, typ: 'logout+jwt' })
-        .sign(privateKey);
-    }],
-    ['a payload changed after signing', async () => {
-      const [header, , signature] = (await logoutToken({ sid: 'someone-else' })).split('.');
-      const now = Math.floor(Date.now() / 1000);
-      const payload = Buffer.from(JSON.stringify({ iss: stack.idp.issuer, aud: GATEWAY_CLIENT_ID, iat: now, jti: 'z', events: { [EVENT]: {} }, sid: alice.sid })).toString('base64url');
-      return `${header}.${payload}.${signature}`;
-    }],
-    ['HS256 keyed with the public key', async () => {
-      const pem = createPublicKey({ key: stack.idp.jwks.keys[0] as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ iss: stack.idp.issuer, aud: GATEWAY_CLIENT_ID, iat: now, jti: 'h', events: { [EVENT]: {} }, sid: alice.sid })
-        .setProtectedHeader({ alg: 'HS256', typ: 'logout+jwt' })
-        .sign(Buffer.from(pem));
-    }],
+    [
+      'alg none',
+      async () => {
+        const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+        const now = Math.floor(Date.now() / 1000);
+        return `${part({ alg: 'none', typ: 'logout+jwt' })}.${part({ iss: stack.idp.issuer, aud: GATEWAY_CLIENT_ID, iat: now, jti: 'x', events: { [EVENT]: {} }, sid: alice.sid })}.`;
+      },
+    ],
+    [
+      'a signature by another key',
+      async () => {
+        const { privateKey } = await generateKeyPair('RS256');
+        const now = Math.floor(Date.now() / 1000);
+        return new SignJWT({ iss: stack.idp.issuer, aud: GATEWAY_CLIENT_ID, iat: now, jti: 'y', events: { [EVENT]: {} }, sid: alice.sid })
+          .setProtectedHeader({ alg: 'RS256', kid: stack.idp.signingKey.kid, typ: 'logout+jwt' })
+          .sign(privateKey);
+      },
+    ],
+    [
+      'a payload changed after signing',
+      async () => {
+        const [header, , signature] = (await logoutToken({ sid: 'someone-else' })).split('.');
+        const now = Math.floor(Date.now() / 1000);
+        const payload = Buffer.from(
+          JSON.stringify({ iss: stack.idp.issuer, aud: GATEWAY_CLIENT_ID, iat: now, jti: 'z', events: { [EVENT]: {} }, sid: alice.sid }),
+        ).toString('base64url');
+        return `${header}.${payload}.${signature}`;
+      },
+    ],
+    [
+      'HS256 keyed with the public key',
+      async () => {
+        const pem = createPublicKey({ key: stack.idp.jwks.keys[0] as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+        const now = Math.floor(Date.now() / 1000);
+        return new SignJWT({ iss: stack.idp.issuer, aud: GATEWAY_CLIENT_ID, iat: now, jti: 'h', events: { [EVENT]: {} }, sid: alice.sid })
+          .setProtectedHeader({ alg: 'HS256', typ: 'logout+jwt' })
+          .sign(Buffer.from(pem));
+      },
+    ],
     ['garbage', async () => 'not-a-jwt'],
   ])('refuses a token with %s: 400 JSON, no-store, and the session lives on', async (_name, make) => {
     const response = await post(form(await make()));
     expect(response.status).toBe(400);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(JSON.parse(response.text)).toEqual({ error: 'invalid_logout_token', message: expect.any(String), requestId: expect.any(String) });
+    expect(JSON.parse(response.text)).toEqual({
+      error: 'invalid_logout_token',
+      message: expect.any(String),
+      requestId: expect.any(String),
+    });
     expect(await status(alice.browser)).toBe(200);
   });
 
@@ -113,7 +145,6 @@ describe('invalid logout tokens', () => {
     expect(json.headers.get('cache-control')).toBe('no-store');
     expect(await status(alice.browser)).toBe(200);
   });
-
 });
 
 describe('valid logout tokens', () => {
@@ -134,7 +165,10 @@ describe('valid logout tokens', () => {
     expect(await status(bob.browser)).toBe(200);
   });
 
-  it.each([['typed as plain JWT, as several providers send them', { typ: 'JWT' }], ['without typ', { typ: undefined }]])('are accepted %s', async (_name, header) => {
+  it.each([
+    ['typed as plain JWT, as several providers send them', { typ: 'JWT' }],
+    ['without typ', { typ: undefined }],
+  ])('are accepted %s', async (_name, header) => {
     const alice = await login('alice');
     expect((await post(form(await logoutToken({ sid: alice.sid }, header)))).status).toBe(200);
     expect(await status(alice.browser)).toBe(401);
@@ -202,15 +236,19 @@ describe("the provider's own back-channel logout", () => {
     expect(await status(alice.browser, second)).toBe(401);
   });
 
-  it('leaves nothing to do after the gateway\'s own logout (the session is already gone): still 200', async () => {
+  it("leaves nothing to do after the gateway's own logout (the session is already gone): still 200", async () => {
     const bob = await login('bob');
-    const { logoutUrl } = (await bob.browser.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{ logoutUrl: string }>();
+    const { logoutUrl } = (await bob.browser.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{
+      logoutUrl: string;
+    }>();
     stack.idp.events.length = 0;
     const atProvider = await bob.browser.get(`${stack.url}${logoutUrl}`, { from: stack.url });
     const done = await bob.browser.submitForm(atProvider.body);
     // Back at the gateway's post-logout page (no SPA in this stack: its 404).
     expect(new URL(done.url).origin).toBe(new URL(stack.url).origin);
-    expect(stack.idp.events.filter((event) => event.name.startsWith('backchannel.'))).toEqual([{ name: 'backchannel.success', clientId: GATEWAY_CLIENT_ID, sid: bob.sid }]);
+    expect(stack.idp.events.filter((event) => event.name.startsWith('backchannel.'))).toEqual([
+      { name: 'backchannel.success', clientId: GATEWAY_CLIENT_ID, sid: bob.sid },
+    ]);
     expect(await status(bob.browser)).toBe(401);
   });
 });

@@ -95,15 +95,26 @@ function raw(
   { halfClose = false }: { readonly halfClose?: boolean } = {},
 ): Promise<RawResponse> {
   const { hostname, port } = new URL(stack.url);
-  const head = [`${method} ${path} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: close', ...headers.map(([name, value]) => `${name}: ${value}`)];
-  if (body !== undefined && !headers.some(([name]) => name.toLowerCase() === 'content-length')) head.push(`Content-Length: ${Buffer.byteLength(body)}`);
-  const bytes = Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body === undefined ? Buffer.alloc(0) : Buffer.from(body)]);
+  const head = [
+    `${method} ${path} HTTP/1.1`,
+    `Host: ${hostname}:${port}`,
+    'Connection: close',
+    ...headers.map(([name, value]) => `${name}: ${value}`),
+  ];
+  if (body !== undefined && !headers.some(([name]) => name.toLowerCase() === 'content-length'))
+    head.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  const bytes = Buffer.concat([
+    Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'),
+    body === undefined ? Buffer.alloc(0) : Buffer.from(body),
+  ]);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: hostname, port: Number(port) });
     const chunks: Buffer[] = [];
     socket.setTimeout(10_000, () => socket.destroy(new Error(`no response within 10 s to ${method} ${path.slice(0, 80)}`)));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error),
+    );
     socket.on('close', () => resolve(parseResponse(Buffer.concat(chunks))));
     // Node's HTTP server aborts a request whose client half-closes (httpAllowHalfOpen is false), so the
     // connection stays open until the gateway, told `Connection: close`, closes it after its response.
@@ -170,7 +181,11 @@ function expectSafeRefusal(response: RawResponse, expected: Expected): void {
     expect(summary.location).toBeNull();
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const body = JSON.parse(response.body) as Record<string, unknown>;
-    expect(body).toEqual({ error: expected.error ?? expect.any(String), message: expect.any(String), requestId: expect.stringMatching(/.+/) });
+    expect(body).toEqual({
+      error: expected.error ?? expect.any(String),
+      message: expect.any(String),
+      requestId: expect.stringMatching(/.+/),
+    });
     // Errors Fastify raises before routing (frameworkErrors) come before the hook that sets the header.
     if (response.headers.has('x-request-id')) expect(body.requestId).toBe(response.headers.get('x-request-id'));
   }
@@ -183,7 +198,9 @@ function expectSafeRefusal(response: RawResponse, expected: Expected): void {
 /** Session records and index keys (pending logins and used logout-token ids may legitimately come and go). */
 async function sessionState(): Promise<Record<string, unknown>> {
   const redis = stack.redis.client;
-  const keys = (await redis.keys('sg:*')).filter((key) => !key.startsWith('sg:login:') && !key.startsWith('sg:jti:') && key !== 'sg:audit' && !key.endsWith(':lock')).sort();
+  const keys = (await redis.keys('sg:*'))
+    .filter((key) => !key.startsWith('sg:login:') && !key.startsWith('sg:jti:') && key !== 'sg:audit' && !key.endsWith(':lock'))
+    .sort();
   const records: Record<string, unknown> = { keys };
   for (const key of keys.filter((name) => /^sg:\{.*\}:s$/.test(name))) {
     const [recordVersion, ciphertext] = await redis.hmget(key, 'v', 'd');
@@ -232,15 +249,51 @@ describe('malformed input at every endpoint', () => {
     // Cookies
     { name: 'cookie: garbage header', request: () => user(';;; =; ==x; \t;sessiongate;=;a=b=c'), expected: unauthenticated },
     { name: 'cookie: 10 KB value', request: () => user(`${cookieName()}=${long(10_240)}`), expected: unauthenticated },
-    { name: 'cookie: truncated session id', request: () => user(`${cookieName()}=${alice.cookie.slice(0, 30)}`), expected: unauthenticated },
-    { name: 'cookie: forged well-formed id (43 base64url chars)', request: () => user(`${cookieName()}=${forgedId()}`), expected: unauthenticated },
-    { name: "cookie: alice's id with a tampered character", request: () => user(`${cookieName()}=${tampered()}`), expected: unauthenticated },
-    { name: 'cookie: garbage session cookie before the real one', request: () => user(`${cookieName()}=${forgedId()}; ${cookieName()}=${alice.cookie}`), expected: unauthenticated },
-    { name: 'cookie: two forged session cookies', request: () => user(`${cookieName()}=${forgedId()}; ${cookieName()}=${'B'.repeat(43)}`), expected: unauthenticated },
-    { name: 'cookie: control characters', request: () => user(`${cookieName()}=\u0001\u0002${forgedId()}\u007f`), expected: { parser: [400] } },
-    { name: 'cookie: non-ASCII bytes', request: () => user(`${cookieName()}=\u00e9\u00ff${forgedId().slice(2)}`), expected: unauthenticated },
-    { name: 'cookie: garbage on /api', request: () => raw('GET', '/api/echo/x', [csrf, withCookie(`${cookieName()}=%%%; x`)]), expected: unauthenticated },
-    { name: 'cookie: forged id on /bff/sessions', request: () => raw('GET', '/bff/sessions', [csrf, withCookie(`${cookieName()}=${forgedId()}`)]), expected: unauthenticated },
+    {
+      name: 'cookie: truncated session id',
+      request: () => user(`${cookieName()}=${alice.cookie.slice(0, 30)}`),
+      expected: unauthenticated,
+    },
+    {
+      name: 'cookie: forged well-formed id (43 base64url chars)',
+      request: () => user(`${cookieName()}=${forgedId()}`),
+      expected: unauthenticated,
+    },
+    {
+      name: "cookie: alice's id with a tampered character",
+      request: () => user(`${cookieName()}=${tampered()}`),
+      expected: unauthenticated,
+    },
+    {
+      name: 'cookie: garbage session cookie before the real one',
+      request: () => user(`${cookieName()}=${forgedId()}; ${cookieName()}=${alice.cookie}`),
+      expected: unauthenticated,
+    },
+    {
+      name: 'cookie: two forged session cookies',
+      request: () => user(`${cookieName()}=${forgedId()}; ${cookieName()}=${'B'.repeat(43)}`),
+      expected: unauthenticated,
+    },
+    {
+      name: 'cookie: control characters',
+      request: () => user(`${cookieName()}=\u0001\u0002${forgedId()}\u007f`),
+      expected: { parser: [400] },
+    },
+    {
+      name: 'cookie: non-ASCII bytes',
+      request: () => user(`${cookieName()}=\u00e9\u00ff${forgedId().slice(2)}`),
+      expected: unauthenticated,
+    },
+    {
+      name: 'cookie: garbage on /api',
+      request: () => raw('GET', '/api/echo/x', [csrf, withCookie(`${cookieName()}=%%%; x`)]),
+      expected: unauthenticated,
+    },
+    {
+      name: 'cookie: forged id on /bff/sessions',
+      request: () => raw('GET', '/bff/sessions', [csrf, withCookie(`${cookieName()}=${forgedId()}`)]),
+      expected: unauthenticated,
+    },
 
     // /bff/login: always off to the provider; where the stored returnTo leads is checked below
     ...[
@@ -249,8 +302,18 @@ describe('malformed input at every endpoint', () => {
       ['%00', '/%00/evil.example'],
       ['very long', `/${long(8_000)}`],
       ['non-UTF-8 percent-encoding', '/%ff%fe'],
-    ].map(([what, returnTo]): Case => ({ name: `/bff/login: returnTo ${what}`, request: () => raw('GET', `/bff/login?returnTo=${returnTo}`), expected: { loginRedirect: true } })),
-    { name: '/bff/login: duplicate returnTo', request: () => raw('GET', '/bff/login?returnTo=/a&returnTo=//evil.example'), expected: { loginRedirect: true } },
+    ].map(
+      ([what, returnTo]): Case => ({
+        name: `/bff/login: returnTo ${what}`,
+        request: () => raw('GET', `/bff/login?returnTo=${returnTo}`),
+        expected: { loginRedirect: true },
+      }),
+    ),
+    {
+      name: '/bff/login: duplicate returnTo',
+      request: () => raw('GET', '/bff/login?returnTo=/a&returnTo=//evil.example'),
+      expected: { loginRedirect: true },
+    },
 
     // /bff/callback
     ...[
@@ -261,10 +324,17 @@ describe('malformed input at every endpoint', () => {
       ['huge parameters', `?code=${long(6_000)}&state=${long(6_000)}`],
       ['non-UTF-8 percent-encoding', '?code=%ff%fe&state=%ff%fe'],
       ['malformed percent-encoding', '?code=%zz&state=%'],
-    ].map(([what, query]): Case => ({ name: `/bff/callback: ${what}`, request: () => raw('GET', `/bff/callback${query}`), expected: { status: 400 } })),
+    ].map(
+      ([what, query]): Case => ({
+        name: `/bff/callback: ${what}`,
+        request: () => raw('GET', `/bff/callback${query}`),
+        expected: { status: 400 },
+      }),
+    ),
     {
       name: '/bff/callback: with a forged pre-login cookie',
-      request: () => raw('GET', '/bff/callback?code=a&state=b', [withCookie(`${cookieName()}-login=${forgedId()}; sessiongate_login=${forgedId()}`)]),
+      request: () =>
+        raw('GET', '/bff/callback?code=a&state=b', [withCookie(`${cookieName()}-login=${forgedId()}; sessiongate_login=${forgedId()}`)]),
       expected: { status: 400 },
     },
 
@@ -276,31 +346,69 @@ describe('malformed input at every endpoint', () => {
       ['duplicate sid (both hers)', () => `?sid=${alice.publicId}&sid=${alice.publicId}`],
       ["bob's sid", () => `?sid=${bob.publicId}`],
       ['huge sid', `?sid=${long(8_000)}`],
-    ].map(([what, query]): Case => ({
-      name: `/bff/logout: ${what as string}`,
-      request: () => raw('GET', `/bff/logout${typeof query === 'function' ? query() : (query as string)}`, [withCookie(`${cookieName()}=${alice.cookie}`)]),
-      expected: invalidLogout,
-    })),
+    ].map(
+      ([what, query]): Case => ({
+        name: `/bff/logout: ${what as string}`,
+        request: () =>
+          raw('GET', `/bff/logout${typeof query === 'function' ? query() : (query as string)}`, [
+            withCookie(`${cookieName()}=${alice.cookie}`),
+          ]),
+        expected: invalidLogout,
+      }),
+    ),
 
     // /api
-    { name: '/api: malformed percent-encoding in the path', request: () => raw('GET', '/api/echo/%zz', [csrf, withCookie(`${cookieName()}=${alice.cookie}`)]), expected: { status: 400 } },
-    { name: '/api: a 10 KB path', request: () => raw('GET', `/api/echo/${long(10_240, 'ab/')}`, [csrf, withCookie(`${cookieName()}=${forgedId()}`)]), expected: { status: [401, 414] } },
+    {
+      name: '/api: malformed percent-encoding in the path',
+      request: () => raw('GET', '/api/echo/%zz', [csrf, withCookie(`${cookieName()}=${alice.cookie}`)]),
+      expected: { status: 400 },
+    },
+    {
+      name: '/api: a 10 KB path',
+      request: () => raw('GET', `/api/echo/${long(10_240, 'ab/')}`, [csrf, withCookie(`${cookieName()}=${forgedId()}`)]),
+      expected: { status: [401, 414] },
+    },
     {
       name: '/api: 20 KB of headers',
-      request: () => raw('GET', '/api/echo/x', [csrf, ...Array.from({ length: 20 }, (_, index): [string, string] => [`x-filler-${index}`, long(1_024)])]),
+      request: () =>
+        raw('GET', '/api/echo/x', [
+          csrf,
+          ...Array.from({ length: 20 }, (_, index): [string, string] => [`x-filler-${index}`, long(1_024)]),
+        ]),
       expected: { parser: [431, 400] },
     },
-    { name: '/api: X-CSRF duplicated', request: () => raw('GET', '/api/echo/x', [csrf, csrf, withCookie(`${cookieName()}=${forgedId()}`)]), expected: { status: [401, 403] } },
-    { name: '/api: X-CSRF duplicated with another value', request: () => raw('GET', '/api/echo/x', [csrf, ['X-CSRF', '0'], withCookie(`${cookieName()}=${alice.cookie}`)]), expected: { status: 403, error: 'csrf' } },
+    {
+      name: '/api: X-CSRF duplicated',
+      request: () => raw('GET', '/api/echo/x', [csrf, csrf, withCookie(`${cookieName()}=${forgedId()}`)]),
+      expected: { status: [401, 403] },
+    },
+    {
+      name: '/api: X-CSRF duplicated with another value',
+      request: () => raw('GET', '/api/echo/x', [csrf, ['X-CSRF', '0'], withCookie(`${cookieName()}=${alice.cookie}`)]),
+      expected: { status: 403, error: 'csrf' },
+    },
     {
       name: '/api: Content-Length larger than the body',
-      request: () => raw('POST', '/api/echo/x', [csrf, ['Content-Type', 'text/plain'], ['Content-Length', '100'], withCookie(`${cookieName()}=${alice.cookie}`)], 'short', { halfClose: true }),
+      request: () =>
+        raw(
+          'POST',
+          '/api/echo/x',
+          [csrf, ['Content-Type', 'text/plain'], ['Content-Length', '100'], withCookie(`${cookieName()}=${alice.cookie}`)],
+          'short',
+          { halfClose: true },
+        ),
       // Node's parser sees the connection end mid-body (bad_request), or the proxy does (bad_body).
       expected: { abandoned: { status: 400 } },
     },
     {
       name: '/api: two different Content-Lengths',
-      request: () => raw('POST', '/api/echo/x', [csrf, ['Content-Length', '5'], ['Content-Length', '6'], withCookie(`${cookieName()}=${alice.cookie}`)], 'hello!'),
+      request: () =>
+        raw(
+          'POST',
+          '/api/echo/x',
+          [csrf, ['Content-Length', '5'], ['Content-Length', '6'], withCookie(`${cookieName()}=${alice.cookie}`)],
+          'hello!',
+        ),
       expected: { parser: [400] },
     },
     {
@@ -318,13 +426,23 @@ describe('malformed input at every endpoint', () => {
       ['cursor=%00', '?cursor=%00'],
       ['cursor garbage', '?cursor=%ff%fe%zz'],
       ['duplicate sub', '?sub=a&sub=b'],
-    ].map(([what, query]): Case => ({
-      name: `GET /admin/sessions: ${what}`,
-      request: () => raw('GET', `/admin/sessions${query}`, [bearer()]),
-      expected: what.startsWith('cursor') ? { status: 400, error: 'invalid_cursor' } : adminInvalid,
-    })),
-    { name: 'GET /admin/sessions/:id: 5 KB id', request: () => raw('GET', `/admin/sessions/${long(5_120)}`, [bearer()]), expected: { status: [400, 404] } },
-    { name: 'GET /admin/sessions/:id: malformed percent-encoding', request: () => raw('GET', '/admin/sessions/%zz', [bearer()]), expected: { status: [400, 404] } },
+    ].map(
+      ([what, query]): Case => ({
+        name: `GET /admin/sessions: ${what}`,
+        request: () => raw('GET', `/admin/sessions${query}`, [bearer()]),
+        expected: what.startsWith('cursor') ? { status: 400, error: 'invalid_cursor' } : adminInvalid,
+      }),
+    ),
+    {
+      name: 'GET /admin/sessions/:id: 5 KB id',
+      request: () => raw('GET', `/admin/sessions/${long(5_120)}`, [bearer()]),
+      expected: { status: [400, 404] },
+    },
+    {
+      name: 'GET /admin/sessions/:id: malformed percent-encoding',
+      request: () => raw('GET', '/admin/sessions/%zz', [bearer()]),
+      expected: { status: [400, 404] },
+    },
     {
       name: 'DELETE /admin/sessions/:id: invalid JSON body',
       request: () => raw('DELETE', `/admin/sessions/${forgedId()}`, [bearer(), ['Content-Type', 'application/json']], '{"id": '),
@@ -335,7 +453,11 @@ describe('malformed input at every endpoint', () => {
       request: () => raw('DELETE', `/admin/sessions/${forgedId()}`, [bearer(), ['Content-Type', 'text/xml']], '<revoke all="true"/>'),
       expected: { status: [400, 404, 415] },
     },
-    { name: 'DELETE /admin/sessions/:id: 5 KB id', request: () => raw('DELETE', `/admin/sessions/${long(5_120)}`, [bearer()]), expected: { status: [400, 404] } },
+    {
+      name: 'DELETE /admin/sessions/:id: 5 KB id',
+      request: () => raw('DELETE', `/admin/sessions/${long(5_120)}`, [bearer()]),
+      expected: { status: [400, 404] },
+    },
     {
       name: 'DELETE /admin/users/:sub/sessions: invalid JSON body',
       request: () => raw('DELETE', '/admin/users/nobody/sessions', [bearer(), ['Content-Type', 'application/json']], '{not json'),
@@ -348,28 +470,76 @@ describe('malformed input at every endpoint', () => {
     },
     // A sub is opaque: `..` and an encoded `/` are just a user nobody is, never another route or another user (alice is u-1001).
     ...['..%2F..%2Fu-1001', '%2e%2e', 'u-1001%2F..%2F', 'u-1001%2f'].map(
-      (sub): Case => ({ name: `DELETE /admin/users/:sub/sessions: sub ${sub}`, request: () => raw('DELETE', `/admin/users/${sub}/sessions`, [bearer()]), expected: { ok: { revoked: [] } } }),
+      (sub): Case => ({
+        name: `DELETE /admin/users/:sub/sessions: sub ${sub}`,
+        request: () => raw('DELETE', `/admin/users/${sub}/sessions`, [bearer()]),
+        expected: { ok: { revoked: [] } },
+      }),
     ),
-    { name: 'DELETE /admin/users/:sub/sessions: sub with dot segments', request: () => raw('DELETE', '/admin/users/../sessions/../u-1001/sessions', [bearer()]), expected: { status: [400, 404] } },
+    {
+      name: 'DELETE /admin/users/:sub/sessions: sub with dot segments',
+      request: () => raw('DELETE', '/admin/users/../sessions/../u-1001/sessions', [bearer()]),
+      expected: { status: [400, 404] },
+    },
 
     // Admin API, unauthenticated: 401 JSON whatever the input
-    { name: 'GET /admin/sessions unauthenticated: limit garbage', request: () => raw('GET', '/admin/sessions?limit=-1&cursor=%00'), expected: { status: 401, error: 'invalid_token' } },
-    { name: 'DELETE /admin/sessions/:id unauthenticated: 5 KB id', request: () => raw('DELETE', `/admin/sessions/${long(5_120)}`), expected: { status: [400, 401] } },
-    { name: 'DELETE /admin/sessions/:id with a garbage bearer', request: () => raw('DELETE', `/admin/sessions/${alice.publicId}`, [['Authorization', `Bearer ${long(5_000, 'x.')}`]]), expected: { status: 401, error: 'invalid_token' } },
+    {
+      name: 'GET /admin/sessions unauthenticated: limit garbage',
+      request: () => raw('GET', '/admin/sessions?limit=-1&cursor=%00'),
+      expected: { status: 401, error: 'invalid_token' },
+    },
+    {
+      name: 'DELETE /admin/sessions/:id unauthenticated: 5 KB id',
+      request: () => raw('DELETE', `/admin/sessions/${long(5_120)}`),
+      expected: { status: [400, 401] },
+    },
+    {
+      name: 'DELETE /admin/sessions/:id with a garbage bearer',
+      request: () => raw('DELETE', `/admin/sessions/${alice.publicId}`, [['Authorization', `Bearer ${long(5_000, 'x.')}`]]),
+      expected: { status: 401, error: 'invalid_token' },
+    },
 
     // /bff/backchannel-logout
-    { name: 'backchannel-logout: not a JWT', request: () => raw('POST', '/bff/backchannel-logout', [form], 'logout_token=not-a-jwt'), expected: invalidLogoutToken },
-    { name: 'backchannel-logout: three garbage segments', request: () => raw('POST', '/bff/backchannel-logout', [form], 'logout_token=a.b.c'), expected: invalidLogoutToken },
-    { name: 'backchannel-logout: empty token', request: () => raw('POST', '/bff/backchannel-logout', [form], 'logout_token='), expected: invalidLogoutToken },
-    { name: 'backchannel-logout: empty body', request: () => raw('POST', '/bff/backchannel-logout', [form], ''), expected: invalidLogoutToken },
+    {
+      name: 'backchannel-logout: not a JWT',
+      request: () => raw('POST', '/bff/backchannel-logout', [form], 'logout_token=not-a-jwt'),
+      expected: invalidLogoutToken,
+    },
+    {
+      name: 'backchannel-logout: three garbage segments',
+      request: () => raw('POST', '/bff/backchannel-logout', [form], 'logout_token=a.b.c'),
+      expected: invalidLogoutToken,
+    },
+    {
+      name: 'backchannel-logout: empty token',
+      request: () => raw('POST', '/bff/backchannel-logout', [form], 'logout_token='),
+      expected: invalidLogoutToken,
+    },
+    {
+      name: 'backchannel-logout: empty body',
+      request: () => raw('POST', '/bff/backchannel-logout', [form], ''),
+      expected: invalidLogoutToken,
+    },
     {
       name: 'backchannel-logout: JSON instead of a form',
       request: () => raw('POST', '/bff/backchannel-logout', [['Content-Type', 'application/json']], '{"logout_token":"a.b.c"}'),
       expected: invalidLogoutToken,
     },
-    { name: 'backchannel-logout: invalid JSON', request: () => raw('POST', '/bff/backchannel-logout', [['Content-Type', 'application/json']], '{"logout_token":'), expected: { status: 400 } },
-    { name: 'backchannel-logout: two logout_tokens', request: () => raw('POST', '/bff/backchannel-logout', [form], 'logout_token=a.b.c&logout_token=d.e.f'), expected: invalidLogoutToken },
-    { name: 'backchannel-logout: text/xml', request: () => raw('POST', '/bff/backchannel-logout', [['Content-Type', 'text/xml']], '<logout_token>a.b.c</logout_token>'), expected: { status: [400, 415] } },
+    {
+      name: 'backchannel-logout: invalid JSON',
+      request: () => raw('POST', '/bff/backchannel-logout', [['Content-Type', 'application/json']], '{"logout_token":'),
+      expected: { status: 400 },
+    },
+    {
+      name: 'backchannel-logout: two logout_tokens',
+      request: () => raw('POST', '/bff/backchannel-logout', [form], 'logout_token=a.b.c&logout_token=d.e.f'),
+      expected: invalidLogoutToken,
+    },
+    {
+      name: 'backchannel-logout: text/xml',
+      request: () => raw('POST', '/bff/backchannel-logout', [['Content-Type', 'text/xml']], '<logout_token>a.b.c</logout_token>'),
+      expected: { status: [400, 415] },
+    },
     {
       name: 'backchannel-logout: a 100 KB body',
       request: () => raw('POST', '/bff/backchannel-logout', [form], `logout_token=${long(100 * 1024, 'eyJhbGciOiJSUzI1NiJ9.')}`),
@@ -423,7 +593,8 @@ describe('where a malformed returnTo leads after login', () => {
 describe('tampered ciphertext', () => {
   it("ends only that session, cleanly: 401, record gone, alice's and bob's untouched", async () => {
     const victim = await login('alice');
-    const others = async () => Object.fromEntries(await Promise.all([alice, bob].map(async ({ key }) => [key, await stack.redis.client.hgetall(key)] as const)));
+    const others = async () =>
+      Object.fromEntries(await Promise.all([alice, bob].map(async ({ key }) => [key, await stack.redis.client.hgetall(key)] as const)));
     const othersBefore = await others();
     const data = await stack.redis.client.hgetBuffer(victim.key, 'd');
     expect(data).not.toBeNull();
@@ -460,7 +631,10 @@ describe('found by this suite', () => {
   // Refusals by the HTTP parser (431, a bad Content-Length, control characters in a header) used
   // Fastify's default clientErrorHandler: `{ error, message, statusCode }`, no requestId, no X-Request-Id.
   it('a refusal by the HTTP parser still has the documented error shape', async () => {
-    const response = await raw('GET', '/api/echo/x', [csrf, ...Array.from({ length: 20 }, (_, index): [string, string] => [`x-filler-${index}`, 'a'.repeat(1_024)])]);
+    const response = await raw('GET', '/api/echo/x', [
+      csrf,
+      ...Array.from({ length: 20 }, (_, index): [string, string] => [`x-filler-${index}`, 'a'.repeat(1_024)]),
+    ]);
     expectSafeRefusal(response, { status: 431 });
   });
 });

@@ -59,7 +59,9 @@ describe('demo SPA in a browser', () => {
     const [sessionCookie] = (await page.context().cookies(demo.url)).filter((cookie) => cookie.name === 'sessiongate');
     expect(sessionCookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
     expect(await page.evaluate<string>('document.cookie')).not.toContain('sessiongate=');
-    const pageState = await page.evaluate<string>('document.documentElement.outerHTML + JSON.stringify(localStorage) + JSON.stringify(sessionStorage)');
+    const pageState = await page.evaluate<string>(
+      'document.documentElement.outerHTML + JSON.stringify(localStorage) + JSON.stringify(sessionStorage)',
+    );
     expect(pageState).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
 
     await page.locator('#logout').click();

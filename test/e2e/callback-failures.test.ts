@@ -1,5 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BrowserClient, type BrowserResponse, type GatewayStack, type RedisFixture, startGatewayStack, startRedis } from '#sessiongate/testing';
+import {
+  type BrowserClient,
+  type BrowserResponse,
+  type GatewayStack,
+  type RedisFixture,
+  startGatewayStack,
+  startRedis,
+} from '#sessiongate/testing';
 
 // Each login is driven for real up to the provider's redirect back to /bff/callback; that genuine
 // callback URL (code, state, iss) is then tampered with or replayed and sent by the browser.
@@ -31,7 +38,10 @@ interface HeldCallback {
 async function holdCallback(stack: GatewayStack): Promise<HeldCallback> {
   const browser = stack.browser();
   const gateway = new URL(stack.url).origin;
-  let response = await browser.get(`${stack.url}/bff/login?returnTo=${encodeURIComponent(RETURN_TO)}`, { from: stack.url, followRedirects: false });
+  let response = await browser.get(`${stack.url}/bff/login?returnTo=${encodeURIComponent(RETURN_TO)}`, {
+    from: stack.url,
+    followRedirects: false,
+  });
   for (let hop = 0; hop < 10; hop++) {
     const location = response.headers.get('location');
     if (location === null) {
@@ -44,7 +54,8 @@ async function holdCallback(stack: GatewayStack): Promise<HeldCallback> {
     if (next.origin === gateway) {
       const { code, state } = Object.fromEntries(next.searchParams);
       const loginId = browser.cookies(stack.url)[stack.config.session.loginCookieName];
-      if (next.pathname !== '/bff/callback' || !code || !state || !loginId) throw new Error(`holdCallback: unexpected redirect to ${next.href}`);
+      if (next.pathname !== '/bff/callback' || !code || !state || !loginId)
+        throw new Error(`holdCallback: unexpected redirect to ${next.href}`);
       return { browser, url: next, code, state, loginId };
     }
     response = await browser.get(next, { followRedirects: false });
@@ -134,7 +145,7 @@ describe('login callback failures', () => {
     expect(await sessionCount(stack)).toBe(sessionsBefore + 1);
   });
 
-  it('refuses a callback from a browser without the pre-login cookie (login_expired), without burning the owner\'s login', async () => {
+  it("refuses a callback from a browser without the pre-login cookie (login_expired), without burning the owner's login", async () => {
     const held = await holdCallback(stack);
     const other = stack.browser();
     const sessionsBefore = await sessionCount(stack);
@@ -156,26 +167,33 @@ describe('login callback failures', () => {
   const tamperings: readonly [string, string, (held: HeldCallback) => URL][] = [
     ['state altered', 'invalid_state', (held) => withParameters(held.url, (p) => p.set('state', altered(held.state)))],
     ['state sent twice (same value)', 'invalid_state', (held) => withParameters(held.url, (p) => p.append('state', held.state))],
-    ['state sent twice (attacker value first)', 'invalid_state', (held) =>
-      withParameters(held.url, (p) => {
-        p.delete('state');
-        p.append('state', altered(held.state));
-        p.append('state', held.state);
-      }),
+    [
+      'state sent twice (attacker value first)',
+      'invalid_state',
+      (held) =>
+        withParameters(held.url, (p) => {
+          p.delete('state');
+          p.append('state', altered(held.state));
+          p.append('state', held.state);
+        }),
     ],
     ['iss missing', 'invalid_state', (held) => withParameters(held.url, (p) => p.delete('iss'))],
     ['iss wrong', 'invalid_state', (held) => withParameters(held.url, (p) => p.set('iss', `${held.url.searchParams.get('iss')}/`))],
     ['iss of another provider', 'invalid_state', (held) => withParameters(held.url, (p) => p.set('iss', 'https://idp.attacker.example'))],
-    ['provider answered error=access_denied', 'idp_error', (held) => {
-      const url = new URL('/bff/callback', held.url);
-      url.search = new URLSearchParams({
-        error: 'access_denied',
-        error_description: 'The <b>user</b> said no',
-        state: held.state,
-        iss: held.url.searchParams.get('iss')!,
-      }).toString();
-      return url;
-    }],
+    [
+      'provider answered error=access_denied',
+      'idp_error',
+      (held) => {
+        const url = new URL('/bff/callback', held.url);
+        url.search = new URLSearchParams({
+          error: 'access_denied',
+          error_description: 'The <b>user</b> said no',
+          state: held.state,
+          iss: held.url.searchParams.get('iss')!,
+        }).toString();
+        return url;
+      },
+    ],
     ['code altered', 'token_exchange_failed', (held) => withParameters(held.url, (p) => p.set('code', altered(held.code)))],
   ];
 
@@ -187,7 +205,12 @@ describe('login callback failures', () => {
 
     const response = await sendCallback(held.browser, tampered);
 
-    await expectRefused(stack, response, { status: 400, error, sessionsBefore, secrets: [held.code, held.state, 'The <b>user</b> said no'] });
+    await expectRefused(stack, response, {
+      status: 400,
+      error,
+      sessionsBefore,
+      secrets: [held.code, held.state, 'The <b>user</b> said no'],
+    });
     expect(held.browser.cookies(stack.url)).toEqual({});
     expect(await pendingLoginCount(stack)).toBe(pendingBefore - 1);
     await expectSpent(stack, held);
@@ -206,7 +229,12 @@ describe('login callback failures', () => {
     restoreLoginCookie(stack, held);
     const replay = await sendCallback(held.browser, held.url);
 
-    await expectRefused(stack, replay, { status: 400, error: 'login_expired', sessionsBefore: sessionsBefore + 1, secrets: [held.code, held.state, sessionId!] });
+    await expectRefused(stack, replay, {
+      status: 400,
+      error: 'login_expired',
+      sessionsBefore: sessionsBefore + 1,
+      secrets: [held.code, held.state, sessionId!],
+    });
     expect(held.browser.cookies(stack.url)[cookieName]).toBe(sessionId);
     const user = await held.browser.get(`${stack.url}/bff/user`, { headers: CSRF });
     expect(user.status).toBe(200);

@@ -26,7 +26,11 @@ describe('cross-origin requests', () => {
     ['the null Origin of a sandboxed frame', { origin: 'null' }],
   ])('refuses /api and /bff/user calls carrying %s, even with X-CSRF', async (_name, headers) => {
     const seen = stack.echo.requests.length;
-    for (const [method, path] of [['GET', '/api/echo/x'], ['POST', '/api/echo/x'], ['GET', '/bff/user']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/echo/x'],
+      ['POST', '/api/echo/x'],
+      ['GET', '/bff/user'],
+    ] as const) {
       const response = await call(path, headers, method);
       expect(response.status).toBe(403);
       expect(response.json()).toMatchObject({ error: 'csrf' });
@@ -47,7 +51,7 @@ describe('cross-origin requests', () => {
     expect(response.headers.get('access-control-allow-credentials')).toBe('true');
   });
 
-  it('answers a listed origin\'s preflight itself, without calling the API', async () => {
+  it("answers a listed origin's preflight itself, without calling the API", async () => {
     const seen = stack.echo.requests.length;
     const response = await alice.request('OPTIONS', `${stack.url}/api/echo/x`, {
       headers: { origin: OTHER_APP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-csrf, content-type' },
@@ -59,7 +63,7 @@ describe('cross-origin requests', () => {
     expect(stack.echo.requests.length).toBe(seen);
   });
 
-  it('refuses another origin\'s preflight', async () => {
+  it("refuses another origin's preflight", async () => {
     const response = await alice.request('OPTIONS', `${stack.url}/api/echo/x`, {
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
       from: 'https://evil.example',
@@ -72,7 +76,13 @@ describe('cross-origin requests', () => {
     const bob = stack.browser();
     const landing = await bob.login(stack.url, { username: 'bob', password: 'bob' });
     expect([200, 404]).toContain(landing.status);
-    const start = await stack.browser().get(`${stack.url}/bff/login`, { headers: { 'sec-fetch-site': 'cross-site' }, followRedirects: false, from: 'https://evil.example/' });
+    const start = await stack
+      .browser()
+      .get(`${stack.url}/bff/login`, {
+        headers: { 'sec-fetch-site': 'cross-site' },
+        followRedirects: false,
+        from: 'https://evil.example/',
+      });
     expect(start.status).toBe(302);
   });
 });

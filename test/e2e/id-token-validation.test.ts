@@ -22,8 +22,14 @@ interface IdToken {
 
 type Signer = (signingInput: string) => Buffer;
 
-const rsa = (hash: 'sha256' | 'sha384', key: KeyObject): Signer => (input) => sign(hash, Buffer.from(input), key);
-const hs256 = (secret: string): Signer => (input) => createHmac('sha256', secret).update(input).digest();
+const rsa =
+  (hash: 'sha256' | 'sha384', key: KeyObject): Signer =>
+  (input) =>
+    sign(hash, Buffer.from(input), key);
+const hs256 =
+  (secret: string): Signer =>
+  (input) =>
+    createHmac('sha256', secret).update(input).digest();
 const unsigned: Signer = () => Buffer.alloc(0);
 
 function compactJws(header: object, claims: JWTPayload, signer: Signer): string {
@@ -107,7 +113,11 @@ describe('ID token validation at login', () => {
     // RS256 (PKCS#1 v1.5) is deterministic: the harness's signer reproduces the provider's token exactly.
     expect(compactJws(genuine.header, genuine.claims, rsa('sha256', providerKey))).toBe(genuine.compact);
     expect(forged).not.toBe(genuine.compact);
-    const verified = await jwtVerify(forged, createLocalJWKSet({ keys: [...stack.idp.jwks.keys] }), { algorithms: ['RS256'], issuer: stack.idp.issuer, audience: GATEWAY_CLIENT_ID });
+    const verified = await jwtVerify(forged, createLocalJWKSet({ keys: [...stack.idp.jwks.keys] }), {
+      algorithms: ['RS256'],
+      issuer: stack.idp.issuer,
+      audience: GATEWAY_CLIENT_ID,
+    });
     expect(verified.payload).toEqual(genuine.claims);
 
     const callbackHop = landing.redirects.find((hop) => new URL(hop.url).pathname === '/bff/callback');
@@ -121,19 +131,30 @@ describe('ID token validation at login', () => {
 
   const real = () => rsa('sha256', providerKey);
   /** The genuine token's header and claims, `changes` applied, signed RS256 with the provider's real key. */
-  const withClaims = (changes: (genuine: JWTPayload) => Record<string, unknown>) => ({ header, claims }: IdToken) =>
-    compactJws(header, changed(claims, changes(claims)), real());
+  const withClaims =
+    (changes: (genuine: JWTPayload) => Record<string, unknown>) =>
+    ({ header, claims }: IdToken) =>
+      compactJws(header, changed(claims, changes(claims)), real());
 
   const forgeries: readonly [string, (genuine: IdToken) => string][] = [
     ['a signature bit flipped', ({ compact }) => flipSignatureBit(compact)],
     ['signed by an attacker key under the provider kid', ({ header, claims }) => compactJws(header, claims, rsa('sha256', attackerKey))],
     ['alg none (unsigned)', ({ header, claims }) => compactJws({ ...header, alg: 'none' }, claims, unsigned)],
-    ['HS256 with the client secret as key', ({ header, claims }) => compactJws({ ...header, alg: 'HS256' }, claims, hs256(GATEWAY_CLIENT_SECRET))],
-    ['RS384 with the provider key (RS256 pinned)', ({ header, claims }) => compactJws({ ...header, alg: 'RS384' }, claims, rsa('sha384', providerKey))],
+    [
+      'HS256 with the client secret as key',
+      ({ header, claims }) => compactJws({ ...header, alg: 'HS256' }, claims, hs256(GATEWAY_CLIENT_SECRET)),
+    ],
+    [
+      'RS384 with the provider key (RS256 pinned)',
+      ({ header, claims }) => compactJws({ ...header, alg: 'RS384' }, claims, rsa('sha384', providerKey)),
+    ],
     ['iss of another issuer', withClaims(({ iss }) => ({ iss: `${iss}/other` }))],
     ['aud another client', withClaims(() => ({ aud: OTHER_CLIENT }))],
     ['aud with our client and another, no azp', withClaims(() => ({ aud: [GATEWAY_CLIENT_ID, OTHER_CLIENT], azp: undefined }))],
-    ['azp another client (aud with our client and another)', withClaims(() => ({ aud: [GATEWAY_CLIENT_ID, OTHER_CLIENT], azp: OTHER_CLIENT }))],
+    [
+      'azp another client (aud with our client and another)',
+      withClaims(() => ({ aud: [GATEWAY_CLIENT_ID, OTHER_CLIENT], azp: OTHER_CLIENT })),
+    ],
     ['azp another client (aud our client only)', withClaims(() => ({ aud: GATEWAY_CLIENT_ID, azp: OTHER_CLIENT }))],
     ['exp in the past', withClaims(() => ({ exp: now() - 300 }))],
     ['iat one hour in the future', withClaims(() => ({ iat: now() + 3600 }))],

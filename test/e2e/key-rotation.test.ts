@@ -25,7 +25,11 @@ async function login(username: string): Promise<Login> {
   const browser = await stack.loginAs(username);
   const cookie = browser.cookies(stack.url)[stack.config.session.cookieName]!;
   const user = await bffUser(stack.url, cookie);
-  return { cookie, keyHash: createHash('sha256').update(cookie).digest('base64url'), sid: (await user.json() as { claims: { sid: string } }).claims.sid };
+  return {
+    cookie,
+    keyHash: createHash('sha256').update(cookie).digest('base64url'),
+    sid: ((await user.json()) as { claims: { sid: string } }).claims.sid,
+  };
 }
 
 function bffUser(base: string, cookie: string): Promise<Response> {
@@ -58,7 +62,13 @@ beforeAll(async () => {
   // The single-key format every deployment had before rotation.
   stack = await startGatewayStack({ env: { SESSION_ENCRYPTION_KEY: k1 } });
   adminToken = await stack.adminToken();
-  [byPublicId, bySub, bySid, resealed, stillOld] = [await login('alice'), await login('bob'), await login('alice'), await login('alice'), await login('alice')];
+  [byPublicId, bySub, bySid, resealed, stillOld] = [
+    await login('alice'),
+    await login('bob'),
+    await login('alice'),
+    await login('alice'),
+    await login('alice'),
+  ];
   legacyKeyId = stack.config.session.encryptionKeys[0]!.id;
 });
 afterAll(async () => {
@@ -66,7 +76,8 @@ afterAll(async () => {
 });
 
 test('before the rotation, every session is sealed under the single key, named by its fingerprint', async () => {
-  for (const session of [byPublicId, bySub, bySid, resealed, stillOld]) await expect(sealedUnder(session)).resolves.toBe(`v2.${legacyKeyId}`);
+  for (const session of [byPublicId, bySub, bySid, resealed, stillOld])
+    await expect(sealedUnder(session)).resolves.toBe(`v2.${legacyKeyId}`);
 });
 
 describe('after rotating to k2,k1', () => {
@@ -116,7 +127,9 @@ describe('after rotating to k2,k1', () => {
     await expect(sealedUnder(resealed)).resolves.toBe(`v2.${legacyKeyId}`);
     // A refresh skew longer than any token's life: the next API call refreshes, which rewrites the session.
     const refreshing = await stack.startInstance({ ...ROTATED, TOKEN_REFRESH_SKEW: '86400' });
-    const response = await fetch(`${refreshing}/api/echo/x`, { headers: { ...CSRF, cookie: `${stack.config.session.cookieName}=${resealed.cookie}` } });
+    const response = await fetch(`${refreshing}/api/echo/x`, {
+      headers: { ...CSRF, cookie: `${stack.config.session.cookieName}=${resealed.cookie}` },
+    });
     expect(response.status).toBe(200);
     await expect(sealedUnder(resealed)).resolves.toBe('v2.k2');
     await expect(sealedUnder(stillOld)).resolves.toBe(`v2.${legacyKeyId}`);
@@ -140,7 +153,9 @@ describe('after dropping k1', () => {
     expect(((await response.json()) as { error: string }).error).toBe('unauthenticated');
     expect(await stack.redis.client.exists(`sg:{${stillOld.keyHash}}:s`, `sg:meta:{${stillOld.keyHash}}`)).toBe(0);
     const listed = await admin(dropped, 'GET', '/admin/sessions?sub=u-1001');
-    expect(((await listed.json()) as { sessions: { idpSessionId: string }[] }).sessions.map((session) => session.idpSessionId)).toEqual([resealed.sid]);
+    expect(((await listed.json()) as { sessions: { idpSessionId: string }[] }).sessions.map((session) => session.idpSessionId)).toEqual([
+      resealed.sid,
+    ]);
     const entries = await stack.redis.client.zrange('sg:sessions', '0', '-1');
     expect(entries.filter((entry) => entry.endsWith(stillOld.keyHash))).toEqual([]);
   });

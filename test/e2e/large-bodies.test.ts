@@ -60,7 +60,9 @@ let gateway: GatewayProcess;
 
 beforeAll(async () => {
   [idp, redis] = await Promise.all([
-    startIdentityProvider({ clients: [{ client_id: GATEWAY_CLIENT_ID, client_secret: GATEWAY_CLIENT_SECRET, redirect_uris: ['http://localhost/bff/callback'] }] }),
+    startIdentityProvider({
+      clients: [{ client_id: GATEWAY_CLIENT_ID, client_secret: GATEWAY_CLIENT_SECRET, redirect_uris: ['http://localhost/bff/callback'] }],
+    }),
     startRedis(),
   ]);
   // PUT: answers the digest of what it received; GET ?bytes=N: sends body(N) with its length.
@@ -120,7 +122,14 @@ async function download(bytes: number): Promise<{ bytes: number; sha256: string 
 /** Runs `transfer` while sampling the gateway's RSS; resolves with the largest sample. */
 async function largestRssDuring(transfer: () => Promise<void>): Promise<number> {
   let largest = (await gateway.memory()).rss;
-  const sampler = setInterval(() => void gateway.memory().then(({ rss }) => (largest = Math.max(largest, rss)), () => undefined), 20);
+  const sampler = setInterval(
+    () =>
+      void gateway.memory().then(
+        ({ rss }) => (largest = Math.max(largest, rss)),
+        () => undefined,
+      ),
+    20,
+  );
   try {
     await transfer();
   } finally {

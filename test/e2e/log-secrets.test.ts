@@ -107,7 +107,13 @@ test('refreshes the access token', async () => {
 
 test('a token endpoint error whose body carries a token ends the session', async () => {
   const refreshToken = String(bob.issued.refresh_token);
-  stack.idp.tokenEndpointFault = { kind: 'status', status: 400, error: 'invalid_grant', description: `refresh token ${refreshToken} is expired`, grantType: 'refresh_token' };
+  stack.idp.tokenEndpointFault = {
+    kind: 'status',
+    status: 400,
+    error: 'invalid_grant',
+    description: `refresh token ${refreshToken} is expired`,
+    grantType: 'refresh_token',
+  };
   try {
     expect((await callOn(refreshing, bob, '/api/echo/x')).status).toBe(401);
   } finally {

@@ -35,7 +35,10 @@ describe('client authentication at the token endpoint', () => {
   });
 
   it('sends the secret in the body with client_secret_post', async () => {
-    const stack = await loginWorks({ env: { OIDC_CLIENT_AUTH_METHOD: 'client_secret_post' }, client: { token_endpoint_auth_method: 'client_secret_post' } });
+    const stack = await loginWorks({
+      env: { OIDC_CLIENT_AUTH_METHOD: 'client_secret_post' },
+      client: { token_endpoint_auth_method: 'client_secret_post' },
+    });
     expect(stack.idp.tokenRequests[0]!.clientAuthentication).toBe('post');
     await stack.stop();
   });
@@ -44,8 +47,14 @@ describe('client authentication at the token endpoint', () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
     const kid = 'gateway-key-1';
     const stack = await loginWorks({
-      env: { OIDC_CLIENT_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'RS256' }) },
-      client: { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] } },
+      env: {
+        OIDC_CLIENT_AUTH_METHOD: 'private_key_jwt',
+        OIDC_CLIENT_PRIVATE_KEY: JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'RS256' }),
+      },
+      client: {
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] },
+      },
     });
     expect(stack.idp.tokenRequests[0]!.clientAuthentication).toBe('assertion');
     await stack.stop();

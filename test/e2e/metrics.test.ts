@@ -23,14 +23,18 @@ function parse(text: string): Sample[] {
     .map((line) => {
       const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
       if (!match) throw new Error(`not a sample line: ${line}`);
-      const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, name, value]) => [name!, value!]));
+      const labels = Object.fromEntries(
+        [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, name, value]) => [name!, value!]),
+      );
       return { name: match[1]!, labels, value: Number(match[3]) };
     });
 }
 
 /** The one sample with `name` and (at least) these labels; 0 when there is none. */
 function value(samples: readonly Sample[], name: string, labels: Readonly<Record<string, string>> = {}): number {
-  const found = samples.filter((sample) => sample.name === name && Object.entries(labels).every(([key, wanted]) => sample.labels[key] === wanted));
+  const found = samples.filter(
+    (sample) => sample.name === name && Object.entries(labels).every(([key, wanted]) => sample.labels[key] === wanted),
+  );
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} ${JSON.stringify(labels)}`);
   return found[0]?.value ?? 0;
 }
@@ -43,7 +47,10 @@ describe.each([
   let metricsUrl: string;
 
   const publicIdOf = async (browser: BrowserClient) => {
-    const user = (await browser.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{ logoutUrl: string; claims: { sid: string } }>();
+    const user = (await browser.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{
+      logoutUrl: string;
+      claims: { sid: string };
+    }>();
     return { publicId: new URL(user.logoutUrl, stack.url).searchParams.get('sid')!, logoutUrl: user.logoutUrl, sid: user.claims.sid };
   };
 
@@ -60,7 +67,8 @@ describe.each([
 
   it('counts what was done, with bounded labels', async () => {
     const adminToken = await stack.adminToken();
-    const admin = (method: string, path: string) => fetch(`${stack.gateway.adminUrl}${path}`, { method, headers: { authorization: `Bearer ${adminToken}` } });
+    const admin = (method: string, path: string) =>
+      fetch(`${stack.gateway.adminUrl}${path}`, { method, headers: { authorization: `Bearer ${adminToken}` } });
 
     // Logins: three that succeed, one whose pending login is unknown.
     const alice = await stack.loginAs('alice');
@@ -69,7 +77,8 @@ describe.each([
     expect((await fetch(`${stack.url}/bff/callback?code=x&state=y`)).status).toBe(400);
 
     // API calls: two that refresh, one without a session, one to no route.
-    for (const path of ['/api/echo/items/17', '/api/echo/items/18']) expect((await alice.get(`${stack.url}${path}`, { headers: CSRF })).status).toBe(200);
+    for (const path of ['/api/echo/items/17', '/api/echo/items/18'])
+      expect((await alice.get(`${stack.url}${path}`, { headers: CSRF })).status).toBe(200);
     expect((await fetch(`${stack.url}/api/echo/items/19`, { headers: CSRF })).status).toBe(401);
     expect((await fetch(`${stack.url}/api/nowhere/1`, { headers: CSRF })).status).toBe(404);
 
@@ -84,11 +93,23 @@ describe.each([
     const second = await publicIdOf(aliceAgain);
     const key = await importJWK(stack.idp.signingKey, 'RS256');
     const now = Math.floor(Date.now() / 1000);
-    const logoutToken = await new SignJWT({ iss: stack.idp.issuer, aud: GATEWAY_CLIENT_ID, iat: now, exp: now + 120, jti: randomBytes(16).toString('hex'), events: { [EVENT]: {} }, sid: second.sid })
+    const logoutToken = await new SignJWT({
+      iss: stack.idp.issuer,
+      aud: GATEWAY_CLIENT_ID,
+      iat: now,
+      exp: now + 120,
+      jti: randomBytes(16).toString('hex'),
+      events: { [EVENT]: {} },
+      sid: second.sid,
+    })
       .setProtectedHeader({ alg: 'RS256', kid: stack.idp.signingKey.kid, typ: 'logout+jwt' })
       .sign(key);
     const backchannel = (token: string) =>
-      fetch(`${stack.url}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }) });
+      fetch(`${stack.url}/bff/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: token }),
+      });
     expect((await backchannel(logoutToken)).status).toBe(200);
     expect((await backchannel('not-a-token')).status).toBe(400);
 
@@ -108,7 +129,9 @@ describe.each([
     expect(value(samples, 'sessiongate_http_request_duration_seconds_count', { route: '/api/echo', status_class: '2xx' })).toBe(2);
     expect(value(samples, 'sessiongate_http_request_duration_seconds_count', { route: '/api/echo', status_class: '4xx' })).toBe(1);
     expect(value(samples, 'sessiongate_http_request_duration_seconds_count', { route: '/api/*', status_class: '4xx' })).toBe(1);
-    expect(value(samples, 'sessiongate_http_request_duration_seconds_bucket', { route: '/api/echo', status_class: '2xx', le: '+Inf' })).toBe(2);
+    expect(
+      value(samples, 'sessiongate_http_request_duration_seconds_bucket', { route: '/api/echo', status_class: '2xx', le: '+Inf' }),
+    ).toBe(2);
     expect(value(samples, 'sessiongate_http_request_duration_seconds_sum', { route: '/api/echo', status_class: '2xx' })).toBeGreaterThan(0);
     expect(value(samples, 'sessiongate_http_errors_total', { code: 'unauthenticated' })).toBe(1);
     expect(value(samples, 'sessiongate_http_errors_total', { code: 'no_route' })).toBe(1);
@@ -122,7 +145,19 @@ describe.each([
 
     // Bounded labels: routes are configured prefixes or declared routes, never a path, id or user.
     const prefixes = stack.config.routes.map((route) => route.prefix);
-    const forbidden = [first.publicId, bobs.publicId, second.publicId, survivorId, first.sid, second.sid, 'u-1001', 'u-1002', 'unknown-session-id', 'items', 'nowhere'];
+    const forbidden = [
+      first.publicId,
+      bobs.publicId,
+      second.publicId,
+      survivorId,
+      first.sid,
+      second.sid,
+      'u-1001',
+      'u-1002',
+      'unknown-session-id',
+      'items',
+      'nowhere',
+    ];
     for (const sample of samples) {
       for (const label of Object.values(sample.labels)) for (const fragment of forbidden) expect(label).not.toContain(fragment);
       const route = sample.labels.route;

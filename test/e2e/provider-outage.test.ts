@@ -25,7 +25,11 @@ test('sessions in Redis keep their fresh tokens; a token to obtain, a login, the
   const alice = await stack.loginAs('alice');
   const adminToken = await stack.adminToken();
   // Signed by the provider's key: only the provider's unknown issuer and keys stand in its way.
-  const logoutToken = await new SignJWT({ events: { 'http://schemas.openid.net/event/backchannel-logout': {} }, jti: 'outage', sub: 'u-1001' })
+  const logoutToken = await new SignJWT({
+    events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    jti: 'outage',
+    sub: 'u-1001',
+  })
     .setProtectedHeader({ alg: 'RS256', kid: stack.idp.signingKey.kid!, typ: 'logout+jwt' })
     .setIssuer(stack.idp.issuer)
     .setAudience(stack.config.oidc.clientId)

@@ -48,7 +48,8 @@ describe('two instances on one Redis', () => {
   });
 
   test('count the callback apart from the login', async () => {
-    for (let attempt = 0; attempt < LIMIT; attempt++) expect((await get(attempt % 2 ? second : stack.url, '/bff/callback?code=c&state=s')).status).toBe(400);
+    for (let attempt = 0; attempt < LIMIT; attempt++)
+      expect((await get(attempt % 2 ? second : stack.url, '/bff/callback?code=c&state=s')).status).toBe(400);
     await expectRateLimited(await get(stack.url, '/bff/callback?code=c&state=s'));
   });
 

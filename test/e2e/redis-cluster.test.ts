@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
-import { type BrowserClient, GATEWAY_CLIENT_ID, type GatewayStack, type RedisClusterFixture, startGatewayStack, startRedisCluster } from '#sessiongate/testing';
+import {
+  type BrowserClient,
+  GATEWAY_CLIENT_ID,
+  type GatewayStack,
+  type RedisClusterFixture,
+  startGatewayStack,
+  startRedisCluster,
+} from '#sessiongate/testing';
 
 // The revocation paths through the real gateway on a real Redis Cluster (three masters): sessions and
 // their indexes live in different slots, so every path crosses nodes. The store itself is covered
@@ -26,12 +33,18 @@ async function status(browser: BrowserClient): Promise<number> {
 }
 
 async function whoIs(browser: BrowserClient): Promise<{ sub: string; sid: string; publicId: string }> {
-  const { claims, logoutUrl } = (await browser.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{ claims: { sub: string; sid: string }; logoutUrl: string }>();
+  const { claims, logoutUrl } = (await browser.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{
+    claims: { sub: string; sid: string };
+    logoutUrl: string;
+  }>();
   return { sub: claims.sub, sid: claims.sid, publicId: new URL(logoutUrl, stack.url).searchParams.get('sid')! };
 }
 
 async function admin(method: string, path: string): Promise<{ status: number; body: { revoked?: string[] } }> {
-  const response = await fetch(`${stack.gateway.adminUrl}${path}`, { method, headers: { authorization: `Bearer ${await stack.adminToken()}` } });
+  const response = await fetch(`${stack.gateway.adminUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${await stack.adminToken()}` },
+  });
   return { status: response.status, body: (await response.json()) as { revoked?: string[] } };
 }
 
@@ -53,10 +66,22 @@ it('ends the sessions of a provider session on a back-channel logout', async () 
   const { sid } = await whoIs(alice);
   const key = await importJWK(stack.idp.signingKey, 'RS256');
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ iss: stack.idp.issuer, aud: GATEWAY_CLIENT_ID, iat: now, exp: now + 120, jti: randomBytes(16).toString('hex'), sid, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } })
+  const token = await new SignJWT({
+    iss: stack.idp.issuer,
+    aud: GATEWAY_CLIENT_ID,
+    iat: now,
+    exp: now + 120,
+    jti: randomBytes(16).toString('hex'),
+    sid,
+    events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+  })
     .setProtectedHeader({ alg: 'RS256', kid: stack.idp.signingKey.kid, typ: 'logout+jwt' })
     .sign(key);
-  const response = await fetch(`${stack.url}/bff/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }) });
+  const response = await fetch(`${stack.url}/bff/backchannel-logout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ logout_token: token }),
+  });
   expect(response.status).toBe(200);
   expect(await status(alice)).toBe(401);
   expect(await status(bob)).toBe(200);

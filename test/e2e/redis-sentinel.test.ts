@@ -1,4 +1,10 @@
-import { type BrowserClient, type GatewayStack, type RedisSentinelFixture, startGatewayStack, startRedisSentinel } from '#sessiongate/testing';
+import {
+  type BrowserClient,
+  type GatewayStack,
+  type RedisSentinelFixture,
+  startGatewayStack,
+  startRedisSentinel,
+} from '#sessiongate/testing';
 
 // The gateway behind Redis Sentinel, through a failover in the middle of traffic: sessions written
 // (and replicated) before it survive, requests while there is no master get a clean 503 JSON, and
@@ -77,21 +83,24 @@ it.each([
   ['SENTINEL FAILOVER (the master is demoted)', () => sentinel.failover(), false],
   // Down for as long as the sentinels take to agree (1 s without an answer) and promote the replica.
   ['the master crashing (killed)', () => sentinel.killMaster(), true],
-])('keeps every replicated session through %s, answering 503 JSON while there is no master, then serving again', async (_how, failover, outage) => {
-  const before = await sentinel.masterPort();
-  // What survives a failover is what the replica had: replication is asynchronous (see README, Redis topologies).
-  await sentinel.waitForReplication();
+])(
+  'keeps every replicated session through %s, answering 503 JSON while there is no master, then serving again',
+  async (_how, failover, outage) => {
+    const before = await sentinel.masterPort();
+    // What survives a failover is what the replica had: replication is asynchronous (see README, Redis topologies).
+    await sentinel.waitForReplication();
 
-  const during = await trafficDuring(failover());
-  expectOnlyServedOrUnavailable(during);
-  if (outage) expect(during.some((answer) => answer.status === 503)).toBe(true);
-  expect(await sentinel.masterPort()).not.toBe(before);
-  await everySessionServed();
+    const during = await trafficDuring(failover());
+    expectOnlyServedOrUnavailable(during);
+    if (outage) expect(during.some((answer) => answer.status === 503)).toBe(true);
+    expect(await sentinel.masterPort()).not.toBe(before);
+    await everySessionServed();
 
-  // Once the gateway is on the new master: nothing but 200, sessions created afterwards included.
-  browsers.push(await stack.loginAs('bob'));
-  const settled = await trafficDuring(new Promise((resolve) => setTimeout(resolve, 500)));
-  expect(settled.filter((answer) => answer.status !== 200)).toEqual([]);
-  const readyz = await fetch(`${stack.url}/readyz`);
-  expect(readyz.status).toBe(200);
-});
+    // Once the gateway is on the new master: nothing but 200, sessions created afterwards included.
+    browsers.push(await stack.loginAs('bob'));
+    const settled = await trafficDuring(new Promise((resolve) => setTimeout(resolve, 500)));
+    expect(settled.filter((answer) => answer.status !== 200)).toEqual([]);
+    const readyz = await fetch(`${stack.url}/readyz`);
+    expect(readyz.status).toBe(200);
+  },
+);

@@ -109,7 +109,9 @@ describe('one refresh per session under concurrency', () => {
     expect(refreshRequests(stack)).toHaveLength(1);
     expect(refreshGrants(stack)).toBe(1);
     expect(stack.idp.refreshTokenReuseDetected()).toBe(false);
-    expect(new Set(stack.echo.requests.slice(-20).map((request) => request.headers.authorization))).toEqual(new Set([`Bearer ${issued[1]}`]));
+    expect(new Set(stack.echo.requests.slice(-20).map((request) => request.headers.authorization))).toEqual(
+      new Set([`Bearer ${issued[1]}`]),
+    );
     expect(await stack.redis.client.exists(lock)).toBe(0);
   });
 

@@ -27,7 +27,9 @@ afterAll(async () => {
 });
 
 function requestLine(requestId: string | null): { line: RequestLine; raw: string } {
-  const raw = stack.logs.filter((entry) => (JSON.parse(entry) as RequestLine).msg === 'request completed' && (JSON.parse(entry) as RequestLine).reqId === requestId);
+  const raw = stack.logs.filter(
+    (entry) => (JSON.parse(entry) as RequestLine).msg === 'request completed' && (JSON.parse(entry) as RequestLine).reqId === requestId,
+  );
   expect(raw).toHaveLength(1);
   return { line: JSON.parse(raw[0]!) as RequestLine, raw: raw[0]! };
 }

@@ -63,7 +63,9 @@ async function answeredFromMemory(base: string, cookie: string): Promise<void> {
 
 async function loggedIn(username = 'alice'): Promise<{ browser: BrowserClient; cookie: string; publicId: string }> {
   const browser = await stack.loginAs(username);
-  const cookie = Object.entries(browser.cookies(stack.url)).map(([name, value]) => `${name}=${value}`).join('; ');
+  const cookie = Object.entries(browser.cookies(stack.url))
+    .map(([name, value]) => `${name}=${value}`)
+    .join('; ');
   const user = (await browser.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{ logoutUrl: string }>();
   const publicId = new URL(user.logoutUrl, stack.url).searchParams.get('sid')!;
   for (const base of [stack.url, second]) await answeredFromMemory(base, cookie);
@@ -73,7 +75,9 @@ async function loggedIn(username = 'alice'): Promise<{ browser: BrowserClient; c
 describe('Redis round trips per proxied request', () => {
   it('one command (the touch script) when the session is not in memory, none when it is', async () => {
     const { cookie } = await stack.loginAs('bob').then(async (browser) => ({
-      cookie: Object.entries(browser.cookies(stack.url)).map(([name, value]) => `${name}=${value}`).join('; '),
+      cookie: Object.entries(browser.cookies(stack.url))
+        .map(([name, value]) => `${name}=${value}`)
+        .join('; '),
     }));
     // Settles the feed and whatever the login left: the next read from Redis is a plain one.
     await answeredFromMemory(second, cookie);
@@ -95,7 +99,10 @@ describe('ending a session on one instance fails the very next request on the ot
   it('an admin revocation', async () => {
     const alice = await loggedIn();
     const token = await stack.adminToken();
-    const revoked = await fetch(`${stack.gateway.adminUrl}/admin/sessions/${alice.publicId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    const revoked = await fetch(`${stack.gateway.adminUrl}/admin/sessions/${alice.publicId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(revoked.status).toBe(200);
     expect(await api(second, alice.cookie)).toBe(401);
     expect(await api(stack.url, alice.cookie)).toBe(401);
@@ -134,7 +141,9 @@ describe('ending a session on one instance fails the very next request on the ot
     const oldToken = stack.echo.requests[before]!.headers.authorization;
     // The upstream refuses that token: the instance that got the 401 refreshes it and writes the session.
     const token = oldToken!.replace(/^Bearer /, '');
-    const refused = await fetch(`${stack.url}/api/echo/reject-token?token=${encodeURIComponent(token)}`, { headers: { ...CSRF, cookie: bob.cookie } });
+    const refused = await fetch(`${stack.url}/api/echo/reject-token?token=${encodeURIComponent(token)}`, {
+      headers: { ...CSRF, cookie: bob.cookie },
+    });
     expect(refused.status).toBe(200);
     const newToken = stack.echo.requests.at(-1)!.headers.authorization;
     expect(newToken).not.toBe(oldToken);

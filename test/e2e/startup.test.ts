@@ -5,7 +5,16 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserClient, DEMO_USERS, freePort, type IdentityProvider, type RedisFixture, startEchoApi, startIdentityProvider, startRedis } from '#sessiongate/testing';
+import {
+  BrowserClient,
+  DEMO_USERS,
+  freePort,
+  type IdentityProvider,
+  type RedisFixture,
+  startEchoApi,
+  startIdentityProvider,
+  startRedis,
+} from '#sessiongate/testing';
 
 // Drives the production entry point as an operator would: `node dist/apps/gateway/src/main.js` with
 // nothing in its environment but what the test passes (and PATH). Needs `npm run build` first.
@@ -38,7 +47,11 @@ interface Running {
 const children = new Set<ChildProcess>();
 
 function launch(env: Env): Running {
-  const child = spawn(process.execPath, [MAIN], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -82,7 +95,8 @@ async function startAndWait(env: Env, url: string): Promise<Running> {
       await fetch(`${url}/bff/user`);
       return running;
     } catch {
-      if (Date.now() > deadline) throw new Error(`gateway did not answer within ${START_TIMEOUT_MS} ms: ${JSON.stringify(running.output())}`);
+      if (Date.now() > deadline)
+        throw new Error(`gateway did not answer within ${START_TIMEOUT_MS} ms: ${JSON.stringify(running.output())}`);
       await new Promise((resolveDelay) => setTimeout(resolveDelay, 50));
     }
   }
@@ -151,7 +165,9 @@ function validEnv(port: number, overrides: Env = {}): Env {
 beforeAll(async () => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   [idp, redis] = await Promise.all([
-    startIdentityProvider({ clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: ['http://localhost/bff/callback'] }] }),
+    startIdentityProvider({
+      clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: ['http://localhost/bff/callback'] }],
+    }),
     startRedis(),
   ]);
 });
@@ -174,9 +190,24 @@ describe('configuration problems stop the process with one line per variable', (
   test.each([
     ['SESSION_ENCRYPTION_KEY', 'not base64', { SESSION_ENCRYPTION_KEY: 'not base64!' }],
     ['SESSION_ENCRYPTION_KEY', 'too short', { SESSION_ENCRYPTION_KEY: randomBytes(16).toString('base64') }],
-    ['SESSION_ENCRYPTION_KEY', 'a key list with a short key', { SESSION_ENCRYPTION_KEY: `k2:${randomBytes(32).toString('base64')},k1:${randomBytes(16).toString('base64')}`, SESSION_INDEX_KEY: ENCRYPTION_KEY }],
-    ['SESSION_ENCRYPTION_KEY', 'a key list naming one id twice', { SESSION_ENCRYPTION_KEY: `k1:${randomBytes(32).toString('base64')},k1:${ENCRYPTION_KEY}`, SESSION_INDEX_KEY: ENCRYPTION_KEY }],
-    ['SESSION_INDEX_KEY', 'missing while several keys are listed', { SESSION_ENCRYPTION_KEY: `k2:${randomBytes(32).toString('base64')},${ENCRYPTION_KEY}` }],
+    [
+      'SESSION_ENCRYPTION_KEY',
+      'a key list with a short key',
+      {
+        SESSION_ENCRYPTION_KEY: `k2:${randomBytes(32).toString('base64')},k1:${randomBytes(16).toString('base64')}`,
+        SESSION_INDEX_KEY: ENCRYPTION_KEY,
+      },
+    ],
+    [
+      'SESSION_ENCRYPTION_KEY',
+      'a key list naming one id twice',
+      { SESSION_ENCRYPTION_KEY: `k1:${randomBytes(32).toString('base64')},k1:${ENCRYPTION_KEY}`, SESSION_INDEX_KEY: ENCRYPTION_KEY },
+    ],
+    [
+      'SESSION_INDEX_KEY',
+      'missing while several keys are listed',
+      { SESSION_ENCRYPTION_KEY: `k2:${randomBytes(32).toString('base64')},${ENCRYPTION_KEY}` },
+    ],
     ['TRUST_PROXY', 'a host name', { TRUST_PROXY: 'proxy.internal' }],
     ['API_ROUTES', 'not JSON', { API_ROUTES: '[{"prefix": "/api/todos"' }],
     ['API_ROUTES', 'a route with a non-http target', { API_ROUTES: '[{"prefix": "/api/todos", "target": "file:///etc/passwd"}]' }],
@@ -269,7 +300,10 @@ describe('a provider that is down at start-up', () => {
       expect(await user.json()).toMatchObject({ error: 'unauthenticated' });
       expect((await fetch(`${url}/api/public/ping`, { headers: { 'x-csrf': '1' } })).status).toBe(200);
 
-      lateIdp = await startIdentityProvider({ port: idpPort, clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${url}/bff/callback`] }] });
+      lateIdp = await startIdentityProvider({
+        port: idpPort,
+        clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [`${url}/bff/callback`] }],
+      });
       await waitUntilReady(url);
       const browser = new BrowserClient();
       const landing = await browser.login(url, { username: 'alice', password: 'alice' });
@@ -280,7 +314,11 @@ describe('a provider that is down at start-up', () => {
 
       const exit = await stop(running);
       expect(exit.code).toBe(0);
-      const retries = logLines(exit.stdout).filter((line) => line.msg.startsWith('provider discovery failed')) as unknown as { level: number; attempt: number; retryInMs: number }[];
+      const retries = logLines(exit.stdout).filter((line) => line.msg.startsWith('provider discovery failed')) as unknown as {
+        level: number;
+        attempt: number;
+        retryInMs: number;
+      }[];
       expect(retries.length).toBeGreaterThanOrEqual(1);
       expect(retries.map((line) => line.attempt)).toEqual(retries.map((_line, index) => index + 1));
       for (const line of retries) expect(line).toMatchObject({ level: 40, retryInMs: expect.any(Number) });
@@ -311,7 +349,10 @@ describe('a provider that is down at start-up', () => {
       expect(await login.json()).toMatchObject({ error: 'idp_unavailable' });
 
       const exit = await stop(running);
-      const refusals = logLines(exit.stdout).filter((line) => line.msg.startsWith('the provider refused')) as unknown as { level: number; problem: string }[];
+      const refusals = logLines(exit.stdout).filter((line) => line.msg.startsWith('the provider refused')) as unknown as {
+        level: number;
+        problem: string;
+      }[];
       expect(refusals).toHaveLength(1);
       expect(refusals[0]).toMatchObject({ level: 50, problem: expect.stringMatching(/^OIDC_ISSUER: .*HTTP 404/) });
     } finally {

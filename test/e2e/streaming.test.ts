@@ -58,30 +58,33 @@ function closeOf(request: IncomingMessage, response: ServerResponse): Promise<{ 
 }
 
 describe('responses', () => {
-  it.each(['text/event-stream', 'application/x-ndjson'])('a %s response reaches the client event by event, before the upstream has finished', async (type) => {
-    const go = deferred();
-    let upstreamFinished = false;
-    handler = async (_request, response) => {
-      response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
-      response.write('event 1\n\n');
-      await go.promise;
-      response.write('event 2\n\n');
-      upstreamFinished = true;
-      response.end();
-    };
-    const response = await gateway.request({ path: '/api/stream/events', method: 'GET', headers: CSRF });
-    expect(response.statusCode).toBe(200);
-    expect(response.headers['content-type']).toBe(type);
-    const chunks = response.body[Symbol.asyncIterator]();
-    expect(String((await chunks.next()).value)).toBe('event 1\n\n');
-    // The upstream only goes on once the client has the first event: a gateway that buffered would never deliver it.
-    expect(upstreamFinished).toBe(false);
-    go.resolve();
-    let rest = '';
-    for (let next = await chunks.next(); !next.done; next = await chunks.next()) rest += String(next.value);
-    expect(rest).toBe('event 2\n\n');
-    expect(upstreamFinished).toBe(true);
-  });
+  it.each(['text/event-stream', 'application/x-ndjson'])(
+    'a %s response reaches the client event by event, before the upstream has finished',
+    async (type) => {
+      const go = deferred();
+      let upstreamFinished = false;
+      handler = async (_request, response) => {
+        response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
+        response.write('event 1\n\n');
+        await go.promise;
+        response.write('event 2\n\n');
+        upstreamFinished = true;
+        response.end();
+      };
+      const response = await gateway.request({ path: '/api/stream/events', method: 'GET', headers: CSRF });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toBe(type);
+      const chunks = response.body[Symbol.asyncIterator]();
+      expect(String((await chunks.next()).value)).toBe('event 1\n\n');
+      // The upstream only goes on once the client has the first event: a gateway that buffered would never deliver it.
+      expect(upstreamFinished).toBe(false);
+      go.resolve();
+      let rest = '';
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) rest += String(next.value);
+      expect(rest).toBe('event 2\n\n');
+      expect(upstreamFinished).toBe(true);
+    },
+  );
 
   it("is not cut by the route's timeoutMs, which only bounds the wait for its headers, while it stays active", async () => {
     const events = 12;
@@ -135,7 +138,11 @@ describe('uploads', () => {
         }
       })(),
     );
-    const headers = { ...CSRF, 'content-type': 'application/octet-stream', ...(declared ? { 'content-length': String(chunks * chunkSize) } : {}) };
+    const headers = {
+      ...CSRF,
+      'content-type': 'application/octet-stream',
+      ...(declared ? { 'content-length': String(chunks * chunkSize) } : {}),
+    };
     const response = await gateway.request({ path: '/api/short/upload', method: 'PUT', headers, body });
     expect(response.statusCode).toBe(200);
     expect(await response.body.json()).toEqual({ bytes: chunks * chunkSize });
@@ -167,7 +174,13 @@ describe('a client that goes away', () => {
     // One chunk, then a body that never ends.
     const body = new Readable({ read() {} });
     body.push(Buffer.alloc(64 * 1024, 2));
-    const call = gateway.request({ path: '/api/stream/upload', method: 'PUT', headers: { ...CSRF, 'content-type': 'application/octet-stream' }, body, signal: aborted.signal });
+    const call = gateway.request({
+      path: '/api/stream/upload',
+      method: 'PUT',
+      headers: { ...CSRF, 'content-type': 'application/octet-stream' },
+      body,
+      signal: aborted.signal,
+    });
     await firstChunk.promise;
     aborted.abort();
     await expect(call).rejects.toThrow();
@@ -183,7 +196,11 @@ describe('an upstream that resets the connection', () => {
     const response = await gateway.request({ path: '/api/stream/x', method: 'GET', headers: CSRF });
     expect(response.statusCode).toBe(502);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
-    expect(await response.body.json()).toEqual({ error: 'upstream_unavailable', message: expect.any(String), requestId: response.headers['x-request-id'] });
+    expect(await response.body.json()).toEqual({
+      error: 'upstream_unavailable',
+      message: expect.any(String),
+      requestId: response.headers['x-request-id'],
+    });
   });
 
   it('in the middle of a chunked response: the client response is terminated, never completed as if whole', async () => {

@@ -27,7 +27,10 @@ describe('token failures', () => {
   const record = (body: Record<string, unknown>) => void issued.push({ ...(body as TokenResponse) });
 
   beforeAll(async () => {
-    stack = await startGatewayStack({ idp: { accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS }, env: { TOKEN_REFRESH_SKEW: String(SKEW_SECONDS) } });
+    stack = await startGatewayStack({
+      idp: { accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS },
+      env: { TOKEN_REFRESH_SKEW: String(SKEW_SECONDS) },
+    });
     stack.idp.onTokenResponse = record;
   });
 

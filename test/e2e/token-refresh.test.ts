@@ -40,7 +40,10 @@ describe('access token refresh', () => {
   let browser: BrowserClient;
 
   beforeEach(async () => {
-    stack = await startGatewayStack({ idp: { accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS }, env: { TOKEN_REFRESH_SKEW: String(SKEW_SECONDS) } });
+    stack = await startGatewayStack({
+      idp: { accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS },
+      env: { TOKEN_REFRESH_SKEW: String(SKEW_SECONDS) },
+    });
     issued = recordIssuedTokens(stack);
     browser = await stack.loginAs('alice');
   });
@@ -70,7 +73,9 @@ describe('access token refresh', () => {
 
   it('makes one refresh for many concurrent requests of one session', async () => {
     await untilExpired();
-    const responses = await Promise.all(Array.from({ length: 25 }, (_, i) => browser.get(`${stack.url}/api/echo/c${i}`, { headers: CSRF, from: `${stack.url}/` })));
+    const responses = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => browser.get(`${stack.url}/api/echo/c${i}`, { headers: CSRF, from: `${stack.url}/` })),
+    );
     expect(responses.map((response) => response.status)).toEqual(Array(25).fill(200));
     expect(refreshGrants(stack)).toBe(1);
     expect(refreshFailures(stack)).toEqual([]);

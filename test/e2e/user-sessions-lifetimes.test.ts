@@ -33,7 +33,9 @@ describe('idle and absolute timeouts', () => {
   });
 
   it('ends an unused session after the idle timeout, and a busy one at the absolute timeout however busy', async () => {
-    const [busy, idle] = (await Promise.all([stack.loginAs('alice'), stack.loginAs('bob')])).map((browser) => browser.cookies(stack.url)[stack.config.session.cookieName]!);
+    const [busy, idle] = (await Promise.all([stack.loginAs('alice'), stack.loginAs('bob')])).map(
+      (browser) => browser.cookies(stack.url)[stack.config.session.cookieName]!,
+    );
     // Counted from the end of the logins, so both sessions' expiries lie before the times below
     // however slow a loaded machine makes the login.
     const started = Date.now();
@@ -54,7 +56,9 @@ describe('idle and absolute timeouts', () => {
 
   it('reports when the session ends in /bff/user, never past the absolute expiry', async () => {
     const alice = await stack.loginAs('alice');
-    const { session } = (await alice.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{ session: { expiresAt: string; absoluteExpiresAt: string } }>();
+    const { session } = (await alice.get(`${stack.url}/bff/user`, { headers: CSRF, from: stack.url })).json<{
+      session: { expiresAt: string; absoluteExpiresAt: string };
+    }>();
     expect(Date.parse(session.absoluteExpiresAt) - Date.now()).toBeLessThanOrEqual(4000);
     expect(Date.parse(session.expiresAt) - Date.now()).toBeLessThanOrEqual(2000);
   });
@@ -73,7 +77,8 @@ describe('touch throttling', () => {
     // Every command Redis runs, scripts' included: count the writes to session and index keys.
     monitor.on('monitor', (_time: string, args: string[]) => {
       const [command, key] = args;
-      if (/^(hset|pexpire|set|zadd)$/i.test(command ?? '') && /^sg:(\{|meta:|sessions|sub:|sid:|pub:)/.test(key ?? '')) writes.push(`${command} ${key}`);
+      if (/^(hset|pexpire|set|zadd)$/i.test(command ?? '') && /^sg:(\{|meta:|sessions|sub:|sid:|pub:)/.test(key ?? ''))
+        writes.push(`${command} ${key}`);
     });
   });
   afterAll(async () => {

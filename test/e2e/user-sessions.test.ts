@@ -108,7 +108,9 @@ test('requires the CSRF header and a session', async () => {
   expect((await end(alice, id, {})).status).toBe(403);
   expect(await status(alice)).toBe(200);
   const stranger = stack.browser();
-  expect((await stranger.get(`${stack.url}/bff/sessions`, { headers: CSRF, from: stack.url })).json()).toMatchObject({ error: 'unauthenticated' });
+  expect((await stranger.get(`${stack.url}/bff/sessions`, { headers: CSRF, from: stack.url })).json()).toMatchObject({
+    error: 'unauthenticated',
+  });
   expect((await end(stranger, id)).status).toBe(401);
   // A cross-site page cannot end sessions either (its Origin is refused; a browser would not even send the header).
   const crossSite = await alice.request('DELETE', `${stack.url}/bff/sessions/${id}`, { headers: CSRF, from: 'https://evil.example' });

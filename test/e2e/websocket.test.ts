@@ -31,7 +31,9 @@ async function startWebSocketApi(): Promise<WebSocketApi> {
   server.on('upgrade', (request: IncomingMessage, socket, head) => {
     handshakes.push({ url: request.url!, headers: request.headers });
     if (request.url!.endsWith('/forbidden')) {
-      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nset-cookie: api=1\r\nconnection: close\r\n\r\nforbidden');
+      socket.end(
+        'HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nset-cookie: api=1\r\nconnection: close\r\n\r\nforbidden',
+      );
       return;
     }
     wss.handleUpgrade(request, socket, head, (connection) => {
@@ -97,7 +99,9 @@ function refused(socket: WebSocket): Promise<Refusal> {
     socket.once('unexpected-response', (_request, response: IncomingMessage) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks).toString() }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks).toString() }),
+      );
       response.on('error', reject);
     });
     socket.once('error', (error) => (/Unexpected server response/.test(error.message) ? undefined : reject(error)));
@@ -260,11 +264,14 @@ describe('upgrades the gateway does not accept', () => {
   it('an upgrade to anything but WebSocket is refused and the connection closed', async () => {
     const { hostname, port } = new URL(stack.url);
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const call = httpRequest({ host: hostname, port, path: '/api/live/x', headers: { connection: 'upgrade', upgrade: 'h2c', origin: stack.url } }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks).toString() }));
-      });
+      const call = httpRequest(
+        { host: hostname, port, path: '/api/live/x', headers: { connection: 'upgrade', upgrade: 'h2c', origin: stack.url } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks).toString() }));
+        },
+      );
       call.on('upgrade', () => reject(new Error('upgraded')));
       call.on('error', reject);
       call.end();
@@ -319,10 +326,13 @@ describe('a WebSocket ends with its session', () => {
     expect(await socketClosed).toEqual(SESSION_ENDED);
   });
 
-  it("closeSession closes every WebSocket of that session at once, and only those", async () => {
+  it('closeSession closes every WebSocket of that session at once, and only those', async () => {
     const closing = await stack.loginAs('alice');
     const other = await stack.loginAs('bob');
-    const sockets = await Promise.all([opened(connect('/api/live/a', { cookie: sessionCookie(closing) })), opened(connect('/api/ticker/b', { cookie: sessionCookie(closing) }))]);
+    const sockets = await Promise.all([
+      opened(connect('/api/live/a', { cookie: sessionCookie(closing) })),
+      opened(connect('/api/ticker/b', { cookie: sessionCookie(closing) })),
+    ]);
     const otherSocket = await opened(connect('/api/live/c', { cookie: sessionCookie(other) }));
     const socketsClosed = Promise.all(sockets.map(closed));
     const proxy = stack.gateway.app.get(WebSocketProxy);
@@ -394,7 +404,10 @@ describe('in Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     page = await browser.newPage();
     // Log in as a user would; the landing page is any page of the gateway's origin.
     await page.goto(`${stack.url}/bff/login?returnTo=/healthz`);

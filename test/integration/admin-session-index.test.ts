@@ -14,7 +14,14 @@ import {
   SessionService,
   SessionStore,
 } from '#sessiongate/session';
-import { ManualClock, minimalGatewayEnv, type RedisClusterFixture, type RedisFixture, startRedis, startRedisCluster } from '#sessiongate/testing';
+import {
+  ManualClock,
+  minimalGatewayEnv,
+  type RedisClusterFixture,
+  type RedisFixture,
+  startRedis,
+  startRedisCluster,
+} from '#sessiongate/testing';
 
 // The session indexes (by user, provider session, public id, and all sessions) and the directory
 // built on them, against a real standalone Redis, a real Redis Cluster and the in-process store: all
@@ -44,7 +51,9 @@ async function startGateway(redisUrl: string | undefined, clock: Clock, env: Rec
   });
   const logs: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
-  const module = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger), SessionModule] })
+  const module = await Test.createTestingModule({
+    imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger), SessionModule],
+  })
     .overrideProvider(Clock)
     .useValue(clock)
     .compile();
@@ -103,7 +112,9 @@ describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('the session direc
   it('lists every session page by page, each once, never showing a token', async () => {
     const created = [];
     for (let n = 0; n < 5; n++) {
-      created.push(await gateway.sessions.create(session(n % 2 ? 'bob' : 'alice', undefined, { userAgent: `agent ${n}`, ip: '127.0.0.1' })));
+      created.push(
+        await gateway.sessions.create(session(n % 2 ? 'bob' : 'alice', undefined, { userAgent: `agent ${n}`, ip: '127.0.0.1' })),
+      );
       clock.advance(1);
     }
     const seen: string[] = [];
@@ -164,17 +175,25 @@ describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('the session direc
 
     expect(await gateway.directory.revokeByPublicId(one.publicId, { sub: 'bob' })).toBeNull();
     expect(await gateway.sessions.read(one.id)).not.toBeNull();
-    expect(await gateway.directory.revokeByPublicId(one.publicId)).toEqual({ publicId: one.publicId, sub: 'alice', refreshToken: one.tokens.refreshToken });
+    expect(await gateway.directory.revokeByPublicId(one.publicId)).toEqual({
+      publicId: one.publicId,
+      sub: 'alice',
+      refreshToken: one.tokens.refreshToken,
+    });
     expect(await gateway.sessions.read(one.id)).toBeNull();
     expect(await gateway.directory.revokeByPublicId(one.publicId)).toBeNull();
 
     const bySid = await gateway.directory.revokeByIdpSessionId('sid-2', { sub: 'alice' });
     expect(bySid.map((revoked) => revoked.publicId).sort()).toEqual([two.publicId, three.publicId].sort());
     expect(await gateway.sessions.read(bobs.id)).not.toBeNull();
-    expect((await gateway.directory.revokeByIdpSessionId('sid-2')).map((revoked) => revoked.refreshToken)).toEqual([bobs.tokens.refreshToken]);
+    expect((await gateway.directory.revokeByIdpSessionId('sid-2')).map((revoked) => revoked.refreshToken)).toEqual([
+      bobs.tokens.refreshToken,
+    ]);
 
     const again = await gateway.sessions.create(session('carol'));
-    expect((await gateway.directory.revokeBySub('carol')).map((revoked) => revoked.publicId).sort()).toEqual([other.publicId, again.publicId].sort());
+    expect((await gateway.directory.revokeBySub('carol')).map((revoked) => revoked.publicId).sort()).toEqual(
+      [other.publicId, again.publicId].sort(),
+    );
     expect(await gateway.directory.revokeBySub('carol')).toEqual([]);
     expect((await gateway.directory.list({ limit: 50 })).sessions).toEqual([]);
   });
@@ -188,7 +207,9 @@ describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('the session direc
     await gateway.sessions.read(active.id);
     clock.advance(IDLE_SECONDS / 2);
     expect((await gateway.directory.list({ limit: 50 })).sessions.map((summary) => summary.publicId)).toEqual([active.publicId]);
-    expect((await gateway.directory.list({ sub: 'alice', limit: 50 })).sessions.map((summary) => summary.publicId)).toEqual([active.publicId]);
+    expect((await gateway.directory.list({ sub: 'alice', limit: 50 })).sessions.map((summary) => summary.publicId)).toEqual([
+      active.publicId,
+    ]);
     expect(await gateway.directory.find(idle.publicId)).toBeNull();
     expect(await gateway.directory.revokeByIdpSessionId('sid-idle')).toEqual([]);
   });
@@ -249,7 +270,13 @@ describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('the session direc
   it('writes audit events to the log', async () => {
     await gateway.audit.record({ actor: 'admin:ops', action: 'revoke_session', target: 'session:abc', sessions: ['abc'] });
     const line = gateway.logs.map((raw) => JSON.parse(raw) as { audit?: Record<string, unknown> }).find((entry) => entry.audit);
-    expect(line?.audit).toEqual({ actor: 'admin:ops', action: 'revoke_session', target: 'session:abc', sessions: ['abc'], at: new Date(clock.now()).toISOString() });
+    expect(line?.audit).toEqual({
+      actor: 'admin:ops',
+      action: 'revoke_session',
+      target: 'session:abc',
+      sessions: ['abc'],
+      at: new Date(clock.now()).toISOString(),
+    });
   });
 });
 
@@ -303,7 +330,18 @@ describe('the Redis index keys', () => {
   it('appends audit events to a bounded stream', async () => {
     await gateway.audit.record({ actor: 'admin:ops', action: 'revoke_user_sessions', target: 'user:alice', sessions: ['a', 'b'] });
     const [[, fields]] = (await redis.client.xrange('sg:audit', '-', '+')) as [string, string[]][];
-    expect(fields).toEqual(['at', new Date(clock.now()).toISOString(), 'actor', 'admin:ops', 'action', 'revoke_user_sessions', 'target', 'user:alice', 'sessions', 'a b']);
+    expect(fields).toEqual([
+      'at',
+      new Date(clock.now()).toISOString(),
+      'actor',
+      'admin:ops',
+      'action',
+      'revoke_user_sessions',
+      'target',
+      'user:alice',
+      'sessions',
+      'a b',
+    ]);
 
     const pipeline = redis.client.pipeline();
     for (let n = 0; n < 10_500; n++) pipeline.xadd('sg:audit', '*', 'n', String(n));

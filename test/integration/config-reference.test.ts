@@ -13,7 +13,9 @@ test('the committed configuration reference is what the settings table generates
   if (committed !== generated) {
     const lines = committed.split('\n');
     const first = generated.split('\n').findIndex((line, index) => line !== lines[index]);
-    throw new Error(`${CONFIG_REFERENCE_PATH} is out of date (first difference at line ${first + 1}): run \`npm run docs:config\` and commit the result`);
+    throw new Error(
+      `${CONFIG_REFERENCE_PATH} is out of date (first difference at line ${first + 1}): run \`npm run docs:config\` and commit the result`,
+    );
   }
 });
 

@@ -29,7 +29,9 @@ const dockerfile = read('Dockerfile');
 const stages = dockerfile.split(/^(?=FROM\s)/m).filter((stage) => stage.startsWith('FROM'));
 const runtimeStage = stages.at(-1) ?? '';
 /** What the image itself puts in the environment (ENV NAME=value lines of the runtime stage). */
-const imageEnv: Env = Object.fromEntries([...runtimeStage.matchAll(/^ENV\s+([A-Z_]+)=(\S+)\s*$/gm)].map(([, name, value]) => [name!, value!]));
+const imageEnv: Env = Object.fromEntries(
+  [...runtimeStage.matchAll(/^ENV\s+([A-Z_]+)=(\S+)\s*$/gm)].map(([, name, value]) => [name!, value!]),
+);
 const jsonInstruction = (stage: string, instruction: string): unknown => {
   const match = new RegExp(`^${instruction}\\s+(.*\\[.*\\])\\s*$`, 'm').exec(stage);
   if (!match) throw new Error(`no ${instruction} in exec form`);
@@ -82,15 +84,18 @@ function rawEnvironment(definition: ComposeService): Env {
 
 /** Compose's interpolation: $$, $NAME, ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}. */
 function interpolate(value: string, variables: Record<string, string | undefined>): string {
-  return value.replace(/\$(?:\$|\{([A-Za-z_]\w*)(?:(:?[-?])([^}]*))?\}|([A-Za-z_]\w*))/g, (match, braced?: string, operator?: string, argument?: string, bare?: string) => {
-    if (match === '$$') return '$';
-    const name = (braced ?? bare)!;
-    const current = variables[name];
-    const unset = operator?.startsWith(':') ? !current : current === undefined;
-    if (operator?.endsWith('?') && unset) throw new Error(`compose refuses to start: ${name}: ${argument}`);
-    if (operator?.endsWith('-') && unset) return argument ?? '';
-    return current ?? '';
-  });
+  return value.replace(
+    /\$(?:\$|\{([A-Za-z_]\w*)(?:(:?[-?])([^}]*))?\}|([A-Za-z_]\w*))/g,
+    (match, braced?: string, operator?: string, argument?: string, bare?: string) => {
+      if (match === '$$') return '$';
+      const name = (braced ?? bare)!;
+      const current = variables[name];
+      const unset = operator?.startsWith(':') ? !current : current === undefined;
+      if (operator?.endsWith('?') && unset) throw new Error(`compose refuses to start: ${name}: ${argument}`);
+      if (operator?.endsWith('-') && unset) return argument ?? '';
+      return current ?? '';
+    },
+  );
 }
 
 const interpolateAll = (env: Env, variables: Record<string, string | undefined>): Env =>
@@ -113,7 +118,9 @@ interface PublishedPort {
 function publishedPorts(definition: ComposeService): PublishedPort[] {
   return (definition.ports ?? []).map((port) => {
     if (typeof port === 'object') return { hostIp: port.host_ip, host: Number(port.published ?? port.target), container: port.target };
-    const parts = String(port).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(port)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const container = Number(parts.at(-1));
     const host = parts.length >= 2 ? Number(parts.at(-2)) : container;
     return { hostIp: parts.length === 3 ? parts[0] : undefined, host, container };
@@ -343,7 +350,9 @@ describe('Dockerfile', () => {
   });
 
   it('keeps dependencies, build output and git history out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((line) => line.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git']));
     // The health probe is copied into the image, so the ignore rules must leave it in the context.
     expect(ignored).toContain('!deploy/docker');
@@ -434,7 +443,9 @@ describe('docker-compose.yml', () => {
     expect(config.oidc.scopes.split(' ')).toEqual(expect.arrayContaining(['openid', 'offline_access', 'todos:read']));
     expect(config.redis?.topology).toEqual({ kind: 'standalone', url: 'redis://redis:6379' });
     expect(config.session.encryptionKeys.map(({ key }) => key.toString('base64'))).toEqual([testKey]);
-    expect(config.routes.map((route) => [route.prefix, route.target.href, route.token])).toEqual([['/api/todos', 'http://127.0.0.1:4000/', 'user']]);
+    expect(config.routes.map((route) => [route.prefix, route.target.href, route.token])).toEqual([
+      ['/api/todos', 'http://127.0.0.1:4000/', 'user'],
+    ]);
   });
 
   it('routes /api/todos to the demo API’s port inside the shared namespace', () => {
@@ -491,7 +502,9 @@ describe('deploy/keycloak/realm-export.json', () => {
   });
 
   it('assigns every scope the gateway requests to its client', () => {
-    const requested = gatewayContainerEnv().OIDC_SCOPES!.split(' ').filter((scope) => scope !== 'openid');
+    const requested = gatewayContainerEnv()
+      .OIDC_SCOPES!.split(' ')
+      .filter((scope) => scope !== 'openid');
     expect(requested.filter((scope) => !scopesOf(gateway()).includes(scope))).toEqual([]);
     expect(gateway().optionalClientScopes).toContain('offline_access');
     expect(gateway().defaultClientScopes).toContain('todos:read');

@@ -105,7 +105,10 @@ async function logIn(browser: BrowserClient, username: string, password = userna
 }
 
 function callApi(path: string, accessToken?: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${api.url}${path}`, { ...init, headers: { ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}), ...init.headers } });
+  return fetch(`${api.url}${path}`, {
+    ...init,
+    headers: { ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}), ...init.headers },
+  });
 }
 
 const RP_BASIC_AUTH = `Basic ${Buffer.from('rp:rp-secret').toString('base64')}`;
@@ -141,7 +144,13 @@ async function forgeAccessToken(claims: JWTPayload, key = idp.signingKey): Promi
 test('the code flow gives an ID token with profile claims and sid, a refresh token, and a JWT access token for the default resource', async () => {
   const tokens = await logIn(new BrowserClient(), 'alice');
 
-  expect(tokens.claims()).toMatchObject({ iss: idp.issuer, sub: 'u-1001', name: 'Alice Anderson', email: 'alice@example.com', email_verified: true });
+  expect(tokens.claims()).toMatchObject({
+    iss: idp.issuer,
+    sub: 'u-1001',
+    name: 'Alice Anderson',
+    email: 'alice@example.com',
+    email_verified: true,
+  });
   expect(typeof tokens.claims()!.sid).toBe('string');
   expect(tokens.refresh_token).toEqual(expect.any(String));
   expect(decodeProtectedHeader(tokens.access_token)).toMatchObject({ alg: 'RS256', typ: 'at+jwt', kid: idp.signingKey.kid });
@@ -149,7 +158,10 @@ test('the code flow gives an ID token with profile claims and sid, a refresh tok
 
   const listed = await callApi('/todos', tokens.access_token);
   expect(listed.status).toBe(200);
-  expect(await listed.json()).toMatchObject({ sub: 'u-1001', todos: [expect.objectContaining({ title: expect.any(String) }), expect.anything()] });
+  expect(await listed.json()).toMatchObject({
+    sub: 'u-1001',
+    todos: [expect.objectContaining({ title: expect.any(String) }), expect.anything()],
+  });
   const added = await callApi('/todos', tokens.access_token, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -193,7 +205,12 @@ test('a refresh-token grant rotates the refresh token; reusing the old one fails
   await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
   expect(idp.events).toEqual(
     expect.arrayContaining([
-      expect.objectContaining({ name: 'grant.error', grantType: 'refresh_token', error: 'invalid_grant', detail: 'refresh token already used' }),
+      expect.objectContaining({
+        name: 'grant.error',
+        grantType: 'refresh_token',
+        error: 'invalid_grant',
+        detail: 'refresh token already used',
+      }),
       expect.objectContaining({ name: 'grant.revoked' }),
     ]),
   );
@@ -297,7 +314,9 @@ test('RP-initiated logout asks for confirmation, then ends the provider session 
   const tokens = await logIn(browser, 'alice');
   idp.events.length = 0;
 
-  const confirmation = await browser.get(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: postLogoutRedirectUri }));
+  const confirmation = await browser.get(
+    client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: postLogoutRedirectUri }),
+  );
   expect(confirmation.status).toBe(200);
   expect(confirmation.body).toContain('id="logout-confirm"');
   expect(idp.events).toEqual([]);
@@ -372,7 +391,9 @@ test('a hanging token endpoint never answers: the client gives up, and the reque
   idp.events.length = 0;
   const started = performance.now();
 
-  await expect(refreshGrant(tokens.refresh_token!, {}, { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ name: 'TimeoutError' });
+  await expect(refreshGrant(tokens.refresh_token!, {}, { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({
+    name: 'TimeoutError',
+  });
 
   expect(performance.now() - started).toBeGreaterThanOrEqual(290);
   expect(idp.events).toEqual([]);

@@ -126,7 +126,10 @@ interface Answer {
 }
 
 /** Sends `path` exactly as written: no client-side URL normalisation. */
-async function call(path: string, options: { method?: 'GET' | 'HEAD' | 'POST' | 'PUT'; headers?: Record<string, string>; body?: string | Readable } = {}): Promise<Answer> {
+async function call(
+  path: string,
+  options: { method?: 'GET' | 'HEAD' | 'POST' | 'PUT'; headers?: Record<string, string>; body?: string | Readable } = {},
+): Promise<Answer> {
   const response = await gateway.request({ path, method: options.method ?? 'GET', headers: options.headers, body: options.body });
   return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
 }
@@ -199,7 +202,11 @@ describe('the /api proxy', () => {
 
     const large = randomBytes(3.75 * 1024 * 1024).toString('base64');
     const chunks = large.match(/.{1,65536}/g)!;
-    const answer = await call('/api/todos/upload', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: Readable.from(chunks) });
+    const answer = await call('/api/todos/upload', {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain' },
+      body: Readable.from(chunks),
+    });
     expect(answer.status).toBe(200);
     expect(lastSeen().body.length).toBe(large.length);
     expect(lastSeen().body === large).toBe(true);
@@ -208,7 +215,13 @@ describe('the /api proxy', () => {
 
   it('accepts a body sent after "Expect: 100-continue"', async () => {
     const { port } = app.getHttpServer().address() as AddressInfo;
-    const request = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/api/todos', headers: { expect: '100-continue', 'content-length': '5' } });
+    const request = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/api/todos',
+      headers: { expect: '100-continue', 'content-length': '5' },
+    });
     request.on('continue', () => request.end('hello'));
     const [response] = (await once(request, 'response')) as [NodeJS.ReadableStream & { statusCode: number }];
     response.resume();
@@ -373,13 +386,25 @@ describe('a 401 from the upstream', () => {
 describe('per-route limits', () => {
   it('refuses a declared body over maxBodyBytes with 413 before calling the upstream', async () => {
     const before = echo.requests.length;
-    expectJsonError(await call('/api/limited/upload', { method: 'POST', headers: { 'x-csrf': '1', 'content-type': 'text/plain' }, body: 'x'.repeat(1001) }), 413, 'payload_too_large');
+    expectJsonError(
+      await call('/api/limited/upload', {
+        method: 'POST',
+        headers: { 'x-csrf': '1', 'content-type': 'text/plain' },
+        body: 'x'.repeat(1001),
+      }),
+      413,
+      'payload_too_large',
+    );
     expect(echo.requests.length).toBe(before);
   });
 
   it('cuts off a chunked body as soon as it passes maxBodyBytes', async () => {
     const chunks = Readable.from([Buffer.alloc(600, 'a'), Buffer.alloc(600, 'b')]);
-    const answer = await call('/api/limited/upload', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: chunks });
+    const answer = await call('/api/limited/upload', {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: chunks,
+    });
     expectJsonError(answer, 413, 'payload_too_large');
   });
 

@@ -4,7 +4,16 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import pino from 'pino';
 import { ConfigModule, loadConfig, loadStoreConfig } from '#sessiongate/config';
 import { ObservabilityModule } from '#sessiongate/observability';
-import { audienceKey, type NewSession, openSessionDirectory, type Session, SessionDirectory, SessionModule, SessionService, SessionStore } from '#sessiongate/session';
+import {
+  audienceKey,
+  type NewSession,
+  openSessionDirectory,
+  type Session,
+  SessionDirectory,
+  SessionModule,
+  SessionService,
+  SessionStore,
+} from '#sessiongate/session';
 import { minimalGatewayEnv, type RedisFixture, startRedis } from '#sessiongate/testing';
 
 // Two gateway instances on one Redis, each with its own in-process cache: what one of them writes or
@@ -27,16 +36,29 @@ let instances: Instance[];
 
 async function startInstance(overrides: Record<string, string> = {}): Promise<Instance> {
   const module = await Test.createTestingModule({
-    imports: [ConfigModule.forRoot(loadConfig({ ...env, ...overrides })), ObservabilityModule.forRoot(pino({ level: 'silent' })), SessionModule],
+    imports: [
+      ConfigModule.forRoot(loadConfig({ ...env, ...overrides })),
+      ObservabilityModule.forRoot(pino({ level: 'silent' })),
+      SessionModule,
+    ],
   }).compile();
-  const instance = { module, sessions: module.get(SessionService), directory: module.get(SessionDirectory), store: module.get(SessionStore) };
+  const instance = {
+    module,
+    sessions: module.get(SessionService),
+    directory: module.get(SessionDirectory),
+    store: module.get(SessionStore),
+  };
   instances.push(instance);
   return instance;
 }
 
 function newSession(): NewSession {
   const now = Date.now();
-  const tokens = { idToken: `id-${randomBytes(8).toString('hex')}`, refreshToken: 'refresh-1', accessTokens: { [audienceKey()]: { value: 'access-1', expiresAt: now + 300_000 } } };
+  const tokens = {
+    idToken: `id-${randomBytes(8).toString('hex')}`,
+    refreshToken: 'refresh-1',
+    accessTokens: { [audienceKey()]: { value: 'access-1', expiresAt: now + 300_000 } },
+  };
   return { sub: `user-${randomBytes(4).toString('hex')}`, idpSessionId: randomBytes(8).toString('hex'), claims: { name: 'Alice' }, tokens };
 }
 
@@ -47,7 +69,11 @@ async function live(instance: Instance): Promise<Instance> {
 }
 
 /** Reads the session and says whether the read was answered from memory (the store was not asked). */
-async function readCounting(instance: Instance, id: string, options?: { fresh: boolean }): Promise<{ session: Session | null; fromMemory: boolean }> {
+async function readCounting(
+  instance: Instance,
+  id: string,
+  options?: { fresh: boolean },
+): Promise<{ session: Session | null; fromMemory: boolean }> {
   const touch = jest.spyOn(instance.store, 'touch');
   try {
     const session = await instance.sessions.read(id, options);
@@ -240,7 +266,13 @@ describe('reading a session through the cache', () => {
     await redis.restart();
     // Redis kept nothing on disk: the session is gone, and the feed comes back by itself.
     await live(instance);
-    while (!(await instance.store.ping().then(() => true, () => false))) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (
+      !(await instance.store.ping().then(
+        () => true,
+        () => false,
+      ))
+    )
+      await new Promise((resolve) => setTimeout(resolve, 50));
     const again = await instance.sessions.create(newSession());
     await instance.sessions.read(again.id);
     expect((await readCounting(instance, again.id)).fromMemory).toBe(true);

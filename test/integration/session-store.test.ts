@@ -17,7 +17,16 @@ import {
   SessionStore,
   type TokenSet,
 } from '#sessiongate/session';
-import { freePort, ManualClock, minimalGatewayEnv, type RedisClusterFixture, type RedisFixture, startRedis, startRedisCluster, startTlsRedis } from '#sessiongate/testing';
+import {
+  freePort,
+  ManualClock,
+  minimalGatewayEnv,
+  type RedisClusterFixture,
+  type RedisFixture,
+  startRedis,
+  startRedisCluster,
+  startTlsRedis,
+} from '#sessiongate/testing';
 
 const IDLE_SECONDS = 60;
 const ABSOLUTE_SECONDS = 300;
@@ -35,7 +44,7 @@ interface GatewayOptions {
   readonly redisUrl?: string;
   readonly clock?: Clock;
   readonly env?: Record<string, string>;
-  }
+}
 
 async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const config = loadConfig({
@@ -81,14 +90,21 @@ function typicalSession(now: number): NewSession {
     idToken: fakeJwt(claims),
     refreshToken: randomBytes(32).toString('base64url'),
     accessTokens: {
-      [audienceKey()]: { value: fakeJwt({ ...claims, scope: 'openid profile email offline_access', jti: randomBytes(16).toString('base64url') }), expiresAt: now + 300_000 },
+      [audienceKey()]: {
+        value: fakeJwt({ ...claims, scope: 'openid profile email offline_access', jti: randomBytes(16).toString('base64url') }),
+        expiresAt: now + 300_000,
+      },
     },
   };
   return { sub: claims.sub, idpSessionId: claims.sid, claims, tokens };
 }
 
 function newTokens(label: string, now: number): TokenSet {
-  return { idToken: `id-${label}`, refreshToken: `refresh-${label}`, accessTokens: { [audienceKey()]: { value: `access-${label}`, expiresAt: now + 300_000 } } };
+  return {
+    idToken: `id-${label}`,
+    refreshToken: `refresh-${label}`,
+    accessTokens: { [audienceKey()]: { value: `access-${label}`, expiresAt: now + 300_000 } },
+  };
 }
 
 function pendingLogin(now: number): PendingLogin {
@@ -211,7 +227,10 @@ describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('sessions in the %
 
   it('takes new claims and a shorter absolute expiry on replace, never a longer one', async () => {
     const created = await sessions.create(typicalSession(clock.now()));
-    const shorter = await sessions.replaceTokens(created, newTokens('a', clock.now()), { claims: { sub: created.sub, refreshed: true }, absoluteExpiresAt: clock.now() + 100_000 });
+    const shorter = await sessions.replaceTokens(created, newTokens('a', clock.now()), {
+      claims: { sub: created.sub, refreshed: true },
+      absoluteExpiresAt: clock.now() + 100_000,
+    });
     expect(shorter).toMatchObject({ claims: { sub: created.sub, refreshed: true }, absoluteExpiresAt: clock.now() + 100_000 });
     const longer = await sessions.replaceTokens(shorter!, newTokens('b', clock.now()), { absoluteExpiresAt: clock.now() + 10_000_000 });
     expect(longer!.absoluteExpiresAt).toBe(clock.now() + 100_000);
@@ -351,8 +370,14 @@ describe('what the Redis store keeps', () => {
     // The session's own keys, apart from its index entries (sg:sessions, sg:sub:, sg:sid:, sg:pub:; see admin-session-index.test.ts).
     const keys = (await redis.client.keys('*')).filter((key) => !/^sg:(sessions$|sub:|sid:|pub:)/.test(key)).sort();
     expect(keys).toHaveLength(4);
-    expect(keys.find((key) => key.startsWith('sg:meta:'))).toBe(keys.find((key) => key.endsWith(':s'))!.replace(/^sg:(\{.*\}):s$/, 'sg:meta:$1'));
-    const [lock, session, login] = [keys.find((key) => key.endsWith(':lock')), keys.find((key) => key.endsWith(':s')), keys.find((key) => key.startsWith('sg:login:'))];
+    expect(keys.find((key) => key.startsWith('sg:meta:'))).toBe(
+      keys.find((key) => key.endsWith(':s'))!.replace(/^sg:(\{.*\}):s$/, 'sg:meta:$1'),
+    );
+    const [lock, session, login] = [
+      keys.find((key) => key.endsWith(':lock')),
+      keys.find((key) => key.endsWith(':s')),
+      keys.find((key) => key.startsWith('sg:login:')),
+    ];
     expect(login).toMatch(/^sg:login:\{[A-Za-z0-9_-]{43}\}$/);
     expect(session).toMatch(/^sg:\{[A-Za-z0-9_-]{43}\}:s$/);
     expect(lock).toBe(session!.replace(/:s$/, ':lock'));
@@ -366,7 +391,20 @@ describe('what the Redis store keeps', () => {
     const login = pendingLogin(Date.now());
     const loginId = await gateway.sessions.savePendingLogin(login);
     const dump = await everythingInRedis();
-    const secrets = [id, loginId, publicId, data.sub, data.idpSessionId!, data.tokens.idToken, data.tokens.accessTokens[audienceKey()]!.value, data.tokens.refreshToken!, login.state, login.nonce, login.codeVerifier, 'alice@example.com'];
+    const secrets = [
+      id,
+      loginId,
+      publicId,
+      data.sub,
+      data.idpSessionId!,
+      data.tokens.idToken,
+      data.tokens.accessTokens[audienceKey()]!.value,
+      data.tokens.refreshToken!,
+      login.state,
+      login.nonce,
+      login.codeVerifier,
+      'alice@example.com',
+    ];
     for (const secret of secrets) expect(dump).not.toContain(secret);
     // Not even a part of a token: the JWT header and signature segments.
     for (const segment of data.tokens.accessTokens[audienceKey()]!.value.split('.')) expect(dump).not.toContain(segment);
@@ -397,7 +435,10 @@ describe('what the Redis store keeps', () => {
 
   it('forgets a session and a pending login when their TTL runs out in Redis', async () => {
     // Index keys live until the absolute expiry: 2 s here, so everything is gone by the end.
-    const short = await startGateway({ redisUrl: redis.url, env: { SESSION_IDLE_TIMEOUT: '1', SESSION_ABSOLUTE_TIMEOUT: '2', LOGIN_TIMEOUT: '1' } });
+    const short = await startGateway({
+      redisUrl: redis.url,
+      env: { SESSION_IDLE_TIMEOUT: '1', SESSION_ABSOLUTE_TIMEOUT: '2', LOGIN_TIMEOUT: '1' },
+    });
     try {
       const { id } = await short.sessions.create(typicalSession(Date.now()));
       const loginId = await short.sessions.savePendingLogin(pendingLogin(Date.now()));
@@ -464,7 +505,11 @@ describe('when Redis fails', () => {
     try {
       const { id } = await gateway.sessions.create(typicalSession(Date.now()));
       await redis.kill();
-      for (const attempt of [() => gateway.sessions.read(id), () => gateway.sessions.create(typicalSession(Date.now())), () => gateway.sessions.savePendingLogin(pendingLogin(Date.now()))]) {
+      for (const attempt of [
+        () => gateway.sessions.read(id),
+        () => gateway.sessions.create(typicalSession(Date.now())),
+        () => gateway.sessions.savePendingLogin(pendingLogin(Date.now())),
+      ]) {
         const started = Date.now();
         const error = await failure(attempt());
         expect(Date.now() - started).toBeLessThan(3000);
@@ -501,7 +546,9 @@ describe('when Redis fails', () => {
     try {
       expect(Date.now() - started).toBeLessThan(3000);
       const request = Date.now();
-      expect(await failure(gateway.sessions.read(randomBytes(32).toString('base64url')))).toMatchObject({ code: SessionErrorCode.StoreUnavailable });
+      expect(await failure(gateway.sessions.read(randomBytes(32).toString('base64url')))).toMatchObject({
+        code: SessionErrorCode.StoreUnavailable,
+      });
       expect(Date.now() - request).toBeLessThan(3000);
       expect(gateway.logs.join()).not.toContain('hunter2');
     } finally {
@@ -515,7 +562,10 @@ describe('when Redis fails', () => {
     const port = await freePort();
     const gateway = await startGateway({ redisUrl: `redis://:hunter2-secret@127.0.0.1:${port}` });
     try {
-      expect(await failure(gateway.sessions.takePendingLogin(randomBytes(32).toString('base64url')))).toMatchObject({ code: SessionErrorCode.StoreUnavailable, status: 503 });
+      expect(await failure(gateway.sessions.takePendingLogin(randomBytes(32).toString('base64url')))).toMatchObject({
+        code: SessionErrorCode.StoreUnavailable,
+        status: 503,
+      });
       expect(gateway.logs.join()).toContain('ECONNREFUSED');
       expect(gateway.logs.join()).not.toContain('hunter2');
     } finally {
@@ -541,7 +591,10 @@ describe('a Redis that needs TLS and an ACL user', () => {
       ] as const) {
         const refused = await startGateway({ redisUrl: url, env });
         try {
-          expect(await failure(refused.sessions.create(typicalSession(Date.now())))).toMatchObject({ code: SessionErrorCode.StoreUnavailable, status: 503 });
+          expect(await failure(refused.sessions.create(typicalSession(Date.now())))).toMatchObject({
+            code: SessionErrorCode.StoreUnavailable,
+            status: 503,
+          });
           expect(refused.logs.join()).not.toMatch(new RegExp(`${tls.password}|wrong-password`));
         } finally {
           await refused.module.close();
@@ -557,7 +610,9 @@ describe('SessionModule', () => {
   it('warns loudly when it falls back to the in-process store', async () => {
     const gateway = await startGateway({});
     try {
-      const warning = gateway.logs.map((line) => JSON.parse(line) as { level: number; msg: string }).find((line) => line.msg.includes('REDIS_URL is unset'));
+      const warning = gateway.logs
+        .map((line) => JSON.parse(line) as { level: number; msg: string })
+        .find((line) => line.msg.includes('REDIS_URL is unset'));
       expect(warning?.level).toBe(40);
     } finally {
       await gateway.module.close();
@@ -567,7 +622,8 @@ describe('SessionModule', () => {
   it('closes its Redis connections (commands and invalidations) on shutdown', async () => {
     const gateway = await startGateway({ redisUrl: redis.url });
     await gateway.sessions.create(typicalSession(Date.now()));
-    const clients = async (type: 'normal' | 'pubsub') => ((await redis.client.call('CLIENT', 'LIST', 'TYPE', type)) as string).trim().split('\n').filter(Boolean).length;
+    const clients = async (type: 'normal' | 'pubsub') =>
+      ((await redis.client.call('CLIENT', 'LIST', 'TYPE', type)) as string).trim().split('\n').filter(Boolean).length;
     while ((await clients('pubsub')) === 0) await sleep(10);
     const normalWhileUp = await clients('normal');
     await gateway.module.close();

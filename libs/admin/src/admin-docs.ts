@@ -12,10 +12,15 @@ export const ADMIN_DOCS_PATH = 'admin/docs';
 export function setupAdminDocs(app: INestApplication): void {
   const description = new DocumentBuilder()
     .setTitle('Sessiongate admin API')
-    .setDescription('List and revoke gateway sessions. Bearer tokens from the OIDC provider, with ADMIN_JWT_AUDIENCE as `aud` and ADMIN_REQUIRED_SCOPE.')
+    .setDescription(
+      'List and revoke gateway sessions. Bearer tokens from the OIDC provider, with ADMIN_JWT_AUDIENCE as `aud` and ADMIN_REQUIRED_SCOPE.',
+    )
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
   const document = SwaggerModule.createDocument(app, description, { include: [AdminModule] });
-  SwaggerModule.setup(ADMIN_DOCS_PATH, app, document, { jsonDocumentUrl: `${ADMIN_DOCS_PATH}/openapi.json`, yamlDocumentUrl: `${ADMIN_DOCS_PATH}/openapi.yaml` });
+  SwaggerModule.setup(ADMIN_DOCS_PATH, app, document, {
+    jsonDocumentUrl: `${ADMIN_DOCS_PATH}/openapi.json`,
+    yamlDocumentUrl: `${ADMIN_DOCS_PATH}/openapi.yaml`,
+  });
 }

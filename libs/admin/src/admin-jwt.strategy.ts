@@ -73,7 +73,9 @@ export class AdminJwtStrategy extends PassportStrategy(Strategy, 'sessiongate-ad
   /** Claims passport-jwt leaves to us: the issuer (known only after discovery) and a mandatory `exp`. */
   validate(payload: Record<string, unknown>): AdminPrincipal | false {
     if (payload.iss !== this.oidc.issuer || typeof payload.exp !== 'number') return false;
-    const subject = [payload.sub, payload.client_id, payload.azp].find((value): value is string => typeof value === 'string' && value !== '');
+    const subject = [payload.sub, payload.client_id, payload.azp].find(
+      (value): value is string => typeof value === 'string' && value !== '',
+    );
     if (!subject) return false;
     return { subject, grants: new Set([...words(payload.scope), ...words(payload.scp), ...words(payload.roles)]) };
   }

@@ -30,7 +30,11 @@ export class AdminSessionsController {
   @ApiQuery({ name: 'limit', type: Number, required: false, description: `Page size, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}).` })
   @ApiOkResponse({ type: AdminSessionPageView })
   list(@Query('sub') sub: unknown, @Query('cursor') cursor: unknown, @Query('limit') limit: unknown): Promise<AdminSessionPageView> {
-    const page = pageQuery({ cursor, limit }, { defaultLimit: DEFAULT_LIMIT, maxLimit: MAX_LIMIT }, (message) => new AdminError(AdminErrorCode.InvalidRequest, { message }));
+    const page = pageQuery(
+      { cursor, limit },
+      { defaultLimit: DEFAULT_LIMIT, maxLimit: MAX_LIMIT },
+      (message) => new AdminError(AdminErrorCode.InvalidRequest, { message }),
+    );
     return this.sessions.list(optionalString('sub', sub), page.cursor, page.limit);
   }
 
@@ -62,6 +66,7 @@ export class AdminSessionsController {
 
 function optionalString(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw new AdminError(AdminErrorCode.InvalidRequest, { message: `${name} must be given once, not empty.` });
+  if (typeof value !== 'string' || value === '')
+    throw new AdminError(AdminErrorCode.InvalidRequest, { message: `${name} must be given once, not empty.` });
   return value;
 }

@@ -12,15 +12,26 @@ import { type AdminPrincipal, AdminJwtStrategy } from './admin-jwt.strategy.js';
  */
 @Injectable()
 export class AdminGuard extends AuthGuard() {
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig, strategy: AdminJwtStrategy) {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    strategy: AdminJwtStrategy,
+  ) {
     // This application's own strategy (see AdminJwtStrategy.registeredName), not a process-wide name.
     super({ defaultStrategy: strategy.registeredName, session: false });
   }
 
-  override handleRequest<TUser = AdminPrincipal>(error: unknown, principal: AdminPrincipal | false, info: unknown, context: ExecutionContext): TUser {
+  override handleRequest<TUser = AdminPrincipal>(
+    error: unknown,
+    principal: AdminPrincipal | false,
+    info: unknown,
+    context: ExecutionContext,
+  ): TUser {
     const failure = error ?? info;
     if (failure instanceof ProviderKeysUnavailable) {
-      throw new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', { detail: failure.message, headers: { 'retry-after': '5' } });
+      throw new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', {
+        detail: failure.message,
+        headers: { 'retry-after': '5' },
+      });
     }
     if (error || !principal) {
       const sentToken = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization !== undefined;

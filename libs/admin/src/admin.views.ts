@@ -3,7 +3,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 // Response shapes of the admin API, for the OpenAPI description. Never a token or a cookie value.
 
 export class HeldTokenView {
-  @ApiPropertyOptional({ description: 'The API (RFC 8707 resource / audience) the access token is for; absent for the token issued at login.' })
+  @ApiPropertyOptional({
+    description: 'The API (RFC 8707 resource / audience) the access token is for; absent for the token issued at login.',
+  })
   readonly resource?: string;
 
   @ApiPropertyOptional({ description: 'The scopes it was asked for, when a route narrows them.' })

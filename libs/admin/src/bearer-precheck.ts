@@ -12,6 +12,10 @@ export async function requireAdminBearer(request: FastifyRequest, reply: Fastify
   const path = request.url.split('?', 1)[0]!;
   if (!path.startsWith('/admin/') || path.startsWith(`/${ADMIN_DOCS_PATH}`)) return undefined;
   if (/^Bearer \S/i.test(request.headers.authorization ?? '')) return undefined;
-  sendError(request, reply, new AdminError(AdminErrorCode.InvalidToken, { detail: 'no bearer token', headers: { 'www-authenticate': 'Bearer' } }));
+  sendError(
+    request,
+    reply,
+    new AdminError(AdminErrorCode.InvalidToken, { detail: 'no bearer token', headers: { 'www-authenticate': 'Bearer' } }),
+  );
   return reply;
 }

@@ -35,7 +35,10 @@ export class BackchannelLogoutController {
     let revoked: RevokedSession[];
     try {
       // With a sid, only that provider session's (and the sub's, when named too); otherwise every session of the sub.
-      revoked = token.sid !== undefined ? await this.directory.revokeByIdpSessionId(token.sid, { sub: token.sub }) : await this.directory.revokeBySub(token.sub!);
+      revoked =
+        token.sid !== undefined
+          ? await this.directory.revokeByIdpSessionId(token.sid, { sub: token.sub })
+          : await this.directory.revokeBySub(token.sub!);
     } catch (error) {
       // Nothing was done: let the provider's retry of this same token through.
       await this.sessions.forgetLogoutToken(token.issuer, token.jti).catch(() => undefined);
@@ -53,10 +56,15 @@ export class BackchannelLogoutController {
  */
 function logoutTokenOf(request: FastifyRequest): string {
   const contentType = (request.headers['content-type'] ?? '').toLowerCase().split(';', 1)[0]!.trim();
-  const body = contentType === 'application/x-www-form-urlencoded' && typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : undefined;
+  const body =
+    contentType === 'application/x-www-form-urlencoded' && typeof request.body === 'object' && request.body !== null
+      ? (request.body as Record<string, unknown>)
+      : undefined;
   const token = body?.logout_token;
   if (typeof token !== 'string' || token === '') {
-    throw new BffError(BffErrorCode.InvalidLogoutToken, 'Send one logout_token, form-encoded.', { detail: body ? 'no single logout_token parameter' : 'not a form' });
+    throw new BffError(BffErrorCode.InvalidLogoutToken, 'Send one logout_token, form-encoded.', {
+      detail: body ? 'no single logout_token parameter' : 'not a form',
+    });
   }
   return token;
 }

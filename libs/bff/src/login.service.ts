@@ -40,7 +40,11 @@ export class LoginService {
   }
 
   /** Always consumes the pending login, so a state can never be replayed, whatever the outcome. */
-  async complete(loginId: string | undefined, parameters: URLSearchParams, client: LoginClient = { userAgent: undefined, ip: undefined }): Promise<CompletedLogin> {
+  async complete(
+    loginId: string | undefined,
+    parameters: URLSearchParams,
+    client: LoginClient = { userAgent: undefined, ip: undefined },
+  ): Promise<CompletedLogin> {
     const pending = loginId ? await this.sessions.takePendingLogin(loginId) : null;
     if (!pending) {
       throw new OidcError(OidcErrorCode.LoginExpired, 'This login has expired or was already used. Start again.');

@@ -60,7 +60,10 @@ export class LogoutTokenVerifier {
     } catch (error) {
       if (error instanceof BffError || error instanceof OidcError) throw error;
       if (error instanceof ProviderKeysUnavailable) {
-        throw new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', { detail: error.message, headers: { 'retry-after': '5' } });
+        throw new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', {
+          detail: error.message,
+          headers: { 'retry-after': '5' },
+        });
       }
       throw invalid(error instanceof errors.JOSEError ? `${error.code}: ${error.message}` : 'not a JWT');
     }
@@ -68,7 +71,8 @@ export class LogoutTokenVerifier {
     const { iat, exp, jti, sub, sid, events } = payload;
     // jose accepts an `iat` in the future when maxTokenAge is set; the spec validates it as for ID tokens.
     if (iat! > now + LEEWAY_SECONDS) throw invalid('iat in the future');
-    if (typeof events !== 'object' || events === null || !isObject((events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT])) throw invalid('no back-channel logout event');
+    if (typeof events !== 'object' || events === null || !isObject((events as Record<string, unknown>)[BACKCHANNEL_LOGOUT_EVENT]))
+      throw invalid('no back-channel logout event');
     if ('nonce' in payload) throw invalid('has a nonce');
     if (typeof jti !== 'string' || jti === '') throw invalid('no jti');
     if (sub !== undefined && (typeof sub !== 'string' || sub === '')) throw invalid('sub is not a string');

@@ -37,6 +37,8 @@ export class LogoutController {
     await this.sessions.destroy(session.id);
     if (session.tokens.refreshToken) await this.oidc.revoke(session.tokens.refreshToken);
     const endSession = this.oidc.endSessionUrl(session.tokens.idToken);
-    await reply.header('set-cookie', this.cookies.clearSession()).redirect((endSession ?? this.config.oidc.postLogoutRedirectUri).href, 302);
+    await reply
+      .header('set-cookie', this.cookies.clearSession())
+      .redirect((endSession ?? this.config.oidc.postLogoutRedirectUri).href, 302);
   }
 }

@@ -1,7 +1,17 @@
 import { Controller, Delete, Get, HttpCode, Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OidcClient } from '#sessiongate/oidc';
-import { assertCsrfHeader, pageQuery, type Session, SessionAudit, SessionCookies, SessionDirectory, SessionError, SessionErrorCode, SessionService } from '#sessiongate/session';
+import {
+  assertCsrfHeader,
+  pageQuery,
+  type Session,
+  SessionAudit,
+  SessionCookies,
+  SessionDirectory,
+  SessionError,
+  SessionErrorCode,
+  SessionService,
+} from '#sessiongate/session';
 import { BffError, BffErrorCode } from './bff.errors.js';
 
 /** A user has a handful of sessions: the first page is all of them in practice; a script may page through more. */
@@ -44,7 +54,11 @@ export class SessionsController {
   @Get('sessions')
   async list(@Req() request: FastifyRequest, @Query('cursor') cursor: unknown, @Query('limit') limit: unknown): Promise<UserSessionPage> {
     const caller = await this.caller(request);
-    const query = pageQuery({ cursor, limit }, { defaultLimit: DEFAULT_LIMIT, maxLimit: MAX_LIMIT }, (message) => new BffError(BffErrorCode.InvalidRequest, message));
+    const query = pageQuery(
+      { cursor, limit },
+      { defaultLimit: DEFAULT_LIMIT, maxLimit: MAX_LIMIT },
+      (message) => new BffError(BffErrorCode.InvalidRequest, message),
+    );
     const page = await this.directory.list({ sub: caller.sub, ...query });
     return {
       sessions: page.sessions.map((summary) => ({
@@ -67,7 +81,12 @@ export class SessionsController {
     const revoked = await this.directory.revokeByPublicId(id, { sub: caller.sub });
     if (!revoked) throw new BffError(BffErrorCode.SessionNotFound, 'No such session.');
     if (revoked.refreshToken) await this.oidc.revoke(revoked.refreshToken);
-    await this.audit.record({ actor: `user:${caller.sub}`, action: 'end_own_session', target: `session:${id}`, sessions: [revoked.publicId] });
+    await this.audit.record({
+      actor: `user:${caller.sub}`,
+      action: 'end_own_session',
+      target: `session:${id}`,
+      sessions: [revoked.publicId],
+    });
     if (id === caller.publicId) reply.header('set-cookie', this.cookies.clearSession());
   }
 

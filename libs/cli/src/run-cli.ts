@@ -54,7 +54,7 @@ export async function runCli(argv: readonly string[], env: Record<string, string
     io.stdout(USAGE);
     return 0;
   }
-  let config: GatewayConfig;
+  let config: CliConfig;
   try {
     config = settingsFor(command, env);
   } catch (error) {
@@ -117,7 +117,8 @@ async function discoverProvider(config: GatewayConfig, logger: Logger, io: CliIo
   await oidc.onModuleInit().catch((error: unknown) => io.stderr(`Warning: ${error instanceof Error ? error.message : String(error)}`));
   // The CLI makes one attempt: no retries in the background.
   oidc.onModuleDestroy();
-  if (!oidc.ready) io.stderr('Warning: the identity provider could not be discovered: refresh tokens will not be revoked there (the sessions still end).');
+  if (!oidc.ready)
+    io.stderr('Warning: the identity provider could not be discovered: refresh tokens will not be revoked there (the sessions still end).');
   return oidc;
 }
 
@@ -164,24 +165,45 @@ function parseCommand(argv: readonly string[]): Command {
 async function list(command: Extract<Command, { kind: 'list' }>, { directory }: OpenedSessionDirectory, io: CliIo): Promise<number> {
   const page = await directory.list({ sub: command.sub, cursor: command.cursor, limit: command.limit });
   if (command.json) {
-    io.stdout(JSON.stringify({ sessions: page.sessions.map(sessionJson), nextCursor: page.nextCursor ?? null, unreadable: page.unreadable }, null, 2));
+    io.stdout(
+      JSON.stringify(
+        { sessions: page.sessions.map(sessionJson), nextCursor: page.nextCursor ?? null, unreadable: page.unreadable },
+        null,
+        2,
+      ),
+    );
   } else {
     io.stdout(page.sessions.length > 0 ? sessionTable(page.sessions) : 'No sessions.');
     if (page.nextCursor) io.stdout(`More: --cursor ${page.nextCursor}`);
   }
-  if (page.unreadable > 0) io.stderr(`Warning: ${page.unreadable} session(s) could not be decrypted: is SESSION_ENCRYPTION_KEY the gateway's?`);
+  if (page.unreadable > 0)
+    io.stderr(`Warning: ${page.unreadable} session(s) could not be decrypted: is SESSION_ENCRYPTION_KEY the gateway's?`);
   return 0;
 }
 
-async function revoke(command: Extract<Command, { kind: 'revoke' }>, { directory, audit }: OpenedSessionDirectory, oidc: OidcClient, io: CliIo): Promise<number> {
+async function revoke(
+  command: Extract<Command, { kind: 'revoke' }>,
+  { directory, audit }: OpenedSessionDirectory,
+  oidc: OidcClient,
+  io: CliIo,
+): Promise<number> {
   const revocation = new SessionRevocation(directory, audit, oidc);
   const actor = `cli:${operator()}`;
-  const ids = command.publicId !== undefined ? await revocation.revokeSession(actor, command.publicId) : await revocation.revokeUser(actor, command.sub!);
+  const ids =
+    command.publicId !== undefined
+      ? await revocation.revokeSession(actor, command.publicId)
+      : await revocation.revokeUser(actor, command.sub!);
   if (!ids) {
     io.stderr(`No session with public id ${command.publicId}.`);
     return 1;
   }
-  io.stdout(command.json ? JSON.stringify({ revoked: ids }, null, 2) : ids.length > 0 ? `Revoked ${ids.length} session(s): ${ids.join(' ')}` : 'No sessions to revoke.');
+  io.stdout(
+    command.json
+      ? JSON.stringify({ revoked: ids }, null, 2)
+      : ids.length > 0
+        ? `Revoked ${ids.length} session(s): ${ids.join(' ')}`
+        : 'No sessions to revoke.',
+  );
   return 0;
 }
 

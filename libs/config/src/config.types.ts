@@ -144,7 +144,12 @@ export interface HostPort {
 /** Where Redis is: exactly one of a standalone server (or a primary), Sentinel, or Cluster. */
 export type RedisTopology =
   | { readonly kind: 'standalone'; readonly url: string }
-  | { readonly kind: 'sentinel'; readonly sentinels: readonly HostPort[]; readonly name: string; readonly sentinelPassword: string | undefined }
+  | {
+      readonly kind: 'sentinel';
+      readonly sentinels: readonly HostPort[];
+      readonly name: string;
+      readonly sentinelPassword: string | undefined;
+    }
   | { readonly kind: 'cluster'; readonly nodes: readonly HostPort[] };
 
 export interface RedisConfig {

@@ -50,7 +50,12 @@ describe('loadConfig', () => {
       },
     ]);
     expect(config.proxy.websocketSessionCheckMs).toBe(5000);
-    expect(config.tokens).toEqual({ refreshSkewSeconds: 30, resourceParameter: 'resource', refreshLockLeaseMs: 5000, refreshWaitMs: 10000 });
+    expect(config.tokens).toEqual({
+      refreshSkewSeconds: 30,
+      resourceParameter: 'resource',
+      refreshLockLeaseMs: 5000,
+      refreshWaitMs: 10000,
+    });
     expect(Object.isFrozen(config.session)).toBe(true);
   });
 
@@ -80,20 +85,56 @@ describe('loadConfig', () => {
     ['API_ROUTES', '[{"prefix":"/todos","target":"http://a"}]', 'API_ROUTES: route 0: prefix must look like /api/<name>'],
     ['API_ROUTES', '[{"prefix":"/api/..","target":"http://a"}]', 'API_ROUTES: route 0: prefix must look like /api/<name>'],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"ftp://a"}]', 'API_ROUTES: route 0: target must be an http(s) URL'],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","token":"id"}]', 'API_ROUTES: route 0: token must be one of user, optional, client, none'],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a","token":"id"}]',
+      'API_ROUTES: route 0: token must be one of user, optional, client, none',
+    ],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","resource":"todos"}]', 'API_ROUTES: route 0: resource must be an absolute URI'],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","resource":"https://x#y"}]', 'API_ROUTES: route 0: resource must be an absolute URI'],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","resource":"https://x","audience":"https://y"}]', 'API_ROUTES: route 0: give resource or audience, not both'],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","scopes":"a  b"}]', 'API_ROUTES: route 0: scopes must be space-separated scope tokens'],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","token":"none","scopes":"a"}]', 'API_ROUTES: route 0: a "none" route takes no resource or scopes'],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","maxBodyBytes":-1}]', 'API_ROUTES: route 0: maxBodyBytes must be a whole number, 0 or more'],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","timeoutMs":0}]', 'API_ROUTES: route 0: timeoutMs must be a whole number, 1 or more'],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","allowSetCookie":"yes"}]', 'API_ROUTES: route 0: allowSetCookie must be true or false'],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a","resource":"https://x#y"}]',
+      'API_ROUTES: route 0: resource must be an absolute URI',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a","resource":"https://x","audience":"https://y"}]',
+      'API_ROUTES: route 0: give resource or audience, not both',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a","scopes":"a  b"}]',
+      'API_ROUTES: route 0: scopes must be space-separated scope tokens',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a","token":"none","scopes":"a"}]',
+      'API_ROUTES: route 0: a "none" route takes no resource or scopes',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a","maxBodyBytes":-1}]',
+      'API_ROUTES: route 0: maxBodyBytes must be a whole number, 0 or more',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a","timeoutMs":0}]',
+      'API_ROUTES: route 0: timeoutMs must be a whole number, 1 or more',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a","allowSetCookie":"yes"}]',
+      'API_ROUTES: route 0: allowSetCookie must be true or false',
+    ],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","websocket":1}]', 'API_ROUTES: route 0: websocket must be true or false'],
     ['WEBSOCKET_SESSION_CHECK_MS', '0', 'WEBSOCKET_SESSION_CHECK_MS: must be a positive whole number'],
     ['TOKEN_RESOURCE_PARAMETER', 'aud', 'TOKEN_RESOURCE_PARAMETER: must be resource or audience'],
     ['METRICS_ENABLED', 'yes', 'METRICS_ENABLED: must be true or false'],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a"},{"prefix":"/api/a","target":"http://b"}]', 'API_ROUTES: route 1: prefix /api/a is listed twice'],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a"},{"prefix":"/api/a","target":"http://b"}]',
+      'API_ROUTES: route 1: prefix /api/a is listed twice',
+    ],
     ['SESSION_COOKIE_SAMESITE', 'none', 'SESSION_COOKIE_SAMESITE: must be lax or strict'],
     ['TRUST_PROXY', '10.0.0.1,proxy.local', 'TRUST_PROXY: proxy.local is not an IP address, a CIDR range, or one of loopback'],
     ['TRUST_PROXY', '10.0.0.0/33', 'TRUST_PROXY: 10.0.0.0/33 is not an IP address'],
@@ -120,8 +161,17 @@ describe('loadConfig', () => {
 
   it('gives routes the global limits unless they set their own', () => {
     const env = { ...valid, UPSTREAM_TIMEOUT_MS: '5000', PROXY_MAX_BODY_BYTES: '100' };
-    const routes = JSON.stringify([{ prefix: '/api/a', target: 'http://a' }, { prefix: '/api/b', target: 'http://b', timeoutMs: 60000, maxBodyBytes: 0, idleTimeoutMs: 0 }]);
-    expect(loadConfig({ ...env, API_ROUTES: routes }).routes.map(({ timeoutMs, maxBodyBytes, idleTimeoutMs }) => [timeoutMs, maxBodyBytes, idleTimeoutMs])).toEqual([
+    const routes = JSON.stringify([
+      { prefix: '/api/a', target: 'http://a' },
+      { prefix: '/api/b', target: 'http://b', timeoutMs: 60000, maxBodyBytes: 0, idleTimeoutMs: 0 },
+    ]);
+    expect(
+      loadConfig({ ...env, API_ROUTES: routes }).routes.map(({ timeoutMs, maxBodyBytes, idleTimeoutMs }) => [
+        timeoutMs,
+        maxBodyBytes,
+        idleTimeoutMs,
+      ]),
+    ).toEqual([
       [5000, 100, 300000],
       [60000, 0, 0],
     ]);
@@ -131,8 +181,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, OIDC_ISSUER: 'http://127.0.0.1:4001' }).oidc.allowInsecureHttp).toBe(true);
     expect(loadConfig({ ...valid, OIDC_ISSUER: 'http://localhost:4001' }).oidc.allowInsecureHttp).toBe(true);
     expect(loadConfig({ ...valid, OIDC_ISSUER: 'http://[::1]:4001' }).oidc.allowInsecureHttp).toBe(true);
-    expect(problemsOf({ ...valid, OIDC_ISSUER: 'http://idp.example.com' })[0]).toMatch(/^OIDC_ISSUER: http:\/\/ is only accepted on a loopback host/);
-    expect(loadConfig({ ...valid, OIDC_ISSUER: 'http://idp.example.com', OIDC_ALLOW_INSECURE_HTTP: 'true' }).oidc.allowInsecureHttp).toBe(true);
+    expect(problemsOf({ ...valid, OIDC_ISSUER: 'http://idp.example.com' })[0]).toMatch(
+      /^OIDC_ISSUER: http:\/\/ is only accepted on a loopback host/,
+    );
+    expect(loadConfig({ ...valid, OIDC_ISSUER: 'http://idp.example.com', OIDC_ALLOW_INSECURE_HTTP: 'true' }).oidc.allowInsecureHttp).toBe(
+      true,
+    );
   });
 
   it('refuses development fallbacks in production', () => {
@@ -155,7 +209,11 @@ describe('loadConfig', () => {
     ['__Http-sg', '__Http-'],
     ['__Secure-sg', '__Secure-'],
   ])('accepts the %s cookie name on https only', (name, prefix) => {
-    expect(loadConfig({ ...valid, SESSION_COOKIE_NAME: name }).session).toMatchObject({ cookieName: name, loginCookieName: `${name}-login`, secureCookies: true });
+    expect(loadConfig({ ...valid, SESSION_COOKIE_NAME: name }).session).toMatchObject({
+      cookieName: name,
+      loginCookieName: `${name}-login`,
+      secureCookies: true,
+    });
     expect(problemsOf({ ...valid, PUBLIC_URL: 'http://localhost:3000', SESSION_COOKIE_NAME: name })).toEqual([
       `SESSION_COOKIE_NAME: a ${prefix} cookie needs an https:// PUBLIC_URL`,
     ]);
@@ -165,7 +223,12 @@ describe('loadConfig', () => {
     const config = loadConfig(valid);
     expect(config.trustProxy).toEqual([]);
     expect(config.rateLimit).toEqual({ login: 30, callback: 30, windowMs: 60_000 });
-    expect(loadConfig({ ...valid, TRUST_PROXY: ' 10.0.0.0/8, ::1 ,loopback,fd00::/8' }).trustProxy).toEqual(['10.0.0.0/8', '::1', 'loopback', 'fd00::/8']);
+    expect(loadConfig({ ...valid, TRUST_PROXY: ' 10.0.0.0/8, ::1 ,loopback,fd00::/8' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '::1',
+      'loopback',
+      'fd00::/8',
+    ]);
   });
 
   describe('encryption key rotation', () => {
@@ -178,16 +241,27 @@ describe('loadConfig', () => {
     });
 
     it('reads several keys, newest first, named or not, with the index key given apart', () => {
-      const { encryptionKeys, indexKey } = loadConfig({ ...valid, SESSION_ENCRYPTION_KEY: ` k2:${newer} , ${key}`, SESSION_INDEX_KEY: key }).session;
+      const { encryptionKeys, indexKey } = loadConfig({
+        ...valid,
+        SESSION_ENCRYPTION_KEY: ` k2:${newer} , ${key}`,
+        SESSION_INDEX_KEY: key,
+      }).session;
       expect(encryptionKeys.map(({ id }) => id)).toEqual(['k2', loadConfig(valid).session.encryptionKeys[0]!.id]);
       expect(encryptionKeys.map(({ key: bytes }) => bytes.toString('base64'))).toEqual([newer, key]);
       expect(indexKey.equals(Buffer.from(key, 'base64'))).toBe(true);
       // Dropping the old key keeps the index key it named.
-      expect(loadConfig({ ...valid, SESSION_ENCRYPTION_KEY: `k2:${newer}`, SESSION_INDEX_KEY: key }).session.indexKey.equals(Buffer.from(key, 'base64'))).toBe(true);
+      expect(
+        loadConfig({ ...valid, SESSION_ENCRYPTION_KEY: `k2:${newer}`, SESSION_INDEX_KEY: key }).session.indexKey.equals(
+          Buffer.from(key, 'base64'),
+        ),
+      ).toBe(true);
     });
 
     it.each([
-      [{ SESSION_ENCRYPTION_KEY: `k2:${newer},k1:${key}` }, 'SESSION_INDEX_KEY: is required when SESSION_ENCRYPTION_KEY lists several keys'],
+      [
+        { SESSION_ENCRYPTION_KEY: `k2:${newer},k1:${key}` },
+        'SESSION_INDEX_KEY: is required when SESSION_ENCRYPTION_KEY lists several keys',
+      ],
       [{ SESSION_ENCRYPTION_KEY: `k1:${newer},k1:${key}`, SESSION_INDEX_KEY: key }, 'SESSION_ENCRYPTION_KEY: key id k1 is listed twice'],
       [{ SESSION_ENCRYPTION_KEY: `k2:${key},k1:${key}`, SESSION_INDEX_KEY: key }, 'SESSION_ENCRYPTION_KEY: key 2 repeats an earlier key'],
     ])('refuses %j', (env, expected) => {
@@ -195,7 +269,9 @@ describe('loadConfig', () => {
     });
 
     it('never prints a key of a bad list', () => {
-      expect(problemsOf({ ...valid, SESSION_ENCRYPTION_KEY: `k2:${newer},k1:${newer.slice(0, 20)}` }).join('\n')).not.toContain(newer.slice(0, 20));
+      expect(problemsOf({ ...valid, SESSION_ENCRYPTION_KEY: `k2:${newer},k1:${newer.slice(0, 20)}` }).join('\n')).not.toContain(
+        newer.slice(0, 20),
+      );
     });
   });
 
@@ -221,7 +297,13 @@ describe('loadConfig', () => {
       requiredScope: 'sessions:admin',
       port: undefined,
     });
-    const custom = loadConfig({ ...valid, ADMIN_JWT_AUDIENCE: 'ops', ADMIN_JWT_ALGS: 'ES256, PS256', ADMIN_REQUIRED_SCOPE: 'gateway-admin', ADMIN_PORT: '9100' });
+    const custom = loadConfig({
+      ...valid,
+      ADMIN_JWT_AUDIENCE: 'ops',
+      ADMIN_JWT_ALGS: 'ES256, PS256',
+      ADMIN_REQUIRED_SCOPE: 'gateway-admin',
+      ADMIN_PORT: '9100',
+    });
     expect(custom.admin).toEqual({ audience: 'ops', algorithms: ['ES256', 'PS256'], requiredScope: 'gateway-admin', port: 9100 });
   });
 
@@ -244,9 +326,14 @@ describe('loadConfig', () => {
       encryptionKeys: loadConfig(valid).session.encryptionKeys,
       indexKey: Buffer.from(key, 'base64'),
     });
-    expect(loadStoreConfig({ REDIS_CLUSTER_NODES: 'a:7000', SESSION_ENCRYPTION_KEY: key }).redis.topology).toEqual({ kind: 'cluster', nodes: [{ host: 'a', port: 7000 }] });
+    expect(loadStoreConfig({ REDIS_CLUSTER_NODES: 'a:7000', SESSION_ENCRYPTION_KEY: key }).redis.topology).toEqual({
+      kind: 'cluster',
+      nodes: [{ host: 'a', port: 7000 }],
+    });
     const other = randomBytes(32).toString('base64');
-    expect(loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: `k2:${other}`, SESSION_INDEX_KEY: key }).indexKey).toEqual(Buffer.from(key, 'base64'));
+    expect(
+      loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: `k2:${other}`, SESSION_INDEX_KEY: key }).indexKey,
+    ).toEqual(Buffer.from(key, 'base64'));
     let error: unknown;
     try {
       loadStoreConfig({ SESSION_ENCRYPTION_KEY: `${secret}!` });
@@ -274,7 +361,7 @@ describe('loadConfig', () => {
       });
     });
 
-    it('reads sentinels with their master name and password, and the data nodes\' ACL user over TLS', () => {
+    it("reads sentinels with their master name and password, and the data nodes' ACL user over TLS", () => {
       const config = loadConfig({
         ...base,
         REDIS_SENTINELS: 's1:26379, s2:26380,[::1]:26381',
@@ -285,7 +372,16 @@ describe('loadConfig', () => {
         REDIS_TLS: 'true',
       });
       expect(config.redis).toEqual({
-        topology: { kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }, { host: '::1', port: 26381 }], name: 'sessions', sentinelPassword: 'sentinel-secret' },
+        topology: {
+          kind: 'sentinel',
+          sentinels: [
+            { host: 's1', port: 26379 },
+            { host: 's2', port: 26380 },
+            { host: '::1', port: 26381 },
+          ],
+          name: 'sessions',
+          sentinelPassword: 'sentinel-secret',
+        },
         username: 'gateway',
         password: 'data-secret',
         tls: { ca: undefined },
@@ -293,12 +389,21 @@ describe('loadConfig', () => {
     });
 
     it('reads cluster nodes', () => {
-      expect(loadConfig({ ...base, REDIS_CLUSTER_NODES: 'redis-0:6379,redis-1:6379' }).redis?.topology).toEqual({ kind: 'cluster', nodes: [{ host: 'redis-0', port: 6379 }, { host: 'redis-1', port: 6379 }] });
+      expect(loadConfig({ ...base, REDIS_CLUSTER_NODES: 'redis-0:6379,redis-1:6379' }).redis?.topology).toEqual({
+        kind: 'cluster',
+        nodes: [
+          { host: 'redis-0', port: 6379 },
+          { host: 'redis-1', port: 6379 },
+        ],
+      });
     });
 
     it.each([
       [{ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' }, 'REDIS_CLUSTER_NODES: cannot be combined with REDIS_URL'],
-      [{ REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'b:7000' }, 'REDIS_CLUSTER_NODES: cannot be combined with REDIS_SENTINELS'],
+      [
+        { REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'b:7000' },
+        'REDIS_CLUSTER_NODES: cannot be combined with REDIS_SENTINELS',
+      ],
       [{ REDIS_SENTINELS: 'a:26379' }, 'REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS'],
       [{ REDIS_SENTINELS: 'a:26379,b', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS: "b" is not host:port'],
       [{ REDIS_SENTINELS: ' , ', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS: must be a comma-separated list of host:port'],
@@ -311,7 +416,10 @@ describe('loadConfig', () => {
       [{ REDIS_CLUSTER_NODES: 'a:7000', REDIS_USERNAME: 'gateway' }, 'REDIS_USERNAME: needs REDIS_PASSWORD'],
       [{ REDIS_CLUSTER_NODES: 'a:7000', REDIS_TLS: 'yes' }, 'REDIS_TLS: must be true or false'],
       [{ REDIS_URL: 'redis://a:6379', REDIS_TLS_CA_FILE: caFile }, 'REDIS_TLS_CA_FILE: needs TLS'],
-      [{ REDIS_URL: 'rediss://a:6379', REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, 'REDIS_TLS_CA_FILE: file /nonexistent/ca.pem cannot be read'],
+      [
+        { REDIS_URL: 'rediss://a:6379', REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' },
+        'REDIS_TLS_CA_FILE: file /nonexistent/ca.pem cannot be read',
+      ],
       [{ REDIS_URL: 'rediss://a:6379', REDIS_TLS_CA_FILE: notPem }, 'REDIS_TLS_CA_FILE: file'],
     ])('refuses %j, naming the setting', (env, expected) => {
       const problems = problemsOf({ ...base, ...env });
@@ -320,7 +428,12 @@ describe('loadConfig', () => {
     });
 
     it('never prints a Redis password, whatever else is wrong', () => {
-      const problems = problemsOf({ ...base, REDIS_URL: 'redis://:url-secret@a:6379', REDIS_PASSWORD: 'env-secret', REDIS_CLUSTER_NODES: 'x' });
+      const problems = problemsOf({
+        ...base,
+        REDIS_URL: 'redis://:url-secret@a:6379',
+        REDIS_PASSWORD: 'env-secret',
+        REDIS_CLUSTER_NODES: 'x',
+      });
       expect(problems.join('\n')).not.toMatch(/url-secret|env-secret/);
     });
 

@@ -23,12 +23,16 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   const https = v.publicUrl?.protocol === 'https:';
 
   if (v.issuer?.protocol === 'http:' && !isLoopback(v.issuer) && !v.allowInsecureHttp) {
-    problems.push('OIDC_ISSUER: http:// is only accepted on a loopback host; use https:// (or set OIDC_ALLOW_INSECURE_HTTP=true for a test setup)');
+    problems.push(
+      'OIDC_ISSUER: http:// is only accepted on a loopback host; use https:// (or set OIDC_ALLOW_INSECURE_HTTP=true for a test setup)',
+    );
   }
   if (production && v.allowInsecureHttp) problems.push('OIDC_ALLOW_INSECURE_HTTP: must not be true when NODE_ENV=production');
   const redis = redisConfig(v, problems);
   if (production && redis === undefined && problems.every((problem) => !problem.startsWith('REDIS_'))) {
-    problems.push('REDIS_URL: is required when NODE_ENV=production, or REDIS_SENTINELS or REDIS_CLUSTER_NODES (the in-process store is for development only)');
+    problems.push(
+      'REDIS_URL: is required when NODE_ENV=production, or REDIS_SENTINELS or REDIS_CLUSTER_NODES (the in-process store is for development only)',
+    );
   }
   // Browsers drop a prefixed cookie without Secure; Path=/ and no Domain (__Host-) are how every cookie is written.
   const prefix = ['__Host-', '__Secure-', '__Http-'].find((candidate) => v.cookieName?.startsWith(candidate));
@@ -41,13 +45,20 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       problems.push(`API_ROUTES: ${(error as Error).message}`);
     }
   }
-  if (v.clientAuthMethod === 'private_key_jwt' ? v.clientPrivateKey === undefined : v.clientAuthMethod !== undefined && v.clientSecret === undefined) {
-    problems.push(v.clientAuthMethod === 'private_key_jwt'
-      ? 'OIDC_CLIENT_PRIVATE_KEY: is required when OIDC_CLIENT_AUTH_METHOD=private_key_jwt'
-      : `OIDC_CLIENT_SECRET: is required (${settings.clientSecret.description})`);
+  if (
+    v.clientAuthMethod === 'private_key_jwt'
+      ? v.clientPrivateKey === undefined
+      : v.clientAuthMethod !== undefined && v.clientSecret === undefined
+  ) {
+    problems.push(
+      v.clientAuthMethod === 'private_key_jwt'
+        ? 'OIDC_CLIENT_PRIVATE_KEY: is required when OIDC_CLIENT_AUTH_METHOD=private_key_jwt'
+        : `OIDC_CLIENT_SECRET: is required (${settings.clientSecret.description})`,
+    );
   }
   const indexKey = v.encryptionKeys && chooseIndexKey(v.encryptionKeys, v.indexKey, problems);
-  if (v.adminPort !== undefined && v.adminAudience === undefined) problems.push('ADMIN_PORT: needs ADMIN_JWT_AUDIENCE (the admin API is off without it)');
+  if (v.adminPort !== undefined && v.adminAudience === undefined)
+    problems.push('ADMIN_PORT: needs ADMIN_JWT_AUDIENCE (the admin API is off without it)');
   if (v.adminPort !== undefined && v.adminPort === v.port) problems.push('ADMIN_PORT: must differ from PORT');
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -64,7 +75,10 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     oidc: {
       issuer: v.issuer!,
       clientId: v.clientId!,
-      credentials: v.clientAuthMethod === 'private_key_jwt' ? { method: v.clientAuthMethod, privateKey: v.clientPrivateKey! } : { method: v.clientAuthMethod!, secret: v.clientSecret! },
+      credentials:
+        v.clientAuthMethod === 'private_key_jwt'
+          ? { method: v.clientAuthMethod, privateKey: v.clientPrivateKey! }
+          : { method: v.clientAuthMethod!, secret: v.clientSecret! },
       usePar: v.usePar!,
       maxAgeSeconds: v.maxAge,
       scopes: v.scopes!,
@@ -155,7 +169,9 @@ function parseSettings(env: Record<string, string | undefined>, keys: readonly (
 function chooseIndexKey(keys: readonly SessionKey[], indexKey: Buffer | undefined, problems: string[]): Buffer | undefined {
   if (indexKey !== undefined) return indexKey;
   if (keys.length === 1) return keys[0]!.key;
-  problems.push(`${settings.indexKey.env}: is required when SESSION_ENCRYPTION_KEY lists several keys: set it to the key sessions were first indexed under (the previous SESSION_ENCRYPTION_KEY) and keep it`);
+  problems.push(
+    `${settings.indexKey.env}: is required when SESSION_ENCRYPTION_KEY lists several keys: set it to the key sessions were first indexed under (the previous SESSION_ENCRYPTION_KEY) and keep it`,
+  );
   return undefined;
 }
 

@@ -25,7 +25,10 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, 'access-toke
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       secretOrKeyProvider: (_request: unknown, token: string, done: (error: unknown, key?: string) => void) => {
-        signingKeyFor(jwks, token).then((key) => done(null, key), (error: unknown) => done(error));
+        signingKeyFor(jwks, token).then(
+          (key) => done(null, key),
+          (error: unknown) => done(error),
+        );
       },
       algorithms: ['RS256'],
       issuer: options.issuer,

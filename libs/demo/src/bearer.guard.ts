@@ -11,7 +11,12 @@ export class BearerGuard extends AuthGuard('access-token') {
     super();
   }
 
-  override handleRequest<TUser = AccessTokenClaims>(error: unknown, claims: AccessTokenClaims | false, _info: unknown, context: ExecutionContext): TUser {
+  override handleRequest<TUser = AccessTokenClaims>(
+    error: unknown,
+    claims: AccessTokenClaims | false,
+    _info: unknown,
+    context: ExecutionContext,
+  ): TUser {
     const http = context.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     if (error || !claims) {

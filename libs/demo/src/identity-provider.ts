@@ -66,7 +66,14 @@ export type TokenEndpointFault =
    * `invalid_request` below; `description` replaces the default `error_description`); `'html'` sends an HTML
    * error page, as a proxy or load balancer in front would.
    */
-  | { readonly kind: 'status'; readonly status: number; readonly body?: 'json' | 'html'; readonly error?: string; readonly description?: string; readonly grantType?: string }
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly body?: 'json' | 'html';
+      readonly error?: string;
+      readonly description?: string;
+      readonly grantType?: string;
+    }
   /** Never answers, until the client gives up or `stop()` closes the connection. */
   | { readonly kind: 'hang'; readonly grantType?: string }
   /** Answers normally after `ms` milliseconds. */
@@ -222,7 +229,13 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
           getResourceServerInfo: (_ctx: unknown, indicator: string) => {
             const resource = resources[indicator];
             if (!resource) throw new errors.InvalidTarget();
-            return { scope: resource.scope, audience: indicator, accessTokenFormat: 'jwt', accessTokenTTL: accessTokenTtl, jwt: { sign: { alg: 'RS256' } } };
+            return {
+              scope: resource.scope,
+              audience: indicator,
+              accessTokenFormat: 'jwt',
+              accessTokenTTL: accessTokenTtl,
+              jwt: { sign: { alg: 'RS256' } },
+            };
           },
         },
       },
@@ -288,7 +301,8 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
           ctx.type = 'html';
           ctx.body = `<!DOCTYPE html>\n<html><head><title>${fault.status} Error</title></head><body><h1>${fault.status} Error</h1></body></html>\n`;
         } else {
-          const error = fault.error ?? (fault.status === 503 ? 'temporarily_unavailable' : fault.status >= 500 ? 'server_error' : 'invalid_request');
+          const error =
+            fault.error ?? (fault.status === 503 ? 'temporarily_unavailable' : fault.status >= 500 ? 'server_error' : 'invalid_request');
           ctx.body = { error, error_description: fault.description ?? 'injected token endpoint fault' };
         }
         return;

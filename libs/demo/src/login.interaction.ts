@@ -54,9 +54,16 @@ export function loginInteraction(provider: Provider, users: readonly DemoUser[],
   };
 }
 
-async function finish(ctx: ProviderContext, provider: Provider, interaction: Interaction, accountId: string, policy: ConsentPolicy): Promise<void> {
+async function finish(
+  ctx: ProviderContext,
+  provider: Provider,
+  interaction: Interaction,
+  accountId: string,
+  policy: ConsentPolicy,
+): Promise<void> {
   const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
-  const grant = existing?.accountId === accountId ? existing : new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
+  const grant =
+    existing?.accountId === accountId ? existing : new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
   const requested = String(interaction.params.scope ?? '').split(' ');
   // offline_access is always granted: oidc-provider drops it from a request without prompt=consent
   // (OIDC Core 11), so issueRefreshToken reads it from this grant instead.

@@ -22,7 +22,10 @@ export interface RunningDemo {
  * gateway in front of the demo SPA. Any gateway setting may come from `env` (PORT, PUBLIC_URL,
  * REDIS_URL, SPA_DIR, LOG_LEVEL, ...) except those that wire it to the demo's parts.
  */
-export async function startDemo(env: Readonly<Record<string, string | undefined>>, options: { logger?: Logger } = {}): Promise<RunningDemo> {
+export async function startDemo(
+  env: Readonly<Record<string, string | undefined>>,
+  options: { logger?: Logger } = {},
+): Promise<RunningDemo> {
   const settings = {
     PUBLIC_URL: `http://localhost:${env.PORT || 3000}`,
     HOST: 'localhost',

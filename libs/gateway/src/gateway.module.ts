@@ -37,7 +37,12 @@ export class AdminGatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): DynamicModule {
     return {
       module: AdminGatewayModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger), MetricsModule.forRoot(metrics, { watchSessionStore: false }), AdminModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(logger),
+        MetricsModule.forRoot(metrics, { watchSessionStore: false }),
+        AdminModule,
+      ],
     };
   }
 }

@@ -8,7 +8,19 @@ import type { Logger } from 'pino';
 import { requireAdminBearer, setupAdminDocs } from '#sessiongate/admin';
 import type { GatewayConfig } from '#sessiongate/config';
 import { GatewayMetrics, measureEachRequest, serveMetrics } from '#sessiongate/metrics';
-import { answerClientError, createLogger, declareRequestFields, GatewayError, isApiPath, logEachRequest, PinoNestLogger, requestIdFor, requestLoggerFactory, requestPath, sendError } from '#sessiongate/observability';
+import {
+  answerClientError,
+  createLogger,
+  declareRequestFields,
+  GatewayError,
+  isApiPath,
+  logEachRequest,
+  PinoNestLogger,
+  requestIdFor,
+  requestLoggerFactory,
+  requestPath,
+  sendError,
+} from '#sessiongate/observability';
 import { crossOriginHook } from '#sessiongate/session';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 
@@ -53,10 +65,12 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   // A listener of its own lets operators keep /admin off the public network (firewall, internal
   // Service) while the public port simply has no /admin. It is a second Nest application in the same
   // process, with its own Redis connection and provider discovery, sharing only config, logger and metrics.
-  const admin = await createApp(AdminGatewayModule.forRoot(config, logger, metrics), config, logger, metrics).catch(async (error: unknown) => {
-    await app.close();
-    throw error;
-  });
+  const admin = await createApp(AdminGatewayModule.forRoot(config, logger, metrics), config, logger, metrics).catch(
+    async (error: unknown) => {
+      await app.close();
+      throw error;
+    },
+  );
   serveAdmin(admin);
   if (config.metrics.enabled) serveMetrics(admin.getHttpAdapter().getInstance(), metrics);
   try {
@@ -81,7 +95,12 @@ function serveAdmin(app: NestFastifyApplication): void {
   setupAdminDocs(app);
 }
 
-async function createApp(module: DynamicModule, config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): Promise<NestFastifyApplication> {
+async function createApp(
+  module: DynamicModule,
+  config: GatewayConfig,
+  logger: Logger,
+  metrics: GatewayMetrics,
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // request.ip (rate limits, X-Forwarded-For upstream, a session's recorded address) follows

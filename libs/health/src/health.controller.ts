@@ -46,7 +46,11 @@ export class HealthController {
       case 'ready':
         return indicator.up();
       case 'pending':
-        return indicator.down({ message: 'discovery not done yet: retrying', attempts: status.attempts, retryInSeconds: Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000)) });
+        return indicator.down({
+          message: 'discovery not done yet: retrying',
+          attempts: status.attempts,
+          retryInSeconds: Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000)),
+        });
       case 'failed':
         return indicator.down({ message: 'the provider refused the configuration: see the log, fix the setting and restart' });
     }
@@ -55,7 +59,10 @@ export class HealthController {
   /** terminus throws a 503 HttpException with the detail; it is the answer here, not an error. */
   private async answer(reply: FastifyReply, check: Promise<object>): Promise<void> {
     try {
-      await reply.code(200).header('cache-control', 'no-store').send(await check);
+      await reply
+        .code(200)
+        .header('cache-control', 'no-store')
+        .send(await check);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       await reply.code(503).header('cache-control', 'no-store').send(error.getResponse());

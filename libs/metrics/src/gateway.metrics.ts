@@ -53,7 +53,9 @@ export class GatewayMetrics {
     buckets: LOCK_WAIT_BUCKETS,
     registers: [this.registry],
   });
-  private readonly outcomes: Readonly<Record<OutcomeEvent, { readonly counter: Counter<string>; readonly labels: Readonly<Record<string, string>> }>>;
+  private readonly outcomes: Readonly<
+    Record<OutcomeEvent, { readonly counter: Counter<string>; readonly labels: Readonly<Record<string, string>> }>
+  >;
 
   constructor(routes: readonly ApiRoute[]) {
     this.registry.registerMetric(this.requests as unknown as Metric);
@@ -68,8 +70,15 @@ export class GatewayMetrics {
       new Counter({ name, help, labelNames, registers: [this.registry] });
     const logins = counter('sessiongate_logins_total', 'Completed logins (/bff/callback), by outcome: ok or the error code.');
     const logouts = counter('sessiongate_logouts_total', 'Logouts (/bff/logout), by outcome: ok or the error code.');
-    const backchannel = counter('sessiongate_backchannel_logouts_total', 'Back-channel logout requests from the provider, by outcome: ok or the error code.');
-    const revocations = counter('sessiongate_admin_revocations_total', 'Admin revocations, by scope (session, user) and outcome: ok or the error code.', ['scope', 'outcome']);
+    const backchannel = counter(
+      'sessiongate_backchannel_logouts_total',
+      'Back-channel logout requests from the provider, by outcome: ok or the error code.',
+    );
+    const revocations = counter(
+      'sessiongate_admin_revocations_total',
+      'Admin revocations, by scope (session, user) and outcome: ok or the error code.',
+      ['scope', 'outcome'],
+    );
     this.outcomes = {
       login: { counter: logins, labels: {} },
       logout: { counter: logouts, labels: {} },

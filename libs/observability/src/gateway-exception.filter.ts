@@ -23,7 +23,9 @@ export class GatewayExceptionFilter implements ExceptionFilter {
   private normalise(exception: unknown): unknown {
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       const status = exception.getStatus();
-      return new GatewayError(CODE_BY_STATUS[status] ?? 'bad_request', status, 'The request was not accepted.', { detail: exception.message });
+      return new GatewayError(CODE_BY_STATUS[status] ?? 'bad_request', status, 'The request was not accepted.', {
+        detail: exception.message,
+      });
     }
     return exception;
   }

@@ -31,6 +31,8 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     base: { service: 'sessiongate' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    transport: options.pretty ? { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service' } } : undefined,
+    transport: options.pretty
+      ? { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service' } }
+      : undefined,
   });
 }

@@ -12,7 +12,10 @@ export class ObservabilityModule {
   static forRoot(logger: Logger): DynamicModule {
     return {
       module: ObservabilityModule,
-      providers: [{ provide: LOGGER, useValue: logger }, { provide: APP_FILTER, useClass: GatewayExceptionFilter }],
+      providers: [
+        { provide: LOGGER, useValue: logger },
+        { provide: APP_FILTER, useClass: GatewayExceptionFilter },
+      ],
       exports: [LOGGER],
     };
   }

@@ -66,5 +66,7 @@ export class RequestLogger implements FastifyBaseLogger {
 /** Fastify's `childLoggerFactory`. A route declaring a log level or serializers of its own gets an ordinary child, which carries them. */
 export function requestLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
   const parent = logger as Logger;
-  return options.level === undefined && options.serializers === undefined ? new RequestLogger(parent, bindings) : parent.child(bindings, options);
+  return options.level === undefined && options.serializers === undefined
+    ? new RequestLogger(parent, bindings)
+    : parent.child(bindings, options);
 }

@@ -3,7 +3,10 @@ import { classifyIdpFailure, describeIdpFailure, isTransientDiscoveryFailure } f
 
 function bodyError(status: number, error: string, description?: string): client.ResponseBodyError {
   const Constructor = client.ResponseBodyError as unknown as new (message: string, options: unknown) => client.ResponseBodyError;
-  return new Constructor('server responded with an error', { cause: { error, error_description: description }, response: new Response(null, { status }) });
+  return new Constructor('server responded with an error', {
+    cause: { error, error_description: description },
+    response: new Response(null, { status }),
+  });
 }
 
 function wrapped(cause: unknown, code?: string): client.ClientError {
@@ -13,7 +16,10 @@ function wrapped(cause: unknown, code?: string): client.ClientError {
 }
 
 function challenge(status: number, error: string): client.WWWAuthenticateChallengeError {
-  const Constructor = client.WWWAuthenticateChallengeError as unknown as new (message: string, options: unknown) => client.WWWAuthenticateChallengeError;
+  const Constructor = client.WWWAuthenticateChallengeError as unknown as new (
+    message: string,
+    options: unknown,
+  ) => client.WWWAuthenticateChallengeError;
   return new Constructor('server responded with a challenge', {
     cause: [{ scheme: 'basic', parameters: { error } }],
     response: new Response(null, { status, headers: { 'www-authenticate': `Basic error="${error}"` } }),
@@ -45,18 +51,24 @@ describe('classifyIdpFailure', () => {
 
   it('describes a failure without its response body', () => {
     expect(describeIdpFailure(bodyError(400, 'invalid_grant'))).toBe('400 invalid_grant');
-    expect(describeIdpFailure(bodyError(400, 'invalid_grant', 'grant request is invalid'))).toBe('400 invalid_grant: grant request is invalid');
+    expect(describeIdpFailure(bodyError(400, 'invalid_grant', 'grant request is invalid'))).toBe(
+      '400 invalid_grant: grant request is invalid',
+    );
     expect(describeIdpFailure(wrapped(foreignTypeError()))).toBe('ClientError: something went wrong; cause TypeError: fetch failed');
   });
 
   it('redacts token-like values a provider echoes in its error, keeping error codes and words', () => {
     const refreshToken = 'GyFVQyMmMzKpu1Va4Ue-sjvPtuL6s4JAdtHgPcpmB02';
     const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1LTEwMDEifQ.c2lnbmF0dXJlMTIzNDU2Nzg5MA';
-    expect(describeIdpFailure(bodyError(400, 'invalid_grant', `refresh token ${refreshToken} is expired`))).toBe('400 invalid_grant: refresh token [redacted] is expired');
-    expect(describeIdpFailure(bodyError(400, jwt, `hint ${jwt}, 0123456789abcdef0123456789abcdef`))).toBe('400 [redacted]: hint [redacted], [redacted]');
-    expect(describeIdpFailure(bodyError(503, 'temporarily_unavailable', 'OAUTH_RESPONSE_IS_NOT_JSON at https://idp.example.com/token'))).toBe(
-      '503 temporarily_unavailable: OAUTH_RESPONSE_IS_NOT_JSON at https://idp.example.com/token',
+    expect(describeIdpFailure(bodyError(400, 'invalid_grant', `refresh token ${refreshToken} is expired`))).toBe(
+      '400 invalid_grant: refresh token [redacted] is expired',
     );
+    expect(describeIdpFailure(bodyError(400, jwt, `hint ${jwt}, 0123456789abcdef0123456789abcdef`))).toBe(
+      '400 [redacted]: hint [redacted], [redacted]',
+    );
+    expect(
+      describeIdpFailure(bodyError(503, 'temporarily_unavailable', 'OAUTH_RESPONSE_IS_NOT_JSON at https://idp.example.com/token')),
+    ).toBe('503 temporarily_unavailable: OAUTH_RESPONSE_IS_NOT_JSON at https://idp.example.com/token');
     expect(describeIdpFailure(bodyError(400, 'invalid_request', 'x'.repeat(2000)))).toHaveLength(500);
   });
 });

@@ -35,7 +35,8 @@ export function classifyIdpFailure(error: unknown): IdpFailure {
 export function isTransientDiscoveryFailure(error: unknown): boolean {
   if (isTransportError(error)) return true;
   if (!(error instanceof client.ClientError)) return false;
-  if (error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT' || (error.code === undefined && isTransportError(error.cause))) return true;
+  if (error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT' || (error.code === undefined && isTransportError(error.cause)))
+    return true;
   const status = statusOf(error.cause);
   return error.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' && status !== undefined && (status >= 500 || status === 408 || status === 429);
 }
@@ -76,7 +77,8 @@ function describe(error: unknown): string {
     return `${error.status} ${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
   }
   if (error instanceof client.AuthorizationResponseError) return `authorization error ${error.error}`;
-  if (error instanceof client.WWWAuthenticateChallengeError) return `${error.status} ${error.cause.map((challenge) => challenge.parameters.error ?? challenge.scheme).join(', ')}`;
+  if (error instanceof client.WWWAuthenticateChallengeError)
+    return `${error.status} ${error.cause.map((challenge) => challenge.parameters.error ?? challenge.scheme).join(', ')}`;
   if (error instanceof Error) {
     const code = 'code' in error && error.code ? ` (${String(error.code)})` : '';
     const causeName = errorName(error.cause);

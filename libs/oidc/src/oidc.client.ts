@@ -97,7 +97,10 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
       }
       const delayMs = retryDelay(attempts);
       this.discoveryStatus = { state: 'pending', attempts, retryAt: Date.now() + delayMs };
-      this.logger.warn({ attempt: attempts, retryInMs: delayMs, failure: (error as Error).message }, 'provider discovery failed: login answers 503 until it succeeds');
+      this.logger.warn(
+        { attempt: attempts, retryInMs: delayMs, failure: (error as Error).message },
+        'provider discovery failed: login answers 503 until it succeeds',
+      );
       if (!this.stopped) this.retryTimer = setTimeout(() => void this.retry(clientAuthentication), delayMs).unref();
     }
   }
@@ -107,7 +110,10 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     try {
       await this.attempt(clientAuthentication);
     } catch (error) {
-      this.logger.error({ problem: (error as Error).message }, 'the provider refused the configuration: not retrying; fix the setting and restart');
+      this.logger.error(
+        { problem: (error as Error).message },
+        'the provider refused the configuration: not retrying; fix the setting and restart',
+      );
     }
   }
 
@@ -141,10 +147,15 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     const uri = configuration.serverMetadata().jwks_uri;
     if (!uri) throw new ProviderRefused('OIDC_ISSUER: the provider publishes no jwks_uri, so ID token signatures cannot be checked');
     // The same rule openid-client applies when it fetches the keys itself.
-    if (new URL(uri).protocol !== 'https:' && !this.config.oidc.allowInsecureHttp) throw new ProviderRefused('OIDC_ISSUER: the provider publishes its keys (jwks_uri) over plain http');
+    if (new URL(uri).protocol !== 'https:' && !this.config.oidc.allowInsecureHttp)
+      throw new ProviderRefused('OIDC_ISSUER: the provider publishes its keys (jwks_uri) over plain http');
     let jwks: unknown;
     try {
-      const response = await fetch(uri, { headers: { accept: 'application/json, application/jwk-set+json' }, redirect: 'manual', signal: AbortSignal.timeout(IDP_TIMEOUT_SECONDS * 1000) });
+      const response = await fetch(uri, {
+        headers: { accept: 'application/json, application/jwk-set+json' },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(IDP_TIMEOUT_SECONDS * 1000),
+      });
       if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
       jwks = await response.json();
     } catch (error) {
@@ -160,7 +171,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   private discovered(): client.Configuration {
     if (this.configuration) return this.configuration;
     const status = this.discoveryStatus;
-    const retryAfter = status.state === 'pending' ? { 'retry-after': String(Math.max(1, Math.ceil((status.retryAt - Date.now()) / 1000))) } : undefined;
+    const retryAfter =
+      status.state === 'pending' ? { 'retry-after': String(Math.max(1, Math.ceil((status.retryAt - Date.now()) / 1000))) } : undefined;
     throw new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not available yet. Try again shortly.', {
       detail: status.state === 'failed' ? status.problem : 'provider discovery pending',
       headers: retryAfter,
@@ -313,7 +325,9 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     const claims = response.claims();
     if (claims) this.checkIdTokenClaims(claims, now);
     if (typeof response.expires_in !== 'number') {
-      throw new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid token response.', { detail: 'no expires_in' });
+      throw new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid token response.', {
+        detail: 'no expires_in',
+      });
     }
     const refreshExpiresIn = (response as { refresh_expires_in?: unknown }).refresh_expires_in;
     return {
@@ -328,7 +342,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
 
   /** Checks openid-client leaves out: `iat` sanity, and `azp` even when `aud` is a single value (OIDC Core §3.1.3.7). */
   private checkIdTokenClaims(claims: client.IDToken, now: number): void {
-    const invalid = (detail: string) => new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid ID token.', { detail });
+    const invalid = (detail: string) =>
+      new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid ID token.', { detail });
     if (claims.iat > now / 1000 + IAT_FUTURE_TOLERANCE_SECONDS) throw invalid('iat in the future');
     if (claims.azp !== undefined && claims.azp !== this.config.oidc.clientId) throw invalid('azp is another client');
   }
@@ -338,7 +353,10 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     const detail = describeIdpFailure(error);
     switch (classifyIdpFailure(error)) {
       case 'unavailable':
-        return new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', { detail, headers: { 'retry-after': '5' } });
+        return new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', {
+          detail,
+          headers: { 'retry-after': '5' },
+        });
       case 'invalid_grant':
       case 'rejected':
         return new OidcError(OidcErrorCode.TokenExchangeFailed, 'The login could not be completed. Try again.', { detail });
@@ -355,7 +373,10 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
       case 'invalid_response':
         return new OidcError(OidcErrorCode.RefreshRejected, 'Your session has ended. Log in again.', { detail });
       default:
-        return new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', { detail, headers: { 'retry-after': '5' } });
+        return new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', {
+          detail,
+          headers: { 'retry-after': '5' },
+        });
     }
   }
 }

@@ -33,7 +33,12 @@ export class ProviderKeys {
     try {
       return await this.keys()(header);
     } catch (error) {
-      if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || isGenericJoseError(error) || isFetchFailure(error)) {
+      if (
+        error instanceof errors.JWKSTimeout ||
+        error instanceof errors.JWKSInvalid ||
+        isGenericJoseError(error) ||
+        isFetchFailure(error)
+      ) {
         throw new ProviderKeysUnavailable(`provider keys unavailable: ${(error as Error).message}`, { cause: error });
       }
       throw error;
@@ -53,7 +58,11 @@ export class ProviderKeys {
       if (!this.oidc.ready) throw new ProviderKeysUnavailable('the provider is not discovered yet');
       const uri = this.oidc.jwksUri;
       if (!uri) throw new ProviderKeysUnavailable('the provider publishes no jwks_uri');
-      this.keySet = createRemoteJWKSet(new URL(uri), { cacheMaxAge: CACHE_MAX_AGE_MS, cooldownDuration: REFETCH_COOLDOWN_MS, timeoutDuration: FETCH_TIMEOUT_MS });
+      this.keySet = createRemoteJWKSet(new URL(uri), {
+        cacheMaxAge: CACHE_MAX_AGE_MS,
+        cooldownDuration: REFETCH_COOLDOWN_MS,
+        timeoutDuration: FETCH_TIMEOUT_MS,
+      });
     }
     return this.keySet;
   }

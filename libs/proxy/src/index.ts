@@ -1,4 +1,10 @@
 export { ProxyError, ProxyErrorCode } from './proxy.errors.js';
 export { ProxyModule, type ProxyModuleOptions } from './proxy.module.js';
-export { type AuthorizeOptions, type SessionLease, UPSTREAM_AUTHORIZER, type UpgradeGrant, type UpstreamAuthorizer } from './upstream-authorizer.js';
+export {
+  type AuthorizeOptions,
+  type SessionLease,
+  UPSTREAM_AUTHORIZER,
+  type UpgradeGrant,
+  type UpstreamAuthorizer,
+} from './upstream-authorizer.js';
 export { WebSocketProxy } from './websocket.proxy.js';

@@ -11,7 +11,13 @@ const forwarding: Forwarding = {
 describe('upstreamRequestHeaders', () => {
   it('keeps ordinary headers and sets the forwarding facts and the bearer token', () => {
     const headers = upstreamRequestHeaders(
-      { accept: 'application/json', 'content-type': 'application/json', 'content-length': '12', 'accept-language': 'de', host: 'app.example.com' },
+      {
+        accept: 'application/json',
+        'content-type': 'application/json',
+        'content-length': '12',
+        'accept-language': 'de',
+        host: 'app.example.com',
+      },
       forwarding,
     );
     expect(headers).toEqual({
@@ -66,7 +72,10 @@ describe('upstreamRequestHeaders', () => {
   });
 
   it('strips every header the Connection header names', () => {
-    const headers = upstreamRequestHeaders({ connection: 'close, X-Secret ,x-other', 'x-secret': 's', 'x-other': 'o', 'x-kept': 'k' }, forwarding);
+    const headers = upstreamRequestHeaders(
+      { connection: 'close, X-Secret ,x-other', 'x-secret': 's', 'x-other': 'o', 'x-kept': 'k' },
+      forwarding,
+    );
     expect(headers).not.toHaveProperty('x-secret');
     expect(headers).not.toHaveProperty('x-other');
     expect(headers['x-kept']).toBe('k');
@@ -80,8 +89,13 @@ describe('upstreamRequestHeaders', () => {
 });
 
 describe('downstreamResponseHeaders', () => {
-  it('drops the API\'s CORS headers and keeps its cookies only when the route allows them', () => {
-    const upstream = { 'access-control-allow-origin': '*', 'access-control-allow-credentials': 'true', 'set-cookie': ['a=1'], 'x-kept': '1' };
+  it("drops the API's CORS headers and keeps its cookies only when the route allows them", () => {
+    const upstream = {
+      'access-control-allow-origin': '*',
+      'access-control-allow-credentials': 'true',
+      'set-cookie': ['a=1'],
+      'x-kept': '1',
+    };
     expect(downstreamResponseHeaders(upstream)).toEqual({ 'x-kept': '1' });
     expect(downstreamResponseHeaders(upstream, true)).toEqual({ 'set-cookie': ['a=1'], 'x-kept': '1' });
   });

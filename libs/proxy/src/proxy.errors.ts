@@ -47,7 +47,10 @@ export class ProxyError extends GatewayError {
     if (error instanceof ProxyError) return error;
     const code = (error as { code?: unknown }).code ?? (error as Error).name;
     // A connect timeout is an unreachable upstream (502), as UPSTREAM_CONNECT_TIMEOUT_MS documents.
-    const proxyCode = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? ProxyErrorCode.UpstreamTimeout : ProxyErrorCode.UpstreamUnavailable;
+    const proxyCode =
+      code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+        ? ProxyErrorCode.UpstreamTimeout
+        : ProxyErrorCode.UpstreamUnavailable;
     return new ProxyError(proxyCode, { detail: `${origin}: ${String(code)}`, cause: error });
   }
 }

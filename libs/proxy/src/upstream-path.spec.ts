@@ -3,7 +3,14 @@ import type { ApiRoute } from '#sessiongate/config';
 import { ProxyError, ProxyErrorCode } from './proxy.errors.js';
 import { resolveUpstream } from './upstream-path.js';
 
-const limits = { audience: { resource: undefined, scopes: undefined }, maxBodyBytes: 1024, timeoutMs: 1000, idleTimeoutMs: 0, allowSetCookie: false, websocket: false };
+const limits = {
+  audience: { resource: undefined, scopes: undefined },
+  maxBodyBytes: 1024,
+  timeoutMs: 1000,
+  idleTimeoutMs: 0,
+  allowSetCookie: false,
+  websocket: false,
+};
 const todos: ApiRoute = { prefix: '/api/todos', target: new URL('http://127.0.0.1:4000/v1'), token: 'user', ...limits };
 const archive: ApiRoute = { prefix: '/api/todos/archive', target: new URL('http://127.0.0.1:4001'), token: 'user', ...limits };
 const files: ApiRoute = { prefix: '/api/files', target: new URL('http://files.internal/store/'), token: 'none', ...limits };
@@ -41,12 +48,20 @@ describe('resolveUpstream', () => {
     expect(resolveUpstream(routes, url)).toEqual({ route, path });
   });
 
-  it.each(['/api', '/api/', '/api/todosX', '/api/todos.json', '/api/other/1', '/API/todos/1', '/apitodos', '/', 'http://evil.example/api/todos/1', '*'])(
-    'finds no route for %s',
-    (url) => {
-      expect(refusal(url)).toBe(ProxyErrorCode.NoRoute);
-    },
-  );
+  it.each([
+    '/api',
+    '/api/',
+    '/api/todosX',
+    '/api/todos.json',
+    '/api/other/1',
+    '/API/todos/1',
+    '/apitodos',
+    '/',
+    'http://evil.example/api/todos/1',
+    '*',
+  ])('finds no route for %s', (url) => {
+    expect(refusal(url)).toBe(ProxyErrorCode.NoRoute);
+  });
 
   it.each([
     '/api/todos/..',
@@ -103,10 +118,36 @@ describe('resolveUpstream', () => {
   describe('properties', () => {
     // Segments built mostly from dots, separators and their encodings, so that traversal attempts are frequent.
     const piece = fc.constantFrom(
-      '.', '..', '%2e', '%2E', '%252e', '%25252e', '/', '%2f', '%2F', '%252f', '\\', '%5c', '%255c', ';', '%3b',
-      '%00', '%0a', '%25', '%', 'a', '~', '?', '#', ' ', 'é',
+      '.',
+      '..',
+      '%2e',
+      '%2E',
+      '%252e',
+      '%25252e',
+      '/',
+      '%2f',
+      '%2F',
+      '%252f',
+      '\\',
+      '%5c',
+      '%255c',
+      ';',
+      '%3b',
+      '%00',
+      '%0a',
+      '%25',
+      '%',
+      'a',
+      '~',
+      '?',
+      '#',
+      ' ',
+      'é',
     );
-    const segment = fc.oneof(fc.array(piece, { maxLength: 4 }).map((pieces) => pieces.join('')), fc.string({ maxLength: 3 }));
+    const segment = fc.oneof(
+      fc.array(piece, { maxLength: 4 }).map((pieces) => pieces.join('')),
+      fc.string({ maxLength: 3 }),
+    );
     const rest = fc.oneof(
       fc.array(segment, { maxLength: 6 }).map((segments) => segments.map((text) => `/${text}`).join('')),
       fc.string({ unit: 'binary-ascii', maxLength: 20 }),
@@ -150,7 +191,10 @@ function readings(path: string): string[] {
 
 function normalise(path: string): string {
   const out: string[] = [];
-  for (const segment of path.split('/').slice(1).map((part) => part.split(';', 1)[0])) {
+  for (const segment of path
+    .split('/')
+    .slice(1)
+    .map((part) => part.split(';', 1)[0])) {
     if (segment === '..') out.pop();
     else if (segment !== '.') out.push(segment!);
   }

@@ -3,7 +3,12 @@ import { CloseCode, closeFrame, FrameBoundary } from './websocket-frames.js';
 
 /** A frame as RFC 6455 §5.2 lays it out, written independently of the code under test. */
 function frame(payloadLength: number, masked: boolean, opcode = 0x2): Buffer {
-  const length = payloadLength < 126 ? [payloadLength] : payloadLength < 65536 ? [126, payloadLength >> 8, payloadLength & 0xff] : [127, 0, 0, 0, 0, ...[24, 16, 8, 0].map((shift) => (payloadLength >>> shift) & 0xff)];
+  const length =
+    payloadLength < 126
+      ? [payloadLength]
+      : payloadLength < 65536
+        ? [126, payloadLength >> 8, payloadLength & 0xff]
+        : [127, 0, 0, 0, 0, ...[24, 16, 8, 0].map((shift) => (payloadLength >>> shift) & 0xff)];
   const header = Buffer.from([0x80 | opcode, (masked ? 0x80 : 0) | length[0]!, ...length.slice(1), ...(masked ? [1, 2, 3, 4] : [])]);
   return Buffer.concat([header, Buffer.alloc(payloadLength, 0x7e)]);
 }

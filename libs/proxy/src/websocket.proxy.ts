@@ -39,7 +39,9 @@ interface SessionTunnels {
 }
 
 /** What the upstream answered to the handshake: a switch to the WebSocket protocol (with its socket), or a refusal. */
-type Handshake = { readonly response: IncomingMessage; readonly socket: Socket; readonly head: Buffer } | { readonly response: IncomingMessage; readonly socket: undefined };
+type Handshake =
+  | { readonly response: IncomingMessage; readonly socket: Socket; readonly head: Buffer }
+  | { readonly response: IncomingMessage; readonly socket: undefined };
 
 /**
  * WebSockets on routes with `websocket: true`, from the Node server's `upgrade` event (Fastify does
@@ -106,7 +108,10 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
       const { route, path: upstreamPath } = resolveUpstream(this.config.routes, request.url ?? '');
       if (!route.websocket) throw new ProxyError(ProxyErrorCode.UpgradeNotAllowed, { detail: `${route.prefix} has no websocket: true` });
       // A page cannot add X-CSRF to a handshake, but its browser always sends Origin there, which the page cannot forge.
-      const refusal = request.headers.origin === undefined ? 'no Origin header' : crossOriginRefusal(request.headers, this.config.publicUrl.origin, this.listedOrigins);
+      const refusal =
+        request.headers.origin === undefined
+          ? 'no Origin header'
+          : crossOriginRefusal(request.headers, this.config.publicUrl.origin, this.listedOrigins);
       if (refusal) throw new CsrfError(refusal, 'Cross-origin WebSocket connections are not accepted.');
       const grant = await this.authorizer.authorizeUpgrade(request, route);
       if (client.destroyed) return;
@@ -122,7 +127,14 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
         passRefusal(handshake.response, client, route);
         return;
       }
-      client.write(responseHead(101, { ...downstreamResponseHeaders(handshake.response.headers, route.allowSetCookie), connection: 'Upgrade', upgrade: 'websocket', 'x-request-id': requestId }));
+      client.write(
+        responseHead(101, {
+          ...downstreamResponseHeaders(handshake.response.headers, route.allowSetCookie),
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'x-request-id': requestId,
+        }),
+      );
       this.open(client, head, handshake.socket, handshake.head, grant, path!, log);
     } catch (error) {
       // A client that left during the handshake needs no answer.
@@ -136,9 +148,22 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /** Sends the handshake upstream; settles on its answer, on a failure, or when the client leaves. */
-  private handshake(request: IncomingMessage, route: ApiRoute, path: string, token: string | undefined, requestId: string, client: Duplex): Promise<Handshake> {
+  private handshake(
+    request: IncomingMessage,
+    route: ApiRoute,
+    path: string,
+    token: string | undefined,
+    requestId: string,
+    client: Duplex,
+  ): Promise<Handshake> {
     const { target } = route;
-    const headers = upstreamRequestHeaders(request.headers, { clientIp: request.socket.remoteAddress ?? '', publicUrl: this.config.publicUrl, target, requestId, token });
+    const headers = upstreamRequestHeaders(request.headers, {
+      clientIp: request.socket.remoteAddress ?? '',
+      publicUrl: this.config.publicUrl,
+      target,
+      requestId,
+      token,
+    });
     return new Promise<Handshake>((resolve, reject) => {
       const upstream = (target.protocol === 'https:' ? httpsRequest : httpRequest)({
         host: target.hostname.replace(/^\[(.*)\]$/, '$1'),
@@ -161,8 +186,14 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
         reject(error);
       };
       const clientLeft = () => fail(new ProxyError(ProxyErrorCode.UpstreamUnavailable, { detail: 'the client left during the handshake' }));
-      const connectTimer = setTimeout(() => fail(new ProxyError(ProxyErrorCode.UpstreamUnavailable, { detail: `${target.origin}: connect timeout` })), this.config.proxy.connectTimeoutMs);
-      const headersTimer = setTimeout(() => fail(new ProxyError(ProxyErrorCode.UpstreamTimeout, { detail: `${target.origin}: no handshake answer` })), route.timeoutMs);
+      const connectTimer = setTimeout(
+        () => fail(new ProxyError(ProxyErrorCode.UpstreamUnavailable, { detail: `${target.origin}: connect timeout` })),
+        this.config.proxy.connectTimeoutMs,
+      );
+      const headersTimer = setTimeout(
+        () => fail(new ProxyError(ProxyErrorCode.UpstreamTimeout, { detail: `${target.origin}: no handshake answer` })),
+        route.timeoutMs,
+      );
       client.once('close', clientLeft);
       upstream.once('socket', (socket) => socket.once('connect', () => clearTimeout(connectTimer)));
       upstream.once('error', (error) => fail(ProxyError.fromUpstream(error, target.origin)));
@@ -182,7 +213,15 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
    * Pipes the two sockets together. Each direction's frame boundaries are followed, so that the gateway
    * can end the connection itself with a close frame (code and reason) that both ends understand.
    */
-  private open(client: Duplex, clientHead: Buffer, upstream: Socket, upstreamHead: Buffer, grant: UpgradeGrant, path: string, log: FastifyBaseLogger): void {
+  private open(
+    client: Duplex,
+    clientHead: Buffer,
+    upstream: Socket,
+    upstreamHead: Buffer,
+    grant: UpgradeGrant,
+    path: string,
+    log: FastifyBaseLogger,
+  ): void {
     const openedAt = Date.now();
     const toClient = new FrameBoundary();
     const toUpstream = new FrameBoundary();
@@ -204,7 +243,10 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
     if (grant.session) this.join(grant.session, tunnel);
     upstream.on('error', (error) => log.debug({ err: error, path }, 'websocket upstream connection failed'));
     let open = 2;
-    for (const [from, to, boundary] of [[client, upstream, toUpstream], [upstream, client, toClient]] as const) {
+    for (const [from, to, boundary] of [
+      [client, upstream, toUpstream],
+      [upstream, client, toClient],
+    ] as const) {
       (from as Socket).setNoDelay?.(true);
       (from as Socket).setKeepAlive?.(true, KEEP_ALIVE_MS);
       from.on('data', (chunk: Buffer) => boundary.push(chunk));
@@ -285,12 +327,16 @@ function endWith(socket: Duplex, frame: Buffer | undefined): void {
 
 /** The upstream's refusal of the handshake (e.g. its own 401 or 404) goes to the client as it is, headers cleaned. */
 function passRefusal(response: IncomingMessage, client: Duplex, route: ApiRoute): void {
-  client.write(responseHead(response.statusCode!, { ...downstreamResponseHeaders(response.headers, route.allowSetCookie), connection: 'close' }));
+  client.write(
+    responseHead(response.statusCode!, { ...downstreamResponseHeaders(response.headers, route.allowSetCookie), connection: 'close' }),
+  );
   response.pipe(client);
   response.once('error', () => client.destroy());
 }
 
 function responseHead(status: number, headers: ForwardedHeaders): string {
-  const lines = Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((item) => `${name}: ${item}\r\n`));
+  const lines = Object.entries(headers).flatMap(([name, value]) =>
+    (Array.isArray(value) ? value : [value]).map((item) => `${name}: ${item}\r\n`),
+  );
   return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${lines.join('')}\r\n`;
 }

@@ -46,7 +46,9 @@ describe('serializeCookie', () => {
   });
 
   it('writes a browser-session cookie without Max-Age, and no Secure over http', () => {
-    expect(serializeCookie('sg', 'abc', { sameSite: 'lax', secure: false, httpOnly: true, path: '/' })).toBe('sg=abc; Path=/; HttpOnly; SameSite=Lax');
+    expect(serializeCookie('sg', 'abc', { sameSite: 'lax', secure: false, httpOnly: true, path: '/' })).toBe(
+      'sg=abc; Path=/; HttpOnly; SameSite=Lax',
+    );
   });
 
   it('refuses names and values a cookie cannot carry', () => {

@@ -33,7 +33,8 @@ export function readCookie(cookieHeader: string | undefined, name: string): stri
 }
 
 export function serializeCookie(name: string, value: string, options: CookieOptions): string {
-  if (!COOKIE_NAME.test(name) || !COOKIE_VALUE.test(value)) throw new Error(`cookie ${name}: name or value has characters a cookie cannot carry`);
+  if (!COOKIE_NAME.test(name) || !COOKIE_VALUE.test(value))
+    throw new Error(`cookie ${name}: name or value has characters a cookie cannot carry`);
   const attributes = [`${name}=${value}`, 'Path=/'];
   if (options.maxAgeSeconds !== undefined) attributes.push(`Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`);
   attributes.push('HttpOnly');

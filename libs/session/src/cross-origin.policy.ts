@@ -20,10 +20,15 @@ export function isProtectedPath(path: string): boolean {
  * neither the gateway's nor listed, or a cross-site request from anything but a listed origin
  * (the gateway's own page is never cross-site), is refused, on top of the X-CSRF header check.
  */
-export function crossOriginRefusal(headers: FastifyRequest['headers'], publicOrigin: string, listedOrigins: ReadonlySet<string>): string | undefined {
+export function crossOriginRefusal(
+  headers: FastifyRequest['headers'],
+  publicOrigin: string,
+  listedOrigins: ReadonlySet<string>,
+): string | undefined {
   const origin = headers.origin;
   if (origin !== undefined && origin !== publicOrigin && !listedOrigins.has(origin)) return `Origin ${origin} is not allowed`;
-  if (headers['sec-fetch-site'] === 'cross-site' && (origin === undefined || !listedOrigins.has(origin))) return 'Sec-Fetch-Site: cross-site';
+  if (headers['sec-fetch-site'] === 'cross-site' && (origin === undefined || !listedOrigins.has(origin)))
+    return 'Sec-Fetch-Site: cross-site';
   return undefined;
 }
 

@@ -12,7 +12,16 @@ export { SessionAudit, type AuditEvent } from './session.audit.js';
 export { openSessionDirectory, type OpenedSessionDirectory } from './open-session-directory.js';
 export { SessionStore, type HitCount, type SessionStoreKind } from './session.store.js';
 export { RateCounter } from './rate.counter.js';
-export type { AccessToken, PendingLogin, RevokedSession, Session, SessionData, SessionPage, SessionSummary, TokenSet } from './session.types.js';
+export type {
+  AccessToken,
+  PendingLogin,
+  RevokedSession,
+  Session,
+  SessionData,
+  SessionPage,
+  SessionSummary,
+  TokenSet,
+} from './session.types.js';
 export { audienceKey, type Audience } from './audience-key.js';
 export { crossOriginHook, crossOriginRefusal, isProtectedPath } from './cross-origin.policy.js';
 export { sessionKeyHash } from './session.ids.js';

@@ -89,7 +89,9 @@ export class MemorySessionStore extends SessionStore {
     const now = this.clock.now();
     const entries = [...this.sessions.keys()]
       .map((keyHash) => ({ keyHash, entry: this.liveSession(keyHash, now) }))
-      .filter(({ entry }) => entry && (index.by === 'all' || (index.by === 'sub' ? entry.lookup.sub : entry.lookup.idpSessionId) === index.hash))
+      .filter(
+        ({ entry }) => entry && (index.by === 'all' || (index.by === 'sub' ? entry.lookup.sub : entry.lookup.idpSessionId) === index.hash),
+      )
       .map(({ keyHash, entry }) => ({ keyHash, position: indexEntry(entry!.record.absoluteExpiresAt, keyHash) }))
       .filter(({ position }) => cursor === undefined || position > cursor)
       .sort((a, b) => (a.position < b.position ? -1 : 1));

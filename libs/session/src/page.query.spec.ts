@@ -10,7 +10,9 @@ describe('pageQuery', () => {
   });
 
   it.each([['0'], ['501'], ['ten'], ['1.5'], ['-1'], [['1', '2']], ['']])('refuses limit=%j with the bounds in the message', (limit) => {
-    expect(() => pageQuery({ cursor: undefined, limit }, LIMITS, invalid)).toThrow(new RangeError('limit must be a whole number from 1 to 500.'));
+    expect(() => pageQuery({ cursor: undefined, limit }, LIMITS, invalid)).toThrow(
+      new RangeError('limit must be a whole number from 1 to 500.'),
+    );
   });
 
   it('refuses an empty or repeated cursor', () => {

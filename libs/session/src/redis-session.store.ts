@@ -6,7 +6,19 @@ import { createRedisConnection, type RedisConnection } from './redis-connection.
 import { INVALIDATION_CHANNEL, RedisInvalidationFeed } from './redis-invalidation.feed.js';
 import type { Clock } from './session.clock.js';
 import { SessionError, SessionErrorCode } from './session.errors.js';
-import { AUDIT_MAX_LENGTH, type AuditFields, type HitCount, type IndexPage, indexEntry, type SessionIndex, type SessionLookupKeys, SessionStore, type KnownBlob, type StoredSession, type TouchedSession } from './session.store.js';
+import {
+  AUDIT_MAX_LENGTH,
+  type AuditFields,
+  type HitCount,
+  type IndexPage,
+  indexEntry,
+  type SessionIndex,
+  type SessionLookupKeys,
+  SessionStore,
+  type KnownBlob,
+  type StoredSession,
+  type TouchedSession,
+} from './session.store.js';
 
 /** Every command gets an answer or an error within this, so a dead Redis never hangs a request. */
 const TIMEOUT_MS = 2000;
@@ -147,7 +159,16 @@ type DeleteReply = [...SessionReply, string | null, string | null, string | null
 interface SessionScripts {
   lockRenew(key: string, owner: string, leaseMs: number): Promise<number>;
   lockRelease(key: string, owner: string): Promise<number>;
-  sessionTouch(key: string, meta: string, now: number, idleTimeoutMs: number, intervalMs: number, knownVersion: string, knownDigest: string, keyHash: string): Promise<TouchReply | null>;
+  sessionTouch(
+    key: string,
+    meta: string,
+    now: number,
+    idleTimeoutMs: number,
+    intervalMs: number,
+    knownVersion: string,
+    knownDigest: string,
+    keyHash: string,
+  ): Promise<TouchReply | null>;
   sessionCompareAndSet(key: string, meta: string, now: number, expectedVersion: number, ...record: (string | number)[]): Promise<number>;
   sessionDelete(key: string, meta: string, keyHash: string): Promise<DeleteReply | null>;
   indexAdd(index: string, entry: string, ttlMs: number): Promise<null>;
@@ -191,7 +212,9 @@ export class RedisSessionStore extends SessionStore {
     }) as RedisConnection & SessionScripts;
     const redis = this.redis;
     this.invalidations =
-      redis instanceof Cluster ? undefined : new RedisInvalidationFeed(() => redis.duplicate({ autoResubscribe: false, enableAutoPipelining: false }), logger);
+      redis instanceof Cluster
+        ? undefined
+        : new RedisInvalidationFeed(() => redis.duplicate({ autoResubscribe: false, enableAutoPipelining: false }), logger);
     this.redis.on('error', (error: Error) => this.reportOutage(`${error.name}: ${error.message}`));
     this.redis.on('reconnecting', () => this.reportOutage('connection lost'));
     this.redis.on('ready', () => {
@@ -210,7 +233,16 @@ export class RedisSessionStore extends SessionStore {
   async touch(keyHash: string, idleTimeoutMs: number, intervalMs: number, known?: KnownBlob): Promise<TouchedSession | null> {
     const [knownVersion, knownDigest] = known ? [String(known.version), known.digest] : ['', ''];
     const reply = await this.run(() =>
-      this.redis.sessionTouch(sessionKey(keyHash), metaKey(keyHash), this.clock.now(), idleTimeoutMs, intervalMs, knownVersion, knownDigest, keyHash),
+      this.redis.sessionTouch(
+        sessionKey(keyHash),
+        metaKey(keyHash),
+        this.clock.now(),
+        idleTimeoutMs,
+        intervalMs,
+        knownVersion,
+        knownDigest,
+        keyHash,
+      ),
     );
     if (!reply) return null;
     const [version, absoluteExpiresAt, idleExpiresAt, blob, lastSeenAt] = reply;
@@ -220,7 +252,11 @@ export class RedisSessionStore extends SessionStore {
   // One command per key (sessions live in different Cluster slots); auto-pipelining still sends them together.
   async peek(keyHashes: readonly string[]): Promise<(StoredSession | null)[]> {
     const replies = await this.run(() =>
-      Promise.all(keyHashes.map((keyHash) => Promise.all([this.redis.hmget(sessionKey(keyHash), 'v', 'a', 'i', 'd'), this.redis.hget(metaKey(keyHash), 'l')]))),
+      Promise.all(
+        keyHashes.map((keyHash) =>
+          Promise.all([this.redis.hmget(sessionKey(keyHash), 'v', 'a', 'i', 'd'), this.redis.hget(metaKey(keyHash), 'l')]),
+        ),
+      ),
     );
     const now = this.clock.now();
     return replies.map(([[version, absolute, idle, blob], seen]) => {
@@ -234,7 +270,20 @@ export class RedisSessionStore extends SessionStore {
     const now = this.clock.now();
     const sid = lookup.idpSessionId ?? '';
     const reply = await this.run(() =>
-      this.redis.sessionCompareAndSet(sessionKey(keyHash), metaKey(keyHash), now, expectedVersion, version, absoluteExpiresAt, idleExpiresAt, blob, lookup.sub, lookup.publicId, sid, keyHash),
+      this.redis.sessionCompareAndSet(
+        sessionKey(keyHash),
+        metaKey(keyHash),
+        now,
+        expectedVersion,
+        version,
+        absoluteExpiresAt,
+        idleExpiresAt,
+        blob,
+        lookup.sub,
+        lookup.publicId,
+        sid,
+        keyHash,
+      ),
     );
     if (reply === 0) return false;
     this.invalidations?.deliver(keyHash);
@@ -267,7 +316,10 @@ export class RedisSessionStore extends SessionStore {
     if (indexedAt) {
       const entry = indexEntry(Number(indexedAt), keyHash);
       await this.run(() =>
-        Promise.all([...indexKeys(sub, sid).map((index) => this.redis.zrem(index, entry)), ...(publicId ? [this.redis.del(publicKey(publicId))] : [])]),
+        Promise.all([
+          ...indexKeys(sub, sid).map((index) => this.redis.zrem(index, entry)),
+          ...(publicId ? [this.redis.del(publicKey(publicId))] : []),
+        ]),
       );
     }
     return reply[0] && reply[3] ? storedSession(reply.slice(0, 5) as SessionReply) : null;
@@ -387,7 +439,11 @@ export class RedisSessionStore extends SessionStore {
   private unavailable(error: unknown): SessionError {
     this.failures += 1;
     const failure = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown failure';
-    return new SessionError(SessionErrorCode.StoreUnavailable, { detail: `Redis: ${failure}`, cause: error, headers: { 'retry-after': '2' } });
+    return new SessionError(SessionErrorCode.StoreUnavailable, {
+      detail: `Redis: ${failure}`,
+      cause: error,
+      headers: { 'retry-after': '2' },
+    });
   }
 }
 

@@ -33,10 +33,22 @@ export class SessionAudit {
     const at = new Date(this.clock.now()).toISOString();
     this.logger.info({ audit: { ...event, at } }, `audit: ${event.action} ${event.target} by ${event.actor}`);
     try {
-      await this.store.appendAudit({ at, actor: event.actor, action: event.action, target: event.target, sessions: event.sessions.join(' ') });
+      await this.store.appendAudit({
+        at,
+        actor: event.actor,
+        action: event.action,
+        target: event.target,
+        sessions: event.sessions.join(' '),
+      });
     } catch (error) {
       // The revocation has happened and the log line is written: a store hiccup must not turn it into an error.
-      this.logger.error({ code: error instanceof SessionError ? error.code : undefined, detail: error instanceof SessionError ? error.detail : String(error) }, 'audit event not stored');
+      this.logger.error(
+        {
+          code: error instanceof SessionError ? error.code : undefined,
+          detail: error instanceof SessionError ? error.detail : String(error),
+        },
+        'audit event not stored',
+      );
     }
   }
 }

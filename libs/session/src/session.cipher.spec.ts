@@ -63,7 +63,10 @@ describe('SessionCipher', () => {
   });
 
   it('authenticates the key id: a blob relabelled with another id fails even when that id names the same key', () => {
-    const twice = new SessionCipher([{ id: 'a', key: k1.key }, { id: 'b', key: k1.key }]);
+    const twice = new SessionCipher([
+      { id: 'a', key: k1.key },
+      { id: 'b', key: k1.key },
+    ]);
     const blob = twice.encrypt('secret', AD);
     expect(blob.startsWith('v2.a.')).toBe(true);
     expectCorrupt(() => twice.decrypt(blob.replace('v2.a.', 'v2.b.'), AD));
@@ -88,10 +91,21 @@ describe('SessionCipher', () => {
     };
     for (let index = 0; index < 12; index++) expectCorrupt(() => cipher.decrypt([format, keyId, flip(iv, index), sealed].join('.'), AD));
     const length = Buffer.from(sealed, 'base64url').length;
-    for (let index = 0; index < length; index++) expectCorrupt(() => cipher.decrypt([format, keyId, iv, flip(sealed, index)].join('.'), AD));
+    for (let index = 0; index < length; index++)
+      expectCorrupt(() => cipher.decrypt([format, keyId, iv, flip(sealed, index)].join('.'), AD));
   });
 
-  it.each(['', 'garbage', 'v1', 'v2', 'v3.k1.b.c', 'v2.x.y', 'v2.x.y.z.w', `v2.KEY.AAAA.${'A'.repeat(40)}`, `v1.KEY.AAAA.${'A'.repeat(40)}`])('refuses the malformed blob %j', (blob) => {
+  it.each([
+    '',
+    'garbage',
+    'v1',
+    'v2',
+    'v3.k1.b.c',
+    'v2.x.y',
+    'v2.x.y.z.w',
+    `v2.KEY.AAAA.${'A'.repeat(40)}`,
+    `v1.KEY.AAAA.${'A'.repeat(40)}`,
+  ])('refuses the malformed blob %j', (blob) => {
     expectCorrupt(() => cipher.decrypt(blob.replace('KEY', cipher.keyId), AD));
   });
 

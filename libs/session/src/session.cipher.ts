@@ -37,7 +37,8 @@ export class SessionCipher {
   /** Throws SessionError `session_corrupt` on anything but an intact blob, under a key of the ring, for this associated data. */
   decrypt(blob: string, associatedData: string): string {
     const [format, keyId, ivText, sealedText, ...rest] = blob.split('.');
-    if ((format !== FORMAT && format !== LEGACY_FORMAT) || rest.length > 0 || ivText === undefined || sealedText === undefined) throw corrupt('not a v1 or v2 blob');
+    if ((format !== FORMAT && format !== LEGACY_FORMAT) || rest.length > 0 || ivText === undefined || sealedText === undefined)
+      throw corrupt('not a v1 or v2 blob');
     const key = this.keys.get(keyId!);
     if (!key) throw corrupt('encrypted with a key that is no longer configured');
     const iv = Buffer.from(ivText, 'base64url');

@@ -18,8 +18,16 @@ import { SessionStore } from './session.store.js';
 @Module({
   providers: [
     Clock,
-    { provide: SessionCipher, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new SessionCipher(config.session.encryptionKeys) },
-    { provide: SessionLookups, inject: [GATEWAY_CONFIG], useFactory: (config: GatewayConfig) => new SessionLookups(config.session.indexKey) },
+    {
+      provide: SessionCipher,
+      inject: [GATEWAY_CONFIG],
+      useFactory: (config: GatewayConfig) => new SessionCipher(config.session.encryptionKeys),
+    },
+    {
+      provide: SessionLookups,
+      inject: [GATEWAY_CONFIG],
+      useFactory: (config: GatewayConfig) => new SessionLookups(config.session.indexKey),
+    },
     { provide: SessionStore, inject: [GATEWAY_CONFIG, Clock, LOGGER], useFactory: createStore },
     SessionService,
     SessionDirectory,
@@ -39,7 +47,9 @@ export class SessionModule implements OnApplicationShutdown {
 
 async function createStore(config: GatewayConfig, clock: Clock, logger: Logger): Promise<SessionStore> {
   if (config.redis === undefined) {
-    logger.warn('REDIS_URL is unset: sessions are kept in this process only (lost on restart, not shared between instances). For development only.');
+    logger.warn(
+      'REDIS_URL is unset: sessions are kept in this process only (lost on restart, not shared between instances). For development only.',
+    );
     return new MemorySessionStore(clock);
   }
   const store = new RedisSessionStore(config.redis, clock, logger);

@@ -7,12 +7,30 @@ const IDLE_TIMEOUT = 60_000;
 const INTERVAL = 5_000;
 
 function session(sub: string, absoluteExpiresAt = NOW + 3_600_000): Session {
-  return { id: sub, version: 1, idleExpiresAt: NOW + IDLE_TIMEOUT, publicId: 'p', sub, claims: {}, tokens: { idToken: 'i', accessTokens: {} }, createdAt: 0, absoluteExpiresAt };
+  return {
+    id: sub,
+    version: 1,
+    idleExpiresAt: NOW + IDLE_TIMEOUT,
+    publicId: 'p',
+    sub,
+    claims: {},
+    tokens: { idToken: 'i', accessTokens: {} },
+    createdAt: 0,
+    absoluteExpiresAt,
+  };
 }
 
 function held(sub: string, overrides: Partial<HeldSession> = {}): HeldSession {
   const absoluteExpiresAt = overrides.absoluteExpiresAt ?? NOW + 3_600_000;
-  return { version: 1, digest: sub, session: session(sub, absoluteExpiresAt), idleExpiresAt: NOW + IDLE_TIMEOUT, absoluteExpiresAt, size: 4000, ...overrides };
+  return {
+    version: 1,
+    digest: sub,
+    session: session(sub, absoluteExpiresAt),
+    idleExpiresAt: NOW + IDLE_TIMEOUT,
+    absoluteExpiresAt,
+    size: 4000,
+    ...overrides,
+  };
 }
 
 /** A feed whose liveness the test sets, and which hands the test its listener. */

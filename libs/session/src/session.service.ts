@@ -239,7 +239,14 @@ export class SessionService {
         return null;
       }
       // A store with a feed announces its own write as a change, so the next read there fetches it; without one this is the memo.
-      this.cache.fill(ticket, { version, digest: blobDigest(blob), session, idleExpiresAt, absoluteExpiresAt: data.absoluteExpiresAt, size: blob.length });
+      this.cache.fill(ticket, {
+        version,
+        digest: blobDigest(blob),
+        session,
+        idleExpiresAt,
+        absoluteExpiresAt: data.absoluteExpiresAt,
+        size: blob.length,
+      });
     } finally {
       this.cache.end(ticket);
     }

@@ -171,7 +171,13 @@ export abstract class SessionStore {
  * later by more than `intervalMs`, or, once, when it reaches the absolute expiry. The Redis script
  * makes the same decision in Lua.
  */
-export function idleWriteDue(now: number, idleExpiresAt: number, absoluteExpiresAt: number, idleTimeoutMs: number, intervalMs: number): boolean {
+export function idleWriteDue(
+  now: number,
+  idleExpiresAt: number,
+  absoluteExpiresAt: number,
+  idleTimeoutMs: number,
+  intervalMs: number,
+): boolean {
   const target = Math.min(now + idleTimeoutMs, absoluteExpiresAt);
   return target - idleExpiresAt > intervalMs || (target === absoluteExpiresAt && idleExpiresAt < absoluteExpiresAt);
 }

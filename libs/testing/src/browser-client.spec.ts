@@ -25,7 +25,15 @@ beforeAll(async () => {
         </form>`);
     } else {
       response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify({ method: request.method, path: url.pathname + url.search, cookie: request.headers.cookie ?? '', origin: request.headers.origin, body }));
+      response.end(
+        JSON.stringify({
+          method: request.method,
+          path: url.pathname + url.search,
+          cookie: request.headers.cookie ?? '',
+          origin: request.headers.origin,
+          body,
+        }),
+      );
     }
   });
   server.listen(0, '127.0.0.1');
@@ -69,7 +77,10 @@ test('redirects are followed hop by hop, storing each hop’s cookies, or not fo
   const posted = await browser.post(`${site}/bounce?status=303&to=${encodeURIComponent(`${site}/bounce?to=/echo`)}`, { body: { a: '1' } });
   expect(posted.url).toBe(`${site}/echo`);
   expect(posted.json()).toMatchObject({ method: 'GET', body: '' });
-  expect(posted.redirects.map((hop) => [hop.method, hop.status])).toEqual([['POST', 303], ['GET', 302]]);
+  expect(posted.redirects.map((hop) => [hop.method, hop.status])).toEqual([
+    ['POST', 303],
+    ['GET', 302],
+  ]);
   expect(browser.last).toBe(posted);
 
   const kept = await browser.post(`${site}/bounce?status=307&to=/echo`, { json: { a: 1 } });

@@ -36,7 +36,11 @@ export async function startGatewayProcess(env: Readonly<Record<string, string>>)
   const main = join(root, 'dist/apps/gateway/src/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const url = `http://${env.HOST ?? '127.0.0.1'}:${env.PORT}`;
-  const child = spawn(process.execPath, [main], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit');

@@ -4,7 +4,14 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import pino from 'pino';
 import { type GatewayConfig, loadConfig } from '#sessiongate/config';
-import { type DemoApi, type DemoClient, type IdentityProvider, type IdentityProviderOptions, startDemoApi, startIdentityProvider } from '#sessiongate/demo';
+import {
+  type DemoApi,
+  type DemoClient,
+  type IdentityProvider,
+  type IdentityProviderOptions,
+  startDemoApi,
+  startIdentityProvider,
+} from '#sessiongate/demo';
 import { type RunningGateway, startGateway } from '#sessiongate/gateway';
 import { BrowserClient } from './browser-client.js';
 import { type EchoApi, startEchoApi } from './echo-api.fixture.js';
@@ -107,11 +114,20 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
   const port = await freePort();
   const publicUrl = `http://localhost:${port}`;
   // No redirect URIs and no response types: it can only use client credentials.
-  const adminClient = { client_id: ADMIN_CLIENT_ID, client_secret: ADMIN_CLIENT_SECRET, redirect_uris: [], response_types: [], grant_types: ['client_credentials'] };
+  const adminClient = {
+    client_id: ADMIN_CLIENT_ID,
+    client_secret: ADMIN_CLIENT_SECRET,
+    redirect_uris: [],
+    response_types: [],
+    grant_types: ['client_credentials'],
+  };
   const idp = await startIdentityProvider({
     ...options.idp,
     // The admin API's audience is always there, whatever resources a test asks for (and never first: not the default).
-    resources: { ...(options.idp?.resources ?? { [TODOS_RESOURCE]: { scope: 'todos:read todos:write' } }), [ADMIN_AUDIENCE]: { scope: 'sessions:admin sessions:read' } },
+    resources: {
+      ...(options.idp?.resources ?? { [TODOS_RESOURCE]: { scope: 'todos:read todos:write' } }),
+      [ADMIN_AUDIENCE]: { scope: 'sessions:admin sessions:read' },
+    },
     clients: [
       {
         client_id: GATEWAY_CLIENT_ID,
@@ -135,11 +151,12 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
     { prefix: '/api/echo', target: `${echo.url}/v1`, token: 'user' },
     { prefix: '/api/public', target: echo.url, token: 'none' },
   ];
-  const extraRoutes = options.routes?.({
-    todosApi: todosApi.url,
-    echo: echo.url,
-    audienceApis: Object.fromEntries(Object.entries(audienceApis).map(([name, api]) => [name, api.url])),
-  }) ?? [];
+  const extraRoutes =
+    options.routes?.({
+      todosApi: todosApi.url,
+      echo: echo.url,
+      audienceApis: Object.fromEntries(Object.entries(audienceApis).map(([name, api]) => [name, api.url])),
+    }) ?? [];
   const routes = [
     ...defaultRoutes.map((route) => extraRoutes.find((extra) => extra.prefix === route.prefix) ?? route),
     ...extraRoutes.filter((extra) => !defaultRoutes.some((route) => route.prefix === extra.prefix)),
@@ -231,7 +248,12 @@ interface AccessTokenClaims {
  */
 async function startAudienceApi(idp: IdentityProvider, audience: string, requiredScope: string): Promise<AudienceApi> {
   const keys = new Map(
-    idp.jwks.keys.map((jwk) => [jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString()]),
+    idp.jwks.keys.map((jwk) => [
+      jwk.kid,
+      createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+        .export({ type: 'spki', format: 'pem' })
+        .toString(),
+    ]),
   );
   const strategy = new JwtStrategy(
     {
@@ -261,7 +283,8 @@ async function startAudienceApi(idp: IdentityProvider, audience: string, require
   const server = createServer(async (request, response) => {
     for await (const _chunk of request);
     const claims = await verify(request).catch(() => undefined);
-    const answer = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const answer = (status: number, body: unknown) =>
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (!claims) return answer(401, { error: 'invalid_token', message: 'A valid bearer access token is required.' });
     if (!(claims.scope ?? '').split(' ').includes(requiredScope)) {
       return answer(403, { error: 'insufficient_scope', message: `The access token lacks the ${requiredScope} scope.` });

@@ -3,7 +3,18 @@ export { startRedis, type RedisFixture } from './redis.fixture.js';
 export { startEchoApi, type EchoApi, type RecordedRequest } from './echo-api.fixture.js';
 export { BrowserClient, type BrowserRequestOptions, type BrowserResponse, type LoginOptions, type RedirectHop } from './browser-client.js';
 export * from './demo.fixture.js';
-export { ADMIN_AUDIENCE, ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, GATEWAY_CLIENT_ID, GATEWAY_CLIENT_SECRET, gatewayClientBasicAuth, startGatewayStack, TODOS_RESOURCE, type GatewayStack, type GatewayStackOptions } from './gateway-stack.fixture.js';
+export {
+  ADMIN_AUDIENCE,
+  ADMIN_CLIENT_ID,
+  ADMIN_CLIENT_SECRET,
+  GATEWAY_CLIENT_ID,
+  GATEWAY_CLIENT_SECRET,
+  gatewayClientBasicAuth,
+  startGatewayStack,
+  TODOS_RESOURCE,
+  type GatewayStack,
+  type GatewayStackOptions,
+} from './gateway-stack.fixture.js';
 export { minimalGatewayEnv } from './gateway-env.js';
 export { startGatewayProcess, type GatewayProcess, type ProcessMemory } from './gateway-process.fixture.js';
 export { ManualClock } from './manual-clock.js';

@@ -39,9 +39,32 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
       ports.push(port);
       servers.push(
         await launchRedis([
-          '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-port', String(busPort),
-          '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no',
-          '--user', 'default', 'off', '--user', username, 'on', `>${password}`, '~*', '&*', '+@all',
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-port',
+          String(busPort),
+          '--cluster-config-file',
+          join(dir, `nodes-${port}.conf`),
+          '--dir',
+          dir,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--user',
+          'default',
+          'off',
+          '--user',
+          username,
+          'on',
+          `>${password}`,
+          '~*',
+          '&*',
+          '+@all',
         ]),
       );
     }
@@ -55,7 +78,10 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  const client = new Cluster(ports.map((port) => ({ host: '127.0.0.1', port })), { lazyConnect: true, redisOptions: { username, password } });
+  const client = new Cluster(
+    ports.map((port) => ({ host: '127.0.0.1', port })),
+    { lazyConnect: true, redisOptions: { username, password } },
+  );
   await client.connect();
   return {
     env: { REDIS_CLUSTER_NODES: ports.map((port) => `127.0.0.1:${port}`).join(','), REDIS_USERNAME: username, REDIS_PASSWORD: password },

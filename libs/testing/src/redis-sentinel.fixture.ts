@@ -34,7 +34,11 @@ export interface RedisSentinelFixture {
  */
 export async function startRedisSentinel(): Promise<RedisSentinelFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'sg-redis-sentinel-'));
-  const [username, password, sentinelPassword] = ['gateway', `pw-${randomBytes(8).toString('hex')}`, `sentinel-pw-${randomBytes(8).toString('hex')}`];
+  const [username, password, sentinelPassword] = [
+    'gateway',
+    `pw-${randomBytes(8).toString('hex')}`,
+    `sentinel-pw-${randomBytes(8).toString('hex')}`,
+  ];
   const servers = new Map<number, ChildProcess>();
   const sentinels: Redis[] = [];
   const stop = async () => {
@@ -47,8 +51,28 @@ export async function startRedisSentinel(): Promise<RedisSentinelFixture> {
     const data = [
       // Its own folder: a replica's full sync writes an RDB file, which a redis-server started in the
       // current folder would load.
-      '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
-      '--user', 'default', 'off', '--user', username, 'on', `>${password}`, '~*', '&*', '+@all', '--masteruser', username, '--masterauth', password,
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--user',
+      'default',
+      'off',
+      '--user',
+      username,
+      'on',
+      `>${password}`,
+      '~*',
+      '&*',
+      '+@all',
+      '--masteruser',
+      username,
+      '--masterauth',
+      password,
     ];
     servers.set(masterPort, await launchRedis(['--port', String(masterPort), ...data]));
     servers.set(replicaPort, await launchRedis(['--port', String(replicaPort), ...data, '--replicaof', '127.0.0.1', String(masterPort)]));
@@ -77,7 +101,12 @@ export async function startRedisSentinel(): Promise<RedisSentinelFixture> {
     await Promise.all(sentinels.map((client) => client.connect()));
     // A failover needs the replica known to the sentinels, and a vote (after a crash) the other sentinels.
     await waitFor(async () => {
-      const views = await Promise.all(sentinels.map(async (client) => [await client.call('SENTINEL', 'REPLICAS', NAME), await client.call('SENTINEL', 'SENTINELS', NAME)] as unknown[][]));
+      const views = await Promise.all(
+        sentinels.map(
+          async (client) =>
+            [await client.call('SENTINEL', 'REPLICAS', NAME), await client.call('SENTINEL', 'SENTINELS', NAME)] as unknown[][],
+        ),
+      );
       return views.every(([replicas, others]) => replicas!.length === 1 && others!.length === 2);
     }, 'the sentinels to know the replica and each other');
   } catch (error) {
@@ -85,19 +114,28 @@ export async function startRedisSentinel(): Promise<RedisSentinelFixture> {
     throw error;
   }
 
-  const masterPortNow = async () => Number(((await sentinels[0]!.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME)) as [string, string])[1]);
+  const masterPortNow = async () =>
+    Number(((await sentinels[0]!.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME)) as [string, string])[1]);
   const client = (port: number) => new Redis({ host: '127.0.0.1', port, username, password, maxRetriesPerRequest: 1 });
   const promoted = async (from: number) => {
-    await waitFor(async () => {
-      const ports = await Promise.all(sentinels.map(async (sentinel) => Number(((await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME)) as [string, string])[1])));
-      if (ports.some((port) => port === from || port !== ports[0])) return false;
-      const master = client(ports[0]!);
-      try {
-        return ((await master.call('ROLE')) as [string])[0] === 'master';
-      } finally {
-        master.disconnect();
-      }
-    }, 'the sentinels to promote the replica', 30_000);
+    await waitFor(
+      async () => {
+        const ports = await Promise.all(
+          sentinels.map(async (sentinel) =>
+            Number(((await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME)) as [string, string])[1]),
+          ),
+        );
+        if (ports.some((port) => port === from || port !== ports[0])) return false;
+        const master = client(ports[0]!);
+        try {
+          return ((await master.call('ROLE')) as [string])[0] === 'master';
+        } finally {
+          master.disconnect();
+        }
+      },
+      'the sentinels to promote the replica',
+      30_000,
+    );
   };
   return {
     env: {

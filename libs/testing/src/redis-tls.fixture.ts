@@ -25,16 +25,81 @@ export async function startTlsRedis(): Promise<TlsRedisFixture> {
   const file = (name: string) => join(dir, name);
   let server: ChildProcess | undefined;
   try {
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '1', '-subj', '/CN=sessiongate test CA']);
-    await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=localhost']);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=sessiongate test CA',
+    ]);
+    await run('openssl', [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      file('server.key'),
+      '-out',
+      file('server.csr'),
+      '-subj',
+      '/CN=localhost',
+    ]);
     await writeFile(file('san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-    await run('openssl', ['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'), '-days', '1', '-extfile', file('san.cnf')]);
+    await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      file('server.csr'),
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      file('server.pem'),
+      '-days',
+      '1',
+      '-extfile',
+      file('san.cnf'),
+    ]);
     const port = await freePort();
     const [username, password] = ['gateway', `pw-${Math.random().toString(36).slice(2)}`];
     server = await launchRedis([
-      '--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--tls-cert-file', file('server.pem'), '--tls-key-file', file('server.key'), '--tls-ca-cert-file', file('ca.pem'), '--tls-auth-clients', 'no',
-      '--user', 'default', 'off', '--user', username, 'on', `>${password}`, '~sg:*', '+@all',
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--tls-cert-file',
+      file('server.pem'),
+      '--tls-key-file',
+      file('server.key'),
+      '--tls-ca-cert-file',
+      file('ca.pem'),
+      '--tls-auth-clients',
+      'no',
+      '--user',
+      'default',
+      'off',
+      '--user',
+      username,
+      'on',
+      `>${password}`,
+      '~sg:*',
+      '+@all',
     ]);
     const running = server;
     return {

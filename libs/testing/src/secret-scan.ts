@@ -8,5 +8,12 @@ export function leakedSecrets(lines: readonly string[], secrets: readonly string
 }
 
 function fragments(secret: string): string[] {
-  return [secret, encodeURIComponent(secret), ...secret.split('.').slice(1).filter((part) => part.length >= 16)];
+  return [
+    secret,
+    encodeURIComponent(secret),
+    ...secret
+      .split('.')
+      .slice(1)
+      .filter((part) => part.length >= 16),
+  ];
 }

@@ -59,7 +59,10 @@ export class AccessTokenService {
     }
     let issued: IssuedTokens;
     try {
-      issued = await this.metrics.timeTokenRequest('refresh_token', this.oidc.refresh(refreshToken, { sub: session.sub, iss: this.oidc.issuer }, tokenRequestParameters(this.config, audience)));
+      issued = await this.metrics.timeTokenRequest(
+        'refresh_token',
+        this.oidc.refresh(refreshToken, { sub: session.sub, iss: this.oidc.issuer }, tokenRequestParameters(this.config, audience)),
+      );
     } catch (error) {
       if (error instanceof OidcError && error.oidcCode === OidcErrorCode.RefreshRejected) {
         await this.sessions.destroy(session.id);

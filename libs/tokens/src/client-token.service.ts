@@ -28,7 +28,10 @@ export class ClientTokenService {
     const held = this.tokens.get(key);
     if (held && isUsable(held, rejectedToken, this.config.tokens.refreshSkewSeconds * 1000, this.clock.now())) return held.value;
     return this.requests.run(key, async () => {
-      const issued = await this.metrics.timeTokenRequest('client_credentials', this.oidc.clientCredentials(tokenRequestParameters(this.config, audience)));
+      const issued = await this.metrics.timeTokenRequest(
+        'client_credentials',
+        this.oidc.clientCredentials(tokenRequestParameters(this.config, audience)),
+      );
       this.tokens.set(key, { value: issued.accessToken, expiresAt: issued.accessTokenExpiresAt });
       return issued.accessToken;
     });

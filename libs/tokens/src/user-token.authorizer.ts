@@ -3,7 +3,16 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { ApiRoute } from '#sessiongate/config';
 import type { AuthorizeOptions, SessionLease, UpgradeGrant, UpstreamAuthorizer } from '#sessiongate/proxy';
-import { assertCsrfHeader, Clock, type Session, SessionCookies, SessionError, SessionErrorCode, SessionService, sessionKeyHash } from '#sessiongate/session';
+import {
+  assertCsrfHeader,
+  Clock,
+  type Session,
+  SessionCookies,
+  SessionError,
+  SessionErrorCode,
+  SessionService,
+  sessionKeyHash,
+} from '#sessiongate/session';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
 
@@ -38,7 +47,11 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
   }
 
   /** The route's token, and the session it belongs to when it is a user's. */
-  private async grant(headers: IncomingHttpHeaders, route: ApiRoute, rejectedToken: string | undefined): Promise<{ token: string | undefined; session: Session | null }> {
+  private async grant(
+    headers: IncomingHttpHeaders,
+    route: ApiRoute,
+    rejectedToken: string | undefined,
+  ): Promise<{ token: string | undefined; session: Session | null }> {
     switch (route.token) {
       case 'none':
         return { token: undefined, session: null };

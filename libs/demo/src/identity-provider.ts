@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { type Grant, Provider, type ProviderContext, type ProviderError, errors } from 'oidc-provider';
+import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { DEMO_USERS, type DemoUser } from './demo-users.js';
 import { logoutPage, messagePage } from './interaction.pages.js';
 import { loginInteraction } from './login.interaction.js';
@@ -124,6 +125,8 @@ const CONTEXT_EVENTS = ['grant.success', 'grant.revoked', 'end_session.success']
 const BODY_LIMIT = 56 * 1024;
 /** oidc-provider 9's `error_detail` when a rotated refresh token comes back (actions/grants/refresh_token.js). */
 const REFRESH_TOKEN_REUSE = 'refresh token already used';
+/** oidc-provider's default clock tolerance, stated so that the adapter's expiry margin matches it. */
+const CLOCK_TOLERANCE_SECONDS = 15;
 
 /** Koa context members oidc-provider's declarations leave out. */
 interface KoaContext extends ProviderContext {
@@ -176,6 +179,11 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       })),
       jwks: { keys: [signingKey] },
       cookies: { keys: [randomBytes(32).toString('base64url')] },
+      // In memory on purpose: the demo and test provider lives as long as its process and serves one
+      // gateway. Naming oidc-provider's own memory adapter (one store per provider) chooses it
+      // explicitly, which is what its "development-only in-memory adapter" warning asks for.
+      adapter: createMemoryAdapter(CLOCK_TOLERANCE_SECONDS),
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
       findAccount: (_ctx: unknown, sub: string) => {
         const user = users.find((candidate) => candidate.sub === sub);
         return user && { accountId: sub, claims: () => ({ sub, name: user.name, email: user.email, email_verified: true }) };

@@ -63,3 +63,8 @@ declare module 'oidc-provider' {
     readonly InvalidTarget: new (description?: string) => ProviderError;
   };
 }
+
+declare module 'oidc-provider/lib/adapters/memory_adapter.js' {
+  /** oidc-provider's in-memory adapter with a store of its own (an LRU of 1,000 entries). */
+  export function createMemoryAdapter(clockTolerance?: number): (model: string) => object;
+}

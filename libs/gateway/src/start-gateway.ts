@@ -2,7 +2,7 @@ import fastifyStatic from '@fastify/static';
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { requireAdminBearer, setupAdminDocs } from '#sessiongate/admin';
@@ -15,13 +15,13 @@ import {
   GatewayError,
   isApiPath,
   logEachRequest,
-  PinoNestLogger,
   requestIdFor,
   requestLoggerFactory,
   requestPath,
   sendError,
 } from '#sessiongate/observability';
 import { crossOriginHook } from '#sessiongate/session';
+import { FrameworkLogger } from './framework.logger.js';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 
 /** How often, while shutting down, connections that have just fallen idle are closed. */
@@ -106,7 +106,8 @@ async function createApp(
     // request.ip (rate limits, X-Forwarded-For upstream, a session's recorded address) follows
     // X-Forwarded-For only through the listed proxies: anyone else could claim any address.
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
-    disableRequestLogging: true,
+    // Fastify's own per-request lines are off: logEachRequest writes the one request line.
+    logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: requestLoggerFactory,
     genReqId: requestIdFor,
     return503OnClosing: true,
@@ -117,7 +118,7 @@ async function createApp(
     clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
-    logger: new PinoNestLogger(logger),
+    logger: new FrameworkLogger(logger),
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();

@@ -602,7 +602,7 @@ describe('tampered ciphertext', () => {
     flipped[Math.floor(flipped.length / 2)]! ^= 0x01;
     await stack.redis.client.hset(victim.key, 'd', flipped);
     // Written behind the gateway's back, this publishes nothing, and the instance would go on answering from
-    // memory until its next read of Redis (see README, Session cache): dropping its invalidation feed forces that read.
+    // memory until its next read of Redis (see docs/SESSIONS.md, Session cache): dropping its invalidation feed forces that read.
     await stack.redis.client.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
 
     const response = await raw('GET', '/bff/user', [csrf, withCookie(`${cookieName()}=${victim.cookie}`)]);

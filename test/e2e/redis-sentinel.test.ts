@@ -87,7 +87,7 @@ it.each([
   'keeps every replicated session through %s, answering 503 JSON while there is no master, then serving again',
   async (_how, failover, outage) => {
     const before = await sentinel.masterPort();
-    // What survives a failover is what the replica had: replication is asynchronous (see README, Redis topologies).
+    // What survives a failover is what the replica had: replication is asynchronous (see docs/REDIS.md).
     await sentinel.waitForReplication();
 
     const during = await trafficDuring(failover());

@@ -23,7 +23,7 @@ admin API, /admin, is the everyday way). Listing reads these settings from the e
 gateway does, and nothing else:
   REDIS_URL               the gateway's Redis (redis:// or rediss://), or its REDIS_SENTINELS and
                           REDIS_SENTINEL_NAME, or its REDIS_CLUSTER_NODES, with the other REDIS_*
-                          settings the gateway uses (README, Redis topologies)
+                          settings the gateway uses (docs/REDIS.md)
   SESSION_ENCRYPTION_KEY  the gateway's key or key list (base64 of 32 bytes, or k2:<base64>,k1:<base64>):
                           needed to read sessions
   SESSION_INDEX_KEY       the gateway's, when it sets one (required with a key list): needed to find a

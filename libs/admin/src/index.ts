@@ -1,5 +1,5 @@
 export { AdminModule } from './admin.module.js';
 export { AdminError, AdminErrorCode } from './admin.errors.js';
 export { ADMIN_DOCS_PATH, setupAdminDocs } from './admin-docs.js';
-export { requireAdminBearer } from './bearer-precheck.js';
+export { requireAdminBearer } from './admin-bearer.hook.js';
 export { SessionRevocation } from './session-revocation.service.js';

@@ -1,2 +1,2 @@
 export { BffModule } from './bff.module.js';
-export { safeReturnTo } from './return-to.js';
+export { safeReturnTo } from './return-to.policy.js';

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
 import { OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
 import { audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
-import { safeReturnTo } from './return-to.js';
+import { safeReturnTo } from './return-to.policy.js';
 
 export interface StartedLogin {
   readonly loginId: string;

@@ -15,11 +15,11 @@ export {
   type GatewayStack,
   type GatewayStackOptions,
 } from './gateway-stack.fixture.js';
-export { minimalGatewayEnv } from './gateway-env.js';
+export { minimalGatewayEnv } from './gateway-env.fixture.js';
 export { startGatewayProcess, type GatewayProcess, type ProcessMemory } from './gateway-process.fixture.js';
-export { ManualClock } from './manual-clock.js';
-export { signLogoutToken } from './logout-token.js';
-export { leakedSecrets } from './secret-scan.js';
+export { ManualClock } from './manual.clock.js';
+export { signLogoutToken } from './logout-token.fixture.js';
+export { leakedSecrets } from './secret-leak.check.js';
 export { startRedisCluster, waitFor, type RedisClusterFixture } from './redis-cluster.fixture.js';
 export { startRedisSentinel, type RedisSentinelFixture } from './redis-sentinel.fixture.js';
 export { startTlsRedis, type TlsRedisFixture } from './redis-tls.fixture.js';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { safeReturnTo } from './return-to.js';
+import { safeReturnTo } from './return-to.policy.js';
 
 describe('safeReturnTo', () => {
   it.each([

@@ -659,7 +659,7 @@ describe('deploy/forward-auth', () => {
   const authUrl = () => `${gatewayOrigin()}/bff/forward-auth`;
 
   it('points ingress-nginx at the forward-auth endpoint, uncached, copying only Authorization and X-Request-Id', () => {
-    const [api, site] = yamlOf('ingress-nginx.yaml') as (K8sObject & { metadata: { annotations?: Record<string, string> } })[];
+    const [api, site, closed] = yamlOf('ingress-nginx.yaml') as (K8sObject & { metadata: { annotations?: Record<string, string> } })[];
     const annotations = api!.metadata.annotations ?? {};
     expect(annotations['nginx.ingress.kubernetes.io/auth-url']).toBe(authUrl());
     expect(annotations['nginx.ingress.kubernetes.io/auth-method']).toBe('GET');
@@ -667,6 +667,9 @@ describe('deploy/forward-auth', () => {
     expect(annotations).not.toHaveProperty('nginx.ingress.kubernetes.io/auth-cache-key');
     expect(annotations).not.toHaveProperty('nginx.ingress.kubernetes.io/auth-signin');
     expect(JSON.stringify(site)).toContain(`"name":"${gatewayService().metadata.name}"`);
+    // Its answer carries a token: the public route must not reach the endpoint.
+    expect(closed!.metadata.annotations?.['nginx.ingress.kubernetes.io/denylist-source-range']).toBe('0.0.0.0/0,::/0');
+    expect(JSON.stringify(closed)).toContain('"path":"/bff/forward-auth"');
   });
 
   it('gives Traefik a ForwardAuth that believes only its own X-Forwarded-* and copies only Authorization and X-Request-Id', () => {
@@ -681,6 +684,8 @@ describe('deploy/forward-auth', () => {
       spec: { routes: { match: string; middlewares?: { name: string }[] }[] };
     };
     const apiRoute = route.spec.routes.find((candidate) => candidate.match.includes('/api/'))!;
+    const closedRoute = route.spec.routes.find((candidate) => candidate.match.includes('/bff/forward-auth'))!;
+    expect(closedRoute.middlewares?.map((middleware) => middleware.name)).toEqual(['sessiongate-closed']);
     // The cookie is stripped after the check, which needs it.
     expect(apiRoute.middlewares?.map((middleware) => middleware.name)).toEqual(['sessiongate-forward-auth', 'sessiongate-strip-cookie']);
   });

@@ -201,6 +201,37 @@ describe.each([
     expect(api.requests).toEqual([]);
   });
 
+  it('never lets the browser ask the forward-auth endpoint itself (its yes carries a token)', async () => {
+    for (const path of ['/bff/forward-auth', '/bff/forward-auth/', '/bff//forward-auth', '/bff/%66orward-auth', '/bff/forward-auth?x=1']) {
+      const reply = await send(ingress.url, 'GET', path, {
+        cookie: 'sg=abc',
+        'x-csrf': '1',
+        'x-original-uri': '/api/todos',
+        'x-forwarded-uri': '/api/todos',
+      });
+      expect([path, reply.status]).toEqual([path, 404]);
+    }
+    expect(gateway.requests).toEqual([]);
+  });
+
+  it('sends the gateway its own original-request headers, never the browser’s', async () => {
+    await send(ingress.url, 'GET', '/api/todos/7', {
+      cookie: 'sg=abc',
+      'x-csrf': '1',
+      'x-original-uri': '/api/admin',
+      'x-original-method': 'DELETE',
+      'x-forwarded-uri': '/api/admin',
+      'x-forwarded-method': 'DELETE',
+      'x-forwarded-host': 'evil.example.com',
+      'x-forwarded-proto': 'https',
+    });
+    const [check] = authRequests();
+    const original = kind === 'nginx' ? ['x-original-uri', 'x-original-method'] : ['x-forwarded-uri', 'x-forwarded-method'];
+    expect([check!.headers[original[0]!], check!.headers[original[1]!]]).toEqual(['/api/todos/7', 'GET']);
+    expect(check!.headers['x-forwarded-host']).toBe(`127.0.0.1:${ingress.port}`);
+    expect(check!.headers['x-forwarded-proto']).toBe('http');
+  });
+
   it('asks the forward-auth endpoint with the original method and URI, the browser’s headers, and no body', async () => {
     const target = '/api/todos/7?x=1&y=%2Fz';
     await send(

@@ -7,6 +7,7 @@ import {
   type OutgoingHttpHeaders,
   request as httpRequest,
   type Server,
+  type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -47,16 +48,14 @@ interface StandIn {
   stop(): Promise<void>;
 }
 
-async function standIn(
-  handle: (recorded: Recorded, request: IncomingMessage, response: import('node:http').ServerResponse) => void | Promise<void>,
-): Promise<StandIn> {
+async function standIn(handle: (recorded: Recorded, response: ServerResponse) => void | Promise<void>): Promise<StandIn> {
   const requests: Recorded[] = [];
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const recorded = { method: request.method!, url: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString() };
     requests.push(recorded);
-    await handle(recorded, request, response);
+    await handle(recorded, response);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -124,7 +123,7 @@ const sockets = new WebSocketServer({ noServer: true });
 const apiHandshakes: Recorded[] = [];
 
 beforeAll(async () => {
-  gateway = await standIn((recorded, _request, response) => {
+  gateway = await standIn((recorded, response) => {
     if (recorded.url.startsWith('/bff/forward-auth')) {
       const { status, headers, body } = answer();
       response.writeHead(status, headers).end(body);
@@ -132,7 +131,7 @@ beforeAll(async () => {
     }
     response.writeHead(200, { 'content-type': 'text/plain', 'x-served-by': 'gateway' }).end('gateway');
   });
-  api = await standIn(async (recorded, _request, response) => {
+  api = await standIn(async (recorded, response) => {
     if (recorded.url.endsWith('/stream')) {
       // The second part waits until the client has read the first: a buffering ingress never delivers either.
       const released = new Promise<void>((resolve) => (releaseStream = resolve));

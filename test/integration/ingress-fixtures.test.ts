@@ -303,8 +303,11 @@ describe.each([
   });
 
   it.each([
+    [400, 'bad_path'],
     [401, 'session_expired'],
     [403, 'csrf'],
+    [404, 'no_route'],
+    [429, 'too_many_requests'],
     [503, 'session_store_unavailable'],
   ])('passes a %i refusal to the browser unchanged (status, content type, body) and never calls the API', async (status, code) => {
     answer = () => refusal(status, code);
@@ -317,6 +320,19 @@ describe.each([
     expect(reply.headers['x-request-id']).toBe(`refused-${status}`);
     expect(reply.headers.location).toBeUndefined();
     expect(reply.headers['x-sessiongate-error']).toBeUndefined();
+    expect(api.requests).toEqual([]);
+  });
+
+  it('turns any other status from the gateway into a refusal (nginx: its own 503), never a yes', async () => {
+    answer = () => refusal(500, 'internal');
+    const reply = await send(ingress.url, 'GET', '/api/todos/7', { cookie: 'sg=abc', 'x-csrf': '1' });
+    if (kind === 'nginx') {
+      expect(reply.status).toBe(503);
+      expect(JSON.parse(reply.body)).toMatchObject({ error: 'gateway_unavailable' });
+    } else {
+      expect([reply.status, reply.body]).toEqual([500, refusal(500, 'internal').body]);
+    }
+    expect(reply.headers['content-type']).toBe(JSON_TYPE);
     expect(api.requests).toEqual([]);
   });
 

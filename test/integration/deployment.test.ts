@@ -641,3 +641,72 @@ describe('deploy/kubernetes', () => {
     expect(portNames).toContain(targetPort);
   });
 });
+
+// --- deploy/forward-auth ----------------------------------------------------------------------------
+
+describe('deploy/forward-auth', () => {
+  const yamlOf = (file: string): K8sObject[] =>
+    parseAllDocuments(read(join('deploy/forward-auth', file))).map((document) => {
+      if (document.errors.length > 0) throw new Error(`${file}: ${document.errors[0]!.message}`);
+      return document.toJS() as K8sObject;
+    });
+  const gatewayService = () => only(k8s<Service>('Service'), 'Service');
+  /** The in-cluster origin of the gateway's Service in the default namespace, on its only port. */
+  const gatewayOrigin = () => {
+    const port = only(gatewayService().spec.ports, 'Service port').port;
+    return `http://${gatewayService().metadata.name}.default.svc.cluster.local${port === 80 ? '' : `:${port}`}`;
+  };
+  const authUrl = () => `${gatewayOrigin()}/bff/forward-auth`;
+
+  it('points ingress-nginx at the forward-auth endpoint, uncached, copying only Authorization and X-Request-Id', () => {
+    const [api, site, closed] = yamlOf('ingress-nginx.yaml') as (K8sObject & { metadata: { annotations?: Record<string, string> } })[];
+    const annotations = api!.metadata.annotations ?? {};
+    expect(annotations['nginx.ingress.kubernetes.io/auth-url']).toBe(authUrl());
+    expect(annotations['nginx.ingress.kubernetes.io/auth-method']).toBe('GET');
+    expect(annotations['nginx.ingress.kubernetes.io/auth-response-headers']!.split(/,\s*/)).toEqual(['Authorization', 'X-Request-Id']);
+    expect(annotations).not.toHaveProperty('nginx.ingress.kubernetes.io/auth-cache-key');
+    expect(annotations).not.toHaveProperty('nginx.ingress.kubernetes.io/auth-signin');
+    expect(JSON.stringify(site)).toContain(`"name":"${gatewayService().metadata.name}"`);
+    // Its answer carries a token: the public route must not reach the endpoint.
+    expect(closed!.metadata.annotations?.['nginx.ingress.kubernetes.io/denylist-source-range']).toBe('0.0.0.0/0,::/0');
+    expect(JSON.stringify(closed)).toContain('"path":"/bff/forward-auth"');
+  });
+
+  it('gives Traefik a ForwardAuth that believes only its own X-Forwarded-* and copies only Authorization and X-Request-Id', () => {
+    const objects = yamlOf('traefik.yaml');
+    const forwardAuth = objects.find((object) => object.kind === 'Middleware' && 'forwardAuth' in (object.spec as object))!;
+    expect((forwardAuth.spec as { forwardAuth: unknown }).forwardAuth).toEqual({
+      address: authUrl(),
+      trustForwardHeader: false,
+      authResponseHeaders: ['Authorization', 'X-Request-Id'],
+    });
+    const route = objects.find((object) => object.kind === 'IngressRoute') as K8sObject & {
+      spec: { routes: { match: string; middlewares?: { name: string }[] }[] };
+    };
+    const apiRoute = route.spec.routes.find((candidate) => candidate.match.includes('/api/'))!;
+    const closedRoute = route.spec.routes.find((candidate) => candidate.match.includes('/bff/forward-auth'))!;
+    expect(closedRoute.middlewares?.map((middleware) => middleware.name)).toEqual(['sessiongate-closed']);
+    // The cookie is stripped after the check, which needs it.
+    expect(apiRoute.middlewares?.map((middleware) => middleware.name)).toEqual(['sessiongate-forward-auth', 'sessiongate-strip-cookie']);
+  });
+
+  it('has an Envoy ext_authz filter that fails closed and asks under the forward-auth path', () => {
+    const [config] = yamlOf('envoy.yaml') as unknown as { http_filters: { name: string; typed_config: unknown }[] }[];
+    const names = config!.http_filters.map((filter) => filter.name);
+    expect(names.indexOf('envoy.filters.http.header_mutation')).toBeLessThan(names.indexOf('envoy.filters.http.ext_authz'));
+    const extAuthz = config!.http_filters.find((filter) => filter.name === 'envoy.filters.http.ext_authz')!.typed_config as {
+      failure_mode_allow: boolean;
+      http_service: {
+        server_uri: { uri: string };
+        path_prefix: string;
+        authorization_response: { allowed_upstream_headers: { patterns: { exact: string }[] } };
+      };
+    };
+    expect(extAuthz.failure_mode_allow).toBe(false);
+    expect(`${extAuthz.http_service.server_uri.uri}${extAuthz.http_service.path_prefix}`).toBe(authUrl());
+    expect(extAuthz.http_service.authorization_response.allowed_upstream_headers.patterns.map((pattern) => pattern.exact)).toEqual([
+      'authorization',
+      'x-request-id',
+    ]);
+  });
+});

@@ -23,3 +23,13 @@ export { leakedSecrets } from './secret-leak.check.js';
 export { startRedisCluster, waitFor, type RedisClusterFixture } from './redis-cluster.fixture.js';
 export { startRedisSentinel, type RedisSentinelFixture } from './redis-sentinel.fixture.js';
 export { startTlsRedis, type TlsRedisFixture } from './redis-tls.fixture.js';
+export {
+  forwardAuthSnippet,
+  forwardAuthSnippetPath,
+  renderForwardAuthSnippet,
+  type IngressKind,
+  type SnippetTargets,
+} from './forward-auth-snippet.js';
+export type { IngressFixture } from './ingress-process.js';
+export { startNginx, type IngressTargets } from './nginx.fixture.js';
+export { startCaddy } from './caddy.fixture.js';

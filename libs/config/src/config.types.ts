@@ -1,4 +1,6 @@
 import type { JsonWebKey } from 'node:crypto';
+import type { RouteEntry } from './api-routes.js';
+
 /**
  * `user`: the user's access token (401 without a session); `optional`: the user's token when logged
  * in, none otherwise; `client`: a client-credentials token shared by all sessions; `none`: no token.
@@ -11,23 +13,9 @@ export interface TokenAudience {
   readonly scopes: string | undefined;
 }
 
-export interface ApiRoute {
-  /** Path prefix under which the SPA calls this API, e.g. `/api/todos`. */
-  readonly prefix: string;
-  /** Upstream base URL; the remainder of the request path is appended to its path. */
-  readonly target: URL;
-  readonly token: RouteTokenMode;
+/** A route of API_ROUTES (its keys are declared in api-routes.ts), with its token needs grouped. */
+export interface ApiRoute extends Omit<RouteEntry, 'resource' | 'scopes'> {
   readonly audience: TokenAudience;
-  /** Largest request body accepted for this route (413 beyond it). */
-  readonly maxBodyBytes: number;
-  /** Milliseconds the upstream may take to send its response headers (504 beyond it). */
-  readonly timeoutMs: number;
-  /** Milliseconds of silence allowed inside a response body (0: none, for long-lived streams). */
-  readonly idleTimeoutMs: number;
-  /** Whether the upstream's Set-Cookie reaches the browser (off: the gateway owns the browser's cookies). */
-  readonly allowSetCookie: boolean;
-  /** Whether browsers may open WebSockets here (an Origin check replaces X-CSRF on the handshake). */
-  readonly websocket: boolean;
 }
 
 /** How the provider is told which API a token is for: `resource` (RFC 8707) or `audience` (Auth0). */

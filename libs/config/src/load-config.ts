@@ -1,7 +1,8 @@
 import { ConfigError } from './config.error.js';
 import type { ApiRoute, GatewayConfig, SessionKey, StoreConfig } from './config.types.js';
 import { REDIS_SETTING_KEYS, redisConfig } from './redis-config.js';
-import { apiRoutes, type Setting, settings } from './settings.js';
+import { apiRoutes } from './api-routes.js';
+import { type Setting, settings } from './settings.js';
 
 type Settings = typeof settings;
 type Values = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> | undefined };

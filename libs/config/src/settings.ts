@@ -1,16 +1,29 @@
-import { createHash, type JsonWebKey } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
-import type {
-  ApiRoute,
-  ClientAuthMethod,
-  HostPort,
-  ResourceParameter,
-  RouteTokenMode,
-  SameSite,
-  SessionCacheMode,
-  SessionKey,
-} from './config.types.js';
+import type { ClientAuthMethod, ResourceParameter, SameSite, SessionCacheMode } from './config.types.js';
+import {
+  ASYMMETRIC_JWS_ALGS,
+  asymmetricAlgorithms,
+  boolean,
+  cookieName,
+  encryptionKey,
+  encryptionKeys,
+  existingFolder,
+  hostPortList,
+  httpUrl,
+  localPath,
+  nonEmpty,
+  nonNegativeInteger,
+  oneOf,
+  origin,
+  origins,
+  pemFile,
+  port,
+  positiveInteger,
+  privateJwk,
+  redisUrl,
+  scopes,
+  scopeToken,
+  trustedProxies,
+} from './setting-parsers.js';
 
 /** One environment variable: what it means, its default, and how to read it. docs/CONFIGURATION.md is generated from these (`npm run docs:config`). */
 export interface Setting<T> {
@@ -23,301 +36,6 @@ export interface Setting<T> {
   readonly secret?: boolean;
   /** Returns the value or throws an Error whose message says what is wrong (without echoing secrets). */
   readonly parse: (raw: string) => T;
-}
-
-const ASYMMETRIC_JWS_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-
-function httpUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new Error('must be an absolute URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
-  if (url.username || url.password) throw new Error('must not carry credentials');
-  if (url.hash || url.search) throw new Error('must not have a query or fragment');
-  return url;
-}
-
-function origin(raw: string): URL {
-  const url = httpUrl(raw);
-  if (url.pathname !== '/') throw new Error('must be an origin without a path, e.g. https://app.example.com');
-  return url;
-}
-
-function positiveInteger(raw: string): number {
-  if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new Error('must be a positive whole number');
-  return Number(raw);
-}
-
-function nonNegativeInteger(raw: string): number {
-  if (!/^\d+$/.test(raw)) throw new Error('must be a whole number, 0 or more');
-  return Number(raw);
-}
-
-function port(raw: string): number {
-  const value = positiveInteger(raw);
-  if (value > 65535) throw new Error('must be a TCP port (1-65535)');
-  return value;
-}
-
-function boolean(raw: string): boolean {
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
-  throw new Error('must be true or false');
-}
-
-function nonEmpty(raw: string): string {
-  if (raw.trim() === '') throw new Error('must not be empty');
-  return raw;
-}
-
-function encryptionKey(raw: string): Buffer {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw)) throw new Error('must be base64');
-  const key = Buffer.from(raw, 'base64');
-  if (key.length !== 32) throw new Error(`must decode to 32 bytes (got ${key.length})`);
-  return key;
-}
-
-/** The id a key without one gets: what single-key deployments have always written into their blobs. */
-function keyFingerprint(key: Buffer): string {
-  return createHash('sha256').update(key).digest('base64url').slice(0, 8);
-}
-
-/**
- * `[<id>:]<base64>` entries, comma-separated, newest first. Ids name the key in each blob, so they
- * must be unique, and so must the keys (one key under two ids would make the id meaningless).
- */
-function encryptionKeys(raw: string): SessionKey[] {
-  const keys = raw.split(',').map((entry, index) => {
-    const where = `key ${index + 1}`;
-    const match = /^(?:([A-Za-z0-9_-]{1,32}):)?(.*)$/s.exec(entry.trim())!;
-    let key: Buffer;
-    try {
-      key = encryptionKey(match[2]!);
-    } catch (error) {
-      throw new Error(`${where} ${(error as Error).message} (entries are [<id>:]<base64 of 32 bytes>, ids of letters, digits, - and _)`);
-    }
-    return { id: match[1] ?? keyFingerprint(key), key };
-  });
-  keys.forEach(({ id, key }, index) => {
-    if (keys.findIndex((other) => other.id === id) !== index) throw new Error(`key id ${id} is listed twice`);
-    if (keys.findIndex((other) => other.key.equals(key)) !== index) throw new Error(`key ${index + 1} repeats an earlier key`);
-  });
-  return keys;
-}
-
-function scopes(raw: string): string {
-  const list = raw.split(' ').filter(Boolean);
-  if (!list.includes('openid')) throw new Error('must include openid');
-  return list.join(' ');
-}
-
-function cookieName(raw: string): string {
-  // RFC 6265 token characters only, so the name never needs quoting.
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(raw)) throw new Error('must be a cookie name (letters, digits, -_.)');
-  return raw;
-}
-
-/** A parser that accepts exactly `values`, and names them when it refuses anything else. */
-function oneOf<const T extends string>(...values: readonly T[]): (raw: string) => T {
-  const expected = values.length === 2 ? `${values[0]} or ${values[1]}` : `one of ${values.join(', ')}`;
-  return (raw) => {
-    if (!(values as readonly string[]).includes(raw)) throw new Error(`must be ${expected}`);
-    return raw as T;
-  };
-}
-
-function privateJwk(raw: string): JsonWebKey & { kid: string } {
-  let jwk: unknown;
-  try {
-    jwk = JSON.parse(raw);
-  } catch {
-    throw new Error('must be a private JWK in JSON');
-  }
-  const key = jwk as Record<string, unknown>;
-  if (typeof jwk !== 'object' || jwk === null || typeof key.kty !== 'string' || typeof key.d !== 'string')
-    throw new Error('must be a private JWK in JSON');
-  if (typeof key.kid !== 'string' || key.kid === '') throw new Error('must have a kid, so the provider can pick the public key');
-  return jwk as JsonWebKey & { kid: string };
-}
-
-function asymmetricAlgorithms(raw: string): readonly string[] {
-  const list = raw
-    .split(',')
-    .map((alg) => alg.trim())
-    .filter(Boolean);
-  // `none` and HS* would let anyone holding the provider's public key mint tokens.
-  const refused = list.filter((alg) => !ASYMMETRIC_JWS_ALGS.includes(alg));
-  if (list.length === 0 || refused.length > 0) throw new Error(`must be a comma-separated list of ${ASYMMETRIC_JWS_ALGS.join(', ')}`);
-  return list;
-}
-
-function scopeToken(raw: string): string {
-  if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(raw)) throw new Error('must be one scope token (no spaces or quotes)');
-  return raw;
-}
-
-function localPath(raw: string): string {
-  if (!raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\')) throw new Error('must be a path starting with a single /');
-  return raw;
-}
-
-function existingFolder(raw: string): string {
-  if (!existsSync(raw)) throw new Error(`folder ${raw} does not exist`);
-  return raw;
-}
-
-function redisUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new Error('must be a redis:// or rediss:// URL');
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('must be a redis:// or rediss:// URL');
-  return raw;
-}
-
-const NAMED_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
-
-function trustedProxies(raw: string): string[] {
-  const list = raw
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-  for (const entry of list) {
-    if (NAMED_PROXY_RANGES.includes(entry)) continue;
-    const [address = '', bits, ...rest] = entry.split('/');
-    const version = isIP(address);
-    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
-    if (version === 0 || rest.length > 0 || !validBits)
-      throw new Error(`${entry} is not an IP address, a CIDR range, or one of ${NAMED_PROXY_RANGES.join(', ')}`);
-  }
-  return list;
-}
-
-/** A `host:port` list (sentinels, cluster nodes); IPv6 hosts in brackets. */
-function hostPortList(raw: string): readonly HostPort[] {
-  const entries = raw
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-  if (entries.length === 0) throw new Error('must be a comma-separated list of host:port');
-  return entries.map((entry) => {
-    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(entry);
-    if (!match) throw new Error(`"${entry}" is not host:port`);
-    try {
-      return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: port(match[2]!) };
-    } catch (error) {
-      throw new Error(`"${entry}": port ${(error as Error).message}`);
-    }
-  });
-}
-
-function pemFile(raw: string): string {
-  let text: string;
-  try {
-    text = readFileSync(raw, 'utf8');
-  } catch {
-    throw new Error(`file ${raw} cannot be read`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`file ${raw} holds no PEM certificate`);
-  return text;
-}
-
-const TOKEN_MODES = ['user', 'optional', 'client', 'none'];
-
-export interface RouteDefaults {
-  readonly maxBodyBytes: number;
-  readonly timeoutMs: number;
-  readonly idleTimeoutMs: number;
-}
-
-/** Parses API_ROUTES; a route's limits default to the global settings. */
-export function apiRoutes(raw: string, defaults: RouteDefaults): ApiRoute[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new Error('must be a JSON array of routes');
-  }
-  if (!Array.isArray(parsed)) throw new Error('must be a JSON array of routes');
-  const prefixes = new Set<string>();
-  return parsed.map((entry: unknown, index) => {
-    const where = `route ${index}`;
-    if (typeof entry !== 'object' || entry === null) throw new Error(`${where} must be an object`);
-    const {
-      prefix,
-      target,
-      token = 'user',
-      resource,
-      audience,
-      scopes,
-      maxBodyBytes = defaults.maxBodyBytes,
-      timeoutMs = defaults.timeoutMs,
-      idleTimeoutMs = defaults.idleTimeoutMs,
-      allowSetCookie = false,
-      websocket = false,
-      ...rest
-    } = entry as Record<string, unknown>;
-    const unknownKeys = Object.keys(rest);
-    if (unknownKeys.length > 0) throw new Error(`${where} has unknown field(s): ${unknownKeys.join(', ')}`);
-    if (typeof prefix !== 'string' || !/^\/api(\/[A-Za-z0-9._~-]+)+$/.test(prefix) || /\/\.{1,2}(\/|$)/.test(prefix)) {
-      throw new Error(`${where}: prefix must look like /api/<name> (no trailing slash)`);
-    }
-    if (prefixes.has(prefix)) throw new Error(`${where}: prefix ${prefix} is listed twice`);
-    prefixes.add(prefix);
-    if (typeof target !== 'string') throw new Error(`${where}: target must be a URL string`);
-    let targetUrl: URL;
-    try {
-      targetUrl = httpUrl(target);
-    } catch (error) {
-      throw new Error(`${where}: target ${(error as Error).message}`);
-    }
-    if (typeof token !== 'string' || !TOKEN_MODES.includes(token))
-      throw new Error(`${where}: token must be one of ${TOKEN_MODES.join(', ')}`);
-    if (resource !== undefined && audience !== undefined) throw new Error(`${where}: give resource or audience, not both`);
-    const api = resource ?? audience;
-    if (api !== undefined && (typeof api !== 'string' || !isAbsoluteUri(api)))
-      throw new Error(`${where}: resource must be an absolute URI`);
-    if (scopes !== undefined && (typeof scopes !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(scopes))) {
-      throw new Error(`${where}: scopes must be space-separated scope tokens`);
-    }
-    if (token === 'none' && (api !== undefined || scopes !== undefined))
-      throw new Error(`${where}: a "none" route takes no resource or scopes`);
-    for (const [name, value, least] of [
-      ['maxBodyBytes', maxBodyBytes, 0],
-      ['timeoutMs', timeoutMs, 1],
-      ['idleTimeoutMs', idleTimeoutMs, 0],
-    ] as const) {
-      if (!Number.isSafeInteger(value) || (value as number) < least)
-        throw new Error(`${where}: ${name} must be a whole number, ${least} or more`);
-    }
-    if (typeof allowSetCookie !== 'boolean') throw new Error(`${where}: allowSetCookie must be true or false`);
-    if (typeof websocket !== 'boolean') throw new Error(`${where}: websocket must be true or false`);
-    return {
-      prefix,
-      target: targetUrl,
-      token: token as RouteTokenMode,
-      audience: { resource: api as string | undefined, scopes: scopes as string | undefined },
-      maxBodyBytes: maxBodyBytes as number,
-      timeoutMs: timeoutMs as number,
-      idleTimeoutMs: idleTimeoutMs as number,
-      allowSetCookie,
-      websocket,
-    };
-  });
-}
-
-function isAbsoluteUri(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.hash === '' && !value.includes('#');
-  } catch {
-    return false;
-  }
 }
 
 export const settings = {
@@ -337,15 +55,7 @@ export const settings = {
     description:
       "Comma-separated origins besides PUBLIC_URL's allowed to call /api and /bff with credentials (CORS, never `*`); any other `Origin`, or `Sec-Fetch-Site: cross-site`, is refused with 403 `csrf`.",
     default: '',
-    parse: (raw: string) =>
-      raw
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean)
-        .map((entry) => {
-          const url = origin(entry);
-          return url.origin;
-        }),
+    parse: origins,
   },
   host: { env: 'HOST', description: 'Interface to listen on.', default: '0.0.0.0', parse: nonEmpty },
   port: { env: 'PORT', description: 'Port to listen on.', default: '3000', parse: port },
@@ -415,10 +125,7 @@ export const settings = {
     env: 'OIDC_ID_TOKEN_ALG',
     description: 'The only JWS algorithm accepted on ID tokens (asymmetric algorithms only).',
     default: 'RS256',
-    parse: (raw: string) => {
-      if (!ASYMMETRIC_JWS_ALGS.includes(raw)) throw new Error(`must be one of ${ASYMMETRIC_JWS_ALGS.join(', ')}`);
-      return raw;
-    },
+    parse: oneOf<string>(...ASYMMETRIC_JWS_ALGS),
   },
   allowInsecureHttp: {
     env: 'OIDC_ALLOW_INSECURE_HTTP',

@@ -25,9 +25,16 @@ import {
   trustedProxies,
 } from './setting-parsers.js';
 
-/** One environment variable: what it means, its default, and how to read it. docs/CONFIGURATION.md is generated from these (`npm run docs:config`). */
+/** Where a setting's value lands in GatewayConfig: `gateway` for its top-level fields, else the group of that name. */
+export type SettingGroupName = 'gateway' | 'oidc' | 'session' | 'tokens' | 'proxy' | 'rateLimit' | 'admin' | 'metrics';
+
+/**
+ * One environment variable: what it means, its default, how to read it, and where it lands in
+ * GatewayConfig. docs/CONFIGURATION.md is generated from these (`npm run docs:config`).
+ */
 export interface Setting<T> {
   readonly env: string;
+  /** One paragraph of Markdown (docs/CONFIGURATION.md), also quoted when a required setting is missing. */
   readonly description: string;
   /** Raw default used when the variable is unset; settings without one are required. */
   readonly default?: string;
@@ -36,8 +43,24 @@ export interface Setting<T> {
   readonly secret?: boolean;
   /** Returns the value or throws an Error whose message says what is wrong (without echoing secrets). */
   readonly parse: (raw: string) => T;
+  /**
+   * The value becomes field `field` (default: the setting's key) of this group of GatewayConfig.
+   * Unset: the setting is only read by rules and derived fields (load-config.ts, config-rules.ts).
+   */
+  readonly group?: SettingGroupName;
+  readonly field?: string;
 }
 
+/** A description written over several source lines: the lines joined by single spaces. */
+function prose(...lines: readonly string[]): string {
+  return lines.join(' ');
+}
+
+/**
+ * Every setting, in the order docs/CONFIGURATION.md lists them. A new setting is one entry: with a
+ * `group`, its parsed value (typed by its parser) becomes a field of that group of GatewayConfig; a
+ * rule tying it to other settings is one entry of the rules in config-rules.ts.
+ */
 export const settings = {
   nodeEnv: {
     env: 'NODE_ENV',
@@ -48,41 +71,54 @@ export const settings = {
   publicUrl: {
     env: 'PUBLIC_URL',
     description: "The gateway's external origin, as the browser sees it. Redirect URI is PUBLIC_URL + `/bff/callback`.",
+    group: 'gateway',
     parse: origin,
   },
   corsAllowedOrigins: {
     env: 'CORS_ALLOWED_ORIGINS',
-    description:
-      "Comma-separated origins besides PUBLIC_URL's allowed to call /api and /bff with credentials (CORS, never `*`); any other `Origin`, or `Sec-Fetch-Site: cross-site`, is refused with 403 `csrf`.",
+    description: prose(
+      "Comma-separated origins besides PUBLIC_URL's allowed to call /api and /bff with credentials (CORS,",
+      'never `*`); any other `Origin`, or `Sec-Fetch-Site: cross-site`, is refused with 403 `csrf`.',
+    ),
     default: '',
+    group: 'gateway',
     parse: origins,
   },
-  host: { env: 'HOST', description: 'Interface to listen on.', default: '0.0.0.0', parse: nonEmpty },
-  port: { env: 'PORT', description: 'Port to listen on.', default: '3000', parse: port },
-  shutdownTimeout: {
+  host: { env: 'HOST', description: 'Interface to listen on.', default: '0.0.0.0', group: 'gateway', parse: nonEmpty },
+  port: { env: 'PORT', description: 'Port to listen on.', default: '3000', group: 'gateway', parse: port },
+  shutdownTimeoutMs: {
     env: 'SHUTDOWN_TIMEOUT_MS',
-    description:
-      'On SIGTERM the gateway stops accepting, lets in-flight requests (streams included) finish and closes Redis; after this many milliseconds it exits anyway (code 1).',
+    description: prose(
+      'On SIGTERM the gateway stops accepting, lets in-flight requests (streams included)',
+      'finish and closes Redis; after this many milliseconds it exits anyway (code 1).',
+    ),
     default: '15000',
+    group: 'gateway',
     parse: positiveInteger,
   },
   logLevel: {
     env: 'LOG_LEVEL',
     description: 'pino log level (fatal, error, warn, info, debug, trace, silent).',
     default: 'info',
-    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+    group: 'gateway',
+    parse: oneOf<string>('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   },
   issuer: {
     env: 'OIDC_ISSUER',
-    description:
-      "The OpenID Provider's issuer identifier; its discovery document must name exactly this issuer. `http://` only on a loopback host (or with OIDC_ALLOW_INSECURE_HTTP).",
+    description: prose(
+      "The OpenID Provider's issuer identifier; its discovery document must name exactly",
+      'this issuer. `http://` only on a loopback host (or with OIDC_ALLOW_INSECURE_HTTP).',
+    ),
+    group: 'oidc',
     parse: httpUrl,
   },
-  clientId: { env: 'OIDC_CLIENT_ID', description: 'Client id registered at the provider.', parse: nonEmpty },
+  clientId: { env: 'OIDC_CLIENT_ID', description: 'Client id registered at the provider.', group: 'oidc', parse: nonEmpty },
   clientAuthMethod: {
     env: 'OIDC_CLIENT_AUTH_METHOD',
-    description:
-      'How the gateway authenticates at the token endpoint: `client_secret_basic` (id and secret form-encoded, then base64, per RFC 6749 §2.3.1), `client_secret_post` or `private_key_jwt`.',
+    description: prose(
+      'How the gateway authenticates at the token endpoint: `client_secret_basic` (id and secret',
+      'form-encoded, then base64, per RFC 6749 §2.3.1), `client_secret_post` or `private_key_jwt`.',
+    ),
     default: 'client_secret_basic',
     parse: oneOf<ClientAuthMethod>('client_secret_basic', 'client_secret_post', 'private_key_jwt'),
   },
@@ -95,36 +131,46 @@ export const settings = {
   },
   clientPrivateKey: {
     env: 'OIDC_CLIENT_PRIVATE_KEY',
-    description:
-      'Private JWK (JSON, with `kid`) signing the client assertion; required for private_key_jwt. Register its public half at the provider.',
+    description: prose(
+      'Private JWK (JSON, with `kid`) signing the client assertion; required',
+      'for private_key_jwt. Register its public half at the provider.',
+    ),
     optional: true,
     secret: true,
     parse: privateJwk,
   },
   usePar: {
     env: 'OIDC_USE_PAR',
-    description:
-      'Send the authorization request by PAR (RFC 9126) when the provider offers it; the browser then carries only `request_uri`.',
+    description: prose(
+      'Send the authorization request by PAR (RFC 9126) when the',
+      'provider offers it; the browser then carries only `request_uri`.',
+    ),
     default: 'true',
+    group: 'oidc',
     parse: boolean,
   },
-  maxAge: {
+  maxAgeSeconds: {
     env: 'OIDC_MAX_AGE',
-    description:
-      'Seconds since the user last authenticated at the provider beyond which a login is refused (`max_age`, checked on `auth_time`).',
+    description: prose(
+      'Seconds since the user last authenticated at the provider beyond',
+      'which a login is refused (`max_age`, checked on `auth_time`).',
+    ),
     optional: true,
+    group: 'oidc',
     parse: nonNegativeInteger,
   },
   scopes: {
     env: 'OIDC_SCOPES',
     description: 'Scopes requested at login (space separated); `offline_access` gets a refresh token.',
     default: 'openid profile email offline_access',
+    group: 'oidc',
     parse: scopes,
   },
   idTokenSigningAlg: {
     env: 'OIDC_ID_TOKEN_ALG',
     description: 'The only JWS algorithm accepted on ID tokens (asymmetric algorithms only).',
     default: 'RS256',
+    group: 'oidc',
     parse: oneOf<string>(...ASYMMETRIC_JWS_ALGS),
   },
   allowInsecureHttp: {
@@ -142,8 +188,12 @@ export const settings = {
   // Redis: exactly one topology (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES); see redis-config.ts.
   redisUrl: {
     env: 'REDIS_URL',
-    description:
-      'A standalone Redis (or a primary) for sessions: `redis://`, or `rediss://` for TLS, with the ACL user and password in the URL (`rediss://user:password@host:6380`). Unset, with no REDIS_SENTINELS or REDIS_CLUSTER_NODES: an in-process store, announced by a start-up warning and refused when NODE_ENV=production.',
+    description: prose(
+      'A standalone Redis (or a primary) for sessions: `redis://`, or `rediss://` for TLS,',
+      'with the ACL user and password in the URL (`rediss://user:password@host:6380`).',
+      'Unset, with no REDIS_SENTINELS or REDIS_CLUSTER_NODES: an in-process store,',
+      'announced by a start-up warning and refused when NODE_ENV=production.',
+    ),
     optional: true,
     parse: redisUrl,
   },
@@ -174,215 +224,337 @@ export const settings = {
   },
   redisUsername: {
     env: 'REDIS_USERNAME',
-    description:
-      'ACL user on the Redis data nodes with REDIS_SENTINELS or REDIS_CLUSTER_NODES (needs REDIS_PASSWORD; with REDIS_URL it goes in the URL).',
+    description: prose(
+      'ACL user on the Redis data nodes with REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+      '(needs REDIS_PASSWORD; with REDIS_URL it goes in the URL).',
+    ),
     optional: true,
     parse: nonEmpty,
   },
   redisPassword: {
     env: 'REDIS_PASSWORD',
-    description: 'Password on the Redis data nodes with REDIS_SENTINELS or REDIS_CLUSTER_NODES (with REDIS_URL it goes in the URL).',
+    description: prose(
+      'Password on the Redis data nodes with REDIS_SENTINELS or',
+      'REDIS_CLUSTER_NODES (with REDIS_URL it goes in the URL).',
+    ),
     optional: true,
     secret: true,
     parse: nonEmpty,
   },
   redisTls: {
     env: 'REDIS_TLS',
-    description:
-      '`true`: TLS on every Redis connection (sentinels too) with REDIS_SENTINELS or REDIS_CLUSTER_NODES (with REDIS_URL: `rediss://`). Unset: no TLS.',
+    description: prose(
+      '`true`: TLS on every Redis connection (sentinels too) with REDIS_SENTINELS',
+      'or REDIS_CLUSTER_NODES (with REDIS_URL: `rediss://`). Unset: no TLS.',
+    ),
     optional: true,
     parse: boolean,
   },
   redisTlsCaFile: {
     env: 'REDIS_TLS_CA_FILE',
-    description: "PEM file of the CA(s) that sign the Redis servers' certificates, trusted instead of the system's CAs (needs TLS).",
+    description: prose(
+      "PEM file of the CA(s) that sign the Redis servers'",
+      "certificates, trusted instead of the system's CAs (needs TLS).",
+    ),
     optional: true,
     parse: pemFile,
   },
   encryptionKeys: {
     env: 'SESSION_ENCRYPTION_KEY',
-    description:
-      'Base64 of 32 random bytes (`openssl rand -base64 32`): encrypts tokens at rest (AES-256-GCM). To rotate, list several, newest first, each optionally named: `k2:<base64>,k1:<base64>`; the first encrypts, all decrypt (see SECURITY.md).',
+    description: prose(
+      'Base64 of 32 random bytes (`openssl rand -base64 32`): encrypts tokens at rest',
+      '(AES-256-GCM). To rotate, list several, newest first, each optionally named:',
+      '`k2:<base64>,k1:<base64>`; the first encrypts, all decrypt (see SECURITY.md).',
+    ),
     secret: true,
+    group: 'session',
     parse: encryptionKeys,
   },
   indexKey: {
     env: 'SESSION_INDEX_KEY',
-    description:
-      'Base64 of 32 bytes keying the HMACs that name the session indexes in Redis (users, provider sessions, public ids). Default: the one SESSION_ENCRYPTION_KEY; required once that lists several keys, and never rotated with them.',
+    description: prose(
+      'Base64 of 32 bytes keying the HMACs that name the session indexes in Redis',
+      '(users, provider sessions, public ids). Default: the one SESSION_ENCRYPTION_KEY;',
+      'required once that lists several keys, and never rotated with them.',
+    ),
     optional: true,
     secret: true,
     parse: encryptionKey,
   },
-  idleTimeout: {
+  idleTimeoutSeconds: {
     env: 'SESSION_IDLE_TIMEOUT',
     description: 'Seconds without a request after which a session ends (each request slides it; see SESSION_TOUCH_INTERVAL).',
     default: '1800',
+    group: 'session',
     parse: positiveInteger,
   },
-  absoluteTimeout: {
+  absoluteTimeoutSeconds: {
     env: 'SESSION_ABSOLUTE_TIMEOUT',
     description: 'Seconds after login after which a session ends, however active.',
     default: '28800',
+    group: 'session',
     parse: positiveInteger,
   },
   cookieName: {
     env: 'SESSION_COOKIE_NAME',
-    description:
-      'Session cookie name. Default `__Host-sessiongate` on https, `sessiongate` on http. `__Host-Http-sessiongate` (cookie prefixes draft: only an HttpOnly Set-Cookie may set it), `__Secure-` and `__Http-` names need https (refused at start-up on http).',
+    description: prose(
+      'Session cookie name. Default `__Host-sessiongate` on https, `sessiongate` on http.',
+      '`__Host-Http-sessiongate` (cookie prefixes draft: only an HttpOnly Set-Cookie may',
+      'set it), `__Secure-` and `__Http-` names need https (refused at start-up on http).',
+    ),
     optional: true,
     parse: cookieName,
   },
   sameSite: {
     env: 'SESSION_COOKIE_SAMESITE',
-    description:
-      "SameSite of the session cookie: `strict` or `lax`. The pre-login cookie is always `Lax`, so that it survives the provider's redirect back.",
+    description: prose(
+      'SameSite of the session cookie: `strict` or `lax`. The pre-login cookie',
+      "is always `Lax`, so that it survives the provider's redirect back.",
+    ),
     default: 'strict',
+    group: 'session',
     parse: oneOf<SameSite>('lax', 'strict'),
   },
-  loginTimeout: {
+  loginTimeoutSeconds: {
     env: 'LOGIN_TIMEOUT',
     description: 'Seconds a started login may take before its state expires.',
     default: '600',
+    group: 'session',
     parse: positiveInteger,
   },
-  refreshSkew: {
+  refreshSkewSeconds: {
     env: 'TOKEN_REFRESH_SKEW',
     description: 'Seconds before access-token expiry (from `expires_in`) at which it is refreshed.',
     default: '30',
+    group: 'tokens',
     parse: nonNegativeInteger,
   },
   resourceParameter: {
     env: 'TOKEN_RESOURCE_PARAMETER',
     description: "How a route's `resource` is sent to the provider: `resource` (RFC 8707) or `audience` (Auth0).",
     default: 'resource',
+    group: 'tokens',
     parse: oneOf<ResourceParameter>('resource', 'audience'),
   },
-  refreshLockLease: {
+  refreshLockLeaseMs: {
     env: 'REFRESH_LOCK_LEASE_MS',
-    description:
-      "Milliseconds of a session's refresh lock lease, renewed every third of it while a refresh runs (a holder that dies frees the lock when it runs out).",
+    description: prose(
+      "Milliseconds of a session's refresh lock lease, renewed every third of it",
+      'while a refresh runs (a holder that dies frees the lock when it runs out).',
+    ),
     default: '5000',
+    group: 'tokens',
     parse: positiveInteger,
   },
-  refreshWait: {
+  refreshWaitMs: {
     env: 'REFRESH_WAIT_TIMEOUT_MS',
     description: 'Milliseconds a request waits for a refresh running elsewhere before answering 503 `refresh_timeout`.',
     default: '10000',
+    group: 'tokens',
     parse: positiveInteger,
   },
+  // The three route limits are only defaults of API_ROUTES entries (see config-rules.ts).
   upstreamTimeout: {
     env: 'UPSTREAM_TIMEOUT_MS',
-    description:
-      'Milliseconds an upstream API may take to send its response headers (not the whole response) before the gateway returns 504; a route may set its own `timeoutMs`.',
+    description: prose(
+      'Milliseconds an upstream API may take to send its response headers (not the whole',
+      'response) before the gateway returns 504; a route may set its own `timeoutMs`.',
+    ),
     default: '30000',
     parse: positiveInteger,
   },
   upstreamIdleTimeout: {
     env: 'UPSTREAM_IDLE_TIMEOUT_MS',
-    description:
-      'Milliseconds of silence allowed inside an upstream response body (0: none, for long-lived streams); a route may set its own `idleTimeoutMs`. Not applied to WebSockets.',
+    description: prose(
+      'Milliseconds of silence allowed inside an upstream response body (0: none, for',
+      'long-lived streams); a route may set its own `idleTimeoutMs`. Not applied to WebSockets.',
+    ),
     default: '300000',
     parse: nonNegativeInteger,
   },
   maxBodyBytes: {
     env: 'PROXY_MAX_BODY_BYTES',
-    description:
-      'Largest request body forwarded to an API (413 `payload_too_large` beyond it; a chunked body is cut off as it passes the limit, never buffered to be measured); a route may set its own `maxBodyBytes`.',
+    description: prose(
+      'Largest request body forwarded to an API (413 `payload_too_large` beyond it; a chunked body is cut',
+      'off as it passes the limit, never buffered to be measured); a route may set its own `maxBodyBytes`.',
+    ),
     default: '10485760',
     parse: nonNegativeInteger,
   },
-  connectTimeout: {
+  connectTimeoutMs: {
     env: 'UPSTREAM_CONNECT_TIMEOUT_MS',
     description: 'Milliseconds to connect to an upstream API before the gateway returns 502.',
     default: '5000',
+    group: 'proxy',
     parse: positiveInteger,
   },
+  // Read with the route limits above, which are parsed first (see config-rules.ts).
   apiRoutes: {
     env: 'API_ROUTES',
-    description:
-      'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000/v1", "token": "user" | "optional" | "client" | "none", "resource": "https://todos.example.com", "scopes": "todos:read", "maxBodyBytes": 1048576, "timeoutMs": 30000, "idleTimeoutMs": 300000, "allowSetCookie": false, "websocket": false }`: the only upstreams the gateway calls. All but prefix and target optional: `token` defaults to `user`, `audience` may replace `resource`, the limits default to the global settings. `/api/todos/7?x=1` goes to `http://127.0.0.1:4000/v1/7?x=1`. `allowSetCookie: true` lets the API\'s `Set-Cookie` reach the browser; `websocket: true` lets browsers open WebSockets to the route (checked by `Origin` and session instead of `X-CSRF`).',
+    description: prose(
+      'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000/v1", "token": "user" |',
+      '"optional" | "client" | "none", "resource": "https://todos.example.com", "scopes": "todos:read",',
+      '"maxBodyBytes": 1048576, "timeoutMs": 30000, "idleTimeoutMs": 300000, "allowSetCookie": false,',
+      '"websocket": false }`: the only upstreams the gateway calls. All but prefix and target optional:',
+      '`token` defaults to `user`, `audience` may replace `resource`, the limits default to the global',
+      'settings. `/api/todos/7?x=1` goes to `http://127.0.0.1:4000/v1/7?x=1`. `allowSetCookie: true`',
+      "lets the API's `Set-Cookie` reach the browser; `websocket: true` lets browsers open WebSockets",
+      'to the route (checked by `Origin` and session instead of `X-CSRF`).',
+    ),
     default: '[]',
     parse: (raw: string) => raw,
   },
-  websocketSessionCheck: {
+  websocketSessionCheckMs: {
     env: 'WEBSOCKET_SESSION_CHECK_MS',
-    description:
-      'Milliseconds between checks that the session of an open WebSocket still exists. A session ended on any instance closes its WebSockets as soon as the store announces it (Redis pub/sub, standalone or Sentinel), and at the next check in any case; at its absolute expiry at the latest.',
+    description: prose(
+      'Milliseconds between checks that the session of an open WebSocket still exists. A session ended',
+      'on any instance closes its WebSockets as soon as the store announces it (Redis pub/sub,',
+      'standalone or Sentinel), and at the next check in any case; at its absolute expiry at the latest.',
+    ),
     default: '5000',
+    group: 'proxy',
     parse: positiveInteger,
   },
-  spaDir: { env: 'SPA_DIR', description: 'Folder of static files served at `/` (the SPA), if any.', optional: true, parse: existingFolder },
+  spaDir: {
+    env: 'SPA_DIR',
+    description: 'Folder of static files served at `/` (the SPA), if any.',
+    optional: true,
+    group: 'gateway',
+    parse: existingFolder,
+  },
   touchInterval: {
     env: 'SESSION_TOUCH_INTERVAL',
-    description:
-      "Seconds: a session's sliding idle expiry is written to Redis at most this often (0: on every request), so a session may end up to this much before SESSION_IDLE_TIMEOUT after its last request. Default 1% of SESSION_IDLE_TIMEOUT, at most 60.",
+    description: prose(
+      "Seconds: a session's sliding idle expiry is written to Redis at most this often (0:",
+      'on every request), so a session may end up to this much before SESSION_IDLE_TIMEOUT',
+      'after its last request. Default 1% of SESSION_IDLE_TIMEOUT, at most 60.',
+    ),
     optional: true,
     parse: nonNegativeInteger,
   },
   sessionCache: {
     env: 'SESSION_CACHE',
-    description:
-      "`local`: a request may be answered from the instance's memory, kept current by Redis pub/sub (see SECURITY.md); off on a Redis Cluster (no invalidation feed there: every read goes to Redis). `verify`: every request reads the session from Redis.",
+    description: prose(
+      "`local`: a request may be answered from the instance's memory, kept current by Redis",
+      'pub/sub (see SECURITY.md); off on a Redis Cluster (no invalidation feed there: every',
+      'read goes to Redis). `verify`: every request reads the session from Redis.',
+    ),
     default: 'local',
+    group: 'session',
+    field: 'cache',
     parse: oneOf<SessionCacheMode>('local', 'verify'),
   },
   adminAudience: {
     env: 'ADMIN_JWT_AUDIENCE',
     description: 'Turns on the admin API (/admin): the `aud` its bearer tokens must carry.',
     optional: true,
+    group: 'admin',
+    field: 'audience',
     parse: nonEmpty,
   },
   adminAlgorithms: {
     env: 'ADMIN_JWT_ALGS',
-    description: 'Comma-separated JWS algorithms accepted on admin tokens (asymmetric only: `none` and HS* are refused at start-up).',
+    description: prose(
+      'Comma-separated JWS algorithms accepted on admin tokens',
+      '(asymmetric only: `none` and HS* are refused at start-up).',
+    ),
     default: 'RS256',
+    group: 'admin',
+    field: 'algorithms',
     parse: asymmetricAlgorithms,
   },
   adminScope: {
     env: 'ADMIN_REQUIRED_SCOPE',
     description: 'The scope (in `scope` or `scp`) or role (in `roles`) an admin token must carry.',
     default: 'sessions:admin',
+    group: 'admin',
+    field: 'requiredScope',
     parse: scopeToken,
   },
   trustProxy: {
     env: 'TRUST_PROXY',
-    description:
-      'Comma-separated addresses or CIDR ranges (or `loopback`, `linklocal`, `uniquelocal`) of reverse proxies whose `X-Forwarded-For` names the client. Empty: the client is the socket address, and `X-Forwarded-For` is ignored.',
+    description: prose(
+      'Comma-separated addresses or CIDR ranges (or `loopback`, `linklocal`, `uniquelocal`) of reverse proxies whose',
+      '`X-Forwarded-For` names the client. Empty: the client is the socket address, and `X-Forwarded-For` is ignored.',
+    ),
     default: '',
+    group: 'gateway',
     parse: trustedProxies,
   },
   loginRateLimit: {
     env: 'RATE_LIMIT_LOGIN',
-    description:
-      'Requests to /bff/login per client address (IPv6: per /64) per RATE_LIMIT_WINDOW, counted in Redis, so shared by all instances (429 `rate_limited` with Retry-After beyond; 0: no limit).',
+    description: prose(
+      'Requests to /bff/login per client address (IPv6: per /64) per RATE_LIMIT_WINDOW, counted in',
+      'Redis, so shared by all instances (429 `rate_limited` with Retry-After beyond; 0: no limit).',
+    ),
     default: '30',
+    group: 'rateLimit',
+    field: 'login',
     parse: nonNegativeInteger,
   },
   callbackRateLimit: {
     env: 'RATE_LIMIT_CALLBACK',
-    description:
-      "Requests to /bff/callback per client address per RATE_LIMIT_WINDOW, counted apart from the login's (429 beyond; 0: no limit).",
+    description: prose(
+      'Requests to /bff/callback per client address per RATE_LIMIT_WINDOW,',
+      "counted apart from the login's (429 beyond; 0: no limit).",
+    ),
     default: '30',
+    group: 'rateLimit',
+    field: 'callback',
     parse: nonNegativeInteger,
   },
   rateLimitWindow: {
     env: 'RATE_LIMIT_WINDOW',
     description: 'Seconds of the fixed window the login and callback limits count in.',
     default: '60',
-    parse: positiveInteger,
+    group: 'rateLimit',
+    field: 'windowMs',
+    parse: (raw: string) => positiveInteger(raw) * 1000,
   },
   adminPort: {
     env: 'ADMIN_PORT',
-    description:
-      'Serve /admin (and its docs) on this port only (a second listener on HOST), not on PORT. Needs ADMIN_JWT_AUDIENCE; must differ from PORT.',
+    description: prose(
+      'Serve /admin (and its docs) on this port only (a second listener on',
+      'HOST), not on PORT. Needs ADMIN_JWT_AUDIENCE; must differ from PORT.',
+    ),
     optional: true,
+    group: 'admin',
+    field: 'port',
     parse: port,
   },
   metricsEnabled: {
     env: 'METRICS_ENABLED',
     description: 'Serve Prometheus metrics at /metrics: on ADMIN_PORT when it is set, else on PORT.',
     default: 'true',
+    group: 'metrics',
+    field: 'enabled',
     parse: boolean,
   },
-} satisfies Record<string, Setting<unknown>>;
+} as const satisfies Record<string, Setting<unknown>>;
+
+type Table = typeof settings;
+type ValueOf<S> = S extends { readonly parse: (raw: string) => infer T }
+  ? S extends { readonly optional: true }
+    ? T | undefined
+    : T
+  : never;
+type FieldOf<K, S> = S extends { readonly field: infer F extends string } ? F : K;
+
+export type SettingKey = keyof Table;
+
+/** Every setting's value, typed by its parser: undefined only for an optional setting left unset. */
+export type SettingValues = { readonly [K in SettingKey]: ValueOf<Table[K]> };
+
+/** The settings that land in `group` of GatewayConfig, by field name. */
+export type SettingGroup<G extends SettingGroupName> = {
+  readonly [K in SettingKey as Table[K] extends { readonly group: G } ? FieldOf<K, Table[K]> : never]: ValueOf<Table[K]>;
+};
+
+/** The values of the settings in `group`, under their field names. */
+export function settingGroup<G extends SettingGroupName>(values: SettingValues, group: G): SettingGroup<G> {
+  const fields = Object.entries(settings as Record<SettingKey, Setting<unknown>>)
+    .filter(([, setting]) => setting.group === group)
+    .map(([key, setting]) => [setting.field ?? key, values[key as SettingKey]]);
+  // Built from the same table the type is, entry by entry.
+  return Object.fromEntries(fields) as SettingGroup<G>;
+}

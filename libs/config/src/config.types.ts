@@ -1,4 +1,7 @@
 import type { JsonWebKey } from 'node:crypto';
+import type { RouteEntry } from './api-routes.js';
+import type { SettingGroup } from './settings.js';
+
 /**
  * `user`: the user's access token (401 without a session); `optional`: the user's token when logged
  * in, none otherwise; `client`: a client-credentials token shared by all sessions; `none`: no token.
@@ -11,23 +14,9 @@ export interface TokenAudience {
   readonly scopes: string | undefined;
 }
 
-export interface ApiRoute {
-  /** Path prefix under which the SPA calls this API, e.g. `/api/todos`. */
-  readonly prefix: string;
-  /** Upstream base URL; the remainder of the request path is appended to its path. */
-  readonly target: URL;
-  readonly token: RouteTokenMode;
+/** A route of API_ROUTES (its keys are declared in api-routes.ts), with its token needs grouped. */
+export interface ApiRoute extends Omit<RouteEntry, 'resource' | 'scopes'> {
   readonly audience: TokenAudience;
-  /** Largest request body accepted for this route (413 beyond it). */
-  readonly maxBodyBytes: number;
-  /** Milliseconds the upstream may take to send its response headers (504 beyond it). */
-  readonly timeoutMs: number;
-  /** Milliseconds of silence allowed inside a response body (0: none, for long-lived streams). */
-  readonly idleTimeoutMs: number;
-  /** Whether the upstream's Set-Cookie reaches the browser (off: the gateway owns the browser's cookies). */
-  readonly allowSetCookie: boolean;
-  /** Whether browsers may open WebSockets here (an Origin check replaces X-CSRF on the handshake). */
-  readonly websocket: boolean;
 }
 
 /** How the provider is told which API a token is for: `resource` (RFC 8707) or `audience` (Auth0). */
@@ -50,26 +39,14 @@ export type ClientCredentials =
   | { readonly method: 'client_secret_basic' | 'client_secret_post'; readonly secret: string }
   | { readonly method: 'private_key_jwt'; readonly privateKey: JsonWebKey & { readonly kid: string } };
 
-export interface GatewayConfig {
+/**
+ * The validated configuration. Each group holds the settings that declare it (`group` in settings.ts),
+ * under their field names; the fields listed here are derived from several settings (load-config.ts).
+ */
+export interface GatewayConfig extends SettingGroup<'gateway'> {
   readonly production: boolean;
-  readonly publicUrl: URL;
-  /** Origins besides PUBLIC_URL's that may call with credentials (CORS). */
-  readonly corsAllowedOrigins: readonly string[];
-  readonly host: string;
-  readonly port: number;
-  readonly logLevel: string;
-  /** On SIGTERM: how long in-flight requests may take before the process exits anyway. */
-  readonly shutdownTimeoutMs: number;
-  readonly oidc: {
-    readonly issuer: URL;
-    readonly clientId: string;
+  readonly oidc: SettingGroup<'oidc'> & {
     readonly credentials: ClientCredentials;
-    /** Use PAR (RFC 9126) when the provider offers it. */
-    readonly usePar: boolean;
-    /** `max_age` sent with every login; `auth_time` is checked against it. */
-    readonly maxAgeSeconds: number | undefined;
-    readonly scopes: string;
-    readonly idTokenSigningAlg: string;
     /** True when an http:// issuer is allowed; warned about at start-up unless it is loopback. */
     readonly allowInsecureHttp: boolean;
     readonly redirectUri: URL;
@@ -77,56 +54,29 @@ export interface GatewayConfig {
   };
   /** Undefined: the in-process store (development only). */
   readonly redis: RedisConfig | undefined;
-  readonly session: {
-    /** AES-256-GCM keys for tokens at rest, newest first: the first encrypts, all decrypt. */
-    readonly encryptionKeys: readonly SessionKey[];
+  readonly session: SettingGroup<'session'> & {
     /** Keys the HMACs naming the index keys (SessionLookups); does not rotate with the encryption keys. */
     readonly indexKey: Buffer;
-    readonly idleTimeoutSeconds: number;
-    readonly absoluteTimeoutSeconds: number;
     readonly cookieName: string;
     readonly loginCookieName: string;
-    readonly sameSite: SameSite;
     readonly secureCookies: boolean;
-    readonly loginTimeoutSeconds: number;
     /** The idle expiry is written back only when it would move by more than this (SESSION_TOUCH_INTERVAL). */
     readonly touchIntervalMs: number;
-    /** SESSION_CACHE: whether reads may be answered from memory (see SessionReadCache). */
-    readonly cache: SessionCacheMode;
   };
-  readonly tokens: {
-    readonly refreshSkewSeconds: number;
-    readonly resourceParameter: ResourceParameter;
-    /** How long a refresh holds its per-session lock before it must renew it. */
-    readonly refreshLockLeaseMs: number;
-    /** How long a request waits for another instance's refresh before it answers 503. */
-    readonly refreshWaitMs: number;
-  };
-  readonly proxy: {
-    readonly connectTimeoutMs: number;
-    /** How often the session behind each open WebSocket is checked (WEBSOCKET_SESSION_CHECK_MS). */
-    readonly websocketSessionCheckMs: number;
-  };
+  readonly tokens: SettingGroup<'tokens'>;
+  readonly proxy: SettingGroup<'proxy'>;
   readonly routes: readonly ApiRoute[];
-  /** Folder of static SPA files served at `/`, if any. */
-  readonly spaDir: string | undefined;
-  /** Reverse proxies whose X-Forwarded-For is believed (Fastify `trustProxy`); empty: none. */
-  readonly trustProxy: readonly string[];
   /** Requests per client IP and window on /bff/login and /bff/callback; 0: unlimited. */
-  readonly rateLimit: { readonly login: number; readonly callback: number; readonly windowMs: number };
+  readonly rateLimit: SettingGroup<'rateLimit'>;
   /** The admin API; undefined (off) unless ADMIN_JWT_AUDIENCE is set. */
   readonly admin: AdminConfig | undefined;
   /** Prometheus metrics at /metrics (METRICS_ENABLED): on the admin port when there is one, else on PORT. */
-  readonly metrics: { readonly enabled: boolean };
+  readonly metrics: SettingGroup<'metrics'>;
 }
 
-export interface AdminConfig {
+export interface AdminConfig extends Omit<SettingGroup<'admin'>, 'audience'> {
   /** The `aud` admin bearer tokens must carry; their `iss` must be OIDC_ISSUER. */
   readonly audience: string;
-  readonly algorithms: readonly string[];
-  readonly requiredScope: string;
-  /** Serve /admin on this port only; undefined: on PORT with everything else. */
-  readonly port: number | undefined;
 }
 
 /** What the break-glass CLI needs to open the session store directly (see loadStoreConfig). */

@@ -18,5 +18,6 @@ export type {
   StoreConfig,
   TokenAudience,
 } from './config.types.js';
-export { isLoopback, loadConfig, loadStoreConfig } from './load-config.js';
+export { isLoopback } from './config-rules.js';
+export { loadConfig, loadStoreConfig } from './load-config.js';
 export { settings, type Setting } from './settings.js';

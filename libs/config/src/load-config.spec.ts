@@ -246,7 +246,7 @@ describe('loadConfig', () => {
         SESSION_ENCRYPTION_KEY: ` k2:${newer} , ${key}`,
         SESSION_INDEX_KEY: key,
       }).session;
-      expect(encryptionKeys.map(({ id }) => id)).toEqual(['k2', loadConfig(valid).session.encryptionKeys[0]!.id]);
+      expect(encryptionKeys.map(({ id }) => id)).toEqual(['k2', loadConfig(valid).session.encryptionKeys[0].id]);
       expect(encryptionKeys.map(({ key: bytes }) => bytes.toString('base64'))).toEqual([newer, key]);
       expect(indexKey.equals(Buffer.from(key, 'base64'))).toBe(true);
       // Dropping the old key keeps the index key it named.

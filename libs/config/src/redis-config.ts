@@ -1,22 +1,7 @@
 import type { RedisConfig, RedisTopology } from './config.types.js';
-import type { settings } from './settings.js';
+import type { SettingKey, SettingValues } from './settings.js';
 
-type Settings = typeof settings;
-type RedisKey =
-  | 'redisUrl'
-  | 'redisSentinels'
-  | 'redisSentinelName'
-  | 'redisSentinelPassword'
-  | 'redisClusterNodes'
-  | 'redisUsername'
-  | 'redisPassword'
-  | 'redisTls'
-  | 'redisTlsCaFile';
-
-/** The Redis settings (settings.ts), each parsed or undefined. */
-export type RedisValues = { readonly [K in RedisKey]?: ReturnType<Settings[K]['parse']> | undefined };
-
-export const REDIS_SETTING_KEYS: readonly RedisKey[] = [
+export const REDIS_SETTING_KEYS = [
   'redisUrl',
   'redisSentinels',
   'redisSentinelName',
@@ -26,18 +11,21 @@ export const REDIS_SETTING_KEYS: readonly RedisKey[] = [
   'redisPassword',
   'redisTls',
   'redisTlsCaFile',
-];
+] as const satisfies readonly SettingKey[];
+
+/** The Redis settings (settings.ts), each parsed or undefined. */
+export type RedisValues = { readonly [K in (typeof REDIS_SETTING_KEYS)[number]]?: SettingValues[K] };
 
 const TOPOLOGIES = 'configure exactly one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES';
 
 /**
- * The one Redis topology the settings describe (undefined: none, the in-process store), pushing a
- * line naming the setting for every conflict: two topologies, options of another topology, TLS
- * options without TLS.
+ * A line naming the setting for every conflict between the Redis settings: two topologies, options of
+ * another topology, TLS options without TLS. `found`: the problems found so far.
  */
-export function redisConfig(v: RedisValues, problems: string[]): RedisConfig | undefined {
+export function redisProblems(v: RedisValues, found: readonly string[]): string[] {
+  const problems: string[] = [];
   // Set, even if malformed (already reported): what the other settings are checked against.
-  const set = (name: string, value: unknown) => value !== undefined || problems.some((problem) => problem.startsWith(`${name}:`));
+  const set = (name: string, value: unknown) => value !== undefined || found.some((problem) => problem.startsWith(`${name}:`));
   const given = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter((name, position) =>
     set(name, [v.redisUrl, v.redisSentinels, v.redisClusterNodes][position]),
   );
@@ -65,11 +53,26 @@ export function redisConfig(v: RedisValues, problems: string[]): RedisConfig | u
   const tls = standalone ? v.redisUrl?.startsWith('rediss:') : v.redisTls === true;
   if (v.redisTlsCaFile !== undefined && tls === false)
     problems.push('REDIS_TLS_CA_FILE: needs TLS (a rediss:// REDIS_URL, or REDIS_TLS=true)');
-  if (given.length !== 1 || problems.some((problem) => problem.startsWith('REDIS_'))) return undefined;
-  const topology: RedisTopology = standalone
-    ? { kind: 'standalone', url: v.redisUrl! }
-    : sentinel
-      ? { kind: 'sentinel', sentinels: v.redisSentinels!, name: v.redisSentinelName ?? '', sentinelPassword: v.redisSentinelPassword }
-      : { kind: 'cluster', nodes: v.redisClusterNodes! };
+  return problems;
+}
+
+/** No topology given, and none of the Redis settings refused: the in-process store. */
+export function noRedisTopology(v: RedisValues, found: readonly string[]): boolean {
+  return redisTopology(v) === undefined && found.every((problem) => !problem.startsWith('REDIS_'));
+}
+
+/** The one Redis topology settings that passed redisProblems describe (undefined: none, the in-process store). */
+export function redisConfig(v: RedisValues): RedisConfig | undefined {
+  const topology = redisTopology(v);
+  if (topology === undefined) return undefined;
+  const tls = topology.kind === 'standalone' ? topology.url.startsWith('rediss:') : v.redisTls === true;
   return { topology, username: v.redisUsername, password: v.redisPassword, tls: tls ? { ca: v.redisTlsCaFile } : undefined };
+}
+
+function redisTopology(v: RedisValues): RedisTopology | undefined {
+  if (v.redisUrl !== undefined) return { kind: 'standalone', url: v.redisUrl };
+  if (v.redisSentinels !== undefined)
+    return { kind: 'sentinel', sentinels: v.redisSentinels, name: v.redisSentinelName ?? '', sentinelPassword: v.redisSentinelPassword };
+  if (v.redisClusterNodes !== undefined) return { kind: 'cluster', nodes: v.redisClusterNodes };
+  return undefined;
 }

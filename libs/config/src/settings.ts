@@ -1,20 +1,40 @@
-import { createHash, type JsonWebKey } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
-import type {
-  ApiRoute,
-  ClientAuthMethod,
-  HostPort,
-  ResourceParameter,
-  RouteTokenMode,
-  SameSite,
-  SessionCacheMode,
-  SessionKey,
-} from './config.types.js';
+import type { ClientAuthMethod, ResourceParameter, SameSite, SessionCacheMode } from './config.types.js';
+import {
+  ASYMMETRIC_JWS_ALGS,
+  asymmetricAlgorithms,
+  boolean,
+  cookieName,
+  encryptionKey,
+  encryptionKeys,
+  existingFolder,
+  hostPortList,
+  httpUrl,
+  localPath,
+  nonEmpty,
+  nonNegativeInteger,
+  oneOf,
+  origin,
+  origins,
+  pemFile,
+  port,
+  positiveInteger,
+  privateJwk,
+  redisUrl,
+  scopes,
+  scopeToken,
+  trustedProxies,
+} from './setting-parsers.js';
 
-/** One environment variable: what it means, its default, and how to read it. docs/CONFIGURATION.md is generated from these (`npm run docs:config`). */
+/** Where a setting's value lands in GatewayConfig: `gateway` for its top-level fields, else the group of that name. */
+export type SettingGroupName = 'gateway' | 'oidc' | 'session' | 'tokens' | 'proxy' | 'rateLimit' | 'admin' | 'metrics';
+
+/**
+ * One environment variable: what it means, its default, how to read it, and where it lands in
+ * GatewayConfig. docs/CONFIGURATION.md is generated from these (`npm run docs:config`).
+ */
 export interface Setting<T> {
   readonly env: string;
+  /** One paragraph of Markdown (docs/CONFIGURATION.md), also quoted when a required setting is missing. */
   readonly description: string;
   /** Raw default used when the variable is unset; settings without one are required. */
   readonly default?: string;
@@ -23,303 +43,24 @@ export interface Setting<T> {
   readonly secret?: boolean;
   /** Returns the value or throws an Error whose message says what is wrong (without echoing secrets). */
   readonly parse: (raw: string) => T;
+  /**
+   * The value becomes field `field` (default: the setting's key) of this group of GatewayConfig.
+   * Unset: the setting is only read by rules and derived fields (load-config.ts, config-rules.ts).
+   */
+  readonly group?: SettingGroupName;
+  readonly field?: string;
 }
 
-const ASYMMETRIC_JWS_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-
-function httpUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new Error('must be an absolute URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
-  if (url.username || url.password) throw new Error('must not carry credentials');
-  if (url.hash || url.search) throw new Error('must not have a query or fragment');
-  return url;
-}
-
-function origin(raw: string): URL {
-  const url = httpUrl(raw);
-  if (url.pathname !== '/') throw new Error('must be an origin without a path, e.g. https://app.example.com');
-  return url;
-}
-
-function positiveInteger(raw: string): number {
-  if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new Error('must be a positive whole number');
-  return Number(raw);
-}
-
-function nonNegativeInteger(raw: string): number {
-  if (!/^\d+$/.test(raw)) throw new Error('must be a whole number, 0 or more');
-  return Number(raw);
-}
-
-function port(raw: string): number {
-  const value = positiveInteger(raw);
-  if (value > 65535) throw new Error('must be a TCP port (1-65535)');
-  return value;
-}
-
-function boolean(raw: string): boolean {
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
-  throw new Error('must be true or false');
-}
-
-function nonEmpty(raw: string): string {
-  if (raw.trim() === '') throw new Error('must not be empty');
-  return raw;
-}
-
-function encryptionKey(raw: string): Buffer {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw)) throw new Error('must be base64');
-  const key = Buffer.from(raw, 'base64');
-  if (key.length !== 32) throw new Error(`must decode to 32 bytes (got ${key.length})`);
-  return key;
-}
-
-/** The id a key without one gets: what single-key deployments have always written into their blobs. */
-function keyFingerprint(key: Buffer): string {
-  return createHash('sha256').update(key).digest('base64url').slice(0, 8);
+/** A description written over several source lines: the lines joined by single spaces. */
+function prose(...lines: readonly string[]): string {
+  return lines.join(' ');
 }
 
 /**
- * `[<id>:]<base64>` entries, comma-separated, newest first. Ids name the key in each blob, so they
- * must be unique, and so must the keys (one key under two ids would make the id meaningless).
+ * Every setting, in the order docs/CONFIGURATION.md lists them. A new setting is one entry: with a
+ * `group`, its parsed value (typed by its parser) becomes a field of that group of GatewayConfig; a
+ * rule tying it to other settings is one entry of the rules in config-rules.ts.
  */
-function encryptionKeys(raw: string): SessionKey[] {
-  const keys = raw.split(',').map((entry, index) => {
-    const where = `key ${index + 1}`;
-    const match = /^(?:([A-Za-z0-9_-]{1,32}):)?(.*)$/s.exec(entry.trim())!;
-    let key: Buffer;
-    try {
-      key = encryptionKey(match[2]!);
-    } catch (error) {
-      throw new Error(`${where} ${(error as Error).message} (entries are [<id>:]<base64 of 32 bytes>, ids of letters, digits, - and _)`);
-    }
-    return { id: match[1] ?? keyFingerprint(key), key };
-  });
-  keys.forEach(({ id, key }, index) => {
-    if (keys.findIndex((other) => other.id === id) !== index) throw new Error(`key id ${id} is listed twice`);
-    if (keys.findIndex((other) => other.key.equals(key)) !== index) throw new Error(`key ${index + 1} repeats an earlier key`);
-  });
-  return keys;
-}
-
-function scopes(raw: string): string {
-  const list = raw.split(' ').filter(Boolean);
-  if (!list.includes('openid')) throw new Error('must include openid');
-  return list.join(' ');
-}
-
-function cookieName(raw: string): string {
-  // RFC 6265 token characters only, so the name never needs quoting.
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(raw)) throw new Error('must be a cookie name (letters, digits, -_.)');
-  return raw;
-}
-
-/** A parser that accepts exactly `values`, and names them when it refuses anything else. */
-function oneOf<const T extends string>(...values: readonly T[]): (raw: string) => T {
-  const expected = values.length === 2 ? `${values[0]} or ${values[1]}` : `one of ${values.join(', ')}`;
-  return (raw) => {
-    if (!(values as readonly string[]).includes(raw)) throw new Error(`must be ${expected}`);
-    return raw as T;
-  };
-}
-
-function privateJwk(raw: string): JsonWebKey & { kid: string } {
-  let jwk: unknown;
-  try {
-    jwk = JSON.parse(raw);
-  } catch {
-    throw new Error('must be a private JWK in JSON');
-  }
-  const key = jwk as Record<string, unknown>;
-  if (typeof jwk !== 'object' || jwk === null || typeof key.kty !== 'string' || typeof key.d !== 'string')
-    throw new Error('must be a private JWK in JSON');
-  if (typeof key.kid !== 'string' || key.kid === '') throw new Error('must have a kid, so the provider can pick the public key');
-  return jwk as JsonWebKey & { kid: string };
-}
-
-function asymmetricAlgorithms(raw: string): readonly string[] {
-  const list = raw
-    .split(',')
-    .map((alg) => alg.trim())
-    .filter(Boolean);
-  // `none` and HS* would let anyone holding the provider's public key mint tokens.
-  const refused = list.filter((alg) => !ASYMMETRIC_JWS_ALGS.includes(alg));
-  if (list.length === 0 || refused.length > 0) throw new Error(`must be a comma-separated list of ${ASYMMETRIC_JWS_ALGS.join(', ')}`);
-  return list;
-}
-
-function scopeToken(raw: string): string {
-  if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(raw)) throw new Error('must be one scope token (no spaces or quotes)');
-  return raw;
-}
-
-function localPath(raw: string): string {
-  if (!raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\')) throw new Error('must be a path starting with a single /');
-  return raw;
-}
-
-function existingFolder(raw: string): string {
-  if (!existsSync(raw)) throw new Error(`folder ${raw} does not exist`);
-  return raw;
-}
-
-function redisUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new Error('must be a redis:// or rediss:// URL');
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('must be a redis:// or rediss:// URL');
-  return raw;
-}
-
-const NAMED_PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
-
-function trustedProxies(raw: string): string[] {
-  const list = raw
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-  for (const entry of list) {
-    if (NAMED_PROXY_RANGES.includes(entry)) continue;
-    const [address = '', bits, ...rest] = entry.split('/');
-    const version = isIP(address);
-    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
-    if (version === 0 || rest.length > 0 || !validBits)
-      throw new Error(`${entry} is not an IP address, a CIDR range, or one of ${NAMED_PROXY_RANGES.join(', ')}`);
-  }
-  return list;
-}
-
-/** A `host:port` list (sentinels, cluster nodes); IPv6 hosts in brackets. */
-function hostPortList(raw: string): readonly HostPort[] {
-  const entries = raw
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-  if (entries.length === 0) throw new Error('must be a comma-separated list of host:port');
-  return entries.map((entry) => {
-    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(entry);
-    if (!match) throw new Error(`"${entry}" is not host:port`);
-    try {
-      return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: port(match[2]!) };
-    } catch (error) {
-      throw new Error(`"${entry}": port ${(error as Error).message}`);
-    }
-  });
-}
-
-function pemFile(raw: string): string {
-  let text: string;
-  try {
-    text = readFileSync(raw, 'utf8');
-  } catch {
-    throw new Error(`file ${raw} cannot be read`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`file ${raw} holds no PEM certificate`);
-  return text;
-}
-
-const TOKEN_MODES = ['user', 'optional', 'client', 'none'];
-
-export interface RouteDefaults {
-  readonly maxBodyBytes: number;
-  readonly timeoutMs: number;
-  readonly idleTimeoutMs: number;
-}
-
-/** Parses API_ROUTES; a route's limits default to the global settings. */
-export function apiRoutes(raw: string, defaults: RouteDefaults): ApiRoute[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new Error('must be a JSON array of routes');
-  }
-  if (!Array.isArray(parsed)) throw new Error('must be a JSON array of routes');
-  const prefixes = new Set<string>();
-  return parsed.map((entry: unknown, index) => {
-    const where = `route ${index}`;
-    if (typeof entry !== 'object' || entry === null) throw new Error(`${where} must be an object`);
-    const {
-      prefix,
-      target,
-      token = 'user',
-      resource,
-      audience,
-      scopes,
-      maxBodyBytes = defaults.maxBodyBytes,
-      timeoutMs = defaults.timeoutMs,
-      idleTimeoutMs = defaults.idleTimeoutMs,
-      allowSetCookie = false,
-      websocket = false,
-      ...rest
-    } = entry as Record<string, unknown>;
-    const unknownKeys = Object.keys(rest);
-    if (unknownKeys.length > 0) throw new Error(`${where} has unknown field(s): ${unknownKeys.join(', ')}`);
-    if (typeof prefix !== 'string' || !/^\/api(\/[A-Za-z0-9._~-]+)+$/.test(prefix) || /\/\.{1,2}(\/|$)/.test(prefix)) {
-      throw new Error(`${where}: prefix must look like /api/<name> (no trailing slash)`);
-    }
-    if (prefixes.has(prefix)) throw new Error(`${where}: prefix ${prefix} is listed twice`);
-    prefixes.add(prefix);
-    if (typeof target !== 'string') throw new Error(`${where}: target must be a URL string`);
-    let targetUrl: URL;
-    try {
-      targetUrl = httpUrl(target);
-    } catch (error) {
-      throw new Error(`${where}: target ${(error as Error).message}`);
-    }
-    if (typeof token !== 'string' || !TOKEN_MODES.includes(token))
-      throw new Error(`${where}: token must be one of ${TOKEN_MODES.join(', ')}`);
-    if (resource !== undefined && audience !== undefined) throw new Error(`${where}: give resource or audience, not both`);
-    const api = resource ?? audience;
-    if (api !== undefined && (typeof api !== 'string' || !isAbsoluteUri(api)))
-      throw new Error(`${where}: resource must be an absolute URI`);
-    if (scopes !== undefined && (typeof scopes !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(scopes))) {
-      throw new Error(`${where}: scopes must be space-separated scope tokens`);
-    }
-    if (token === 'none' && (api !== undefined || scopes !== undefined))
-      throw new Error(`${where}: a "none" route takes no resource or scopes`);
-    for (const [name, value, least] of [
-      ['maxBodyBytes', maxBodyBytes, 0],
-      ['timeoutMs', timeoutMs, 1],
-      ['idleTimeoutMs', idleTimeoutMs, 0],
-    ] as const) {
-      if (!Number.isSafeInteger(value) || (value as number) < least)
-        throw new Error(`${where}: ${name} must be a whole number, ${least} or more`);
-    }
-    if (typeof allowSetCookie !== 'boolean') throw new Error(`${where}: allowSetCookie must be true or false`);
-    if (typeof websocket !== 'boolean') throw new Error(`${where}: websocket must be true or false`);
-    return {
-      prefix,
-      target: targetUrl,
-      token: token as RouteTokenMode,
-      audience: { resource: api as string | undefined, scopes: scopes as string | undefined },
-      maxBodyBytes: maxBodyBytes as number,
-      timeoutMs: timeoutMs as number,
-      idleTimeoutMs: idleTimeoutMs as number,
-      allowSetCookie,
-      websocket,
-    };
-  });
-}
-
-function isAbsoluteUri(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.hash === '' && !value.includes('#');
-  } catch {
-    return false;
-  }
-}
-
 export const settings = {
   nodeEnv: {
     env: 'NODE_ENV',
@@ -330,49 +71,54 @@ export const settings = {
   publicUrl: {
     env: 'PUBLIC_URL',
     description: "The gateway's external origin, as the browser sees it. Redirect URI is PUBLIC_URL + `/bff/callback`.",
+    group: 'gateway',
     parse: origin,
   },
   corsAllowedOrigins: {
     env: 'CORS_ALLOWED_ORIGINS',
-    description:
-      "Comma-separated origins besides PUBLIC_URL's allowed to call /api and /bff with credentials (CORS, never `*`); any other `Origin`, or `Sec-Fetch-Site: cross-site`, is refused with 403 `csrf`.",
+    description: prose(
+      "Comma-separated origins besides PUBLIC_URL's allowed to call /api and /bff with credentials (CORS,",
+      'never `*`); any other `Origin`, or `Sec-Fetch-Site: cross-site`, is refused with 403 `csrf`.',
+    ),
     default: '',
-    parse: (raw: string) =>
-      raw
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean)
-        .map((entry) => {
-          const url = origin(entry);
-          return url.origin;
-        }),
+    group: 'gateway',
+    parse: origins,
   },
-  host: { env: 'HOST', description: 'Interface to listen on.', default: '0.0.0.0', parse: nonEmpty },
-  port: { env: 'PORT', description: 'Port to listen on.', default: '3000', parse: port },
-  shutdownTimeout: {
+  host: { env: 'HOST', description: 'Interface to listen on.', default: '0.0.0.0', group: 'gateway', parse: nonEmpty },
+  port: { env: 'PORT', description: 'Port to listen on.', default: '3000', group: 'gateway', parse: port },
+  shutdownTimeoutMs: {
     env: 'SHUTDOWN_TIMEOUT_MS',
-    description:
-      'On SIGTERM the gateway stops accepting, lets in-flight requests (streams included) finish and closes Redis; after this many milliseconds it exits anyway (code 1).',
+    description: prose(
+      'On SIGTERM the gateway stops accepting, lets in-flight requests (streams included)',
+      'finish and closes Redis; after this many milliseconds it exits anyway (code 1).',
+    ),
     default: '15000',
+    group: 'gateway',
     parse: positiveInteger,
   },
   logLevel: {
     env: 'LOG_LEVEL',
     description: 'pino log level (fatal, error, warn, info, debug, trace, silent).',
     default: 'info',
-    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+    group: 'gateway',
+    parse: oneOf<string>('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   },
   issuer: {
     env: 'OIDC_ISSUER',
-    description:
-      "The OpenID Provider's issuer identifier; its discovery document must name exactly this issuer. `http://` only on a loopback host (or with OIDC_ALLOW_INSECURE_HTTP).",
+    description: prose(
+      "The OpenID Provider's issuer identifier; its discovery document must name exactly",
+      'this issuer. `http://` only on a loopback host (or with OIDC_ALLOW_INSECURE_HTTP).',
+    ),
+    group: 'oidc',
     parse: httpUrl,
   },
-  clientId: { env: 'OIDC_CLIENT_ID', description: 'Client id registered at the provider.', parse: nonEmpty },
+  clientId: { env: 'OIDC_CLIENT_ID', description: 'Client id registered at the provider.', group: 'oidc', parse: nonEmpty },
   clientAuthMethod: {
     env: 'OIDC_CLIENT_AUTH_METHOD',
-    description:
-      'How the gateway authenticates at the token endpoint: `client_secret_basic` (id and secret form-encoded, then base64, per RFC 6749 §2.3.1), `client_secret_post` or `private_key_jwt`.',
+    description: prose(
+      'How the gateway authenticates at the token endpoint: `client_secret_basic` (id and secret',
+      'form-encoded, then base64, per RFC 6749 §2.3.1), `client_secret_post` or `private_key_jwt`.',
+    ),
     default: 'client_secret_basic',
     parse: oneOf<ClientAuthMethod>('client_secret_basic', 'client_secret_post', 'private_key_jwt'),
   },
@@ -385,40 +131,47 @@ export const settings = {
   },
   clientPrivateKey: {
     env: 'OIDC_CLIENT_PRIVATE_KEY',
-    description:
-      'Private JWK (JSON, with `kid`) signing the client assertion; required for private_key_jwt. Register its public half at the provider.',
+    description: prose(
+      'Private JWK (JSON, with `kid`) signing the client assertion; required',
+      'for private_key_jwt. Register its public half at the provider.',
+    ),
     optional: true,
     secret: true,
     parse: privateJwk,
   },
   usePar: {
     env: 'OIDC_USE_PAR',
-    description:
-      'Send the authorization request by PAR (RFC 9126) when the provider offers it; the browser then carries only `request_uri`.',
+    description: prose(
+      'Send the authorization request by PAR (RFC 9126) when the',
+      'provider offers it; the browser then carries only `request_uri`.',
+    ),
     default: 'true',
+    group: 'oidc',
     parse: boolean,
   },
-  maxAge: {
+  maxAgeSeconds: {
     env: 'OIDC_MAX_AGE',
-    description:
-      'Seconds since the user last authenticated at the provider beyond which a login is refused (`max_age`, checked on `auth_time`).',
+    description: prose(
+      'Seconds since the user last authenticated at the provider beyond',
+      'which a login is refused (`max_age`, checked on `auth_time`).',
+    ),
     optional: true,
+    group: 'oidc',
     parse: nonNegativeInteger,
   },
   scopes: {
     env: 'OIDC_SCOPES',
     description: 'Scopes requested at login (space separated); `offline_access` gets a refresh token.',
     default: 'openid profile email offline_access',
+    group: 'oidc',
     parse: scopes,
   },
   idTokenSigningAlg: {
     env: 'OIDC_ID_TOKEN_ALG',
     description: 'The only JWS algorithm accepted on ID tokens (asymmetric algorithms only).',
     default: 'RS256',
-    parse: (raw: string) => {
-      if (!ASYMMETRIC_JWS_ALGS.includes(raw)) throw new Error(`must be one of ${ASYMMETRIC_JWS_ALGS.join(', ')}`);
-      return raw;
-    },
+    group: 'oidc',
+    parse: oneOf<string>(...ASYMMETRIC_JWS_ALGS),
   },
   allowInsecureHttp: {
     env: 'OIDC_ALLOW_INSECURE_HTTP',
@@ -435,8 +188,12 @@ export const settings = {
   // Redis: exactly one topology (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES); see redis-config.ts.
   redisUrl: {
     env: 'REDIS_URL',
-    description:
-      'A standalone Redis (or a primary) for sessions: `redis://`, or `rediss://` for TLS, with the ACL user and password in the URL (`rediss://user:password@host:6380`). Unset, with no REDIS_SENTINELS or REDIS_CLUSTER_NODES: an in-process store, announced by a start-up warning and refused when NODE_ENV=production.',
+    description: prose(
+      'A standalone Redis (or a primary) for sessions: `redis://`, or `rediss://` for TLS,',
+      'with the ACL user and password in the URL (`rediss://user:password@host:6380`).',
+      'Unset, with no REDIS_SENTINELS or REDIS_CLUSTER_NODES: an in-process store,',
+      'announced by a start-up warning and refused when NODE_ENV=production.',
+    ),
     optional: true,
     parse: redisUrl,
   },
@@ -467,215 +224,337 @@ export const settings = {
   },
   redisUsername: {
     env: 'REDIS_USERNAME',
-    description:
-      'ACL user on the Redis data nodes with REDIS_SENTINELS or REDIS_CLUSTER_NODES (needs REDIS_PASSWORD; with REDIS_URL it goes in the URL).',
+    description: prose(
+      'ACL user on the Redis data nodes with REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+      '(needs REDIS_PASSWORD; with REDIS_URL it goes in the URL).',
+    ),
     optional: true,
     parse: nonEmpty,
   },
   redisPassword: {
     env: 'REDIS_PASSWORD',
-    description: 'Password on the Redis data nodes with REDIS_SENTINELS or REDIS_CLUSTER_NODES (with REDIS_URL it goes in the URL).',
+    description: prose(
+      'Password on the Redis data nodes with REDIS_SENTINELS or',
+      'REDIS_CLUSTER_NODES (with REDIS_URL it goes in the URL).',
+    ),
     optional: true,
     secret: true,
     parse: nonEmpty,
   },
   redisTls: {
     env: 'REDIS_TLS',
-    description:
-      '`true`: TLS on every Redis connection (sentinels too) with REDIS_SENTINELS or REDIS_CLUSTER_NODES (with REDIS_URL: `rediss://`). Unset: no TLS.',
+    description: prose(
+      '`true`: TLS on every Redis connection (sentinels too) with REDIS_SENTINELS',
+      'or REDIS_CLUSTER_NODES (with REDIS_URL: `rediss://`). Unset: no TLS.',
+    ),
     optional: true,
     parse: boolean,
   },
   redisTlsCaFile: {
     env: 'REDIS_TLS_CA_FILE',
-    description: "PEM file of the CA(s) that sign the Redis servers' certificates, trusted instead of the system's CAs (needs TLS).",
+    description: prose(
+      "PEM file of the CA(s) that sign the Redis servers'",
+      "certificates, trusted instead of the system's CAs (needs TLS).",
+    ),
     optional: true,
     parse: pemFile,
   },
   encryptionKeys: {
     env: 'SESSION_ENCRYPTION_KEY',
-    description:
-      'Base64 of 32 random bytes (`openssl rand -base64 32`): encrypts tokens at rest (AES-256-GCM). To rotate, list several, newest first, each optionally named: `k2:<base64>,k1:<base64>`; the first encrypts, all decrypt (see SECURITY.md).',
+    description: prose(
+      'Base64 of 32 random bytes (`openssl rand -base64 32`): encrypts tokens at rest',
+      '(AES-256-GCM). To rotate, list several, newest first, each optionally named:',
+      '`k2:<base64>,k1:<base64>`; the first encrypts, all decrypt (see SECURITY.md).',
+    ),
     secret: true,
+    group: 'session',
     parse: encryptionKeys,
   },
   indexKey: {
     env: 'SESSION_INDEX_KEY',
-    description:
-      'Base64 of 32 bytes keying the HMACs that name the session indexes in Redis (users, provider sessions, public ids). Default: the one SESSION_ENCRYPTION_KEY; required once that lists several keys, and never rotated with them.',
+    description: prose(
+      'Base64 of 32 bytes keying the HMACs that name the session indexes in Redis',
+      '(users, provider sessions, public ids). Default: the one SESSION_ENCRYPTION_KEY;',
+      'required once that lists several keys, and never rotated with them.',
+    ),
     optional: true,
     secret: true,
     parse: encryptionKey,
   },
-  idleTimeout: {
+  idleTimeoutSeconds: {
     env: 'SESSION_IDLE_TIMEOUT',
     description: 'Seconds without a request after which a session ends (each request slides it; see SESSION_TOUCH_INTERVAL).',
     default: '1800',
+    group: 'session',
     parse: positiveInteger,
   },
-  absoluteTimeout: {
+  absoluteTimeoutSeconds: {
     env: 'SESSION_ABSOLUTE_TIMEOUT',
     description: 'Seconds after login after which a session ends, however active.',
     default: '28800',
+    group: 'session',
     parse: positiveInteger,
   },
   cookieName: {
     env: 'SESSION_COOKIE_NAME',
-    description:
-      'Session cookie name. Default `__Host-sessiongate` on https, `sessiongate` on http. `__Host-Http-sessiongate` (cookie prefixes draft: only an HttpOnly Set-Cookie may set it), `__Secure-` and `__Http-` names need https (refused at start-up on http).',
+    description: prose(
+      'Session cookie name. Default `__Host-sessiongate` on https, `sessiongate` on http.',
+      '`__Host-Http-sessiongate` (cookie prefixes draft: only an HttpOnly Set-Cookie may',
+      'set it), `__Secure-` and `__Http-` names need https (refused at start-up on http).',
+    ),
     optional: true,
     parse: cookieName,
   },
   sameSite: {
     env: 'SESSION_COOKIE_SAMESITE',
-    description:
-      "SameSite of the session cookie: `strict` or `lax`. The pre-login cookie is always `Lax`, so that it survives the provider's redirect back.",
+    description: prose(
+      'SameSite of the session cookie: `strict` or `lax`. The pre-login cookie',
+      "is always `Lax`, so that it survives the provider's redirect back.",
+    ),
     default: 'strict',
+    group: 'session',
     parse: oneOf<SameSite>('lax', 'strict'),
   },
-  loginTimeout: {
+  loginTimeoutSeconds: {
     env: 'LOGIN_TIMEOUT',
     description: 'Seconds a started login may take before its state expires.',
     default: '600',
+    group: 'session',
     parse: positiveInteger,
   },
-  refreshSkew: {
+  refreshSkewSeconds: {
     env: 'TOKEN_REFRESH_SKEW',
     description: 'Seconds before access-token expiry (from `expires_in`) at which it is refreshed.',
     default: '30',
+    group: 'tokens',
     parse: nonNegativeInteger,
   },
   resourceParameter: {
     env: 'TOKEN_RESOURCE_PARAMETER',
     description: "How a route's `resource` is sent to the provider: `resource` (RFC 8707) or `audience` (Auth0).",
     default: 'resource',
+    group: 'tokens',
     parse: oneOf<ResourceParameter>('resource', 'audience'),
   },
-  refreshLockLease: {
+  refreshLockLeaseMs: {
     env: 'REFRESH_LOCK_LEASE_MS',
-    description:
-      "Milliseconds of a session's refresh lock lease, renewed every third of it while a refresh runs (a holder that dies frees the lock when it runs out).",
+    description: prose(
+      "Milliseconds of a session's refresh lock lease, renewed every third of it",
+      'while a refresh runs (a holder that dies frees the lock when it runs out).',
+    ),
     default: '5000',
+    group: 'tokens',
     parse: positiveInteger,
   },
-  refreshWait: {
+  refreshWaitMs: {
     env: 'REFRESH_WAIT_TIMEOUT_MS',
     description: 'Milliseconds a request waits for a refresh running elsewhere before answering 503 `refresh_timeout`.',
     default: '10000',
+    group: 'tokens',
     parse: positiveInteger,
   },
+  // The three route limits are only defaults of API_ROUTES entries (see config-rules.ts).
   upstreamTimeout: {
     env: 'UPSTREAM_TIMEOUT_MS',
-    description:
-      'Milliseconds an upstream API may take to send its response headers (not the whole response) before the gateway returns 504; a route may set its own `timeoutMs`.',
+    description: prose(
+      'Milliseconds an upstream API may take to send its response headers (not the whole',
+      'response) before the gateway returns 504; a route may set its own `timeoutMs`.',
+    ),
     default: '30000',
     parse: positiveInteger,
   },
   upstreamIdleTimeout: {
     env: 'UPSTREAM_IDLE_TIMEOUT_MS',
-    description:
-      'Milliseconds of silence allowed inside an upstream response body (0: none, for long-lived streams); a route may set its own `idleTimeoutMs`. Not applied to WebSockets.',
+    description: prose(
+      'Milliseconds of silence allowed inside an upstream response body (0: none, for',
+      'long-lived streams); a route may set its own `idleTimeoutMs`. Not applied to WebSockets.',
+    ),
     default: '300000',
     parse: nonNegativeInteger,
   },
   maxBodyBytes: {
     env: 'PROXY_MAX_BODY_BYTES',
-    description:
-      'Largest request body forwarded to an API (413 `payload_too_large` beyond it; a chunked body is cut off as it passes the limit, never buffered to be measured); a route may set its own `maxBodyBytes`.',
+    description: prose(
+      'Largest request body forwarded to an API (413 `payload_too_large` beyond it; a chunked body is cut',
+      'off as it passes the limit, never buffered to be measured); a route may set its own `maxBodyBytes`.',
+    ),
     default: '10485760',
     parse: nonNegativeInteger,
   },
-  connectTimeout: {
+  connectTimeoutMs: {
     env: 'UPSTREAM_CONNECT_TIMEOUT_MS',
     description: 'Milliseconds to connect to an upstream API before the gateway returns 502.',
     default: '5000',
+    group: 'proxy',
     parse: positiveInteger,
   },
+  // Read with the route limits above, which are parsed first (see config-rules.ts).
   apiRoutes: {
     env: 'API_ROUTES',
-    description:
-      'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000/v1", "token": "user" | "optional" | "client" | "none", "resource": "https://todos.example.com", "scopes": "todos:read", "maxBodyBytes": 1048576, "timeoutMs": 30000, "idleTimeoutMs": 300000, "allowSetCookie": false, "websocket": false }`: the only upstreams the gateway calls. All but prefix and target optional: `token` defaults to `user`, `audience` may replace `resource`, the limits default to the global settings. `/api/todos/7?x=1` goes to `http://127.0.0.1:4000/v1/7?x=1`. `allowSetCookie: true` lets the API\'s `Set-Cookie` reach the browser; `websocket: true` lets browsers open WebSockets to the route (checked by `Origin` and session instead of `X-CSRF`).',
+    description: prose(
+      'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000/v1", "token": "user" |',
+      '"optional" | "client" | "none", "resource": "https://todos.example.com", "scopes": "todos:read",',
+      '"maxBodyBytes": 1048576, "timeoutMs": 30000, "idleTimeoutMs": 300000, "allowSetCookie": false,',
+      '"websocket": false }`: the only upstreams the gateway calls. All but prefix and target optional:',
+      '`token` defaults to `user`, `audience` may replace `resource`, the limits default to the global',
+      'settings. `/api/todos/7?x=1` goes to `http://127.0.0.1:4000/v1/7?x=1`. `allowSetCookie: true`',
+      "lets the API's `Set-Cookie` reach the browser; `websocket: true` lets browsers open WebSockets",
+      'to the route (checked by `Origin` and session instead of `X-CSRF`).',
+    ),
     default: '[]',
     parse: (raw: string) => raw,
   },
-  websocketSessionCheck: {
+  websocketSessionCheckMs: {
     env: 'WEBSOCKET_SESSION_CHECK_MS',
-    description:
-      'Milliseconds between checks that the session of an open WebSocket still exists. A session ended on any instance closes its WebSockets as soon as the store announces it (Redis pub/sub, standalone or Sentinel), and at the next check in any case; at its absolute expiry at the latest.',
+    description: prose(
+      'Milliseconds between checks that the session of an open WebSocket still exists. A session ended',
+      'on any instance closes its WebSockets as soon as the store announces it (Redis pub/sub,',
+      'standalone or Sentinel), and at the next check in any case; at its absolute expiry at the latest.',
+    ),
     default: '5000',
+    group: 'proxy',
     parse: positiveInteger,
   },
-  spaDir: { env: 'SPA_DIR', description: 'Folder of static files served at `/` (the SPA), if any.', optional: true, parse: existingFolder },
+  spaDir: {
+    env: 'SPA_DIR',
+    description: 'Folder of static files served at `/` (the SPA), if any.',
+    optional: true,
+    group: 'gateway',
+    parse: existingFolder,
+  },
   touchInterval: {
     env: 'SESSION_TOUCH_INTERVAL',
-    description:
-      "Seconds: a session's sliding idle expiry is written to Redis at most this often (0: on every request), so a session may end up to this much before SESSION_IDLE_TIMEOUT after its last request. Default 1% of SESSION_IDLE_TIMEOUT, at most 60.",
+    description: prose(
+      "Seconds: a session's sliding idle expiry is written to Redis at most this often (0:",
+      'on every request), so a session may end up to this much before SESSION_IDLE_TIMEOUT',
+      'after its last request. Default 1% of SESSION_IDLE_TIMEOUT, at most 60.',
+    ),
     optional: true,
     parse: nonNegativeInteger,
   },
   sessionCache: {
     env: 'SESSION_CACHE',
-    description:
-      "`local`: a request may be answered from the instance's memory, kept current by Redis pub/sub (see SECURITY.md); off on a Redis Cluster (no invalidation feed there: every read goes to Redis). `verify`: every request reads the session from Redis.",
+    description: prose(
+      "`local`: a request may be answered from the instance's memory, kept current by Redis",
+      'pub/sub (see SECURITY.md); off on a Redis Cluster (no invalidation feed there: every',
+      'read goes to Redis). `verify`: every request reads the session from Redis.',
+    ),
     default: 'local',
+    group: 'session',
+    field: 'cache',
     parse: oneOf<SessionCacheMode>('local', 'verify'),
   },
   adminAudience: {
     env: 'ADMIN_JWT_AUDIENCE',
     description: 'Turns on the admin API (/admin): the `aud` its bearer tokens must carry.',
     optional: true,
+    group: 'admin',
+    field: 'audience',
     parse: nonEmpty,
   },
   adminAlgorithms: {
     env: 'ADMIN_JWT_ALGS',
-    description: 'Comma-separated JWS algorithms accepted on admin tokens (asymmetric only: `none` and HS* are refused at start-up).',
+    description: prose(
+      'Comma-separated JWS algorithms accepted on admin tokens',
+      '(asymmetric only: `none` and HS* are refused at start-up).',
+    ),
     default: 'RS256',
+    group: 'admin',
+    field: 'algorithms',
     parse: asymmetricAlgorithms,
   },
   adminScope: {
     env: 'ADMIN_REQUIRED_SCOPE',
     description: 'The scope (in `scope` or `scp`) or role (in `roles`) an admin token must carry.',
     default: 'sessions:admin',
+    group: 'admin',
+    field: 'requiredScope',
     parse: scopeToken,
   },
   trustProxy: {
     env: 'TRUST_PROXY',
-    description:
-      'Comma-separated addresses or CIDR ranges (or `loopback`, `linklocal`, `uniquelocal`) of reverse proxies whose `X-Forwarded-For` names the client. Empty: the client is the socket address, and `X-Forwarded-For` is ignored.',
+    description: prose(
+      'Comma-separated addresses or CIDR ranges (or `loopback`, `linklocal`, `uniquelocal`) of reverse proxies whose',
+      '`X-Forwarded-For` names the client. Empty: the client is the socket address, and `X-Forwarded-For` is ignored.',
+    ),
     default: '',
+    group: 'gateway',
     parse: trustedProxies,
   },
   loginRateLimit: {
     env: 'RATE_LIMIT_LOGIN',
-    description:
-      'Requests to /bff/login per client address (IPv6: per /64) per RATE_LIMIT_WINDOW, counted in Redis, so shared by all instances (429 `rate_limited` with Retry-After beyond; 0: no limit).',
+    description: prose(
+      'Requests to /bff/login per client address (IPv6: per /64) per RATE_LIMIT_WINDOW, counted in',
+      'Redis, so shared by all instances (429 `rate_limited` with Retry-After beyond; 0: no limit).',
+    ),
     default: '30',
+    group: 'rateLimit',
+    field: 'login',
     parse: nonNegativeInteger,
   },
   callbackRateLimit: {
     env: 'RATE_LIMIT_CALLBACK',
-    description:
-      "Requests to /bff/callback per client address per RATE_LIMIT_WINDOW, counted apart from the login's (429 beyond; 0: no limit).",
+    description: prose(
+      'Requests to /bff/callback per client address per RATE_LIMIT_WINDOW,',
+      "counted apart from the login's (429 beyond; 0: no limit).",
+    ),
     default: '30',
+    group: 'rateLimit',
+    field: 'callback',
     parse: nonNegativeInteger,
   },
   rateLimitWindow: {
     env: 'RATE_LIMIT_WINDOW',
     description: 'Seconds of the fixed window the login and callback limits count in.',
     default: '60',
-    parse: positiveInteger,
+    group: 'rateLimit',
+    field: 'windowMs',
+    parse: (raw: string) => positiveInteger(raw) * 1000,
   },
   adminPort: {
     env: 'ADMIN_PORT',
-    description:
-      'Serve /admin (and its docs) on this port only (a second listener on HOST), not on PORT. Needs ADMIN_JWT_AUDIENCE; must differ from PORT.',
+    description: prose(
+      'Serve /admin (and its docs) on this port only (a second listener on',
+      'HOST), not on PORT. Needs ADMIN_JWT_AUDIENCE; must differ from PORT.',
+    ),
     optional: true,
+    group: 'admin',
+    field: 'port',
     parse: port,
   },
   metricsEnabled: {
     env: 'METRICS_ENABLED',
     description: 'Serve Prometheus metrics at /metrics: on ADMIN_PORT when it is set, else on PORT.',
     default: 'true',
+    group: 'metrics',
+    field: 'enabled',
     parse: boolean,
   },
-} satisfies Record<string, Setting<unknown>>;
+} as const satisfies Record<string, Setting<unknown>>;
+
+type Table = typeof settings;
+type ValueOf<S> = S extends { readonly parse: (raw: string) => infer T }
+  ? S extends { readonly optional: true }
+    ? T | undefined
+    : T
+  : never;
+type FieldOf<K, S> = S extends { readonly field: infer F extends string } ? F : K;
+
+export type SettingKey = keyof Table;
+
+/** Every setting's value, typed by its parser: undefined only for an optional setting left unset. */
+export type SettingValues = { readonly [K in SettingKey]: ValueOf<Table[K]> };
+
+/** The settings that land in `group` of GatewayConfig, by field name. */
+export type SettingGroup<G extends SettingGroupName> = {
+  readonly [K in SettingKey as Table[K] extends { readonly group: G } ? FieldOf<K, Table[K]> : never]: ValueOf<Table[K]>;
+};
+
+/** The values of the settings in `group`, under their field names. */
+export function settingGroup<G extends SettingGroupName>(values: SettingValues, group: G): SettingGroup<G> {
+  const fields = Object.entries(settings as Record<SettingKey, Setting<unknown>>)
+    .filter(([, setting]) => setting.group === group)
+    .map(([key, setting]) => [setting.field ?? key, values[key as SettingKey]]);
+  // Built from the same table the type is, entry by entry.
+  return Object.fromEntries(fields) as SettingGroup<G>;
+}

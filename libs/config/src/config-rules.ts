@@ -1,0 +1,102 @@
+import { apiRoutes } from './api-routes.js';
+import type { ApiRoute, ClientCredentials } from './config.types.js';
+import { noRedisTopology, redisProblems } from './redis-config.js';
+import { type SettingValues, settings } from './settings.js';
+
+/** What rules see: every setting that parsed. A missing or malformed one is undefined here (and already reported). */
+export type ParsedSettings = Partial<SettingValues>;
+
+/**
+ * A rule tying settings together: what it finds wrong (one line each, naming the variable), given the
+ * settings that parsed and the problems found before it. Rules return rather than throw, so that every
+ * problem is reported at once.
+ */
+export type Rule = (v: ParsedSettings, found: readonly string[]) => string | readonly string[] | undefined;
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export function isLoopback(url: URL): boolean {
+  return LOOPBACK_HOSTS.has(url.hostname);
+}
+
+const production = (v: ParsedSettings) => v.nodeEnv === 'production';
+
+/** How the gateway authenticates at the token endpoint; undefined while the method's secret or key is missing. */
+export function clientCredentials(v: ParsedSettings): ClientCredentials | undefined {
+  if (v.clientAuthMethod === 'private_key_jwt') return v.clientPrivateKey && { method: v.clientAuthMethod, privateKey: v.clientPrivateKey };
+  return v.clientAuthMethod && v.clientSecret !== undefined ? { method: v.clientAuthMethod, secret: v.clientSecret } : undefined;
+}
+
+/** API_ROUTES, a route's limits defaulting to the global settings; throws at the first bad route. */
+export function configuredRoutes(
+  v: Pick<SettingValues, 'apiRoutes' | 'maxBodyBytes' | 'upstreamTimeout' | 'upstreamIdleTimeout'>,
+): ApiRoute[] {
+  return apiRoutes(v.apiRoutes, { maxBodyBytes: v.maxBodyBytes, timeoutMs: v.upstreamTimeout, idleTimeoutMs: v.upstreamIdleTimeout });
+}
+
+/**
+ * The index names must outlive every encryption key: rotating SESSION_ENCRYPTION_KEY must not rename
+ * the Redis keys of live sessions (their indexes would be orphaned, and revocation by user or
+ * provider session would miss them). A single key doubles as the index key, as it always has; once
+ * several are listed, which one that was can no longer be guessed, so it must be named (indexKeyNamed).
+ */
+export function indexKey(v: Pick<SettingValues, 'encryptionKeys' | 'indexKey'>): Buffer {
+  return v.indexKey ?? v.encryptionKeys[0].key;
+}
+
+export const indexKeyNamed: Rule = (v) =>
+  v.encryptionKeys !== undefined && v.encryptionKeys.length > 1 && v.indexKey === undefined
+    ? `${settings.indexKey.env}: is required when SESSION_ENCRYPTION_KEY lists several keys: set it to the key sessions were first indexed under (the previous SESSION_ENCRYPTION_KEY) and keep it`
+    : undefined;
+
+/** The gateway's rules, in the order their problems are listed (after those of the single settings). */
+export const gatewayRules: readonly Rule[] = [
+  (v) =>
+    v.issuer?.protocol === 'http:' && !isLoopback(v.issuer) && !v.allowInsecureHttp
+      ? 'OIDC_ISSUER: http:// is only accepted on a loopback host; use https:// (or set OIDC_ALLOW_INSECURE_HTTP=true for a test setup)'
+      : undefined,
+  (v) => (production(v) && v.allowInsecureHttp ? 'OIDC_ALLOW_INSECURE_HTTP: must not be true when NODE_ENV=production' : undefined),
+  redisProblems,
+  (v, found) =>
+    production(v) && noRedisTopology(v, found)
+      ? 'REDIS_URL: is required when NODE_ENV=production, or REDIS_SENTINELS or REDIS_CLUSTER_NODES (the in-process store is for development only)'
+      : undefined,
+  (v) => {
+    // Browsers drop a prefixed cookie without Secure; Path=/ and no Domain (__Host-) are how every cookie is written.
+    const prefix = ['__Host-', '__Secure-', '__Http-'].find((candidate) => v.cookieName?.startsWith(candidate));
+    return prefix && v.publicUrl?.protocol !== 'https:'
+      ? `SESSION_COOKIE_NAME: a ${prefix} cookie needs an https:// PUBLIC_URL`
+      : undefined;
+  },
+  ({ apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout }) => {
+    // Unread while a limit it defaults to is malformed (that one is reported).
+    if (apiRoutes === undefined || maxBodyBytes === undefined || upstreamTimeout === undefined || upstreamIdleTimeout === undefined)
+      return undefined;
+    try {
+      configuredRoutes({ apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout });
+      return undefined;
+    } catch (error) {
+      return `API_ROUTES: ${(error as Error).message}`;
+    }
+  },
+  (v) => {
+    if (v.clientAuthMethod === undefined || clientCredentials(v) !== undefined) return undefined;
+    return v.clientAuthMethod === 'private_key_jwt'
+      ? 'OIDC_CLIENT_PRIVATE_KEY: is required when OIDC_CLIENT_AUTH_METHOD=private_key_jwt'
+      : `OIDC_CLIENT_SECRET: is required (${settings.clientSecret.description})`;
+  },
+  indexKeyNamed,
+  (v) =>
+    v.adminPort !== undefined && v.adminAudience === undefined
+      ? 'ADMIN_PORT: needs ADMIN_JWT_AUDIENCE (the admin API is off without it)'
+      : undefined,
+  (v) => (v.adminPort !== undefined && v.adminPort === v.port ? 'ADMIN_PORT: must differ from PORT' : undefined),
+];
+
+/** Appends what each rule finds, in order. */
+export function checkRules(rules: readonly Rule[], v: ParsedSettings, problems: string[]): void {
+  for (const rule of rules) {
+    const found = rule(v, problems);
+    if (found !== undefined) problems.push(...(typeof found === 'string' ? [found] : found));
+  }
+}

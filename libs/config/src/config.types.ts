@@ -5,10 +5,13 @@ import type { JsonWebKey } from 'node:crypto';
  */
 export type RouteTokenMode = 'user' | 'optional' | 'client' | 'none';
 
-/** Which access token a route needs: the API it is for (RFC 8707 resource / Auth0 audience) and its scopes. */
+/**
+ * Which access token a route needs: the API it is for (RFC 8707 resource / Auth0 audience) and its scopes.
+ * Both unset: the token issued at login.
+ */
 export interface TokenAudience {
-  readonly resource: string | undefined;
-  readonly scopes: string | undefined;
+  readonly resource?: string | undefined;
+  readonly scopes?: string | undefined;
 }
 
 export interface ApiRoute {

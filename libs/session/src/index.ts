@@ -22,6 +22,6 @@ export type {
   SessionSummary,
   TokenSet,
 } from './session.types.js';
-export { audienceKey, type Audience } from './audience-key.js';
+export { audienceKey } from './audience-key.js';
 export { crossOriginHook, crossOriginRefusal, isProtectedPath } from './cross-origin.policy.js';
 export { sessionKeyHash } from './session.ids.js';

@@ -3,7 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
 import { CountOutcome } from '#sessiongate/metrics';
 import { OidcClient } from '#sessiongate/oidc';
-import { SessionCookies, SessionService } from '#sessiongate/session';
+import { SessionCookies } from '#sessiongate/http';
+import { SessionService } from '#sessiongate/session';
 import { BffError, BffErrorCode } from './bff.errors.js';
 
 @Controller('bff')

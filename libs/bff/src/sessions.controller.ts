@@ -1,12 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OidcClient } from '#sessiongate/oidc';
+import { assertCsrfHeader, SessionCookies } from '#sessiongate/http';
 import {
-  assertCsrfHeader,
   pageQuery,
   type Session,
   SessionAudit,
-  SessionCookies,
   SessionDirectory,
   SessionError,
   SessionErrorCode,

@@ -1,6 +1,7 @@
 import { Controller, Get, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { assertCsrfHeader, SessionCookies, SessionError, SessionErrorCode, SessionService } from '#sessiongate/session';
+import { assertCsrfHeader, SessionCookies } from '#sessiongate/http';
+import { SessionError, SessionErrorCode, SessionService } from '#sessiongate/session';
 
 /** Claims that only mean something to the login exchange itself. */
 const PROTOCOL_CLAIMS = new Set(['nonce', 'at_hash', 'c_hash', 's_hash']);

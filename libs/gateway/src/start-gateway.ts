@@ -21,7 +21,7 @@ import {
   requestPath,
   sendError,
 } from '#sessiongate/observability';
-import { crossOriginHook } from '#sessiongate/session';
+import { crossOriginHook } from '#sessiongate/http';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 
 /** How often, while shutting down, connections that have just fallen idle are closed. */

@@ -8,13 +8,12 @@ import { RedisSessionStore } from './redis-session.store.js';
 import { SessionAudit } from './session.audit.js';
 import { SessionCipher } from './session.cipher.js';
 import { Clock } from './session.clock.js';
-import { SessionCookies } from './session.cookies.js';
 import { SessionDirectory } from './session.directory.js';
 import { SessionLookups } from './session.lookups.js';
 import { SessionService } from './session.service.js';
 import { SessionStore } from './session.store.js';
 
-/** Server-side sessions, their directory and audit trail, cookies, the CSRF check and rate counters. Needs the global GATEWAY_CONFIG and LOGGER. */
+/** Server-side sessions, their directory, audit trail and rate counters. Needs the global GATEWAY_CONFIG and LOGGER. */
 @Module({
   providers: [
     Clock,
@@ -32,10 +31,9 @@ import { SessionStore } from './session.store.js';
     SessionService,
     SessionDirectory,
     SessionAudit,
-    SessionCookies,
     RateCounter,
   ],
-  exports: [SessionService, SessionDirectory, SessionAudit, SessionCookies, SessionStore, Clock, RateCounter],
+  exports: [SessionService, SessionDirectory, SessionAudit, SessionStore, Clock, RateCounter],
 })
 export class SessionModule implements OnApplicationShutdown {
   constructor(private readonly store: SessionStore) {}

@@ -2,17 +2,9 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { ApiRoute } from '#sessiongate/config';
+import { assertCsrfHeader, SessionCookies } from '#sessiongate/http';
 import type { AuthorizeOptions, SessionLease, UpgradeGrant, UpstreamAuthorizer } from '#sessiongate/proxy';
-import {
-  assertCsrfHeader,
-  Clock,
-  type Session,
-  SessionCookies,
-  SessionError,
-  SessionErrorCode,
-  SessionService,
-  sessionKeyHash,
-} from '#sessiongate/session';
+import { Clock, type Session, SessionError, SessionErrorCode, SessionService, sessionKeyHash } from '#sessiongate/session';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
 

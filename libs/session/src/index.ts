@@ -20,3 +20,7 @@ export type {
 } from './session.types.js';
 export { audienceKey } from './audience-key.js';
 export { sessionKeyHash } from './session.ids.js';
+export { Requires } from './requires.decorator.js';
+export { CallerSession, RouteGuard } from './route.guard.js';
+export type { RouteRequirements } from './route-requirements.js';
+export { SessionCookieReader } from './session-cookie.reader.js';

@@ -2,20 +2,26 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { ApiRoute } from '#sessiongate/config';
-import { assertCsrfHeader, SessionCookies } from '#sessiongate/http';
+import { assertCsrfHeader } from '#sessiongate/http';
 import type { AuthorizeOptions, SessionLease, UpgradeGrant, UpstreamAuthorizer } from '#sessiongate/proxy';
-import { Clock, type Session, SessionError, SessionErrorCode, SessionService, sessionKeyHash } from '#sessiongate/session';
+import {
+  Clock,
+  type Session,
+  SessionCookieReader,
+  SessionError,
+  SessionErrorCode,
+  SessionService,
+  sessionKeyHash,
+} from '#sessiongate/session';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
-
-const NO_SESSION: Promise<null> = Promise.resolve(null);
 
 /** Decides what credential each proxied request carries: the CSRF header first, then the route's token mode. */
 @Injectable()
 export class UserTokenAuthorizer implements UpstreamAuthorizer {
   constructor(
     private readonly sessions: SessionService,
-    private readonly cookies: SessionCookies,
+    private readonly reader: SessionCookieReader,
     private readonly accessTokens: AccessTokenService,
     private readonly clientTokens: ClientTokenService,
     private readonly clock: Clock,
@@ -50,21 +56,15 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
       case 'client':
         return { token: await this.clientTokens.accessTokenFor(route.audience, rejectedToken), session: null };
       case 'optional': {
-        const session = await this.session(headers);
+        const session = await this.reader.sessionOf(headers);
         return { token: session ? await this.accessTokens.accessTokenFor(session, route.audience, rejectedToken) : undefined, session };
       }
       case 'user': {
-        const session = await this.session(headers);
+        const session = await this.reader.sessionOf(headers);
         if (!session) throw new SessionError(SessionErrorCode.Unauthenticated);
         return { token: await this.accessTokens.accessTokenFor(session, route.audience, rejectedToken), session };
       }
     }
-  }
-
-  /** Not async: every proxied request comes here, and the read's own promise will do. */
-  private session(headers: IncomingHttpHeaders): Promise<Session | null> {
-    const id = this.cookies.sessionId(headers.cookie);
-    return id ? this.sessions.read(id) : NO_SESSION;
   }
 
   /**

@@ -76,13 +76,11 @@ describe('cross-origin requests', () => {
     const bob = stack.browser();
     const landing = await bob.login(stack.url, { username: 'bob', password: 'bob' });
     expect([200, 404]).toContain(landing.status);
-    const start = await stack
-      .browser()
-      .get(`${stack.url}/bff/login`, {
-        headers: { 'sec-fetch-site': 'cross-site' },
-        followRedirects: false,
-        from: 'https://evil.example/',
-      });
+    const start = await stack.browser().get(`${stack.url}/bff/login`, {
+      headers: { 'sec-fetch-site': 'cross-site' },
+      followRedirects: false,
+      from: 'https://evil.example/',
+    });
     expect(start.status).toBe(302);
   });
 });

@@ -6,12 +6,19 @@ import { Readable } from 'node:stream';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyRequest } from 'fastify';
 import { Client } from 'undici';
 import { type ApiRoute, ConfigModule, loadConfig } from '#sessiongate/config';
 import { GatewayMetrics, MetricsModule } from '#sessiongate/metrics';
 import { GatewayError } from '#sessiongate/observability';
-import { type AuthorizeOptions, ProxyModule, type UpgradeGrant, type UpstreamAuthorizer } from '#sessiongate/proxy';
+import {
+  type AuthorizedRequest,
+  type AuthorizeOptions,
+  BearerCredential,
+  ProxyModule,
+  type UpgradeGrant,
+  type UpstreamAuthorizer,
+  type UpstreamCredential,
+} from '#sessiongate/proxy';
 import { type EchoApi, freePort, startEchoApi } from '#sessiongate/testing';
 
 const TOKEN = 'upstream-access-token';
@@ -28,18 +35,18 @@ const authorizations: (string | undefined)[] = [];
  */
 @Injectable()
 class TestAuthorizer implements UpstreamAuthorizer {
-  async authorize(request: FastifyRequest, route: ApiRoute, options: AuthorizeOptions = {}): Promise<string | undefined> {
+  async authorize(request: AuthorizedRequest, route: ApiRoute, options: AuthorizeOptions = {}): Promise<UpstreamCredential | undefined> {
     authorizations.push(options.rejectedToken);
     if (request.headers['x-test-refuse'] !== undefined) throw new GatewayError('unauthenticated', 401, 'Sign in first.');
-    if (options.rejectedToken === undefined) return route.token === 'user' ? TOKEN : undefined;
+    if (options.rejectedToken === undefined) return route.token === 'user' ? new BearerCredential(TOKEN) : undefined;
     const renewal = request.headers['x-test-renewal'];
-    if (renewal === 'same') return options.rejectedToken;
+    if (renewal === 'same') return new BearerCredential(options.rejectedToken);
     if (renewal === 'expired') throw new GatewayError('session_expired', 401, 'Sign in again.');
-    return RENEWED;
+    return new BearerCredential(RENEWED);
   }
 
   async authorizeUpgrade(_request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant> {
-    return { token: route.token === 'user' ? TOKEN : undefined, session: undefined };
+    return { credential: route.token === 'user' ? new BearerCredential(TOKEN) : undefined, session: undefined };
   }
 
   /** No sessions here to watch. */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { HttpPolicyModule } from '#sessiongate/http';
 import { OidcModule } from '#sessiongate/oidc';
 import { SessionModule } from '#sessiongate/session';
 import { BackchannelLogoutController } from './backchannel-logout.controller.js';
@@ -12,7 +13,7 @@ import { UserController } from './user.controller.js';
 
 /** The browser-facing /bff/* endpoints (login, callback, user, logout, the user's sessions), and the provider's back-channel logout. */
 @Module({
-  imports: [OidcModule, SessionModule],
+  imports: [HttpPolicyModule, OidcModule, SessionModule],
   controllers: [LoginController, UserController, LogoutController, SessionsController, BackchannelLogoutController],
   providers: [LoginService, LogoutTokenVerifier, RateLimitGuard],
 })

@@ -2,7 +2,7 @@ import { Controller, Get, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CountOutcome } from '#sessiongate/metrics';
 import { ProviderReadyGuard } from '#sessiongate/oidc';
-import { SessionCookies } from '#sessiongate/session';
+import { SessionCookies } from '#sessiongate/http';
 import { RateLimit, RateLimitGuard } from './rate-limit.guard.js';
 import { LoginService } from './login.service.js';
 

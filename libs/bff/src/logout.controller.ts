@@ -3,7 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
 import { CountOutcome } from '#sessiongate/metrics';
 import { OidcClient } from '#sessiongate/oidc';
-import { SessionCookies, SessionService } from '#sessiongate/session';
+import { SessionCookies } from '#sessiongate/http';
+import { SessionCookieReader, SessionService } from '#sessiongate/session';
 import { BffError, BffErrorCode } from './bff.errors.js';
 
 @Controller('bff')
@@ -11,6 +12,7 @@ export class LogoutController {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly sessions: SessionService,
+    private readonly reader: SessionCookieReader,
     private readonly cookies: SessionCookies,
     private readonly oidc: OidcClient,
   ) {}
@@ -23,8 +25,8 @@ export class LogoutController {
   @Get('logout')
   @CountOutcome('logout')
   async logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const id = this.cookies.sessionId(request.headers.cookie);
-    const session = id ? await this.sessions.read(id) : null;
+    // Read in the handler rather than by RouteGuard: a store failure here is one of logout's counted outcomes.
+    const session = await this.reader.sessionOf(request.headers);
     request.sessionPublicId = session?.publicId ?? null;
     if (!session) {
       await reply.header('set-cookie', this.cookies.clearSession()).redirect(this.config.oidc.postLogoutRedirectUri.href, 302);

@@ -1,17 +1,8 @@
-import { Controller, Delete, Get, HttpCode, Param, Query, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Controller, Delete, Get, HttpCode, Param, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { OidcClient } from '#sessiongate/oidc';
-import {
-  assertCsrfHeader,
-  pageQuery,
-  type Session,
-  SessionAudit,
-  SessionCookies,
-  SessionDirectory,
-  SessionError,
-  SessionErrorCode,
-  SessionService,
-} from '#sessiongate/session';
+import { SessionCookies } from '#sessiongate/http';
+import { CallerSession, pageQuery, Requires, type Session, SessionAudit, SessionDirectory } from '#sessiongate/session';
 import { BffError, BffErrorCode } from './bff.errors.js';
 
 /** A user has a handful of sessions: the first page is all of them in practice; a script may page through more. */
@@ -41,9 +32,9 @@ export interface UserSessionPage {
  * is answered exactly like an unknown one, so ids reveal nothing about other users.
  */
 @Controller('bff')
+@Requires({ csrf: true, session: 'required' })
 export class SessionsController {
   constructor(
-    private readonly sessions: SessionService,
     private readonly directory: SessionDirectory,
     private readonly cookies: SessionCookies,
     private readonly audit: SessionAudit,
@@ -52,8 +43,7 @@ export class SessionsController {
 
   /** Paged as the admin API's listing: `?limit=` (default 100, at most 500) and `?cursor=` from the previous `nextCursor`. */
   @Get('sessions')
-  async list(@Req() request: FastifyRequest, @Query('cursor') cursor: unknown, @Query('limit') limit: unknown): Promise<UserSessionPage> {
-    const caller = await this.caller(request);
+  async list(@CallerSession() caller: Session, @Query('cursor') cursor: unknown, @Query('limit') limit: unknown): Promise<UserSessionPage> {
     const query = pageQuery(
       { cursor, limit },
       { defaultLimit: DEFAULT_LIMIT, maxLimit: MAX_LIMIT },
@@ -76,8 +66,7 @@ export class SessionsController {
 
   @Delete('sessions/:id')
   @HttpCode(204)
-  async end(@Param('id') id: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
-    const caller = await this.caller(request);
+  async end(@Param('id') id: string, @CallerSession() caller: Session, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     const revoked = await this.directory.revokeByPublicId(id, { sub: caller.sub });
     if (!revoked) throw new BffError(BffErrorCode.SessionNotFound, 'No such session.');
     if (revoked.refreshToken) await this.oidc.revoke(revoked.refreshToken);
@@ -88,14 +77,5 @@ export class SessionsController {
       sessions: [revoked.publicId],
     });
     if (id === caller.publicId) reply.header('set-cookie', this.cookies.clearSession());
-  }
-
-  private async caller(request: FastifyRequest): Promise<Session> {
-    assertCsrfHeader(request.headers);
-    const id = this.cookies.sessionId(request.headers.cookie);
-    const session = id ? await this.sessions.read(id) : null;
-    request.sessionPublicId = session?.publicId ?? null;
-    if (!session) throw new SessionError(SessionErrorCode.Unauthenticated);
-    return session;
   }
 }

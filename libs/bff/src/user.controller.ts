@@ -1,6 +1,5 @@
-import { Controller, Get, Req } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
-import { assertCsrfHeader, SessionCookies, SessionError, SessionErrorCode, SessionService } from '#sessiongate/session';
+import { Controller, Get } from '@nestjs/common';
+import { CallerSession, Requires, type Session } from '#sessiongate/session';
 
 /** Claims that only mean something to the login exchange itself. */
 const PROTOCOL_CLAIMS = new Set(['nonce', 'at_hash', 'c_hash', 's_hash']);
@@ -13,18 +12,9 @@ export interface UserInfo {
 
 @Controller('bff')
 export class UserController {
-  constructor(
-    private readonly sessions: SessionService,
-    private readonly cookies: SessionCookies,
-  ) {}
-
   @Get('user')
-  async user(@Req() request: FastifyRequest): Promise<UserInfo> {
-    assertCsrfHeader(request.headers);
-    const id = this.cookies.sessionId(request.headers.cookie);
-    const session = id ? await this.sessions.read(id) : null;
-    request.sessionPublicId = session?.publicId ?? null;
-    if (!session) throw new SessionError(SessionErrorCode.Unauthenticated);
+  @Requires({ csrf: true, session: 'required' })
+  user(@CallerSession() session: Session): UserInfo {
     const claims = Object.fromEntries(Object.entries(session.claims).filter(([name]) => !PROTOCOL_CLAIMS.has(name)));
     return {
       claims,

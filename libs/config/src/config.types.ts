@@ -8,10 +8,13 @@ import type { SettingGroup } from './settings.js';
  */
 export type RouteTokenMode = 'user' | 'optional' | 'client' | 'none';
 
-/** Which access token a route needs: the API it is for (RFC 8707 resource / Auth0 audience) and its scopes. */
+/**
+ * Which access token a route needs: the API it is for (RFC 8707 resource / Auth0 audience) and its scopes.
+ * Both unset: the token issued at login.
+ */
 export interface TokenAudience {
-  readonly resource: string | undefined;
-  readonly scopes: string | undefined;
+  readonly resource?: string | undefined;
+  readonly scopes?: string | undefined;
 }
 
 /** A route of API_ROUTES (its keys are declared in api-routes.ts), with its token needs grouped. */

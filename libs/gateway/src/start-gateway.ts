@@ -20,7 +20,7 @@ import {
   requestPath,
   sendError,
 } from '#sessiongate/observability';
-import { crossOriginHook } from '#sessiongate/session';
+import { crossOriginHook } from '#sessiongate/http';
 import { FrameworkLogger } from './framework.logger.js';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 

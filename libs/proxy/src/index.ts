@@ -1,6 +1,9 @@
 export { ProxyError, ProxyErrorCode } from './proxy.errors.js';
 export { ProxyModule, type ProxyModuleOptions } from './proxy.module.js';
+export { BearerCredential } from './bearer.credential.js';
+export type { CredentialScheme, UpstreamAttempt, UpstreamCredential } from './upstream-credential.js';
 export {
+  type AuthorizedRequest,
   type AuthorizeOptions,
   type SessionLease,
   UPSTREAM_AUTHORIZER,

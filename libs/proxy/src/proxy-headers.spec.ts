@@ -1,11 +1,15 @@
+import { BearerCredential } from './bearer.credential.js';
 import { downstreamResponseHeaders, type Forwarding, upstreamRequestHeaders } from './proxy-headers.js';
+import type { UpstreamAttempt, UpstreamCredential } from './upstream-credential.js';
 
 const forwarding: Forwarding = {
   clientIp: '203.0.113.7',
   publicUrl: new URL('https://app.example.com'),
   target: new URL('http://todos.internal:4000/v1'),
   requestId: 'req-1',
-  token: 'access-token',
+  credential: new BearerCredential('access-token'),
+  method: 'GET',
+  path: '/v1/items',
 };
 
 describe('upstreamRequestHeaders', () => {
@@ -59,7 +63,7 @@ describe('upstreamRequestHeaders', () => {
         expect: '100-continue',
         accept: '*/*',
       },
-      { ...forwarding, token: undefined },
+      { ...forwarding, credential: undefined },
     );
     expect(headers).toEqual({
       accept: '*/*',
@@ -85,6 +89,32 @@ describe('upstreamRequestHeaders', () => {
     const headers = upstreamRequestHeaders({}, { ...forwarding, publicUrl: new URL('http://localhost:8080') });
     expect(headers['x-forwarded-proto']).toBe('http');
     expect(headers['x-forwarded-host']).toBe('localhost:8080');
+  });
+});
+
+describe('a credential with per-attempt headers', () => {
+  it("is asked for them on every attempt, with the method and exact upstream URL, and they replace the client's", () => {
+    const attempts: UpstreamAttempt[] = [];
+    const credential: UpstreamCredential = {
+      scheme: 'DPoP',
+      token: 'bound-token',
+      authorization: 'DPoP bound-token',
+      attemptHeaders: (attempt) => {
+        attempts.push(attempt);
+        return { dpop: `proof-${attempts.length}` };
+      },
+      retryAfter401: () => ({ rejectedToken: 'bound-token' }),
+    };
+    const attempt = { ...forwarding, credential, method: 'POST', path: '/v1/items?page=2' };
+    expect(upstreamRequestHeaders({ dpop: 'from-the-browser' }, attempt)).toMatchObject({
+      authorization: 'DPoP bound-token',
+      dpop: 'proof-1',
+    });
+    expect(upstreamRequestHeaders({}, attempt).dpop).toBe('proof-2');
+    expect(attempts).toEqual([
+      { method: 'POST', url: 'http://todos.internal:4000/v1/items?page=2' },
+      { method: 'POST', url: 'http://todos.internal:4000/v1/items?page=2' },
+    ]);
   });
 });
 

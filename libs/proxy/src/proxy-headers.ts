@@ -1,3 +1,5 @@
+import type { UpstreamCredential } from './upstream-credential.js';
+
 /** Node's and undici's header objects alike: lower-case names. */
 export type ReceivedHeaders = Readonly<Record<string, string | string[] | undefined>>;
 export type ForwardedHeaders = Record<string, string | string[]>;
@@ -8,8 +10,11 @@ export interface Forwarding {
   readonly publicUrl: URL;
   readonly target: URL;
   readonly requestId: string;
-  /** Sent as `Bearer`; none when undefined. */
-  readonly token: string | undefined;
+  /** Sent as Authorization, with its per-attempt headers; none when undefined. */
+  readonly credential: UpstreamCredential | undefined;
+  /** This attempt's method and upstream path (query included), which a per-attempt header binds. */
+  readonly method: string;
+  readonly path: string;
 }
 
 // Connection-specific fields (RFC 9110 section 7.6.1) plus the legacy ones still seen: they describe one hop only.
@@ -34,8 +39,22 @@ export function upstreamRequestHeaders(incoming: ReceivedHeaders, forwarding: Fo
   headers['x-forwarded-proto'] = forwarding.publicUrl.protocol.slice(0, -1);
   headers['x-forwarded-host'] = forwarding.publicUrl.host;
   headers['x-request-id'] = forwarding.requestId;
-  if (forwarding.token !== undefined) headers.authorization = `Bearer ${forwarding.token}`;
+  if (forwarding.credential !== undefined) setCredentialHeaders(headers, forwarding.credential, forwarding);
   return headers;
+}
+
+/**
+ * Writes a credential into the headers of one attempt, after the client's: a per-attempt header replaces
+ * any the client sent under its name. The exact URL is only built for a credential that binds it.
+ */
+export function setCredentialHeaders(
+  headers: ForwardedHeaders,
+  credential: UpstreamCredential,
+  attempt: { readonly method: string; readonly target: URL; readonly path: string },
+): void {
+  headers.authorization = credential.authorization;
+  if (credential.attemptHeaders === undefined) return;
+  Object.assign(headers, credential.attemptHeaders({ method: attempt.method, url: `${attempt.target.origin}${attempt.path}` }));
 }
 
 /**

@@ -12,6 +12,7 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-heade
 import { ProxyError } from './proxy.errors.js';
 import { isReplayable, readDeclaredBody } from './replayable-body.js';
 import { UPSTREAM_AUTHORIZER, type UpstreamAuthorizer } from './upstream-authorizer.js';
+import type { UpstreamCredential } from './upstream-credential.js';
 import { resolveUpstream } from './upstream-path.js';
 import { limitBody } from './body-limit.js';
 
@@ -82,6 +83,7 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
   }
 
+  /** The /api steps after the onRequest hooks, numbered as in docs/REQUEST-PIPELINE.md; each one refuses by throwing. */
   private async forward(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const clientGone = new ClientGone();
     // 'close' also fires after every finished response; aborting then would cost a DOMException per request.
@@ -90,19 +92,23 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
       if (!reply.raw.writableFinished) clientGone.abort();
     });
     try {
+      // 3. route
       const { route, path } = resolveUpstream(this.config.routes, request.url);
       request.apiRoute = route.prefix;
-      const token = await this.authorizer.authorize(request, route);
+      // 4-7. CSRF header, session, route policy, token
+      const credential = await this.authorizer.authorize(request, route);
+      // 8. body limit
       const replayable = isReplayable(request.headers);
       const incoming = limitBody(request.body as Readable | undefined, request.headers, route.maxBodyBytes);
       // A body that may have to be sent twice is read before the first attempt; any other streams through untouched.
       const body =
         replayable && incoming !== undefined ? await readDeclaredBody(incoming, Number(request.headers['content-length'] ?? 0)) : incoming;
+      // 9. upstream
       const sentAt = performance.now();
-      let upstream = await this.send(request, route, path, token, body, clientGone);
+      let upstream = await this.send(request, route, path, credential, body, clientGone);
       this.metrics.upstreamResponded(route, sentAt);
-      if (upstream.statusCode === 401 && token !== undefined && replayable) {
-        upstream = await this.retryWithRenewedToken(request, route, path, token, body, upstream, clientGone);
+      if (upstream.statusCode === 401 && credential !== undefined && replayable) {
+        upstream = await this.retryAfter401(request, route, path, credential, body, upstream, clientGone);
       }
       // Fastify pipes the body with backpressure, and destroys the connection if the upstream fails mid-body.
       return reply.code(upstream.statusCode).headers(downstreamResponseHeaders(upstream.headers, route.allowSetCookie)).send(upstream.body);
@@ -115,27 +121,29 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * An upstream can refuse a token before its expiry (revoked, keys rotated), which the gateway only learns
-   * from that 401: the authorizer gets one chance to replace the token. The retry's answer goes to the
-   * client whatever it is, so a 401 never loops; without another token, the refusal itself is passed on,
-   * which is why its body is only discarded once a retry is certain.
+   * from that 401, or ask for a fresh proof (a DPoP nonce): the authorizer gets one chance, told what the
+   * refused credential's `retryAfter401` makes of the answer. The retry's answer goes to the client whatever
+   * it is, so a 401 never loops; without another credential, the refusal itself is passed on, which is why
+   * its body is only discarded once a retry is certain.
    */
-  private async retryWithRenewedToken(
+  private async retryAfter401(
     request: FastifyRequest,
     route: ApiRoute,
     path: string,
-    rejectedToken: string,
+    rejected: UpstreamCredential,
     body: Buffer | Readable | undefined,
     refused: Dispatcher.ResponseData,
     signal: ClientGone,
   ): Promise<Dispatcher.ResponseData> {
-    let renewed: string | undefined;
+    let renewed: UpstreamCredential | undefined;
     try {
-      renewed = await this.authorizer.authorize(request, route, { rejectedToken });
+      renewed = await this.authorizer.authorize(request, route, rejected.retryAfter401(refused.headers));
     } catch (error) {
       await refused.body.dump();
       throw error;
     }
-    if (renewed === undefined || renewed === rejectedToken) return refused;
+    // The same Authorization with nothing made anew for the attempt would only be refused again.
+    if (renewed === undefined || (renewed.authorization === rejected.authorization && renewed.attemptHeaders === undefined)) return refused;
     // Read off (up to undici's limit) rather than destroyed, so that the connection goes back to the pool.
     await refused.body.dump();
     return this.send(request, route, path, renewed, body, signal);
@@ -145,21 +153,24 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
     request: FastifyRequest,
     route: ApiRoute,
     path: string,
-    token: string | undefined,
+    credential: UpstreamCredential | undefined,
     body: Buffer | Readable | undefined,
     signal: ClientGone,
   ): Promise<Dispatcher.ResponseData> {
+    const method = request.method as Dispatcher.HttpMethod;
     return this.routePools
       .get(route)!
       .request({
-        method: request.method as Dispatcher.HttpMethod,
+        method,
         path,
         headers: upstreamRequestHeaders(request.headers, {
           clientIp: request.ip,
           publicUrl: this.config.publicUrl,
           target: route.target,
           requestId: String(request.id),
-          token,
+          credential,
+          method,
+          path,
         }),
         body,
         signal,

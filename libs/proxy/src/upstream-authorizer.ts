@@ -1,19 +1,31 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { ApiRoute } from '#sessiongate/config';
-import type { FastifyRequest } from 'fastify';
+import type { UpstreamCredential } from './upstream-credential.js';
 
 /** Injection token of the UpstreamAuthorizer the proxy asks for each call's credentials. */
 export const UPSTREAM_AUTHORIZER = Symbol('UPSTREAM_AUTHORIZER');
 
+/** Why `authorize` is asked again: what the refused credential's `retryAfter401` says. */
 export interface AuthorizeOptions {
   /** The access token the upstream just refused with 401: the authorizer must not hand it out again (it refreshes, or throws). */
   readonly rejectedToken?: string;
+  // Next, for DPoP (RFC 9449 §9): the nonce the upstream asked for, to sign the same token's next proof with.
+}
+
+/**
+ * The part of a request the authorizer reads and writes: a FastifyRequest is one, and so can be a bare
+ * node:http request (a data plane off Fastify, a forward-auth check).
+ */
+export interface AuthorizedRequest {
+  readonly headers: IncomingHttpHeaders;
+  /** The public id of the session the credential is for, once granted (for the logs; never the cookie value). */
+  sessionPublicId: string | null;
 }
 
 /** What a WebSocket handshake is granted. */
 export interface UpgradeGrant {
-  /** Sent upstream as `Bearer` at the handshake; none when undefined. */
-  readonly token: string | undefined;
+  /** Sent upstream with the handshake; none when undefined. */
+  readonly credential: UpstreamCredential | undefined;
   /** The session the connection lives on, when the token is a user's: the connection must not outlive it. */
   readonly session: SessionLease | undefined;
 }
@@ -31,11 +43,12 @@ export interface SessionLease {
 /** Keeps sessions and tokens out of the proxy: another capability decides who may call which route, as whom. */
 export interface UpstreamAuthorizer {
   /**
-   * Returns the access token to send upstream for this route, or undefined for none. Throws a
-   * GatewayError (e.g. 401 unauthenticated, 403 csrf, 503) to refuse. Called a second time, with
-   * `rejectedToken`, when the upstream answered 401 to that token and the request can be sent again.
+   * Steps 4 to 7 of an /api request (docs/REQUEST-PIPELINE.md): returns the credential to send upstream
+   * for this route, or undefined for none. Throws a GatewayError (e.g. 401 unauthenticated, 403 csrf, 503)
+   * to refuse. Called a second time, with the refused credential's `retryAfter401`, when the upstream
+   * answered 401 and the request can be sent again: undefined then means nothing better to send.
    */
-  authorize(request: FastifyRequest, route: ApiRoute, options?: AuthorizeOptions): Promise<string | undefined>;
+  authorize(request: AuthorizedRequest, route: ApiRoute, options?: AuthorizeOptions): Promise<UpstreamCredential | undefined>;
 
   /**
    * The same decision for a WebSocket handshake on a `websocket` route, which cannot carry `X-CSRF`:

@@ -7,10 +7,11 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
 import { endSocketWithError, requestIdFor, toGatewayError } from '#sessiongate/observability';
-import { CsrfError, crossOriginRefusal } from '#sessiongate/session';
+import { CsrfError, crossOriginRefusal } from '#sessiongate/http';
 import { downstreamResponseHeaders, type ForwardedHeaders, upstreamRequestHeaders } from './proxy-headers.js';
 import { ProxyError, ProxyErrorCode } from './proxy.errors.js';
 import { type SessionLease, UPSTREAM_AUTHORIZER, type UpgradeGrant, type UpstreamAuthorizer } from './upstream-authorizer.js';
+import type { UpstreamCredential } from './upstream-credential.js';
 import { resolveUpstream } from './upstream-path.js';
 import { CloseCode, closeFrame, FrameBoundary } from './websocket-frames.js';
 
@@ -115,7 +116,7 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
       if (refusal) throw new CsrfError(refusal, 'Cross-origin WebSocket connections are not accepted.');
       const grant = await this.authorizer.authorizeUpgrade(request, route);
       if (client.destroyed) return;
-      const handshake = await this.handshake(request, route, upstreamPath, grant.token, requestId, client);
+      const handshake = await this.handshake(request, route, upstreamPath, grant.credential, requestId, client);
       if (client.destroyed || this.closing) {
         handshake.response.destroy();
         handshake.socket?.destroy();
@@ -152,7 +153,7 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
     request: IncomingMessage,
     route: ApiRoute,
     path: string,
-    token: string | undefined,
+    credential: UpstreamCredential | undefined,
     requestId: string,
     client: Duplex,
   ): Promise<Handshake> {
@@ -162,7 +163,9 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
       publicUrl: this.config.publicUrl,
       target,
       requestId,
-      token,
+      credential,
+      method: 'GET',
+      path,
     });
     return new Promise<Handshake>((resolve, reject) => {
       const upstream = (target.protocol === 'https:' ? httpsRequest : httpRequest)({

@@ -1,8 +1,4 @@
-export { expiredCookie, readCookie, serializeCookie, type CookieOptions } from './cookie.codec.js';
-export { assertCsrfHeader } from './csrf.check.js';
-export { CsrfError } from './csrf.error.js';
 export { Clock } from './session.clock.js';
-export { SessionCookies } from './session.cookies.js';
 export { SessionError, SessionErrorCode } from './session.errors.js';
 export { SessionModule } from './session.module.js';
 export { SessionService, type NewSession, type TokenUpdate } from './session.service.js';
@@ -22,6 +18,9 @@ export type {
   SessionSummary,
   TokenSet,
 } from './session.types.js';
-export { audienceKey, type Audience } from './audience-key.js';
-export { crossOriginHook, crossOriginRefusal, isProtectedPath } from './cross-origin.policy.js';
+export { audienceKey } from './audience-key.js';
 export { sessionKeyHash } from './session.ids.js';
+export { Requires } from './requires.decorator.js';
+export { CallerSession, RouteGuard } from './route.guard.js';
+export type { RouteRequirements } from './route-requirements.js';
+export { SessionCookieReader } from './session-cookie.reader.js';

@@ -1,21 +1,23 @@
 import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { HttpPolicyModule } from '#sessiongate/http';
 import { LOGGER } from '#sessiongate/observability';
 import { MemorySessionStore } from './memory-session.store.js';
 import { RateCounter } from './rate.counter.js';
 import { RedisSessionStore } from './redis-session.store.js';
 import { SessionAudit } from './session.audit.js';
 import { SessionCipher } from './session.cipher.js';
+import { SessionCookieReader } from './session-cookie.reader.js';
 import { Clock } from './session.clock.js';
-import { SessionCookies } from './session.cookies.js';
 import { SessionDirectory } from './session.directory.js';
 import { SessionLookups } from './session.lookups.js';
 import { SessionService } from './session.service.js';
 import { SessionStore } from './session.store.js';
 
-/** Server-side sessions, their directory and audit trail, cookies, the CSRF check and rate counters. Needs the global GATEWAY_CONFIG and LOGGER. */
+/** Server-side sessions, their directory, audit trail and rate counters, and the session step of a request (RouteGuard, `@Requires`). Needs the global GATEWAY_CONFIG and LOGGER. */
 @Module({
+  imports: [HttpPolicyModule],
   providers: [
     Clock,
     {
@@ -32,10 +34,10 @@ import { SessionStore } from './session.store.js';
     SessionService,
     SessionDirectory,
     SessionAudit,
-    SessionCookies,
     RateCounter,
+    SessionCookieReader,
   ],
-  exports: [SessionService, SessionDirectory, SessionAudit, SessionCookies, SessionStore, Clock, RateCounter],
+  exports: [SessionService, SessionDirectory, SessionAudit, SessionStore, Clock, RateCounter, SessionCookieReader],
 })
 export class SessionModule implements OnApplicationShutdown {
   constructor(private readonly store: SessionStore) {}

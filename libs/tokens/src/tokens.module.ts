@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { HttpPolicyModule } from '#sessiongate/http';
 import { OidcModule } from '#sessiongate/oidc';
 import { SessionModule } from '#sessiongate/session';
 import { AccessTokenService } from './access-token.service.js';
@@ -7,7 +8,7 @@ import { RefreshLock } from './refresh.lock.js';
 import { UserTokenAuthorizer } from './user-token.authorizer.js';
 
 @Module({
-  imports: [OidcModule, SessionModule],
+  imports: [HttpPolicyModule, OidcModule, SessionModule],
   providers: [AccessTokenService, ClientTokenService, RefreshLock, UserTokenAuthorizer],
   exports: [AccessTokenService, UserTokenAuthorizer],
 })

@@ -1,13 +1,20 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import type { ApiRoute } from '#sessiongate/config';
-import type { AuthorizeOptions, SessionLease, UpgradeGrant, UpstreamAuthorizer } from '#sessiongate/proxy';
+import { assertCsrfHeader } from '#sessiongate/http';
 import {
-  assertCsrfHeader,
+  type AuthorizedRequest,
+  type AuthorizeOptions,
+  BearerCredential,
+  type SessionLease,
+  type UpgradeGrant,
+  type UpstreamAuthorizer,
+  type UpstreamCredential,
+} from '#sessiongate/proxy';
+import {
   Clock,
   type Session,
-  SessionCookies,
+  SessionCookieReader,
   SessionError,
   SessionErrorCode,
   SessionService,
@@ -16,63 +23,55 @@ import {
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
 
-const NO_SESSION: Promise<null> = Promise.resolve(null);
+interface Grant {
+  readonly credential: UpstreamCredential | undefined;
+  readonly session: Session | null;
+}
 
-/** Decides what credential each proxied request carries: the CSRF header first, then the route's token mode. */
+/**
+ * Steps 4 to 7 of an /api request (docs/REQUEST-PIPELINE.md), in this order: the CSRF header, the session
+ * where the route's token mode needs one, the route policy (to come), and the route's token as a credential.
+ */
 @Injectable()
 export class UserTokenAuthorizer implements UpstreamAuthorizer {
   constructor(
     private readonly sessions: SessionService,
-    private readonly cookies: SessionCookies,
+    private readonly reader: SessionCookieReader,
     private readonly accessTokens: AccessTokenService,
     private readonly clientTokens: ClientTokenService,
     private readonly clock: Clock,
   ) {}
 
-  async authorize(request: FastifyRequest, route: ApiRoute, options?: AuthorizeOptions): Promise<string | undefined> {
+  async authorize(request: AuthorizedRequest, route: ApiRoute, options?: AuthorizeOptions): Promise<UpstreamCredential | undefined> {
     assertCsrfHeader(request.headers);
-    const { token, session } = await this.grant(request.headers, route, options?.rejectedToken);
+    const { credential, session } = await this.grant(request.headers, route, options?.rejectedToken);
     request.sessionPublicId = session?.publicId ?? null;
-    return token;
+    return credential;
   }
 
   /** No X-CSRF here: a handshake cannot carry it, and the proxy has checked its Origin instead. */
   async authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant> {
-    const { token, session } = await this.grant(request.headers, route, undefined);
-    return { token, session: session ? this.lease(session) : undefined };
+    const { credential, session } = await this.grant(request.headers, route, undefined);
+    return { credential, session: session ? this.lease(session) : undefined };
   }
 
   watchSessions(changed: (key: string) => void): void {
     this.sessions.watchChanges(changed);
   }
 
-  /** The route's token, and the session it belongs to when it is a user's. */
-  private async grant(
-    headers: IncomingHttpHeaders,
-    route: ApiRoute,
-    rejectedToken: string | undefined,
-  ): Promise<{ token: string | undefined; session: Session | null }> {
-    switch (route.token) {
-      case 'none':
-        return { token: undefined, session: null };
-      case 'client':
-        return { token: await this.clientTokens.accessTokenFor(route.audience, rejectedToken), session: null };
-      case 'optional': {
-        const session = await this.session(headers);
-        return { token: session ? await this.accessTokens.accessTokenFor(session, route.audience, rejectedToken) : undefined, session };
-      }
-      case 'user': {
-        const session = await this.session(headers);
-        if (!session) throw new SessionError(SessionErrorCode.Unauthenticated);
-        return { token: await this.accessTokens.accessTokenFor(session, route.audience, rejectedToken), session };
-      }
-    }
-  }
-
-  /** Not async: every proxied request comes here, and the read's own promise will do. */
-  private session(headers: IncomingHttpHeaders): Promise<Session | null> {
-    const id = this.cookies.sessionId(headers.cookie);
-    return id ? this.sessions.read(id) : NO_SESSION;
+  /** The route's credential, and the session it belongs to when it is a user's. */
+  private async grant(headers: IncomingHttpHeaders, route: ApiRoute, rejectedToken: string | undefined): Promise<Grant> {
+    const mode = route.token;
+    const session = mode === 'user' || mode === 'optional' ? await this.reader.sessionOf(headers) : null;
+    if (!session && mode === 'user') throw new SessionError(SessionErrorCode.Unauthenticated);
+    // The route policy (scopes, step-up) plugs in here: after the session it judges, before a token is spent on it.
+    const token =
+      mode === 'client'
+        ? await this.clientTokens.accessTokenFor(route.audience, rejectedToken)
+        : session
+          ? await this.accessTokens.accessTokenFor(session, route.audience, rejectedToken)
+          : undefined;
+    return { credential: token === undefined ? undefined : new BearerCredential(token), session };
   }
 
   /**

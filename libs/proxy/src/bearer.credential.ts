@@ -1,0 +1,18 @@
+import type { AuthorizeOptions } from './upstream-authorizer.js';
+import type { UpstreamCredential } from './upstream-credential.js';
+
+/** An access token sent as `Authorization: Bearer` (RFC 6750 §2.1): one object per request, nothing per attempt. */
+export class BearerCredential implements UpstreamCredential {
+  readonly scheme = 'Bearer';
+  readonly authorization: string;
+  readonly attemptHeaders = undefined;
+
+  constructor(readonly token: string) {
+    this.authorization = `Bearer ${token}`;
+  }
+
+  /** A bearer token refused before its expiry was revoked or its keys rotated: the authorizer must replace it. */
+  retryAfter401(): AuthorizeOptions {
+    return { rejectedToken: this.token };
+  }
+}

@@ -9,8 +9,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyRequest } from 'fastify';
 import { Client } from 'undici';
 import { type ApiRoute, ConfigModule, loadConfig } from '#sessiongate/config';
-import { GatewayMetrics, MetricsModule } from '#sessiongate/metrics';
-import { GatewayError } from '#sessiongate/observability';
+import { GatewayMetrics } from '#sessiongate/metrics';
+import { GatewayError, TelemetryModule } from '#sessiongate/observability';
 import { type AuthorizeOptions, ProxyModule, type UpgradeGrant, type UpstreamAuthorizer } from '#sessiongate/proxy';
 import { type EchoApi, freePort, startEchoApi } from '#sessiongate/testing';
 
@@ -99,7 +99,7 @@ beforeAll(async () => {
   @Module({
     imports: [
       ConfigModule.forRoot(config),
-      MetricsModule.forRoot(new GatewayMetrics(config.routes), { watchSessionStore: false }),
+      TelemetryModule.forRoot(new GatewayMetrics(config.routes)),
       ProxyModule.forRoot({ imports: [TestAuthorizerModule], authorizer: TestAuthorizer }),
     ],
   })

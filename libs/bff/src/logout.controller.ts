@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { CountOutcome } from '#sessiongate/metrics';
+import { ReportOutcome } from '#sessiongate/observability';
 import { OidcClient } from '#sessiongate/oidc';
 import { SessionCookies, SessionService } from '#sessiongate/session';
 import { BffError, BffErrorCode } from './bff.errors.js';
@@ -21,7 +21,7 @@ export class LogoutController {
    * or image cannot log the user out.
    */
   @Get('logout')
-  @CountOutcome('logout')
+  @ReportOutcome('logout')
   async logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const id = this.cookies.sessionId(request.headers.cookie);
     const session = id ? await this.sessions.read(id) : null;

@@ -1,38 +1,56 @@
-import { Telemetry, type TelemetryHandle } from './telemetry.js';
+import type { FastifyRequest } from 'fastify';
+import {
+  type ObservedSessionStore,
+  type OutcomeEvent,
+  type SessionReadSource,
+  Telemetry,
+  type TelemetryHandle,
+  type TokenGrant,
+} from './telemetry.js';
 
-/** Reports nowhere: for the CLI, unit tests, and an application given no other Telemetry. */
+/**
+ * Reports nowhere: for the CLI, unit tests, and an application given no other Telemetry. An
+ * implementation that needs only some hooks may extend it and override those.
+ */
 export class NoopTelemetry extends Telemetry {
-  requestStarted(): TelemetryHandle {
+  requestStarted(_request: FastifyRequest): TelemetryHandle {
     return undefined;
   }
 
-  requestEnded(): void {}
+  requestEnded(
+    _handle: TelemetryHandle,
+    _route: string,
+    _status: number,
+    _durationMs: number,
+    _errorCode: string | null,
+    _sessionPublicId: string | null,
+  ): void {}
 
   sessionReadStarted(): TelemetryHandle {
     return undefined;
   }
 
-  sessionReadEnded(): void {}
+  sessionReadEnded(_handle: TelemetryHandle, _source: SessionReadSource, _outcome: string): void {}
 
-  tokenRequestStarted(): TelemetryHandle {
+  tokenRequestStarted(_grant: TokenGrant): TelemetryHandle {
     return undefined;
   }
 
-  tokenRequestEnded(): void {}
+  tokenRequestEnded(_handle: TelemetryHandle, _grant: TokenGrant, _outcome: string): void {}
 
   lockWaitStarted(): TelemetryHandle {
     return undefined;
   }
 
-  lockWaitEnded(): void {}
+  lockWaitEnded(_handle: TelemetryHandle, _outcome: string): void {}
 
-  upstreamStarted(): TelemetryHandle {
+  upstreamStarted(_route: string, _resendCount: number): TelemetryHandle {
     return undefined;
   }
 
-  upstreamEnded(): void {}
+  upstreamEnded(_handle: TelemetryHandle, _route: string, _resendCount: number, _outcome: number | string): void {}
 
-  outcome(): void {}
+  outcome(_event: OutcomeEvent, _outcome: string): void {}
 
-  sessionStoreOpened(): void {}
+  sessionStoreOpened(_store: ObservedSessionStore): void {}
 }

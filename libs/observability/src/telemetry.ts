@@ -36,7 +36,8 @@ export interface ObservedSessionStore {
  * An operation with a duration has a start hook, which returns a handle, and an end hook, which takes
  * it back once, whatever the outcome. Implementations override the hooks; the wrappers below only
  * pair them. The /api path calls requestStarted/requestEnded, sessionRead* and upstream* on every
- * request: there an implementation must not allocate, and does nothing it does not need.
+ * request: there an implementation must not allocate (CompositeTelemetry excepted), and does nothing it
+ * does not need.
  */
 export abstract class Telemetry {
   /** In the first onRequest hook; the handle is kept on `request.telemetryHandle` until requestEnded. */
@@ -56,7 +57,10 @@ export abstract class Telemetry {
     sessionPublicId: string | null,
   ): void;
 
-  /** Before a session is looked up for a request (its cookie is well formed). */
+  /**
+   * Before SessionService.read looks a session up, in memory or the store. Not called yet: it joins
+   * the read once the session stores have been reworked into focused ones.
+   */
   abstract sessionReadStarted(): TelemetryHandle;
 
   /** `outcome`: found, none (unknown, expired or unreadable), or the error's code. */

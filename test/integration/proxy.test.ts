@@ -8,8 +8,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'undici';
 import { type ApiRoute, ConfigModule, loadConfig } from '#sessiongate/config';
-import { GatewayMetrics, MetricsModule } from '#sessiongate/metrics';
-import { GatewayError } from '#sessiongate/observability';
+import { GatewayMetrics } from '#sessiongate/metrics';
+import { GatewayError, TelemetryModule } from '#sessiongate/observability';
 import {
   type AuthorizedRequest,
   type AuthorizeOptions,
@@ -106,7 +106,7 @@ beforeAll(async () => {
   @Module({
     imports: [
       ConfigModule.forRoot(config),
-      MetricsModule.forRoot(new GatewayMetrics(config.routes), { watchSessionStore: false }),
+      TelemetryModule.forRoot(new GatewayMetrics(config.routes)),
       ProxyModule.forRoot({ imports: [TestAuthorizerModule], authorizer: TestAuthorizer }),
     ],
   })

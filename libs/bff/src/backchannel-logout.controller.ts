@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { CountOutcome } from '#sessiongate/metrics';
+import { ReportOutcome } from '#sessiongate/observability';
 import { OidcClient } from '#sessiongate/oidc';
 import { type RevokedSession, SessionAudit, SessionDirectory, SessionService } from '#sessiongate/session';
 import { BffError, BffErrorCode } from './bff.errors.js';
@@ -24,7 +24,7 @@ export class BackchannelLogoutController {
 
   @Post('backchannel-logout')
   @HttpCode(200)
-  @CountOutcome('backchannel_logout')
+  @ReportOutcome('backchannel_logout')
   async logout(@Req() request: FastifyRequest): Promise<void> {
     const token = await this.verifier.verify(logoutTokenOf(request));
     // §2.6 step 7: a logout token is used once; remembered before acting, so a replay racing the original fails.

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
+import { Telemetry } from '#sessiongate/observability';
 import { OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
 import { audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
 import { safeReturnTo } from './return-to.policy.js';
@@ -31,6 +32,7 @@ export class LoginService {
     private readonly oidc: OidcClient,
     private readonly sessions: SessionService,
     private readonly clock: Clock,
+    private readonly telemetry: Telemetry,
   ) {}
 
   async start(returnTo: unknown): Promise<StartedLogin> {
@@ -56,7 +58,7 @@ export class LoginService {
       });
     }
     this.oidc.checkAuthorizationResponse(parameters);
-    const issued = await this.oidc.exchangeCode(parameters, pending);
+    const issued = await this.telemetry.tokenRequest('authorization_code', () => this.oidc.exchangeCode(parameters, pending));
     const { claims, idToken } = issued;
     if (!claims || !idToken) throw new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent no ID token.');
     const session = await this.sessions.create({

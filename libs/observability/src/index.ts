@@ -9,3 +9,17 @@ export { logEachRequest } from './request-logging.js';
 export { answerClientError } from './client-error.js';
 export { declareRequestFields, isApiPath, requestPath, routeLabel } from './request-fields.js';
 export { endSocketWithError } from './socket-error.js';
+export {
+  outcomeOf,
+  Telemetry,
+  type ObservedSessionStore,
+  type OutcomeEvent,
+  type SessionReadSource,
+  type TelemetryHandle,
+  type TokenGrant,
+} from './telemetry.js';
+export { NoopTelemetry } from './noop.telemetry.js';
+export { combineTelemetry, CompositeTelemetry } from './composite.telemetry.js';
+export { TelemetryModule } from './telemetry.module.js';
+export { reportEachRequest } from './request-telemetry.js';
+export { ReportOutcome } from './report-outcome.decorator.js';

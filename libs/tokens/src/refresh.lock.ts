@@ -3,8 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { GatewayMetrics } from '#sessiongate/metrics';
-import { LOGGER } from '#sessiongate/observability';
+import { LOGGER, Telemetry } from '#sessiongate/observability';
 import { SessionService } from '#sessiongate/session';
 import { refreshTimeout } from './tokens.errors.js';
 
@@ -23,13 +22,13 @@ export class RefreshLock {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly sessions: SessionService,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly metrics: GatewayMetrics,
+    private readonly telemetry: Telemetry,
   ) {}
 
   async hold<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
     const owner = randomUUID();
     const leaseMs = this.config.tokens.refreshLockLeaseMs;
-    await this.metrics.timeLockWait(this.acquire(sessionId, owner, leaseMs));
+    await this.telemetry.lockWait(() => this.acquire(sessionId, owner, leaseMs));
     const renewal = setInterval(() => void this.renew(sessionId, owner, leaseMs), Math.max(1, Math.floor(leaseMs / 3)));
     renewal.unref();
     try {

@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import { Client } from 'undici';
 import { type ApiRoute, ConfigModule, loadConfig } from '#sessiongate/config';
 import { GatewayMetrics, MetricsModule } from '#sessiongate/metrics';
-import { GatewayError } from '#sessiongate/observability';
+import { ErrorCode, GatewayError } from '#sessiongate/observability';
 import { type AuthorizeOptions, ProxyModule, type UpgradeGrant, type UpstreamAuthorizer } from '#sessiongate/proxy';
 import { type EchoApi, freePort, startEchoApi } from '#sessiongate/testing';
 
@@ -30,11 +30,11 @@ const authorizations: (string | undefined)[] = [];
 class TestAuthorizer implements UpstreamAuthorizer {
   async authorize(request: FastifyRequest, route: ApiRoute, options: AuthorizeOptions = {}): Promise<string | undefined> {
     authorizations.push(options.rejectedToken);
-    if (request.headers['x-test-refuse'] !== undefined) throw new GatewayError('unauthenticated', 401, 'Sign in first.');
+    if (request.headers['x-test-refuse'] !== undefined) throw new GatewayError(ErrorCode.Unauthenticated);
     if (options.rejectedToken === undefined) return route.token === 'user' ? TOKEN : undefined;
     const renewal = request.headers['x-test-renewal'];
     if (renewal === 'same') return options.rejectedToken;
-    if (renewal === 'expired') throw new GatewayError('session_expired', 401, 'Sign in again.');
+    if (renewal === 'expired') throw new GatewayError(ErrorCode.SessionExpired);
     return RENEWED;
   }
 

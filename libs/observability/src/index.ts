@@ -9,6 +9,7 @@ export {
   type ExplainedErrorCode,
   type RetryableErrorCode,
 } from './error-catalogue.js';
+export { ERROR_REFERENCE_PATH, errorReference } from './error-reference.js';
 export { GatewayError, type GatewayErrorOptions } from './gateway.error.js';
 export { createLogger, type LoggerOptions } from './logger.js';
 export { LOGGER, ObservabilityModule } from './observability.module.js';

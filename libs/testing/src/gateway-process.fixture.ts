@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from './project-root.js';
 
 const START_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
@@ -76,14 +76,4 @@ export async function startGatewayProcess(env: Readonly<Record<string, string>>)
     output: () => output,
     stop,
   };
-}
-
-function projectRoot(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(folder, 'package.json'))) {
-    const parent = dirname(folder);
-    if (parent === folder) throw new Error('no package.json above the testing library');
-    folder = parent;
-  }
-  return folder;
 }

@@ -17,6 +17,7 @@ export {
 } from './gateway-stack.fixture.js';
 export { minimalGatewayEnv } from './gateway-env.js';
 export { startGatewayProcess, type GatewayProcess, type ProcessMemory } from './gateway-process.fixture.js';
+export { expectGeneratedDocCommitted } from './generated-doc.js';
 export { ManualClock } from './manual-clock.js';
 export { signLogoutToken } from './logout-token.js';
 export { leakedSecrets } from './secret-scan.js';

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import type { ApiRoute } from '#sessiongate/config';
 import { toGatewayError } from '#sessiongate/observability';
-import type { SessionStore } from '#sessiongate/session';
+import type { SessionRecordStore, StoreBackend } from '#sessiongate/session';
 import { type HistogramSeries, HotHistogram } from './hot.histogram.js';
 
 /** An endpoint whose outcomes are counted (see CountOutcome). */
@@ -142,7 +142,7 @@ export class GatewayMetrics {
    * ZLEXCOUNT on the `sg:sessions` index), never on a request. With the store down, the gauge has
    * no sample rather than a wrong one.
    */
-  watchStore(store: SessionStore): void {
+  watchStore(store: StoreBackend, sessions: SessionRecordStore): void {
     const labels = { store: store.kind };
     new Gauge({
       name: 'sessiongate_active_sessions',
@@ -151,7 +151,7 @@ export class GatewayMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        const count = await store.countSessions().catch(() => undefined);
+        const count = await sessions.count().catch(() => undefined);
         if (count !== undefined) this.set(labels, count);
       },
     });

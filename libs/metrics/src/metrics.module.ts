@@ -1,5 +1,5 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { SessionModule, SessionStore } from '#sessiongate/session';
+import { SessionModule, SessionRecordStore, StoreBackend } from '#sessiongate/session';
 import { GatewayMetrics } from './gateway.metrics.js';
 
 /** Provided for its effect only: the store's metrics are then read when scraped. */
@@ -15,7 +15,11 @@ export interface MetricsModuleOptions {
 @Module({})
 export class MetricsModule {
   static forRoot(metrics: GatewayMetrics, options: MetricsModuleOptions): DynamicModule {
-    const watch = { provide: STORE_METRICS, inject: [SessionStore], useFactory: (store: SessionStore) => metrics.watchStore(store) };
+    const watch = {
+      provide: STORE_METRICS,
+      inject: [StoreBackend, SessionRecordStore],
+      useFactory: (store: StoreBackend, sessions: SessionRecordStore) => metrics.watchStore(store, sessions),
+    };
     return {
       module: MetricsModule,
       imports: options.watchSessionStore ? [SessionModule] : [],

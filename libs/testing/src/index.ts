@@ -23,3 +23,6 @@ export { leakedSecrets } from './secret-scan.js';
 export { startRedisCluster, waitFor, type RedisClusterFixture } from './redis-cluster.fixture.js';
 export { startRedisSentinel, type RedisSentinelFixture } from './redis-sentinel.fixture.js';
 export { startTlsRedis, type TlsRedisFixture } from './redis-tls.fixture.js';
+export { startSessionModule, type SessionModuleFixture } from './session-module.fixture.js';
+export { STORE_TOPOLOGIES, startStoreTopologies, type StoreTopologiesFixture, type StoreTopology } from './store-topologies.fixture.js';
+export { pendingLogin, typicalSession } from './session-samples.js';

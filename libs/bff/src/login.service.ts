@@ -1,6 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
+import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { newDpopKey } from '#sessiongate/dpop';
 import { Telemetry } from '#sessiongate/observability';
 import { OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
 import { audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
@@ -29,6 +31,7 @@ export interface CompletedLogin {
 @Injectable()
 export class LoginService {
   constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly oidc: OidcClient,
     private readonly sessions: SessionService,
     private readonly clock: Clock,
@@ -36,9 +39,22 @@ export class LoginService {
   ) {}
 
   async start(returnTo: unknown): Promise<StartedLogin> {
-    const request = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier() };
+    const dpopKey = this.needsDpopKey() ? await newDpopKey(this.config.oidc.dpopAlg) : undefined;
+    const request = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier(), dpopKey };
     const loginId = await this.sessions.savePendingLogin({ ...request, returnTo: safeReturnTo(returnTo), createdAt: this.clock.now() });
-    return { loginId, authorizationUrl: await this.oidc.authorizationUrl(request) };
+    return { loginId, authorizationUrl: await this.oidc.authorizationUrl(this.loginBinding(request)) };
+  }
+
+  /**
+   * A session holds a DPoP key when any of its tokens will be bound: made here, before the code
+   * exchange, so that the code and the login token are bound to it from the start (RFC 9449 §10).
+   */
+  private needsDpopKey(): boolean {
+    return this.config.oidc.dpop !== 'false' || this.config.routes.some((route) => route.dpop === true);
+  }
+
+  private loginBinding<T extends { readonly dpopKey?: unknown }>(request: T): T {
+    return this.config.oidc.dpop === 'false' ? withoutKey(request) : request;
   }
 
   /** Always consumes the pending login, so a state can never be replayed, whatever the outcome. */
@@ -58,7 +74,9 @@ export class LoginService {
       });
     }
     this.oidc.checkAuthorizationResponse(parameters);
-    const issued = await this.telemetry.tokenRequest('authorization_code', () => this.oidc.exchangeCode(parameters, pending));
+    const issued = await this.telemetry.tokenRequest('authorization_code', () =>
+      this.oidc.exchangeCode(parameters, this.loginBinding(pending)),
+    );
     const { claims, idToken } = issued;
     if (!claims || !idToken) throw new OidcError(OidcErrorCode.InvalidIdToken, { variant: 'missing' });
     const session = await this.sessions.create({
@@ -70,12 +88,25 @@ export class LoginService {
       tokens: {
         idToken,
         refreshToken: issued.refreshToken,
-        accessTokens: { [audienceKey()]: { value: issued.accessToken, expiresAt: issued.accessTokenExpiresAt } },
+        accessTokens: {
+          [audienceKey()]: {
+            value: issued.accessToken,
+            expiresAt: issued.accessTokenExpiresAt,
+            ...(issued.tokenType === 'DPoP' ? { type: 'DPoP' as const } : {}),
+          },
+        },
+        ...(pending.dpopKey ? { dpopKey: pending.dpopKey } : {}),
       },
       absoluteExpiresAt: issued.refreshTokenExpiresAt,
     });
     return { session, returnTo: pending.returnTo };
   }
+}
+
+/** The session's DPoP key goes to the provider with the login only when OIDC_DPOP binds the login token too. */
+function withoutKey<T extends { readonly dpopKey?: unknown }>(request: T): T {
+  const { dpopKey: _unbound, ...rest } = request;
+  return rest as T;
 }
 
 function sameString(a: string, b: string): boolean {

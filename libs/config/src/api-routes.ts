@@ -2,7 +2,7 @@ import type { ApiRoute, RouteTokenMode } from './config.types.js';
 import { type JsonEntry, type JsonKeys, jsonArray } from './json-array.js';
 import { httpUrl, oneOf } from './setting-parsers.js';
 
-const tokenMode = oneOf<RouteTokenMode>('user', 'optional', 'client', 'none');
+const tokenMode = oneOf<RouteTokenMode>('user', 'optional', 'client', 'exchange', 'none');
 const SCOPE_LIST = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
 
 function wholeNumber(least: number): (value: unknown) => number {
@@ -60,10 +60,13 @@ const routeKeys = {
       if (typeof value !== 'string' || !SCOPE_LIST.test(value)) throw new Error('must be space-separated scope tokens');
       return value;
     },
-    check: (route) =>
-      route.token === 'none' && (route.resource !== undefined || route.scopes !== undefined)
-        ? 'a "none" route takes no resource or scopes'
-        : undefined,
+    check: (route) => {
+      if (route.token === 'none' && (route.resource !== undefined || route.scopes !== undefined))
+        return 'a "none" route takes no resource or scopes';
+      // RFC 8693 §2.1: the exchanged token is for a target; without one it would be the login token again.
+      if (route.token === 'exchange' && route.resource === undefined) return 'an "exchange" route needs a resource (or audience)';
+      return undefined;
+    },
   },
   /** Largest request body accepted for this route (413 beyond it). */
   maxBodyBytes: { parse: wholeNumber(0) },
@@ -75,6 +78,11 @@ const routeKeys = {
   allowSetCookie: { default: false, parse: flag },
   /** Whether browsers may open WebSockets here (an Origin check replaces X-CSRF on the handshake). */
   websocket: { default: false, parse: flag },
+  /** Whether this route's token is DPoP-bound (RFC 9449) whatever OIDC_DPOP says; unset: as OIDC_DPOP says. */
+  dpop: {
+    parse: (value: unknown): boolean | undefined => (value === undefined ? undefined : flag(value)),
+    check: (route) => (route.dpop !== undefined && route.token === 'none' ? 'a "none" route takes no dpop' : undefined),
+  },
 } satisfies JsonKeys;
 
 /** An API_ROUTES entry as read, before its token needs are grouped into `audience`. */

@@ -1,6 +1,7 @@
 import { apiRoutes } from './api-routes.js';
 import type { ApiRoute, ClientCredentials } from './config.types.js';
 import { noRedisTopology, redisProblems } from './redis-config.js';
+import { dpopRouteProblems, fapi2Rules } from './security-profile.policy.js';
 import { type SettingValues, settings } from './settings.js';
 
 /** What rules see: every setting that parsed. A missing or malformed one is undefined here (and already reported). */
@@ -68,13 +69,13 @@ export const gatewayRules: readonly Rule[] = [
       ? `SESSION_COOKIE_NAME: a ${prefix} cookie needs an https:// PUBLIC_URL`
       : undefined;
   },
-  ({ apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout }) => {
+  (v) => {
+    const { apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout } = v;
     // Unread while a limit it defaults to is malformed (that one is reported).
     if (apiRoutes === undefined || maxBodyBytes === undefined || upstreamTimeout === undefined || upstreamIdleTimeout === undefined)
       return undefined;
     try {
-      configuredRoutes({ apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout });
-      return undefined;
+      return dpopRouteProblems(v, configuredRoutes({ apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout }));
     } catch (error) {
       return `API_ROUTES: ${(error as Error).message}`;
     }
@@ -91,6 +92,7 @@ export const gatewayRules: readonly Rule[] = [
       ? 'ADMIN_PORT: needs ADMIN_JWT_AUDIENCE (the admin API is off without it)'
       : undefined,
   (v) => (v.adminPort !== undefined && v.adminPort === v.port ? 'ADMIN_PORT: must differ from PORT' : undefined),
+  ...fapi2Rules,
 ];
 
 /** Appends what each rule finds, in order. */

@@ -6,6 +6,8 @@ export type {
   ApiRoute,
   ClientAuthMethod,
   ClientCredentials,
+  DpopMode,
+  ExchangeSubjectTokenType,
   GatewayConfig,
   HostPort,
   RedisConfig,
@@ -13,6 +15,7 @@ export type {
   ResourceParameter,
   RouteTokenMode,
   SameSite,
+  SecurityProfile,
   SessionCacheMode,
   SessionKey,
   StoreConfig,
@@ -21,3 +24,4 @@ export type {
 export { isLoopback } from './config-rules.js';
 export { loadConfig, loadStoreConfig } from './load-config.js';
 export { settings, type Setting } from './settings.js';
+export { FAPI2_ALGORITHMS, routeUsesDpop } from './security-profile.policy.js';

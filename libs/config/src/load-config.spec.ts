@@ -51,6 +51,7 @@ describe('loadConfig', () => {
     ]);
     expect(config.proxy.websocketSessionCheckMs).toBe(5000);
     expect(config.tokens).toEqual({
+      exchangeSubjectTokenType: 'access_token',
       refreshSkewSeconds: 30,
       resourceParameter: 'resource',
       refreshLockLeaseMs: 5000,
@@ -88,7 +89,7 @@ describe('loadConfig', () => {
     [
       'API_ROUTES',
       '[{"prefix":"/api/a","target":"http://a","token":"id"}]',
-      'API_ROUTES: route 0: token must be one of user, optional, client, none',
+      'API_ROUTES: route 0: token must be one of user, optional, client, exchange, none',
     ],
     ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","resource":"todos"}]', 'API_ROUTES: route 0: resource must be an absolute URI'],
     [

@@ -1,4 +1,12 @@
-import type { ClientAuthMethod, ResourceParameter, SameSite, SessionCacheMode } from './config.types.js';
+import type {
+  ClientAuthMethod,
+  DpopMode,
+  ExchangeSubjectTokenType,
+  ResourceParameter,
+  SameSite,
+  SecurityProfile,
+  SessionCacheMode,
+} from './config.types.js';
 import {
   ASYMMETRIC_JWS_ALGS,
   asymmetricAlgorithms,
@@ -158,6 +166,37 @@ export const settings = {
     optional: true,
     group: 'oidc',
     parse: nonNegativeInteger,
+  },
+  dpop: {
+    env: 'OIDC_DPOP',
+    description: prose(
+      '`true`: every token is sender-constrained with DPoP (RFC 9449): each session holds its own key pair (in its',
+      'encrypted record), proves possession at the token endpoint and sends a fresh proof with every API call and',
+      'WebSocket handshake; a provider that does not advertise DPoP stops the start, and a `Bearer` token is refused.',
+      '`optional`: the same, but a provider that ignores DPoP gets its tokens sent as Bearer. `false`: Bearer only,',
+      'except on routes with `"dpop": true`.',
+    ),
+    default: 'false',
+    group: 'oidc',
+    parse: oneOf<DpopMode>('true', 'optional', 'false'),
+  },
+  dpopAlg: {
+    env: 'OIDC_DPOP_ALG',
+    description: "The JWS algorithm of the sessions' DPoP keys: `ES256` or `EdDSA` (Ed25519).",
+    default: 'ES256',
+    group: 'oidc',
+    parse: oneOf<'ES256' | 'EdDSA'>('ES256', 'EdDSA'),
+  },
+  securityProfile: {
+    env: 'SECURITY_PROFILE',
+    description: prose(
+      '`fapi2`: enforce the FAPI 2.0 Security Profile for a confidential client (docs/FAPI2.md): PAR, PKCE S256,',
+      '`private_key_jwt`, DPoP, the RFC 9207 `iss` check, PS256/ES256/EdDSA only; every setting that contradicts it',
+      'stops the start. `none`: no profile.',
+    ),
+    default: 'none',
+    group: 'oidc',
+    parse: oneOf<SecurityProfile>('none', 'fapi2'),
   },
   scopes: {
     env: 'OIDC_SCOPES',
@@ -336,6 +375,16 @@ export const settings = {
     group: 'tokens',
     parse: oneOf<ResourceParameter>('resource', 'audience'),
   },
+  exchangeSubjectTokenType: {
+    env: 'TOKEN_EXCHANGE_SUBJECT_TOKEN',
+    description: prose(
+      'What a `"token": "exchange"` route hands the provider as `subject_token` (RFC 8693): the user\'s',
+      '`access_token` (issued at login), or the `id_token` where the provider requires that.',
+    ),
+    default: 'access_token',
+    group: 'tokens',
+    parse: oneOf<ExchangeSubjectTokenType>('access_token', 'id_token'),
+  },
   refreshLockLeaseMs: {
     env: 'REFRESH_LOCK_LEASE_MS',
     description: prose(
@@ -393,13 +442,15 @@ export const settings = {
     env: 'API_ROUTES',
     description: prose(
       'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000/v1", "token": "user" |',
-      '"optional" | "client" | "none", "resource": "https://todos.example.com", "scopes": "todos:read",',
+      '"optional" | "client" | "exchange" | "none", "resource": "https://todos.example.com", "scopes": "todos:read",',
       '"maxBodyBytes": 1048576, "timeoutMs": 30000, "idleTimeoutMs": 300000, "allowSetCookie": false,',
       '"websocket": false }`: the only upstreams the gateway calls. All but prefix and target optional:',
       '`token` defaults to `user`, `audience` may replace `resource`, the limits default to the global',
       'settings. `/api/todos/7?x=1` goes to `http://127.0.0.1:4000/v1/7?x=1`. `allowSetCookie: true`',
       "lets the API's `Set-Cookie` reach the browser; `websocket: true` lets browsers open WebSockets",
-      'to the route (checked by `Origin` and session instead of `X-CSRF`).',
+      "to the route (checked by `Origin` and session instead of `X-CSRF`). `exchange`: the user's token exchanged",
+      '(RFC 8693) for one meant for `resource`, cached per session and route target. `"dpop": true` sends this',
+      "route's token DPoP-bound even when OIDC_DPOP=false (it needs its own `resource` or `scopes` then).",
     ),
     default: '[]',
     parse: (raw: string) => raw,

@@ -1,5 +1,5 @@
 export type { IssuedTokens } from './issued-tokens.js';
-export { OidcClient, type AuthorizationRequest, type ExpectedSubject, type ProviderStatus } from './oidc.client.js';
+export { OidcClient, type AuthorizationRequest, type ExpectedSubject, type ProviderStatus, type SubjectTokenType } from './oidc.client.js';
 export { OidcError, OidcErrorCode } from './oidc.errors.js';
 export { OidcModule } from './oidc.module.js';
 export { ProviderKeys, ProviderKeysUnavailable } from './provider-keys.js';

@@ -9,4 +9,6 @@ export interface IssuedTokens {
   readonly idToken: string | undefined;
   /** Claims of the validated ID token, when one was issued. */
   readonly claims: Readonly<Record<string, unknown>> | undefined;
+  /** `DPoP` when the token is bound to the key the request proved (RFC 9449 §5); else `Bearer`. */
+  readonly tokenType: 'DPoP' | 'Bearer';
 }

@@ -9,7 +9,8 @@ export const UPSTREAM_AUTHORIZER = Symbol('UPSTREAM_AUTHORIZER');
 export interface AuthorizeOptions {
   /** The access token the upstream just refused with 401: the authorizer must not hand it out again (it refreshes, or throws). */
   readonly rejectedToken?: string;
-  // Next, for DPoP (RFC 9449 §9): the nonce the upstream asked for, to sign the same token's next proof with.
+  /** DPoP (RFC 9449 §9): the upstream asked for this nonce; the same token is sent again with a proof that carries it. */
+  readonly dpopNonce?: string;
 }
 
 /**

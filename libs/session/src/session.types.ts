@@ -1,7 +1,11 @@
+import type { StoredDpopKey } from '#sessiongate/dpop';
+
 /** An opaque access token and when it expires (epoch ms, from `expires_in` at the time of issue). */
 export interface AccessToken {
   readonly value: string;
   readonly expiresAt: number;
+  /** `DPoP`: bound to the session's DPoP key (RFC 9449), only ever sent with a proof. Absent: Bearer. */
+  readonly type?: 'DPoP';
 }
 
 /** One refresh token per session, and one access token per API it was needed for. */
@@ -10,6 +14,10 @@ export interface TokenSet {
   readonly refreshToken?: string;
   /** By audience key (see `audienceKey`); the token issued at login is under the default key. */
   readonly accessTokens: Readonly<Record<string, AccessToken>>;
+  /** Tokens obtained by token exchange (RFC 8693), by exchange key (see exchangeKey in libs/tokens). */
+  readonly exchangedTokens?: Readonly<Record<string, AccessToken>>;
+  /** The session's DPoP key pair (private JWK): encrypted with the rest, never logged or listed. */
+  readonly dpopKey?: StoredDpopKey;
 }
 
 /** Everything a session holds. Stored encrypted, except the version and the expiry times. */
@@ -45,6 +53,8 @@ export interface PendingLogin {
   readonly state: string;
   readonly nonce: string;
   readonly codeVerifier: string;
+  /** Made at /bff/login when tokens are DPoP-bound: the code is bound to it (PAR's proof, or dpop_jkt). */
+  readonly dpopKey?: StoredDpopKey;
   readonly returnTo: string;
   readonly createdAt: number;
 }

@@ -38,6 +38,8 @@ export interface GatewayStackOptions {
   /** Extra or overriding gateway settings (environment variable names). */
   readonly env?: Readonly<Record<string, string>>;
   readonly idp?: Partial<Omit<IdentityProviderOptions, 'clients'>>;
+  /** The demo API's DPoP checks (a DPoP-bound token's proof is always checked): `requireNonce` demands its nonce. */
+  readonly demoApi?: { readonly dpop?: { readonly requireNonce?: boolean } };
   /** Overrides of the gateway's client registration at the provider (e.g. its authentication method). */
   readonly client?: Partial<DemoClient>;
   /** An already running Redis to share (several gateway instances); default: a private one. */
@@ -68,7 +70,7 @@ export interface GatewayStackTargets {
 export interface GatewayStackRoute {
   readonly prefix: string;
   readonly target: string;
-  readonly token?: 'user' | 'optional' | 'client' | 'none';
+  readonly token?: 'user' | 'optional' | 'client' | 'exchange' | 'none';
   readonly resource?: string;
   readonly audience?: string;
   readonly scopes?: string;
@@ -76,6 +78,7 @@ export interface GatewayStackRoute {
   readonly timeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly websocket?: boolean;
+  readonly dpop?: boolean;
 }
 
 export interface GatewayStack {
@@ -140,7 +143,13 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
       adminClient,
     ],
   });
-  const todosApi = await startDemoApi({ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: TODOS_RESOURCE, requiredScope: 'todos:read' });
+  const todosApi = await startDemoApi({
+    issuer: idp.issuer,
+    jwksUri: idp.jwksUri,
+    audience: TODOS_RESOURCE,
+    requiredScope: 'todos:read',
+    ...(options.demoApi?.dpop ? { dpop: options.demoApi.dpop } : {}),
+  });
   const audienceApis: Record<string, AudienceApi> = {};
   for (const [name, api] of Object.entries(options.audienceApis ?? {})) {
     audienceApis[name] = await startAudienceApi(idp, api.audience, api.requiredScope);

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
@@ -25,26 +25,31 @@ export class RefreshLock {
     private readonly telemetry: Telemetry,
   ) {}
 
-  async hold<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * `target`: a lock of the session's own for one kind of work apart from its refreshes (a token
+   * exchange per target), so that those do not queue behind each other or behind a refresh.
+   */
+  async hold<T>(sessionId: string, work: () => Promise<T>, target?: string): Promise<T> {
+    const lockKey = target === undefined ? sessionKeyHash(sessionId) : `${sessionKeyHash(sessionId)}:${digest(target)}`;
     const owner = randomUUID();
     const leaseMs = this.config.tokens.refreshLockLeaseMs;
-    await this.telemetry.lockWait(() => this.acquire(sessionId, owner, leaseMs));
-    const renewal = setInterval(() => void this.renew(sessionId, owner, leaseMs), Math.max(1, Math.floor(leaseMs / 3)));
+    await this.telemetry.lockWait(() => this.acquire(lockKey, owner, leaseMs));
+    const renewal = setInterval(() => void this.renew(lockKey, owner, leaseMs), Math.max(1, Math.floor(leaseMs / 3)));
     renewal.unref();
     try {
       return await work();
     } finally {
       clearInterval(renewal);
       // If this fails the lease still runs out by itself.
-      await this.locks.release(sessionKeyHash(sessionId), owner).catch(() => undefined);
+      await this.locks.release(lockKey, owner).catch(() => undefined);
     }
   }
 
-  private async acquire(sessionId: string, owner: string, leaseMs: number): Promise<void> {
+  private async acquire(lockKey: string, owner: string, leaseMs: number): Promise<void> {
     const waitMs = this.config.tokens.refreshWaitMs;
     const deadline = Date.now() + waitMs;
     let delay = FIRST_RETRY_MS;
-    while (!(await this.locks.acquire(sessionKeyHash(sessionId), owner, leaseMs))) {
+    while (!(await this.locks.acquire(lockKey, owner, leaseMs))) {
       if (Date.now() + delay > deadline) throw refreshTimeout(waitMs);
       // Jitter, so that waiters on several instances do not retry in lockstep.
       await sleep(delay + Math.random() * delay);
@@ -52,8 +57,13 @@ export class RefreshLock {
     }
   }
 
-  private async renew(sessionId: string, owner: string, leaseMs: number): Promise<void> {
-    const held = await this.locks.renew(sessionKeyHash(sessionId), owner, leaseMs).catch(() => false);
+  private async renew(lockKey: string, owner: string, leaseMs: number): Promise<void> {
+    const held = await this.locks.renew(lockKey, owner, leaseMs).catch(() => false);
     if (!held) this.logger.warn('refresh lock lost while refreshing: the session store was unreachable or too slow');
   }
+}
+
+/** Names a target in a lock key without putting the target (a URI) into Redis key names. */
+function digest(target: string): string {
+  return createHash('sha256').update(target).digest('base64url').slice(0, 22);
 }

@@ -5,11 +5,12 @@ import { SessionModule } from '#sessiongate/session';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
 import { RefreshLock } from './refresh.lock.js';
+import { TokenExchangeService } from './token-exchange.service.js';
 import { UserTokenAuthorizer } from './user-token.authorizer.js';
 
 @Module({
   imports: [HttpPolicyModule, OidcModule, SessionModule],
-  providers: [AccessTokenService, ClientTokenService, RefreshLock, UserTokenAuthorizer],
+  providers: [AccessTokenService, ClientTokenService, RefreshLock, TokenExchangeService, UserTokenAuthorizer],
   exports: [AccessTokenService, UserTokenAuthorizer],
 })
 export class TokensModule {}

@@ -105,6 +105,8 @@ export interface TokenRequest {
   readonly audience?: string;
   /** How the client authenticated: an Authorization header, a secret in the body, or a signed assertion. */
   readonly clientAuthentication: 'basic' | 'post' | 'assertion' | 'none';
+  /** RFC 8693 `subject_token_type` of a token exchange. */
+  readonly subjectTokenType?: string;
   /** Whether it carried a DPoP proof (RFC 9449 §5). */
   readonly dpop: boolean;
   /** `Date.now()` when the request arrived. */
@@ -320,11 +322,13 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     const resources = form?.getAll('resource') ?? [];
     const scope = form?.get('scope');
     const audience = form?.get('audience');
+    const subjectTokenType = form?.get('subject_token_type');
     handle.tokenRequests.push({
       grantType: form?.get('grant_type') ?? '',
       ...(resources.length > 0 ? { resource: resources.join(' ') } : {}),
       ...(scope != null ? { scope } : {}),
       ...(audience != null ? { audience } : {}),
+      ...(subjectTokenType != null ? { subjectTokenType } : {}),
       clientAuthentication: clientAuthentication(ctx.req.headers.authorization ?? '', form),
       dpop: ctx.req.headers.dpop !== undefined,
       at,

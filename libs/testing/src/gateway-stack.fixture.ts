@@ -116,13 +116,14 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
   const redis = options.redis ?? (await startRedis());
   const port = await freePort();
   const publicUrl = `http://localhost:${port}`;
-  // No redirect URIs and no response types: it can only use client credentials.
+  // No redirect URIs and no response types: it can only use client credentials, and token exchange (to
+  // show the provider refuses it another client's token).
   const adminClient = {
     client_id: ADMIN_CLIENT_ID,
     client_secret: ADMIN_CLIENT_SECRET,
     redirect_uris: [],
     response_types: [],
-    grant_types: ['client_credentials'],
+    grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
   };
   const idp = await startIdentityProvider({
     ...options.idp,

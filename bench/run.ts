@@ -10,7 +10,7 @@ import type { BareProxyOptions } from './bare-proxy.child.js';
 import { type ChildHandle, type Memory, startChild } from './child-process.js';
 import type { GrantCounts } from './identity-provider.child.js';
 import { findNginx, type NginxBaseline, startNginxBaseline } from './nginx-baseline.js';
-import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
+import { formatProfileSummary, type ProfileSummary, summarizeProfile } from './profile-summary.js';
 import { runRefreshStorm } from './refresh-storm.js';
 import type { UpstreamStats } from './upstream.child.js';
 
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
   );
   memory.push([`after ${settings.sustain} s more of sustained load`, await gateway.memory()]);
 
-  const profiles: string[] = [];
+  const profiles: Profiled[] = [];
   if (settings.profileDir) {
     const dir = resolve(settings.profileDir);
     await mkdir(dir, { recursive: true });
@@ -236,7 +236,7 @@ async function main(): Promise<void> {
     '',
     `Upstream: ${upstreamStats.requests.toLocaleString('en')} requests answered, ${upstreamStats.withBearerToken.toLocaleString('en')} of them ` +
       `with a bearer token (the gateway's). Whole benchmark: ${totalSeconds.toFixed(0)} s.`,
-    ...(profiles.length > 0 ? ['', '## CPU profiles (same small JSON GET load)', '', '```', profiles.join('\n\n'), '```'] : []),
+    ...(profiles.length > 0 ? profilesReport(profiles) : []),
   ];
   process.stdout.write(`${report.join('\n')}\n`);
 }
@@ -267,14 +267,22 @@ async function startNginxIfInstalled(forwarding: BareProxyOptions): Promise<{ re
   }
 }
 
-/** Profiles one server under the small JSON GET load and answers its summary. */
-async function profileUnderLoad(dir: string, handle: ChildHandle, { url, headers = {} }: Load): Promise<string> {
+interface Profiled {
+  readonly name: string;
+  readonly file: string;
+  readonly summary: ProfileSummary;
+  /** Requests answered while the profile ran, to put each group's time per request. */
+  readonly requests: number;
+}
+
+/** Profiles one server under the small JSON GET load. */
+async function profileUnderLoad(dir: string, handle: ChildHandle, { url, headers = {} }: Load): Promise<Profiled> {
   const file = join(dir, `${handle.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
   progress(`profiling ${handle.name} under load: ${settings.duration} s`);
   await handle.call('profile-start');
-  await load(url, headers, settings.duration);
+  const result = await load(url, headers, settings.duration);
   await handle.call('profile-stop', file);
-  return formatProfileSummary(`CPU profile of the ${handle.name} (${file})`, summarizeProfile(JSON.parse(await readFile(file, 'utf8'))));
+  return { name: handle.name, file, summary: summarizeProfile(JSON.parse(await readFile(file, 'utf8'))), requests: result.requests.total };
 }
 
 async function child(name: string, script: string, payload: unknown): Promise<ChildHandle> {
@@ -627,7 +635,77 @@ function targets(single: Row, strict: Row, rows: readonly Row[]): string {
     check(errors === 0 && non2xx === 0, 'zero errors and non-2xx over every gateway row', `${errors} errors, ${non2xx} non-2xx`),
     check(ratio(single, bare) >= 1, 'throughput ≥ the bare Fastify proxy', share(single, bare)),
     check(ratio(strict, forwarder) >= 0.6, 'SESSION_CACHE=verify: throughput ≥ 60% of the forwarder', share(strict, forwarder)),
+    '',
+    cpuCrossCheck(single, forwarder),
+    ...contention(rows),
   ].join('\n');
+}
+
+/** Server CPU per request, which moves less than req/s when the machine is shared: the same comparison at equal CPU. */
+function cpuCrossCheck(gateway: Row, forwarder: Row): string {
+  if (gateway.cpu?.server === undefined || forwarder.cpu?.server === undefined) return 'CPU per request not measured (no /proc).';
+  const seconds = (row: Row) => row.cpu!.server! / row.result.requests.total;
+  return (
+    `At equal CPU: the gateway uses ${perRequest(gateway.cpu.server, gateway)} µs of CPU per request against the forwarder's ` +
+    `${perRequest(forwarder.cpu.server, forwarder)} µs, so on a core of its own it would reach ` +
+    `${((100 * seconds(forwarder)) / seconds(gateway)).toFixed(0)}% of the forwarder's throughput.`
+  );
+}
+
+/** Cores other processes (not the ones measured) kept busy: with much of that, req/s ratios say more about the neighbours. */
+const CONTENTION_CORES = 0.25;
+
+function contention(rows: readonly Row[]): string[] {
+  const others = rows.flatMap(({ cpu }) =>
+    cpu ? [(cpu.machine - (cpu.server ?? 0) - cpu.redis - cpu.upstream - cpu.loadGenerator) / cpu.seconds] : [],
+  );
+  const worst = Math.max(0, ...others);
+  if (worst < CONTENTION_CORES) return [];
+  return [
+    '',
+    `Warning: other processes kept up to ${worst.toFixed(2)} of ${cpus().length} cores busy during these runs ` +
+      '(the CPU table\'s machine column against its "these" one): the req/s ratios above depend on what each run had left; ' +
+      'compare the CPU per request, and rerun on a quiet machine before trusting a ratio.',
+  ];
+}
+
+/**
+ * The profiled servers side by side: sampled self time per request by group (servers answer at different rates,
+ * so shares of each profile would not compare), the first profile (the gateway) against the second (the forwarder);
+ * then each profile's own summary.
+ */
+function profilesReport(profiles: readonly Profiled[]): string[] {
+  const [gateway, forwarder] = profiles;
+  const perRequest = (profiled: Profiled, group: string) =>
+    ((profiled.summary.selfByGroup.find(([name]) => name === group)?.[1] ?? 0) * 1000) / Math.max(profiled.requests, 1);
+  const groups = gateway!.summary.selfByGroup.map(([name]) => name).filter((name) => name !== 'idle');
+  for (const other of profiles)
+    for (const [name] of other.summary.selfByGroup) if (name !== 'idle' && !groups.includes(name)) groups.push(name);
+  const busy = (profiled: Profiled) => groups.reduce((sum, group) => sum + perRequest(profiled, group), 0);
+  const line = (label: string, value: (profiled: Profiled) => number) => [
+    label,
+    ...profiles.map((profiled) => value(profiled).toFixed(1)),
+    (value(gateway!) - value(forwarder!)).toFixed(1),
+  ];
+  const comparison = table(
+    ['self time by group, µs per request (sampled)', ...profiles.map(({ name }) => name), `${gateway!.name} − ${forwarder!.name}`],
+    [...groups.map((group) => line(group, (profiled) => perRequest(profiled, group))), line('all but idle', busy)],
+  );
+  return [
+    '',
+    '## CPU profiles (same small JSON GET load)',
+    '',
+    "Sampled time is wall-clock time with the server not idle: it includes the profiler's own cost and, on a shared machine, " +
+      'time spent waiting for a core, so it exceeds the CPU per request above; compare the groups between servers.',
+    '',
+    `Requests answered while profiled: ${profiles.map(({ name, requests }) => `${name} ${requests.toLocaleString('en')}`).join(', ')}.`,
+    '',
+    comparison,
+    '',
+    '```',
+    profiles.map(({ name, file, summary }) => formatProfileSummary(`CPU profile of the ${name} (${file})`, summary)).join('\n\n'),
+    '```',
+  ];
 }
 
 function memoryTable(points: readonly [string, Memory][]): string {

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import { type JWTPayload, jwtVerify } from 'jose';
 import type { BearerCallers } from '#sessiongate/config';
-import { OidcClient, OidcError, OidcErrorCode, ProviderKeys, ProviderKeysUnavailable } from '#sessiongate/oidc';
+import { OidcClient, OidcError, ProviderKeys, ProviderKeysUnavailable } from '#sessiongate/oidc';
 import { scopeWords } from './claims.policy.js';
 import { PolicyError, PolicyErrorCode } from './policy.errors.js';
 
@@ -72,14 +72,10 @@ export class BearerTokenVerifier {
 /** The provider being unreachable (or not discovered yet) is a 503, not the token's fault; anything else is the token's. */
 function refusal(error: unknown): Error {
   if (error instanceof OidcError) return error;
-  if (error instanceof ProviderKeysUnavailable) {
-    return new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', {
-      detail: error.message,
-      headers: { 'retry-after': '5' },
-    });
-  }
+  if (error instanceof ProviderKeysUnavailable) return OidcError.idpUnavailable(error.message);
   // jose's messages name the check that failed ('"aud" claim check failed'), never the token.
   return new PolicyError(PolicyErrorCode.InvalidToken, {
+    variant: 'bearer',
     detail: error instanceof Error ? `bearer token refused: ${error.name}: ${error.message}` : 'bearer token refused',
     headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
   });

@@ -5,6 +5,7 @@ import { PolicyError, PolicyErrorCode } from './policy.errors.js';
 export function assertMethodAllowed(route: ApiRoute, method: string): void {
   if (route.methods === undefined || route.methods.includes(method)) return;
   throw new PolicyError(PolicyErrorCode.MethodNotAllowed, {
+    variant: 'route',
     detail: `${method} is not among the methods of ${route.prefix}`,
     headers: { allow: route.methods.join(', ') },
   });

@@ -1,6 +1,6 @@
 import { createHmac, createPublicKey, type JsonWebKey } from 'node:crypto';
 import { importJWK, type JWTPayload, SignJWT } from 'jose';
-import { type GatewayStack, gatewayClientBasicAuth, startGatewayStack, TODOS_RESOURCE } from '#sessiongate/testing';
+import { type GatewayStack, gatewayClientBasicAuth, leakedSecrets, startGatewayStack, TODOS_RESOURCE } from '#sessiongate/testing';
 
 // Callers without a session on `bearer` routes (issue 12): JWT access tokens from the real oidc-provider (and
 // forged ones, signed with its key or not), verified by the gateway against the provider's JWKS.
@@ -14,6 +14,8 @@ interface ErrorBody {
 }
 
 let stack: GatewayStack;
+/** Every token presented in this file, valid or not: none may appear in the gateway's log. */
+const presented: string[] = [];
 
 beforeAll(async () => {
   stack = await startGatewayStack({
@@ -81,6 +83,7 @@ const payload = () => ({
 });
 
 function call(path: string, token: string, headers: Record<string, string> = {}) {
+  presented.push(token);
   return fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
 }
 
@@ -148,6 +151,7 @@ test('a valid token without the route bearer scopes: 403 insufficient_scope', as
 test('a session cookie and a bearer token together: 400 ambiguous_credentials', async () => {
   const browser = await stack.loginAs('bob');
   const token = await clientToken(TODOS_RESOURCE, 'todos:read');
+  presented.push(token);
   const both = await browser.get(`${stack.url}/api/machine/x`, { headers: { ...CSRF, authorization: `Bearer ${token}` } });
   expect([both.status, both.json<ErrorBody>().error]).toEqual([400, 'ambiguous_credentials']);
   // The cookie alone is a session caller, with the CSRF header as ever.
@@ -162,4 +166,9 @@ test('a route without bearer ignores an Authorization header and never forwards 
   const since = stack.echo.requests.length;
   expect((await browser.get(`${stack.url}/api/echo/x`, { headers: { ...CSRF, authorization: `Bearer ${token}` } })).status).toBe(200);
   expect(stack.echo.requests.slice(since).map((request) => request.headers.authorization)).not.toContain(`Bearer ${token}`);
+});
+
+test('no token presented, accepted or refused, reaches the log', () => {
+  expect(presented.length).toBeGreaterThan(10);
+  expect(leakedSecrets(stack.logs, presented)).toEqual([]);
 });

@@ -2,7 +2,7 @@ import { JsonKeyError } from './json-array.js';
 import type { BearerCallers, ClaimCondition, ClaimValue, RoutePolicy } from './route-policy.types.js';
 import { ASYMMETRIC_JWS_ALGS } from './setting-parsers.js';
 
-/** What the proxy forwards (no TRACE, see ProxyRoutes); a route's `methods` lists some of these. */
+/** What the proxy forwards (no TRACE: an upstream echoing it would hand the browser the access token); a route's `methods` lists some of these. */
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;

@@ -90,7 +90,7 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     if (!session && needsCaller) throw new SessionError(SessionErrorCode.Unauthenticated);
     // The route policy, after the session it judges and before a token is spent on it. Sessions hold the
     // ID token's claims; userinfo claims, once a session keeps them, go second in this list.
-    if (session) assertClaims(policy, [session.claims]);
+    if (session && policy !== undefined) assertClaims(policy, [session.claims]);
     const token =
       mode === 'client'
         ? await this.clientTokens.tokenFor(route.audience, rejectedToken)
@@ -98,7 +98,7 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
           ? await this.accessTokens.tokenFor(session, route.audience, rejectedToken)
           : undefined;
     // The scope is the token's, known once it is in hand; a token refused here is never sent.
-    if (token !== undefined && policy !== undefined)
+    if (token !== undefined && policy !== undefined && policy.scope.length > 0)
       assertScope(policy, this.grantedScope(token, route.audience, mode === 'client' ? null : session));
     return { credential: token === undefined ? undefined : new BearerCredential(token.value), session };
   }

@@ -54,8 +54,9 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     const bearer = route.bearer === undefined ? undefined : bearerTokenOf(request.headers);
     if (route.bearer !== undefined && bearer !== undefined) {
       request.sessionPublicId = null;
-      // The caller's own token, refused upstream: the gateway has nothing better to send.
-      if (options?.rejectedToken !== undefined) return undefined;
+      // Asked again after the upstream refused the caller's own token (whatever the options say why):
+      // the gateway has nothing better to send, so the upstream's answer is passed on.
+      if (options !== undefined) return undefined;
       return this.bearers.credentialFor(request.headers, route.bearer, route.require, bearer);
     }
     assertCsrfHeader(request.headers);

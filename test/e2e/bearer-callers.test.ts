@@ -97,6 +97,13 @@ test('a valid token for the audience passes without X-CSRF or a session, and is 
   expect(stack.logs.some((line) => line.includes(token))).toBe(false);
 });
 
+test("the upstream's 401 to a bearer caller's token is passed on, without a retry", async () => {
+  const token = await clientToken(TODOS_RESOURCE, 'todos:read');
+  const since = stack.echo.requests.length;
+  expect((await call('/api/machine/status/401', token)).status).toBe(401);
+  expect(stack.echo.requests.slice(since).map((request) => request.headers.authorization)).toEqual([`Bearer ${token}`]);
+});
+
 test('the route require is judged on the token claims, its scope on the token scopes', async () => {
   const bob = await userToken('bob');
   const alice = await userToken('alice');

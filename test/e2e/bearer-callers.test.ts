@@ -97,6 +97,15 @@ test('a valid token for the audience passes without X-CSRF or a session, and is 
   expect(stack.logs.some((line) => line.includes(token))).toBe(false);
 });
 
+test('no token and no session on a bearer route: 401 unauthenticated with a Bearer challenge', async () => {
+  // Without a bearer token the request takes the session path, X-CSRF first, as on any route.
+  expect((await fetch(`${stack.url}/api/machine/x`)).status).toBe(403);
+  const response = await fetch(`${stack.url}/api/machine/x`, { headers: CSRF });
+  expect(response.status).toBe(401);
+  expect(((await response.json()) as ErrorBody).error).toBe('unauthenticated');
+  expect(response.headers.get('www-authenticate')).toBe('Bearer');
+});
+
 test("the upstream's 401 to a bearer caller's token is passed on, without a retry", async () => {
   const token = await clientToken(TODOS_RESOURCE, 'todos:read');
   const since = stack.echo.requests.length;

@@ -88,7 +88,9 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     const policy = route.require;
     const needsCaller = mode === 'user' || hasConditions(policy);
     const session = needsCaller || mode === 'optional' ? await this.reader.sessionOf(headers) : null;
-    if (!session && needsCaller) throw new SessionError(SessionErrorCode.Unauthenticated);
+    // RFC 6750 §3: where a bearer token would do, the 401 says so.
+    if (!session && needsCaller)
+      throw new SessionError(SessionErrorCode.Unauthenticated, route.bearer ? { headers: { 'www-authenticate': 'Bearer' } } : {});
     // The route policy, after the session it judges and before a token is spent on it. Sessions hold the
     // ID token's claims; userinfo claims, once a session keeps them, go second in this list.
     if (session && policy !== undefined) assertClaims(policy, [session.claims]);

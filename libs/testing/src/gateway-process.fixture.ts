@@ -78,7 +78,7 @@ export async function startGatewayProcess(env: Readonly<Record<string, string>>)
   };
 }
 
-function projectRoot(): string {
+export function projectRoot(): string {
   let folder = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(folder, 'package.json'))) {
     const parent = dirname(folder);

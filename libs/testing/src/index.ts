@@ -23,3 +23,13 @@ export { leakedSecrets } from './secret-scan.js';
 export { startRedisCluster, waitFor, type RedisClusterFixture } from './redis-cluster.fixture.js';
 export { startRedisSentinel, type RedisSentinelFixture } from './redis-sentinel.fixture.js';
 export { startTlsRedis, type TlsRedisFixture } from './redis-tls.fixture.js';
+export {
+  GLEWLWYD_CLIENT_ID,
+  GLEWLWYD_CLIENT_SECRET,
+  GLEWLWYD_PASSWORD,
+  GLEWLWYD_USER,
+  signInAtGlewlwyd,
+  startGlewlwyd,
+  type GlewlwydFixture,
+  type GlewlwydOptions,
+} from './glewlwyd.fixture.js';

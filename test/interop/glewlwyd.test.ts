@@ -1,18 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
-  type EchoApi,
   freePort,
   GLEWLWYD_CLIENT_ID,
   GLEWLWYD_CLIENT_SECRET,
-  type GatewayProcess,
   type GlewlwydFixture,
-  type RedisFixture,
+  type InteropStack,
+  jwtClaims,
   signInAtGlewlwyd,
-  startEchoApi,
-  startGatewayProcess,
+  sleepUntil,
   startGlewlwyd,
-  startRedis,
+  startInteropStack,
   waitFor,
 } from '#sessiongate/testing';
 
@@ -21,11 +18,6 @@ const TODOS_RESOURCE = 'https://todos.api.test';
 /** Short, so the suite sees the gateway refresh; the skew makes it refresh 2 s before expiry. */
 const ACCESS_TOKEN_SECONDS = 6;
 const REFRESH_SKEW_SECONDS = 2;
-
-interface PageResponse {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
 
 interface AccessTokenClaims {
   readonly iss: string;
@@ -43,64 +35,34 @@ interface AccessTokenClaims {
  * quirks each test works around or pins down.
  */
 describe('interop: Glewlwyd', () => {
-  let redis: RedisFixture;
   let glewlwyd: GlewlwydFixture;
-  let echo: EchoApi;
-  let gateway: GatewayProcess;
+  let stack: InteropStack;
   let gatewayUrl: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     const port = await freePort();
     gatewayUrl = `http://localhost:${port}`;
-    [redis, echo, glewlwyd] = await Promise.all([
-      startRedis(),
-      startEchoApi(),
-      startGlewlwyd({ gatewayUrl, accessTokenSeconds: ACCESS_TOKEN_SECONDS, resources: [TODOS_RESOURCE] }),
-    ]);
-    gateway = await startGatewayProcess({
-      PUBLIC_URL: gatewayUrl,
-      HOST: 'localhost',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
-      OIDC_ISSUER: glewlwyd.issuer,
-      OIDC_CLIENT_ID: GLEWLWYD_CLIENT_ID,
-      OIDC_CLIENT_SECRET: GLEWLWYD_CLIENT_SECRET,
-      // Glewlwyd does not form-decode client_secret_basic credentials (see the last test).
-      OIDC_CLIENT_AUTH_METHOD: 'client_secret_post',
-      OIDC_SCOPES: 'openid profile email offline_access',
-      REDIS_URL: redis.url,
-      SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      TOKEN_REFRESH_SKEW: String(REFRESH_SKEW_SECONDS),
-      API_ROUTES: JSON.stringify([
-        { prefix: '/api/echo', target: `${echo.url}/v1`, token: 'user' },
-        { prefix: '/api/todos', target: `${echo.url}/todos`, token: 'user', resource: TODOS_RESOURCE },
-      ]),
-    });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    glewlwyd = await startGlewlwyd({ gatewayUrl, accessTokenSeconds: ACCESS_TOKEN_SECONDS, resources: [TODOS_RESOURCE] });
+    stack = await startInteropStack({
+      port,
+      env: {
+        OIDC_ISSUER: glewlwyd.issuer,
+        OIDC_CLIENT_ID: GLEWLWYD_CLIENT_ID,
+        OIDC_CLIENT_SECRET: GLEWLWYD_CLIENT_SECRET,
+        // Glewlwyd does not form-decode client_secret_basic credentials (see the last test).
+        OIDC_CLIENT_AUTH_METHOD: 'client_secret_post',
+        TOKEN_REFRESH_SKEW: String(REFRESH_SKEW_SECONDS),
+      },
+      resource: TODOS_RESOURCE,
     });
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await gateway?.stop();
-    await Promise.all([glewlwyd?.stop(), echo?.stop(), redis?.stop()]);
+    await stack?.stop();
+    await glewlwyd?.stop();
   });
 
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext();
-    // Fail at the step that hangs, well inside the test's own timeout.
-    context.setDefaultTimeout(10_000);
-    contexts.push(context);
-    return context.newPage();
-  }
+  afterEach(() => stack?.closePages());
 
   /** /bff/login → Glewlwyd's login page → back on the gateway with a session. */
   async function logIn(page: Page): Promise<void> {
@@ -110,36 +72,20 @@ describe('interop: Glewlwyd', () => {
     await page.waitForURL(`${gatewayUrl}/**`);
   }
 
-  /** What the SPA would do: a same-origin fetch with the session cookie and X-CSRF. */
-  async function call(page: Page, path: string): Promise<PageResponse> {
-    return page.evaluate(async (target) => {
-      const response = await fetch(target, { headers: { 'x-csrf': '1' }, credentials: 'same-origin' });
-      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-    }, path);
-  }
-
   /** The gateway's request-log lines for back-channel logout requests. */
   function backchannelLogouts(): { status: number }[] {
-    return gateway
+    return stack.gateway
       .output()
       .split('\n')
       .filter((line) => line.includes('"path":"/bff/backchannel-logout"') && line.includes('"status":'))
       .map((line) => JSON.parse(line) as { status: number });
   }
 
-  /** The bearer token the echo API received for the last request whose path starts with `prefix`. */
-  function lastBearer(prefix: string): string {
-    const request = echo.requests.filter((recorded) => recorded.url.startsWith(prefix)).at(-1);
-    const match = /^Bearer (.+)$/.exec(request?.headers.authorization ?? '');
-    if (!match) throw new Error(`no bearer token reached ${prefix}`);
-    return match[1]!;
-  }
-
   it('logs in on Glewlwyd’s own login page; /bff/user shows the ID token’s claims', async () => {
-    const page = await newPage();
+    const page = await stack.newPage();
     await logIn(page);
 
-    const user = await call(page, '/bff/user');
+    const user = await stack.call(page, '/bff/user');
     expect(user.status).toBe(200);
     expect(user.body.claims).toMatchObject({
       iss: glewlwyd.issuer,
@@ -153,34 +99,34 @@ describe('interop: Glewlwyd', () => {
   });
 
   it('relays Glewlwyd’s access token to the API, and refreshes it once it expires (twice: the refresh token rotates)', async () => {
-    const page = await newPage();
+    const page = await stack.newPage();
     await logIn(page);
-    const { sub } = (await call(page, '/bff/user')).body.claims as { sub: string };
+    const { sub } = (await stack.call(page, '/bff/user')).body.claims as { sub: string };
 
-    expect((await call(page, '/api/echo/first')).status).toBe(200);
-    const first = lastBearer('/v1/first');
-    const firstClaims = jwtClaims(first);
+    expect((await stack.call(page, '/api/echo/first')).status).toBe(200);
+    const first = stack.lastBearer('/v1/first');
+    const firstClaims = jwtClaims<AccessTokenClaims>(first);
     expect(firstClaims).toMatchObject({ iss: glewlwyd.issuer, sub, client_id: GLEWLWYD_CLIENT_ID });
     expect(firstClaims.scope.split(' ')).toEqual(expect.arrayContaining(['openid', 'offline_access']));
 
     let previous = first;
     for (const round of ['second', 'third']) {
       // exp is in whole seconds, and the gateway counts expires_in from when the response arrived.
-      await sleepUntil((jwtClaims(previous).exp - REFRESH_SKEW_SECONDS + 1) * 1000 + 250);
-      expect((await call(page, `/api/echo/${round}`)).status).toBe(200);
-      const current = lastBearer(`/v1/${round}`);
+      await sleepUntil((jwtClaims<AccessTokenClaims>(previous).exp - REFRESH_SKEW_SECONDS + 1) * 1000 + 250);
+      expect((await stack.call(page, `/api/echo/${round}`)).status).toBe(200);
+      const current = stack.lastBearer(`/v1/${round}`);
       expect(current).not.toBe(previous);
-      expect(jwtClaims(current).exp).toBeGreaterThan(jwtClaims(previous).exp);
-      expect(jwtClaims(current).sub).toBe(sub);
+      expect(jwtClaims<AccessTokenClaims>(current).exp).toBeGreaterThan(jwtClaims<AccessTokenClaims>(previous).exp);
+      expect(jwtClaims<AccessTokenClaims>(current).sub).toBe(sub);
       previous = current;
     }
-    expect((await call(page, '/bff/user')).status).toBe(200);
+    expect((await stack.call(page, '/bff/user')).status).toBe(200);
   }, 30_000);
 
   it('logs out with RP-initiated logout: the gateway session ends and Glewlwyd asks to end its own', async () => {
-    const page = await newPage();
+    const page = await stack.newPage();
     await logIn(page);
-    const user = await call(page, '/bff/user');
+    const user = await stack.call(page, '/bff/user');
     const { sid } = user.body.claims as { sid: string };
 
     await page.goto(`${gatewayUrl}${user.body.logoutUrl as string}`);
@@ -193,7 +139,7 @@ describe('interop: Glewlwyd', () => {
 
     // The gateway ended its session before it sent the browser away.
     await page.goto(`${gatewayUrl}/healthz`);
-    expect((await call(page, '/bff/user')).status).toBe(401);
+    expect((await stack.call(page, '/bff/user')).status).toBe(401);
 
     // Glewlwyd 2.7.5's confirmation page cannot finish (its GET /api/oidc/session/<sid>/<client>
     // answers 400, and its Logout button then does nothing): make the two calls it would make.
@@ -213,10 +159,10 @@ describe('interop: Glewlwyd', () => {
   });
 
   it('ends the gateway session when Glewlwyd sends a back-channel logout token', async () => {
-    const page = await newPage();
+    const page = await stack.newPage();
     await logIn(page);
-    const { sid } = (await call(page, '/bff/user')).body.claims as { sid: string };
-    expect((await call(page, '/api/echo/before')).status).toBe(200);
+    const { sid } = (await stack.call(page, '/bff/user')).body.claims as { sid: string };
+    expect((await stack.call(page, '/api/echo/before')).status).toBe(200);
 
     const before = backchannelLogouts().length;
     // What Glewlwyd's logout page does when a user ends the session there (the browser holds its cookie).
@@ -227,21 +173,21 @@ describe('interop: Glewlwyd', () => {
     await waitFor(async () => backchannelLogouts().length > before, 'the logout token to reach the gateway');
     expect(backchannelLogouts().slice(before)).toEqual([expect.objectContaining({ status: 200 })]);
     await page.goto(`${gatewayUrl}/healthz`);
-    await waitFor(async () => (await call(page, '/bff/user')).status === 401, 'the gateway session to end');
-    expect((await call(page, '/api/echo/after')).body).toMatchObject({ error: 'unauthenticated' });
+    await waitFor(async () => (await stack.call(page, '/bff/user')).status === 401, 'the gateway session to end');
+    expect((await stack.call(page, '/api/echo/after')).body).toMatchObject({ error: 'unauthenticated' });
   });
 
   it('a resource-indicator route: Glewlwyd refuses a resource its authorization request did not name, and the gateway answers 503', async () => {
-    const page = await newPage();
+    const page = await stack.newPage();
     await logIn(page);
 
     // The gateway asks for `resource` only on the refresh grant; Glewlwyd binds a grant to the
     // resource of its authorization request (RFC 8707 §2.2 allows that) and answers invalid_target.
-    const todos = await call(page, '/api/todos/list');
+    const todos = await stack.call(page, '/api/todos/list');
     expect(todos).toMatchObject({ status: 503, body: { error: 'idp_unavailable' } });
-    expect(echo.requests.some((request) => request.url.startsWith('/todos'))).toBe(false);
+    expect(stack.echo.requests.some((request) => request.url.startsWith('/todos'))).toBe(false);
     // The gateway's log line may reach its stdout a moment after the answer.
-    await waitFor(async () => gateway.output().includes('400 invalid_target'), "the gateway to log Glewlwyd's invalid_target");
+    await waitFor(async () => stack.gateway.output().includes('400 invalid_target'), "the gateway to log Glewlwyd's invalid_target");
   });
 
   it('Glewlwyd does not form-decode client_secret_basic credentials (RFC 6749 §2.3.1)', async () => {
@@ -268,12 +214,3 @@ describe('interop: Glewlwyd', () => {
     expect(await pushAuthorizationRequest(GLEWLWYD_CLIENT_SECRET.replaceAll('-', '%2D'))).toBe(403);
   });
 });
-
-function jwtClaims(jwt: string): AccessTokenClaims {
-  return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as AccessTokenClaims;
-}
-
-async function sleepUntil(epochMs: number): Promise<void> {
-  const wait = epochMs - Date.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-}

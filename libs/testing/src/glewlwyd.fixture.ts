@@ -1,5 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +6,9 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { freePort } from './free-port.js';
 import { projectRoot } from './gateway-process.fixture.js';
+import { type ServerProcess, startServerProcess } from './server-process.js';
 
 const START_TIMEOUT_MS = 10_000;
-const STOP_GRACE_MS = 3_000;
 
 export const GLEWLWYD_CLIENT_ID = 'sessiongate';
 export const GLEWLWYD_CLIENT_SECRET = 'interop-gateway-secret';
@@ -46,29 +45,17 @@ export interface GlewlwydFixture {
 export async function startGlewlwyd(options: GlewlwydOptions): Promise<GlewlwydFixture> {
   const script = join(projectRoot(), 'scripts/interop/glewlwyd.sh');
   const folder = await mkdtemp(join(tmpdir(), 'sessiongate-glewlwyd-'));
+  const removeFolder = () => rm(folder, { recursive: true, force: true });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const run = promisify(execFile);
-  await run('bash', [script, 'init', folder, String(port)]);
-  const child = spawn('glewlwyd', [`--config-file=${join(folder, 'glewlwyd.conf')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit');
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      child.kill('SIGTERM');
-      await exited;
-      clearTimeout(force);
-    }
-    await rm(folder, { recursive: true, force: true });
-  };
+  let server: ServerProcess | undefined;
   try {
-    await waitForHttp(
-      `${url}/config`,
-      () => child.exitCode,
-      () => output,
-    );
+    await run('bash', [script, 'init', folder, String(port)]);
+    server = await startServerProcess('glewlwyd', [`--config-file=${join(folder, 'glewlwyd.conf')}`], {
+      readyUrl: `${url}/config`,
+      timeoutMs: START_TIMEOUT_MS,
+    });
     await run('bash', [script, 'configure', folder], {
       env: {
         PATH: process.env.PATH ?? '',
@@ -82,24 +69,22 @@ export async function startGlewlwyd(options: GlewlwydOptions): Promise<GlewlwydF
       },
     });
   } catch (error) {
-    await stop();
+    const output = server?.output() ?? '';
+    await server?.stop();
+    await removeFolder();
     throw new Error(`Glewlwyd did not start: ${(error as Error).message}\n${output}`);
   }
-  return { url, issuer: `${url}/api/oidc`, folder, output: () => output, stop };
-}
-
-async function waitForHttp(target: string, exitCode: () => number | null, output: () => string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (exitCode() !== null) throw new Error(`glewlwyd exited with ${exitCode()}: ${output()}`);
-    try {
-      if ((await fetch(target)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`glewlwyd did not answer within ${START_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const running = server;
+  return {
+    url,
+    issuer: `${url}/api/oidc`,
+    folder,
+    output: () => running.output(),
+    async stop() {
+      await running.stop();
+      await removeFolder();
+    },
+  };
 }
 
 /**

@@ -33,3 +33,11 @@ export {
   type GlewlwydFixture,
   type GlewlwydOptions,
 } from './glewlwyd.fixture.js';
+export {
+  jwtClaims,
+  sleepUntil,
+  startInteropStack,
+  type InteropStack,
+  type InteropStackOptions,
+  type PageResponse,
+} from './interop-stack.fixture.js';

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs before `npm test`: the suites start their own redis-server processes (the Cluster fixture
 # joins nodes with redis-cli, the TLS fixture makes a throwaway CA with openssl) and drive
-# Debian's Chromium; test/interop runs private Glewlwyd OpenID Providers, set up by
-# scripts/interop/glewlwyd.sh with sqlite3 and curl. Installs what is missing when it can (root on
-# Debian/Ubuntu), otherwise stops at once with one line naming the packages.
+# Debian's Chromium; test/interop runs private OpenID Providers: Glewlwyd (set up by
+# scripts/interop/glewlwyd.sh with sqlite3 and curl) and a LemonLDAP::NG portal under plackup,
+# whose captcha and OIDC modules need three of its recommended Perl modules. Installs what is
+# missing when it can (root on Debian/Ubuntu), otherwise stops at once with one line naming the packages.
 set -euo pipefail
 
 missing=()
@@ -14,15 +15,30 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v glewlwyd >/dev/null 2>&1 || missing+=(glewlwyd)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+[ -f /usr/share/lemonldap-ng/portal/htdocs/index.psgi ] || missing+=(liblemonldap-ng-portal-perl)
+command -v plackup >/dev/null 2>&1 || missing+=(libplack-perl)
+perl -MString::Random -e1 2>/dev/null || missing+=(libstring-random-perl)
+perl -MGD::SecurityImage -e1 2>/dev/null || missing+=(libgd-securityimage-perl)
+perl -MImage::Magick -e1 2>/dev/null || missing+=(libimage-magick-perl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "npm test: installing ${missing[*]} with apt-get" >&2
+  # Servers these packages start as system services (Glewlwyd on 4593; the portal pulls in a web
+  # server, nginx by default, and a FastCGI server): the suites run private ones, so the services
+  # are stopped again, but only those that this installation added.
+  wanted=" ${missing[*]} "
+  added_services=()
+  [[ $wanted == *" glewlwyd "* ]] && added_services+=(glewlwyd)
+  if [[ $wanted == *" liblemonldap-ng-portal-perl "* ]]; then
+    for service in nginx lemonldap-ng-fastcgi-server; do
+      dpkg -s "$service" >/dev/null 2>&1 || added_services+=("$service")
+    done
+  fi
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # The package starts a system-wide Glewlwyd on port 4593; the suite runs private ones instead.
-  if [[ " ${missing[*]} " == *" glewlwyd "* ]] && command -v systemctl >/dev/null 2>&1; then
-    systemctl disable --now glewlwyd >/dev/null 2>&1 || true
+  if command -v systemctl >/dev/null 2>&1; then
+    for service in "${added_services[@]}"; do systemctl disable --now "$service" >/dev/null 2>&1 || true; done
   fi
   exit 0
 fi

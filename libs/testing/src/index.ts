@@ -34,6 +34,15 @@ export {
   type GlewlwydOptions,
 } from './glewlwyd.fixture.js';
 export {
+  LEMONLDAP_CLIENT_ID,
+  LEMONLDAP_CLIENT_SECRET,
+  LEMONLDAP_USER,
+  signInAtLemonLdap,
+  startLemonLdap,
+  type LemonLdapFixture,
+  type LemonLdapOptions,
+} from './lemonldap-ng.fixture.js';
+export {
   jwtClaims,
   sleepUntil,
   startInteropStack,

@@ -3,7 +3,7 @@
 # joins nodes with redis-cli, the TLS fixture makes a throwaway CA with openssl) and drive
 # Debian's Chromium; test/interop runs private OpenID Providers: Glewlwyd (set up by
 # scripts/interop/glewlwyd.sh with sqlite3 and curl) and a LemonLDAP::NG portal under plackup,
-# whose captcha and OIDC modules need three of its recommended Perl modules. Installs what is
+# which loads Perl modules its package only recommends (captcha, OIDC keys, mail). Installs what is
 # missing when it can (root on Debian/Ubuntu), otherwise stops at once with one line naming the packages.
 set -euo pipefail
 
@@ -20,6 +20,10 @@ command -v plackup >/dev/null 2>&1 || missing+=(libplack-perl)
 perl -MString::Random -e1 2>/dev/null || missing+=(libstring-random-perl)
 perl -MGD::SecurityImage -e1 2>/dev/null || missing+=(libgd-securityimage-perl)
 perl -MImage::Magick -e1 2>/dev/null || missing+=(libimage-magick-perl)
+perl -MCrypt::OpenSSL::Bignum -e1 2>/dev/null || missing+=(libcrypt-openssl-bignum-perl)
+perl -MMIME::Body -e1 2>/dev/null || missing+=(libmime-tools-perl)
+perl -MEmail::Sender::Simple -e1 2>/dev/null || missing+=(libemail-sender-perl)
+perl -MIO::String -e1 2>/dev/null || missing+=(libio-string-perl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

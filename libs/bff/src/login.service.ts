@@ -4,7 +4,7 @@ import * as client from 'openid-client';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
 import { newDpopKey } from '#sessiongate/dpop';
 import { Telemetry } from '#sessiongate/observability';
-import { OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
+import { grantedToken, OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
 import { audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
 import { safeReturnTo } from './return-to.policy.js';
 
@@ -88,13 +88,7 @@ export class LoginService {
       tokens: {
         idToken,
         refreshToken: issued.refreshToken,
-        accessTokens: {
-          [audienceKey()]: {
-            value: issued.accessToken,
-            expiresAt: issued.accessTokenExpiresAt,
-            ...(issued.tokenType === 'DPoP' ? { type: 'DPoP' as const } : {}),
-          },
-        },
+        accessTokens: { [audienceKey()]: grantedToken(issued) },
         ...(pending.dpopKey ? { dpopKey: pending.dpopKey } : {}),
       },
       absoluteExpiresAt: issued.refreshTokenExpiresAt,

@@ -30,9 +30,13 @@ export function clientCredentials(v: ParsedSettings): ClientCredentials | undefi
 
 /** API_ROUTES, a route's limits defaulting to the global settings; throws at the first bad route. */
 export function configuredRoutes(
-  v: Pick<SettingValues, 'apiRoutes' | 'maxBodyBytes' | 'upstreamTimeout' | 'upstreamIdleTimeout'>,
+  v: Pick<SettingValues, 'apiRoutes' | 'maxBodyBytes' | 'upstreamTimeout' | 'upstreamIdleTimeout' | 'routesDefaultRequire'>,
 ): ApiRoute[] {
-  return apiRoutes(v.apiRoutes, { maxBodyBytes: v.maxBodyBytes, timeoutMs: v.upstreamTimeout, idleTimeoutMs: v.upstreamIdleTimeout });
+  return apiRoutes(
+    v.apiRoutes,
+    { maxBodyBytes: v.maxBodyBytes, timeoutMs: v.upstreamTimeout, idleTimeoutMs: v.upstreamIdleTimeout },
+    v.routesDefaultRequire,
+  );
 }
 
 /**
@@ -70,15 +74,25 @@ export const gatewayRules: readonly Rule[] = [
       : undefined;
   },
   (v) => {
-    const { apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout } = v;
+    const { apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout, routesDefaultRequire, clientId } = v;
     // Unread while a limit it defaults to is malformed (that one is reported).
     if (apiRoutes === undefined || maxBodyBytes === undefined || upstreamTimeout === undefined || upstreamIdleTimeout === undefined)
       return undefined;
+    let routes: ApiRoute[];
     try {
-      return dpopRouteProblems(v, configuredRoutes({ apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout }));
+      routes = configuredRoutes({ apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout, routesDefaultRequire });
     } catch (error) {
       return `API_ROUTES: ${(error as Error).message}`;
     }
+    // ID tokens and logout tokens are addressed to the gateway: accepted as bearers, any of them would open the route.
+    const index = routes.findIndex((route) => route.bearer !== undefined && route.bearer.audience === clientId);
+    const problems = dpopRouteProblems(v, routes);
+    if (index >= 0) {
+      problems.unshift(
+        `API_ROUTES: route ${index} (${routes[index]?.prefix}): bearer.audience must not be OIDC_CLIENT_ID (the audience of the gateway's own ID and logout tokens)`,
+      );
+    }
+    return problems;
   },
   (v) => {
     if (v.clientAuthMethod === undefined || clientCredentials(v) !== undefined) return undefined;

@@ -4,6 +4,11 @@ import type { StoredDpopKey } from '#sessiongate/dpop';
 export interface AccessToken {
   readonly value: string;
   readonly expiresAt: number;
+  /**
+   * The scope granted, as the token response said; absent when it did not say, which means the scope
+   * requested (RFC 6749 §5.1), and for tokens stored before the gateway kept it.
+   */
+  readonly scope?: string;
   /** `DPoP`: bound to the session's DPoP key (RFC 9449), only ever sent with a proof. Absent: Bearer. */
   readonly type?: 'DPoP';
 }

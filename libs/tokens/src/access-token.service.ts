@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
 import { Telemetry } from '#sessiongate/observability';
-import { type IssuedTokens, OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
+import { grantedToken, type IssuedTokens, OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
 import { type AccessToken, audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
 import { RefreshLock } from './refresh.lock.js';
 import { writeSessionTokens } from './session-tokens.writer.js';
@@ -44,7 +44,7 @@ export class AccessTokenService {
   }
 
   /**
-   * The token itself, with its type: a `DPoP` one is only ever sent with a proof. `dpop` (default: as
+   * The token itself, with its type and, when the provider said, its granted scope: a `DPoP` one is only ever sent with a proof. `dpop` (default: as
    * OIDC_DPOP says): a token obtained here proves possession of the session's DPoP key.
    */
   async tokenFor(session: Session, audience: TokenAudience, options: TokenOptions = {}): Promise<AccessToken> {
@@ -102,11 +102,7 @@ export class AccessTokenService {
       if (current && current.expiresAt > this.clock.now()) return current;
       throw error;
     }
-    const token: AccessToken = {
-      value: issued.accessToken,
-      expiresAt: issued.accessTokenExpiresAt,
-      ...(issued.tokenType === 'DPoP' ? { type: 'DPoP' as const } : {}),
-    };
+    const token = grantedToken(issued);
     // Under the lock only a token exchange (its own tokens) or a logout or revocation changes the session:
     // the first is merged with, the others are never written back.
     const updated = await writeSessionTokens(

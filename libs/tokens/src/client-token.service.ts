@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig, routeUsesDpop } from '#sessiongate/config';
 import { newDpopKey, type StoredDpopKey } from '#sessiongate/dpop';
 import { Telemetry } from '#sessiongate/observability';
-import { OidcClient } from '#sessiongate/oidc';
+import { grantedToken, OidcClient } from '#sessiongate/oidc';
 import { type AccessToken, audienceKey, Clock } from '#sessiongate/session';
 import { SingleFlight } from './single-flight.js';
 import { isUsable } from './token-freshness.js';
@@ -46,11 +46,7 @@ export class ClientTokenService {
       const issued = await this.telemetry.tokenRequest('client_credentials', () =>
         this.oidc.clientCredentials(tokenRequestParameters(this.config, route.audience), dpopKey),
       );
-      const token: AccessToken = {
-        value: issued.accessToken,
-        expiresAt: issued.accessTokenExpiresAt,
-        ...(issued.tokenType === 'DPoP' ? { type: 'DPoP' as const } : {}),
-      };
+      const token = grantedToken(issued);
       this.tokens.set(key, token);
       return token;
     });

@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig, routeUsesDpop } from '#sessiongate/config';
+import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig, routeUsesDpop, type TokenAudience } from '#sessiongate/config';
 import { DpopNonceCache, dpopKeyOf, type StoredDpopKey } from '#sessiongate/dpop';
 import { assertCsrfHeader } from '#sessiongate/http';
+import { assertClaims, assertMethodAllowed, assertScope, BearerCallerAuthorizer, bearerTokenOf, hasConditions } from '#sessiongate/policy';
 import {
   type AuthorizedRequest,
   type AuthorizeOptions,
@@ -14,6 +15,7 @@ import {
 } from '#sessiongate/proxy';
 import {
   type AccessToken,
+  audienceKey,
   Clock,
   type Session,
   SessionCookieReader,
@@ -33,8 +35,10 @@ interface Grant {
 }
 
 /**
- * Steps 4 to 7 of an /api request (docs/REQUEST-PIPELINE.md), in this order: the CSRF header, the session
- * where the route's token mode needs one, the route policy (to come), and the route's token as a credential.
+ * Steps 4 to 7 of an /api request (docs/REQUEST-PIPELINE.md), after the route's methods: a bearer caller
+ * on a `bearer` route (BearerCallerAuthorizer), else the CSRF header, the session where the route's
+ * token mode or policy needs one, the route policy's claims, and the route's token as a credential
+ * (refused when it lacks the policy's scopes).
  */
 @Injectable()
 export class UserTokenAuthorizer implements UpstreamAuthorizer {
@@ -47,11 +51,21 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     private readonly reader: SessionCookieReader,
     private readonly accessTokens: AccessTokenService,
     private readonly clientTokens: ClientTokenService,
+    private readonly bearers: BearerCallerAuthorizer,
     private readonly exchanges: TokenExchangeService,
     private readonly clock: Clock,
   ) {}
 
   async authorize(request: AuthorizedRequest, route: ApiRoute, options?: AuthorizeOptions): Promise<UpstreamCredential | undefined> {
+    assertMethodAllowed(route, request.method);
+    const bearer = route.bearer === undefined ? undefined : bearerTokenOf(request.headers);
+    if (route.bearer !== undefined && bearer !== undefined) {
+      request.sessionPublicId = null;
+      // Asked again after the upstream refused the caller's own token (whatever the options say why):
+      // the gateway has nothing better to send, so the upstream's answer is passed on.
+      if (options !== undefined) return undefined;
+      return this.bearers.credentialFor(request.headers, route.bearer, route.require, bearer);
+    }
     assertCsrfHeader(request.headers);
     // A nonce challenge asks for the same token with a new proof (the credential remembered the nonce), not a new token.
     const { credential, session } = await this.grant(request.headers, route, options?.rejectedToken);
@@ -59,8 +73,12 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     return credential;
   }
 
-  /** No X-CSRF here: a handshake cannot carry it, and the proxy has checked its Origin instead. */
+  /**
+   * No X-CSRF here: a handshake cannot carry it, and the proxy has checked its Origin instead. Handshakes
+   * take the session path only: a bearer caller's connection would outlive the token it opened with.
+   */
   async authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant> {
+    assertMethodAllowed(route, request.method ?? 'GET');
     const { credential, session } = await this.grant(request.headers, route, undefined);
     return { credential, session: session ? this.lease(session) : undefined };
   }
@@ -69,21 +87,33 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     this.sessions.watchChanges(changed);
   }
 
-  /** The route's credential, and the session it belongs to when it is a user's. */
+  /**
+   * The route's credential, and the session it belongs to when it is a user's. A route whose policy has
+   * conditions needs a caller whatever its token mode: it reads the session, and refuses without one.
+   */
   private async grant(headers: IncomingHttpHeaders, route: ApiRoute, rejectedToken: string | undefined): Promise<Grant> {
     const mode = route.token;
-    const session = mode === 'user' || mode === 'optional' || mode === 'exchange' ? await this.reader.sessionOf(headers) : null;
-    if (!session && (mode === 'user' || mode === 'exchange')) throw new SessionError(SessionErrorCode.Unauthenticated);
-    // The route policy (scopes, step-up) plugs in here: after the session it judges, before a token is spent on it.
+    const policy = route.require;
+    const needsCaller = mode === 'user' || mode === 'exchange' || hasConditions(policy);
+    const session = needsCaller || mode === 'optional' ? await this.reader.sessionOf(headers) : null;
+    // RFC 6750 §3: where a bearer token would do, the 401 says so.
+    if (!session && needsCaller)
+      throw new SessionError(SessionErrorCode.Unauthenticated, route.bearer ? { headers: { 'www-authenticate': 'Bearer' } } : {});
+    // The route policy, after the session it judges and before a token is spent on it. Sessions hold the
+    // ID token's claims; userinfo claims, once a session keeps them, go second in this list.
+    if (session && policy !== undefined) assertClaims(policy, [session.claims]);
     let token: AccessToken | undefined;
     if (mode === 'client') token = await this.clientTokens.tokenFor(route, rejectedToken);
     else if (session && mode === 'exchange') token = await this.exchanges.tokenFor(session, route, rejectedToken);
-    else if (session) {
+    else if (session && mode !== 'none') {
       token = await this.accessTokens.tokenFor(session, route.audience, {
         rejectedToken,
         dpop: routeUsesDpop(this.config.oidc.dpop, route),
       });
     }
+    // The scope is the token's, known once it is in hand; a token refused here is never sent.
+    if (token !== undefined && policy !== undefined && policy.scope.length > 0)
+      assertScope(policy, this.grantedScope(token, route.audience, mode === 'client' ? null : session));
     if (token === undefined) return { credential: undefined, session };
     const key = mode === 'client' ? this.clientTokens.dpopKey : session?.tokens.dpopKey;
     return { credential: this.credential(token, key), session };
@@ -95,6 +125,16 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     // The token was bound to this very key when it was obtained: its absence is a broken record, not a caller's fault.
     if (key === undefined) throw new Error('a DPoP-bound token without the DPoP key it is bound to');
     return new DpopCredential(token.value, dpopKeyOf(key), this.upstreamNonces);
+  }
+
+  /**
+   * The token response's `scope`; without one, the scope requested (RFC 6749 §5.1), which for a request
+   * that named none is the scope of the login's grant (§6), itself OIDC_SCOPES unless the login's response said.
+   * A client token (`session` null) that named none has no scope the gateway can know of: none.
+   */
+  private grantedScope(token: AccessToken, audience: TokenAudience, session: Session | null): ReadonlySet<string> {
+    const loginScope = session ? (session.tokens.accessTokens[audienceKey()]?.scope ?? this.config.oidc.scopes) : '';
+    return new Set((token.scope ?? audience.scopes ?? loginScope).split(' ').filter(Boolean));
   }
 
   /**

@@ -107,8 +107,8 @@ export interface TokenRequest {
   readonly clientAuthentication: 'basic' | 'post' | 'assertion' | 'none';
   /** RFC 8693 `subject_token_type` of a token exchange. */
   readonly subjectTokenType?: string;
-  /** Whether it carried a DPoP proof (RFC 9449 §5). */
-  readonly dpop: boolean;
+  /** True when it carried a DPoP proof (RFC 9449 §5); absent otherwise. */
+  readonly dpop?: true;
   /** `Date.now()` when the request arrived. */
   readonly at: number;
 }
@@ -341,7 +341,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       ...(audience != null ? { audience } : {}),
       ...(subjectTokenType != null ? { subjectTokenType } : {}),
       clientAuthentication: clientAuthentication(ctx.req.headers.authorization ?? '', form),
-      dpop: ctx.req.headers.dpop !== undefined,
+      ...(ctx.req.headers.dpop !== undefined ? { dpop: true as const } : {}),
       at,
     });
 

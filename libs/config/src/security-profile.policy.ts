@@ -2,7 +2,7 @@ import type { ApiRoute } from './config.types.js';
 import type { ParsedSettings, Rule } from './config-rules.js';
 import { settings } from './settings.js';
 
-/** FAPI 2.0 Security Profile §5.4.1: the only JWS algorithms a client and its provider may sign with. */
+/** FAPI 2.0 Security Profile (cryptography and secrets): the only JWS algorithms a client and its provider may sign with. */
 export const FAPI2_ALGORITHMS: readonly string[] = ['PS256', 'ES256', 'EdDSA'];
 
 /** Whether a route's token is DPoP-bound: its own `dpop` when given, else OIDC_DPOP. */
@@ -54,32 +54,32 @@ const PROFILE = 'SECURITY_PROFILE=fapi2';
  */
 export const fapi2Rules: readonly Rule[] = [
   (v) =>
-    fapi2(v) && v.usePar === false ? `OIDC_USE_PAR: must be true under ${PROFILE} (§5.3.2.2: pushed authorization requests)` : undefined,
+    fapi2(v) && v.usePar === false ? `OIDC_USE_PAR: must be true under ${PROFILE} (FAPI 2.0: pushed authorization requests)` : undefined,
   (v) =>
     fapi2(v) && v.clientAuthMethod !== undefined && v.clientAuthMethod !== 'private_key_jwt'
-      ? `OIDC_CLIENT_AUTH_METHOD: must be private_key_jwt under ${PROFILE} (§5.3.2.1: no client secrets; ${v.clientAuthMethod} is one)`
+      ? `OIDC_CLIENT_AUTH_METHOD: must be private_key_jwt under ${PROFILE} (FAPI 2.0: no client secrets; ${v.clientAuthMethod} is one)`
       : undefined,
   (v) =>
     fapi2(v) && v.clientSecret !== undefined
-      ? `${settings.clientSecret.env}: must not be set under ${PROFILE} (§5.3.2.1: private_key_jwt, no client_secret_*)`
+      ? `${settings.clientSecret.env}: must not be set under ${PROFILE} (FAPI 2.0: private_key_jwt, no client_secret_*)`
       : undefined,
   (v) => {
     if (!fapi2(v) || v.clientPrivateKey === undefined) return undefined;
     const alg = (v.clientPrivateKey as { alg?: unknown }).alg;
     return typeof alg === 'string' && FAPI2_ALGORITHMS.includes(alg)
       ? undefined
-      : `OIDC_CLIENT_PRIVATE_KEY: its "alg" must be one of ${FAPI2_ALGORITHMS.join(', ')} under ${PROFILE} (§5.4.1), not ${typeof alg === 'string' ? alg : 'unset (RS256)'}`;
+      : `OIDC_CLIENT_PRIVATE_KEY: its "alg" must be one of ${FAPI2_ALGORITHMS.join(', ')} under ${PROFILE} (FAPI 2.0), not ${typeof alg === 'string' ? alg : 'unset (RS256)'}`;
   },
   (v) =>
     fapi2(v) && v.idTokenSigningAlg !== undefined && !FAPI2_ALGORITHMS.includes(v.idTokenSigningAlg)
-      ? `OIDC_ID_TOKEN_ALG: must be one of ${FAPI2_ALGORITHMS.join(', ')} under ${PROFILE} (§5.4.1), not ${v.idTokenSigningAlg}`
+      ? `OIDC_ID_TOKEN_ALG: must be one of ${FAPI2_ALGORITHMS.join(', ')} under ${PROFILE} (FAPI 2.0), not ${v.idTokenSigningAlg}`
       : undefined,
   (v) =>
     fapi2(v) && v.dpop !== undefined && v.dpop !== 'true'
-      ? `OIDC_DPOP: must be true under ${PROFILE} (§5.3.2.1: sender-constrained access tokens; ${v.dpop} allows Bearer)`
+      ? `OIDC_DPOP: must be true under ${PROFILE} (FAPI 2.0: sender-constrained access tokens; ${v.dpop} allows Bearer)`
       : undefined,
   (v) =>
     fapi2(v) && v.allowInsecureHttp === true
-      ? `OIDC_ALLOW_INSECURE_HTTP: must not be true under ${PROFILE} (§5.2.1: TLS to the provider)`
+      ? `OIDC_ALLOW_INSECURE_HTTP: must not be true under ${PROFILE} (FAPI 2.0: TLS to the provider)`
       : undefined,
 ];

@@ -174,19 +174,19 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
       : `OIDC_DPOP_ALG: the provider takes DPoP proofs signed with ${algorithms.join(', ')}, not ${dpopAlg}`;
   }
 
-  /** What SECURITY_PROFILE=fapi2 needs of the provider itself (FAPI 2.0 Security Profile §5.2.2). */
+  /** What SECURITY_PROFILE=fapi2 needs of the provider itself (FAPI 2.0 Security Profile, authorization server requirements). */
   private profileProblem(server: client.ServerMetadata): string | undefined {
     if (this.config.oidc.securityProfile !== 'fapi2') return undefined;
     if (server.pushed_authorization_request_endpoint === undefined)
-      return 'SECURITY_PROFILE=fapi2: the provider offers no pushed_authorization_request_endpoint (§5.2.2: PAR is required)';
+      return 'SECURITY_PROFILE=fapi2: the provider offers no pushed_authorization_request_endpoint (FAPI 2.0: PAR is required)';
     if (server.authorization_response_iss_parameter_supported !== true)
-      return 'SECURITY_PROFILE=fapi2: the provider does not advertise authorization_response_iss_parameter_supported (§5.2.2, RFC 9207)';
+      return 'SECURITY_PROFILE=fapi2: the provider does not advertise authorization_response_iss_parameter_supported (FAPI 2.0, RFC 9207)';
     const methods = server.code_challenge_methods_supported;
     if (methods !== undefined && !methods.includes('S256'))
-      return 'SECURITY_PROFILE=fapi2: the provider does not support PKCE S256 (§5.2.2)';
+      return 'SECURITY_PROFILE=fapi2: the provider does not support PKCE S256 (FAPI 2.0)';
     const algorithms = server.id_token_signing_alg_values_supported;
     if (algorithms !== undefined && !algorithms.some((alg) => FAPI2_ALGORITHMS.includes(alg)))
-      return `SECURITY_PROFILE=fapi2: the provider signs ID tokens with none of ${FAPI2_ALGORITHMS.join(', ')} (§5.4.1)`;
+      return `SECURITY_PROFILE=fapi2: the provider signs ID tokens with none of ${FAPI2_ALGORITHMS.join(', ')} (FAPI 2.0)`;
     return undefined;
   }
 
@@ -308,7 +308,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
    */
   checkAuthorizationResponse(parameters: URLSearchParams): void {
     const metadata = this.discovered().serverMetadata();
-    // FAPI 2.0 §5.3.2.2: required under the profile, whatever the provider advertises.
+    // FAPI 2.0 (client requirements): required under the profile, whatever the provider advertises.
     const issRequired = metadata.authorization_response_iss_parameter_supported || this.config.oidc.securityProfile === 'fapi2';
     if (issRequired && parameters.get('iss') !== metadata.issuer) {
       throw new OidcError(OidcErrorCode.InvalidState, {

@@ -22,6 +22,7 @@ import {
   positiveInteger,
   privateJwk,
   redisUrl,
+  resourceIndicators,
   scopes,
   scopeToken,
   trustedProxies,
@@ -174,6 +175,30 @@ export const settings = {
     default: 'RS256',
     group: 'oidc',
     parse: oneOf<string>(...ASYMMETRIC_JWS_ALGS),
+  },
+  fetchUserinfo: {
+    env: 'OIDC_FETCH_USERINFO',
+    description: prose(
+      "`true`: after the code exchange, fetch the provider's userinfo endpoint with the access token, refuse a",
+      "login whose userinfo `sub` is not the ID token's (400 `invalid_id_token`), and keep its claims in the",
+      "session: /bff/user and route policies (`require`) then see them beside the ID token's, which win on a",
+      'conflict. For providers that put scope claims in userinfo only (OIDC Core §5.4). Fetched once, at login.',
+    ),
+    default: 'false',
+    group: 'oidc',
+    parse: boolean,
+  },
+  authorizationResources: {
+    env: 'OIDC_AUTHORIZATION_RESOURCES',
+    description: prose(
+      'Space-separated absolute URIs sent as RFC 8707 `resource` parameters in the authorization',
+      'request and the PAR body, for providers that bind a grant to the',
+      'resources named at authorization (Glewlwyd) and refuse a refresh for any other (403 `resource_refused`).',
+      'Usually the `resource` of the API_ROUTES that need one; see docs/TOKENS.md.',
+    ),
+    default: '',
+    group: 'oidc',
+    parse: resourceIndicators,
   },
   allowInsecureHttp: {
     env: 'OIDC_ALLOW_INSECURE_HTTP',

@@ -121,6 +121,8 @@ export const settings = {
     description: prose(
       'How the gateway authenticates at the token endpoint: `client_secret_basic` (id and secret',
       'form-encoded, then base64, per RFC 6749 §2.3.1), `client_secret_post` or `private_key_jwt`.',
+      'Glewlwyd 2.7 and LemonLDAP::NG 2.16 do not form-decode client_secret_basic credentials, so a secret',
+      'with any character but letters and digits fails there: use `client_secret_post` (docs/INTEROP.md).',
     ),
     default: 'client_secret_basic',
     parse: oneOf<ClientAuthMethod>('client_secret_basic', 'client_secret_post', 'private_key_jwt'),

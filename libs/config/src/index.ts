@@ -17,6 +17,8 @@ export type {
   SessionKey,
   StoreConfig,
   TokenAudience,
+  TraceSamplerName,
+  TracingConfig,
 } from './config.types.js';
 export { isLoopback } from './config-rules.js';
 export { loadConfig, loadStoreConfig } from './load-config.js';

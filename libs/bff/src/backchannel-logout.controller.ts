@@ -30,7 +30,7 @@ export class BackchannelLogoutController {
     // §2.6 step 7: a logout token is used once; remembered before acting, so a replay racing the original fails.
     const ttlMs = Math.max(1000, token.rememberUntil - Date.now());
     if (!(await this.sessions.rememberLogoutToken(token.issuer, token.jti, ttlMs))) {
-      throw new BffError(BffErrorCode.InvalidLogoutToken, 'The logout token is not valid.', { detail: 'jti already used' });
+      throw new BffError(BffErrorCode.InvalidLogoutToken, { detail: 'jti already used' });
     }
     let revoked: RevokedSession[];
     try {
@@ -62,7 +62,8 @@ function logoutTokenOf(request: FastifyRequest): string {
       : undefined;
   const token = body?.logout_token;
   if (typeof token !== 'string' || token === '') {
-    throw new BffError(BffErrorCode.InvalidLogoutToken, 'Send one logout_token, form-encoded.', {
+    throw new BffError(BffErrorCode.InvalidLogoutToken, {
+      variant: 'notFormEncoded',
       detail: body ? 'no single logout_token parameter' : 'not a form',
     });
   }

@@ -17,6 +17,7 @@ export {
 } from './gateway-stack.fixture.js';
 export { minimalGatewayEnv } from './gateway-env.fixture.js';
 export { startGatewayProcess, type GatewayProcess, type ProcessMemory } from './gateway-process.fixture.js';
+export { expectGeneratedDocCommitted } from './generated-doc.js';
 export { ManualClock } from './manual.clock.js';
 export { signLogoutToken } from './logout-token.fixture.js';
 export { leakedSecrets } from './secret-leak.check.js';

@@ -46,6 +46,8 @@ export interface TracingConfig {
   readonly sampler: TraceSamplerName;
   /** The share of root traces a `traceidratio` sampler keeps (1 for the others). */
   readonly ratio: number;
+  /** Milliseconds between two batch exports (OTEL_BSP_SCHEDULE_DELAY). */
+  readonly exportDelayMs: number;
   /** Whether an incoming `traceparent`/`tracestate` is continued (OTEL_TRUST_INCOMING_TRACE). */
   readonly trustIncoming: boolean;
 }

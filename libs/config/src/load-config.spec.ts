@@ -453,6 +453,7 @@ describe('loadConfig', () => {
         serviceName: 'sessiongate',
         sampler: 'parentbased_always_on',
         ratio: 1,
+        exportDelayMs: 5000,
         trustIncoming: false,
       });
       expect(loadConfig({ ...valid, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/otlp/' }).tracing?.tracesUrl.href).toBe(

@@ -575,6 +575,12 @@ export const settings = {
     optional: true,
     parse: probability,
   },
+  traceExportDelay: {
+    env: 'OTEL_BSP_SCHEDULE_DELAY',
+    description: 'Milliseconds between two exports of the spans ended meanwhile (in batches; what is left is sent at shutdown).',
+    default: '5000',
+    parse: positiveInteger,
+  },
   trustIncomingTrace: {
     env: 'OTEL_TRUST_INCOMING_TRACE',
     description: prose(

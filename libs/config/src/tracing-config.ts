@@ -4,7 +4,7 @@ import { type SettingValues, settings } from './settings.js';
 
 type TracingSettings = Pick<
   SettingValues,
-  'otlpEndpoint' | 'otlpTracesEndpoint' | 'serviceName' | 'traceSampler' | 'traceSamplerArg' | 'trustIncomingTrace'
+  'otlpEndpoint' | 'otlpTracesEndpoint' | 'serviceName' | 'traceSampler' | 'traceSamplerArg' | 'traceExportDelay' | 'trustIncomingTrace'
 >;
 
 /**
@@ -19,6 +19,7 @@ export function tracingConfig(v: TracingSettings): TracingConfig | undefined {
     serviceName: v.serviceName,
     sampler: v.traceSampler,
     ratio: v.traceSamplerArg ?? 1,
+    exportDelayMs: v.traceExportDelay,
     trustIncoming: v.trustIncomingTrace,
   };
 }

@@ -34,3 +34,6 @@ export {
 export type { IngressFixture } from './ingress-process.js';
 export { startNginx, type IngressTargets } from './nginx.fixture.js';
 export { startCaddy } from './caddy.fixture.js';
+export { startSessionModule, type SessionModuleFixture } from './session-module.fixture.js';
+export { STORE_TOPOLOGIES, startStoreTopologies, type StoreTopologiesFixture, type StoreTopology } from './store-topologies.fixture.js';
+export { pendingLogin, typicalSession } from './session-samples.js';

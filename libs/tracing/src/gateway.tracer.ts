@@ -75,7 +75,7 @@ const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'P
  * refresh-lock wait, token requests and the upstream call (CLIENT), exported in batches over OTLP/HTTP.
  *
  * A request's children find it through an AsyncLocalStorage entered by the onRequest hook `instrument`
- * adds (and again before validation: body parsing runs outside it). That costs something on every
+ * adds. That costs something on every
  * promise, which is why nothing here exists while tracing is off: startGateway then makes none.
  *
  * Nothing a caller controls becomes a span name; attributes are bounded values (route prefix or declared
@@ -119,13 +119,11 @@ export class GatewayTracer extends Telemetry {
    */
   instrument(fastify: FastifyInstance): void {
     fastify.decorateRequest('requestTrace', null);
-    const enter = (request: FastifyRequest, _reply: unknown, done: () => void) => {
+    // Fastify runs what follows body parsing in the context its hooks ran in (an AsyncResource of its own).
+    fastify.addHook('onRequest', (request, _reply, done) => {
       if (request.requestTrace === null) done();
       else this.storage.run(request.requestTrace, done);
-    };
-    fastify.addHook('onRequest', enter);
-    // A parsed body (/bff/backchannel-logout) arrives in the socket's context, not the request's.
-    fastify.addHook('preValidation', enter);
+    });
   }
 
   requestStarted(request: FastifyRequest): TelemetryHandle {

@@ -2,7 +2,14 @@ import { once } from 'node:events';
 import { Cluster } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '#sessiongate/config';
-import { createRedisConnection, type RedisConnection, RedisInvalidationFeed, STORE_SCRIPTS, type StoreScripts } from '#sessiongate/redis';
+import {
+  createRedisConnection,
+  duplicateConnection,
+  type RedisConnection,
+  RedisInvalidationFeed,
+  STORE_SCRIPTS,
+  type StoreScripts,
+} from '#sessiongate/redis';
 import { SessionError, SessionErrorCode } from '../session.errors.js';
 import { StoreBackend } from './store.backend.js';
 
@@ -36,7 +43,7 @@ export class RedisStoreBackend extends StoreBackend {
     this.invalidations =
       redis instanceof Cluster
         ? undefined
-        : new RedisInvalidationFeed(() => redis.duplicate({ autoResubscribe: false, enableAutoPipelining: false }), logger);
+        : new RedisInvalidationFeed(() => duplicateConnection(redis, { autoResubscribe: false, enableAutoPipelining: false }), logger);
     redis.on('error', (error: Error) => this.reportOutage(`${error.name}: ${error.message}`));
     redis.on('reconnecting', () => this.reportOutage('connection lost'));
     redis.on('ready', () => {

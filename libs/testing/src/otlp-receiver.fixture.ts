@@ -24,6 +24,8 @@ export interface OtlpReceiver {
   readonly spans: ReceivedSpan[];
   /** Export requests received. */
   readonly exports: number;
+  /** Bytes of the export requests' bodies, as sent. */
+  readonly bytes: number;
   /** Resolves with the spans received so far once `until` holds for them; rejects after `timeoutMs`. */
   waitFor(until: (spans: readonly ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<readonly ReceivedSpan[]>;
   stop(): Promise<void>;
@@ -72,11 +74,13 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const decode = options.decode ?? true;
   const spans: ReceivedSpan[] = [];
   let exports = 0;
+  let bytes = 0;
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     if (request.method !== 'POST' || request.url !== '/v1/traces') return void response.writeHead(404).end();
     exports++;
+    for (const chunk of chunks) bytes += chunk.length;
     if (decode) {
       try {
         const raw = Buffer.concat(chunks);
@@ -96,6 +100,9 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     spans,
     get exports() {
       return exports;
+    },
+    get bytes() {
+      return bytes;
     },
     async waitFor(until, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

@@ -17,8 +17,8 @@ const routes = [{ prefix: '/api/echo', target: new URL('http://echo.test:8080/v1
 const INCOMING = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 /** The fields requestStarted reads, as Fastify would give them (a stand-in: this is the tracer's own logic only). */
-function request(headers: Record<string, string> = {}, method = 'GET'): FastifyRequest {
-  return { method, id: 'req-1', headers, requestTrace: null } as unknown as FastifyRequest;
+function request(headers: Record<string, string> = {}, method = 'GET', url = '/api/echo/1'): FastifyRequest {
+  return { method, url, urlPath: null, id: 'req-1', headers, requestTrace: null } as unknown as FastifyRequest;
 }
 
 function tracer(overrides: Partial<TracingConfig> = {}): { tracer: GatewayTracer; exporter: InMemorySpanExporter } {
@@ -81,6 +81,20 @@ describe('GatewayTracer', () => {
     expect(upstream!.attributes).toMatchObject({ 'server.address': 'echo.test', 'server.port': 8080, 'http.request.resend_count': 1 });
     expect(upstream!.parentSpanContext?.spanId).toBe(root!.spanContext().spanId);
     expect(headers).toEqual({ traceparent: `00-${root!.spanContext().traceId}-${upstream!.spanContext().spanId}-01` });
+  });
+
+  it('makes no span for the health checks and metrics', () => {
+    const { tracer: tracing } = tracer();
+    for (const path of ['/healthz', '/readyz', '/metrics']) expect(tracing.requestStarted(request({}, 'GET', path))).toBeUndefined();
+  });
+
+  it("outside a request, removes the client's trace headers unless trusted", () => {
+    const untrusted: Record<string, string> = { traceparent: INCOMING, tracestate: 'vendor=x', other: 'kept' };
+    tracer().tracer.propagate(untrusted);
+    expect(untrusted).toEqual({ other: 'kept' });
+    const trusted: Record<string, string> = { traceparent: INCOMING, tracestate: 'vendor=x' };
+    tracer({ trustIncoming: true }).tracer.propagate(trusted);
+    expect(trusted).toEqual({ traceparent: INCOMING, tracestate: 'vendor=x' });
   });
 
   it('continues an incoming traceparent only when trusted', () => {

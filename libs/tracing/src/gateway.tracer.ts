@@ -30,7 +30,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiRoute, GatewayConfig, TracingConfig } from '#sessiongate/config';
-import { type SessionReadSource, Telemetry, type TelemetryHandle, type TokenGrant } from '#sessiongate/observability';
+import { requestPath, type SessionReadSource, Telemetry, type TelemetryHandle, type TokenGrant } from '#sessiongate/observability';
 import { LoggedSpanExporter } from './logged-span.exporter.js';
 import { samplerFor } from './trace-sampler.policy.js';
 
@@ -66,6 +66,8 @@ export const TraceAttribute = {
   /** The API route's prefix an upstream call is for. */
   ApiRoute: 'sessiongate.api_route',
 } as const;
+
+const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** OpenTelemetry's known methods; any other is `_OTHER` (http.request.method), so a caller cannot make up span names. */
 const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'QUERY', 'TRACE']);
@@ -127,6 +129,8 @@ export class GatewayTracer extends Telemetry {
   }
 
   requestStarted(request: FastifyRequest): TelemetryHandle {
+    // An orchestrator's probes and a scraper would otherwise be most of the traces.
+    if (UNTRACED_PATHS.has(requestPath(request))) return undefined;
     const parent = this.config.trustIncoming ? this.propagator.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter) : ROOT_CONTEXT;
     const method = KNOWN_METHODS.has(request.method) ? request.method : '_OTHER';
     const span = this.tracer.startSpan(
@@ -236,7 +240,14 @@ export class GatewayTracer extends Telemetry {
    */
   override propagate(headers: Record<string, string | string[]>, handle?: TelemetryHandle): void {
     const spanContext = handle ? (handle as Span).spanContext() : this.currentSpanContext();
-    if (spanContext === undefined || !isSpanContextValid(spanContext)) return;
+    if (spanContext === undefined || !isSpanContextValid(spanContext)) {
+      // Outside any request (a WebSocket handshake): the client's own trace passes on only when trusted.
+      if (!this.config.trustIncoming) {
+        if (headers.traceparent !== undefined) delete headers.traceparent;
+        if (headers.tracestate !== undefined) delete headers.tracestate;
+      }
+      return;
+    }
     headers.traceparent = traceparentOf(spanContext);
     const state = spanContext.traceState?.serialize();
     if (state) headers.tracestate = state;

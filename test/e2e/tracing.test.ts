@@ -324,6 +324,22 @@ test('shutdown sends the spans still waiting for their batch', async () => {
   ).toEqual(['GET /api/echo', 'GET /api/echo', 'session.read']);
 });
 
+test('off without an endpoint: nothing sent, nothing added to what the API and the provider get', async () => {
+  const url = await extraInstance({
+    OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    TOKEN_REFRESH_SKEW: '86400',
+    OTEL_SERVICE_NAME: 'sessiongate-untraced',
+  });
+  stack.echo.requests.length = 0;
+  stack.idp.tokenRequests.length = 0;
+  expect((await call(url, '/api/echo/x', INCOMING)).status).toBe(200);
+  // As before tracing existed: the browser's headers pass like any other, and the refresh carries none.
+  expect(stack.echo.requests[0]!.headers).toMatchObject(INCOMING);
+  expect(stack.idp.tokenRequests.map((request) => [request.grantType, request.traceparent])).toEqual([['refresh_token', undefined]]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(servicesSpans('sessiongate-untraced')).toEqual([]);
+});
+
 test('no span carries a secret: cookie, tokens, code, state, client secret, query string', () => {
   expect(receiver.spans.length).toBeGreaterThan(20);
   expect(secrets.length).toBeGreaterThan(8);

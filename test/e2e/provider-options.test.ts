@@ -1,4 +1,15 @@
-import { DEMO_USERS, type DemoUser, type GatewayStack, startGatewayStack, TODOS_RESOURCE } from '#sessiongate/testing';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  DEMO_USERS,
+  type DemoUser,
+  freePort,
+  type GatewayStack,
+  startGatewayProcess,
+  startGatewayStack,
+  TODOS_RESOURCE,
+} from '#sessiongate/testing';
 
 // The provider options of docs/INTEROP.md against the demo oidc-provider: OIDC_FETCH_USERINFO (claims only
 // userinfo has, in /bff/user and route policies), OIDC_AUTHORIZATION_RESOURCES (RFC 8707 `resource` in the
@@ -72,6 +83,32 @@ describe('OIDC_FETCH_USERINFO and invalid_target', () => {
     }
   });
 
+  it('refuses to start against a provider that publishes no userinfo_endpoint, naming OIDC_FETCH_USERINFO', async () => {
+    const server = createServer((_request, response) => {
+      const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          issuer,
+          authorization_endpoint: `${issuer}/auth`,
+          token_endpoint: `${issuer}/token`,
+          jwks_uri: stack.idp.jwksUri,
+          response_types_supported: ['code'],
+        }),
+      );
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      // The built gateway in a process of its own (npm run build first), as the start-up tests run it.
+      await expect(startGatewayProcess({ ...stack.env, OIDC_ISSUER: issuer, PORT: String(await freePort()) })).rejects.toThrow(
+        'OIDC_FETCH_USERINFO: the provider publishes no userinfo_endpoint',
+      );
+    } finally {
+      server.close();
+    }
+  });
+
   it('answers invalid_target with 403 resource_refused, without Retry-After, and keeps the session', async () => {
     const alice = await stack.loginAs('alice');
     const refused = await alice.get(`${stack.url}/api/unknown/q`, { headers: CSRF });
@@ -91,7 +128,13 @@ describe('OIDC_AUTHORIZATION_RESOURCES', () => {
   let stack: GatewayStack;
 
   beforeAll(async () => {
-    stack = await startGatewayStack({ env: { OIDC_AUTHORIZATION_RESOURCES: TODOS_RESOURCE } });
+    stack = await startGatewayStack({
+      env: { OIDC_AUTHORIZATION_RESOURCES: TODOS_RESOURCE },
+      routes: ({ echo }) => [
+        { prefix: '/api/unknown', target: `${echo}/unknown`, resource: UNKNOWN_RESOURCE },
+        { prefix: '/api/todos-read', target: `${echo}/todos-read`, resource: TODOS_RESOURCE, scopes: 'todos:read' },
+      ],
+    });
   });
 
   afterAll(async () => {
@@ -113,5 +156,14 @@ describe('OIDC_AUTHORIZATION_RESOURCES', () => {
     const login = await stack.browser().get(`${url}/bff/login`, { followRedirects: false, from: url });
     expect(login.status).toBe(403);
     expect(login.json()).toMatchObject({ error: 'resource_refused' });
+  });
+
+  it('a trap of oidc-provider 9 (which rotates refresh tokens here): its invalid_target has spent the refresh token', async () => {
+    const alice = await stack.loginAs('alice');
+    expect((await alice.get(`${stack.url}/api/unknown/q`, { headers: CSRF })).json()).toMatchObject({ error: 'resource_refused' });
+    // It rotated the token before it checked the resource: the next refresh sends a used one, and the grant is revoked.
+    const next = await alice.get(`${stack.url}/api/todos-read/q`, { headers: CSRF });
+    expect(next.json()).toMatchObject({ error: 'session_expired' });
+    expect(stack.idp.refreshTokenReuseDetected()).toBe(true);
   });
 });

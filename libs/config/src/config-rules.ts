@@ -91,6 +91,10 @@ export const gatewayRules: readonly Rule[] = [
       ? 'ADMIN_PORT: needs ADMIN_JWT_AUDIENCE (the admin API is off without it)'
       : undefined,
   (v) => (v.adminPort !== undefined && v.adminPort === v.port ? 'ADMIN_PORT: must differ from PORT' : undefined),
+  (v) =>
+    v.forwardAuthPath !== undefined && v.trustProxy !== undefined && v.trustProxy.length === 0
+      ? 'FORWARD_AUTH_PATH: needs TRUST_PROXY, the addresses of the ingress it answers (it answers no one else)'
+      : undefined,
 ];
 
 /** Appends what each rule finds, in order. */

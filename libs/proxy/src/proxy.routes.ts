@@ -14,8 +14,8 @@ import type { UpstreamCredential } from './upstream-credential.js';
 import { resolveUpstream } from './upstream-path.js';
 import { limitBody } from './body-limit.js';
 
-// No TRACE: an upstream echoing it would hand the access token the gateway adds to the browser.
-const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+/** The methods /api serves. No TRACE: an upstream echoing it would hand the access token the gateway adds to the browser. */
+export const PROXIED_METHODS: readonly HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 /** Keep-alive connections per upstream origin (as @fastify/reply-from): parallel enough, yet bounded. */
 const CONNECTIONS_PER_UPSTREAM = 128;
 
@@ -73,7 +73,7 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
       api.addContentTypeParser('*', (_request, body, done) => done(null, body));
       const handler = (request: FastifyRequest, reply: FastifyReply) => this.forward(request, reply);
       // Security headers on these responses are the API's own: the gateway adds none (see isApiPath in startGateway).
-      for (const url of ['/api', '/api/*']) api.route({ method: METHODS, url, handler });
+      for (const url of ['/api', '/api/*']) api.route({ method: [...PROXIED_METHODS], url, handler });
     });
   }
 

@@ -1,6 +1,6 @@
 export { freePort } from './free-port.js';
 export { startRedis, type RedisFixture } from './redis.fixture.js';
-export { startEchoApi, type EchoApi, type RecordedRequest } from './echo-api.fixture.js';
+export { startEchoApi, type EchoApi, type EchoApiOptions, type RecordedRequest } from './echo-api.fixture.js';
 export { BrowserClient, type BrowserRequestOptions, type BrowserResponse, type LoginOptions, type RedirectHop } from './browser-client.js';
 export * from './demo.fixture.js';
 export {
@@ -33,3 +33,4 @@ export {
 export type { IngressFixture } from './ingress-process.js';
 export { startNginx, type IngressTargets } from './nginx.fixture.js';
 export { startCaddy } from './caddy.fixture.js';
+export { refusedHandshake, type HandshakeRefusal } from './handshake-refusal.fixture.js';

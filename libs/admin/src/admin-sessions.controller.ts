@@ -33,7 +33,7 @@ export class AdminSessionsController {
     const page = pageQuery(
       { cursor, limit },
       { defaultLimit: DEFAULT_LIMIT, maxLimit: MAX_LIMIT },
-      (message) => new AdminError(AdminErrorCode.InvalidRequest, { message }),
+      (explanation) => new AdminError(AdminErrorCode.InvalidRequest, { explanation }),
     );
     return this.sessions.list(optionalString('sub', sub), page.cursor, page.limit);
   }
@@ -67,6 +67,6 @@ export class AdminSessionsController {
 function optionalString(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '')
-    throw new AdminError(AdminErrorCode.InvalidRequest, { message: `${name} must be given once, not empty.` });
+    throw new AdminError(AdminErrorCode.InvalidRequest, { explanation: `${name} must be given once, not empty.` });
   return value;
 }

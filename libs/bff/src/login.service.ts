@@ -49,18 +49,18 @@ export class LoginService {
   ): Promise<CompletedLogin> {
     const pending = loginId ? await this.sessions.takePendingLogin(loginId) : null;
     if (!pending) {
-      throw new OidcError(OidcErrorCode.LoginExpired, 'This login has expired or was already used. Start again.');
+      throw new OidcError(OidcErrorCode.LoginExpired);
     }
     const states = parameters.getAll('state');
     if (states.length !== 1 || !sameString(states[0]!, pending.state)) {
-      throw new OidcError(OidcErrorCode.InvalidState, 'The login response does not belong to this browser. Start again.', {
+      throw new OidcError(OidcErrorCode.InvalidState, {
         detail: states.length === 1 ? 'state mismatch' : `${states.length} state parameters`,
       });
     }
     this.oidc.checkAuthorizationResponse(parameters);
     const issued = await this.telemetry.tokenRequest('authorization_code', () => this.oidc.exchangeCode(parameters, pending));
     const { claims, idToken } = issued;
-    if (!claims || !idToken) throw new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent no ID token.');
+    if (!claims || !idToken) throw new OidcError(OidcErrorCode.InvalidIdToken, { variant: 'missing' });
     const session = await this.sessions.create({
       sub: claims.sub as string,
       idpSessionId: typeof claims.sid === 'string' ? claims.sid : undefined,

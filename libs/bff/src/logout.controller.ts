@@ -34,7 +34,7 @@ export class LogoutController {
     }
     const sids = new URL(request.url, 'http://gateway.invalid').searchParams.getAll('sid');
     if (sids.length !== 1 || sids[0] !== session.publicId) {
-      throw new BffError(BffErrorCode.InvalidLogoutRequest, 'Log out through the logoutUrl given by /bff/user.');
+      throw new BffError(BffErrorCode.InvalidLogoutRequest);
     }
     await this.sessions.destroy(session.id);
     if (session.tokens.refreshToken) await this.oidc.revoke(session.tokens.refreshToken);

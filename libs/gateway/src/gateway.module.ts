@@ -7,7 +7,7 @@ import { ConfigModule, type GatewayConfig } from '#sessiongate/config';
 import { ForwardAuthModule } from '#sessiongate/forward-auth';
 import { ObservabilityModule, Telemetry, TelemetryModule } from '#sessiongate/observability';
 import { ProxyModule } from '#sessiongate/proxy';
-import { SessionModule, SessionStore } from '#sessiongate/session';
+import { SessionModule, SessionRecordStore, StoreBackend } from '#sessiongate/session';
 import { TokensModule, UserTokenAuthorizer } from '#sessiongate/tokens';
 
 /** Provided for its effect only: the session store is then reported to Telemetry (read when metrics are scraped). */
@@ -38,8 +38,15 @@ export class GatewayModule {
       providers: [
         {
           provide: REPORTED_SESSION_STORE,
-          inject: [SessionStore, Telemetry],
-          useFactory: (store: SessionStore, reported: Telemetry) => reported.sessionStoreOpened(store),
+          inject: [StoreBackend, SessionRecordStore, Telemetry],
+          useFactory: (backend: StoreBackend, records: SessionRecordStore, reported: Telemetry) =>
+            reported.sessionStoreOpened({
+              kind: backend.kind,
+              countSessions: () => records.count(),
+              get failures() {
+                return backend.failures;
+              },
+            }),
         },
       ],
     };

@@ -13,6 +13,7 @@ import {
   combineTelemetry,
   createLogger,
   declareRequestFields,
+  ErrorCode,
   GatewayError,
   isApiPath,
   logEachRequest,
@@ -118,7 +119,7 @@ async function createApp(
     return503OnClosing: true,
     // Errors Fastify raises before routing (a malformed URL, a bad header) get the same JSON shape.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
-      sendError(request, reply, new GatewayError('bad_request', 400, 'The request is malformed.', { detail: error.message })),
+      sendError(request, reply, new GatewayError(ErrorCode.BadRequest, { detail: error.message })),
     // ... and so do requests Node's HTTP parser refuses before Fastify sees them.
     clientErrorHandler: answerClientError,
   });

@@ -1,4 +1,15 @@
 export { sendError, toGatewayError, type ErrorBody } from './error-response.js';
+export {
+  CLOSE_REASONS,
+  type CloseReason,
+  ERROR_CATALOGUE,
+  ErrorCode,
+  type ErrorDefinition,
+  type ErrorVariant,
+  type ExplainedErrorCode,
+  type RetryableErrorCode,
+} from './error-catalogue.js';
+export { ERROR_REFERENCE_PATH, errorReference } from './error-reference.js';
 export { GatewayError, type GatewayErrorOptions } from './gateway.error.js';
 export { createLogger, type LoggerOptions } from './logger.js';
 export { LOGGER, ObservabilityModule } from './observability.module.js';

@@ -1,4 +1,5 @@
 import { combineTelemetry, CompositeTelemetry } from './composite.telemetry.js';
+import { ErrorCode } from './error-catalogue.js';
 import { GatewayError } from './gateway.error.js';
 import { NoopTelemetry } from './noop.telemetry.js';
 import type { OutcomeEvent, TelemetryHandle, TokenGrant } from './telemetry.js';
@@ -51,7 +52,7 @@ describe('Telemetry.tokenRequest', () => {
   });
 
   it.each([
-    ['a gateway error', new GatewayError('idp_unavailable', 503, 'Try again.'), 'idp_unavailable'],
+    ['a gateway error', new GatewayError(ErrorCode.IdpUnavailable), 'idp_unavailable'],
     ['anything else', new Error('boom'), 'internal_error'],
   ])('ends with the code of %s, and rethrows it', async (_title, error, outcome) => {
     const telemetry = new RecordingTelemetry('t');

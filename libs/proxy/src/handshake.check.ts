@@ -17,5 +17,5 @@ export function assertHandshakeAllowed(
 ): void {
   if (!route.websocket) throw new ProxyError(ProxyErrorCode.UpgradeNotAllowed, { detail: `${route.prefix} has no websocket: true` });
   const refusal = headers.origin === undefined ? 'no Origin header' : crossOriginRefusal(headers, publicOrigin, listedOrigins);
-  if (refusal) throw new CsrfError(refusal, 'Cross-origin WebSocket connections are not accepted.');
+  if (refusal) throw new CsrfError(refusal, 'crossOriginWebSocket');
 }

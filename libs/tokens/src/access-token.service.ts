@@ -63,7 +63,7 @@ export class AccessTokenService {
         this.oidc.refresh(refreshToken, { sub: session.sub, iss: this.oidc.issuer }, tokenRequestParameters(this.config, audience)),
       );
     } catch (error) {
-      if (error instanceof OidcError && error.oidcCode === OidcErrorCode.RefreshRejected) {
+      if (error instanceof OidcError && error.code === OidcErrorCode.RefreshRejected) {
         await this.sessions.destroy(session.id);
         throw sessionExpired(error.detail ?? 'refresh rejected');
       }

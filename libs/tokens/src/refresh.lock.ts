@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
 import { LOGGER, Telemetry } from '#sessiongate/observability';
-import { SessionService } from '#sessiongate/session';
+import { RefreshLockStore, sessionKeyHash } from '#sessiongate/session';
 import { refreshTimeout } from './tokens.errors.js';
 
 const FIRST_RETRY_MS = 10;
@@ -20,7 +20,7 @@ const LONGEST_RETRY_MS = 200;
 export class RefreshLock {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    private readonly sessions: SessionService,
+    private readonly locks: RefreshLockStore,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly telemetry: Telemetry,
   ) {}
@@ -36,7 +36,7 @@ export class RefreshLock {
     } finally {
       clearInterval(renewal);
       // If this fails the lease still runs out by itself.
-      await this.sessions.releaseRefreshLock(sessionId, owner).catch(() => undefined);
+      await this.locks.release(sessionKeyHash(sessionId), owner).catch(() => undefined);
     }
   }
 
@@ -44,7 +44,7 @@ export class RefreshLock {
     const waitMs = this.config.tokens.refreshWaitMs;
     const deadline = Date.now() + waitMs;
     let delay = FIRST_RETRY_MS;
-    while (!(await this.sessions.acquireRefreshLock(sessionId, owner, leaseMs))) {
+    while (!(await this.locks.acquire(sessionKeyHash(sessionId), owner, leaseMs))) {
       if (Date.now() + delay > deadline) throw refreshTimeout(waitMs);
       // Jitter, so that waiters on several instances do not retry in lockstep.
       await sleep(delay + Math.random() * delay);
@@ -53,7 +53,7 @@ export class RefreshLock {
   }
 
   private async renew(sessionId: string, owner: string, leaseMs: number): Promise<void> {
-    const held = await this.sessions.renewRefreshLock(sessionId, owner, leaseMs).catch(() => false);
+    const held = await this.locks.renew(sessionKeyHash(sessionId), owner, leaseMs).catch(() => false);
     if (!held) this.logger.warn('refresh lock lost while refreshing: the session store was unreachable or too slow');
   }
 }

@@ -400,6 +400,17 @@ describe('the endpoint’s contract, asked directly', () => {
     },
   );
 
+  it('never reads a body Envoy is told to send along, and takes long paths', async () => {
+    const headers = { ...CSRF, cookie: alice.cookie };
+    const json = await send(setup.gateway, 'POST', `${ENDPOINT}/api/echo/items`, {
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: '{"not":',
+    });
+    expectYes(json);
+    expectYes(await send(setup.gateway, 'PUT', `${ENDPOINT}/api/echo/items`, { headers, body: 'x'.repeat(100_000) }));
+    expectYes(await ask('GET', `${ENDPOINT}/api/echo/${'segment/'.repeat(100)}end?${'q=1&'.repeat(100)}`, headers));
+  });
+
   it('judges a WebSocket handshake by its Origin instead of X-CSRF', async () => {
     const handshake = { cookie: alice.cookie, 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' };
     expectYes(await ask('GET', `${ENDPOINT}/api/echo/socket`, { ...handshake, origin: setup.url }));

@@ -32,6 +32,17 @@ const copyRefusalIntoHeader: onSendHookHandler = (_request, reply, payload, done
 };
 
 /**
+ * Envoy's original request target: what follows the endpoint's path, byte for byte. Should the router ever
+ * match a spelling of the path other than the configured one (repeated slashes, another case), nothing is
+ * guessed.
+ */
+function suffixAfter(prefix: string, url: string): string {
+  if (!url.startsWith(prefix))
+    throw new ForwardAuthError(ForwardAuthErrorCode.BadOriginalRequest, { detail: 'the check path is not the endpoint' });
+  return url.slice(prefix.length - 1);
+}
+
+/**
  * The forward-auth endpoint (FORWARD_AUTH_PATH, docs/FORWARD-AUTH.md): an ingress asks whether an /api
  * request may pass, and with which credential. Raw Fastify routes, like the /api proxy: it is asked once
  * per API request. The decision is the /api pipeline's (docs/REQUEST-PIPELINE.md), step for step and
@@ -64,22 +75,23 @@ export class ForwardAuthRoutes implements OnModuleInit {
       scope.addHook('onSend', copyRefusalIntoHeader);
       // nginx, ingress-nginx, Caddy and Traefik ask with GET and name the request in headers; Envoy asks with
       // the original method at the endpoint's path followed by the original request target.
-      scope.get(path, (request, reply) => this.check(request, reply, ''));
+      scope.get(path, (request, reply) => this.check(request, reply, () => ''));
+      const prefix = `${path}/`;
       scope.route({
         method: [...PROXIED_METHODS],
-        url: `${path}/*`,
-        handler: (request, reply) => this.check(request, reply, request.url.slice(path.length)),
+        url: `${prefix}*`,
+        handler: (request, reply) => this.check(request, reply, () => suffixAfter(prefix, request.url)),
       });
     });
   }
 
   /** Steps 1 and 2 ran as the onRequest hooks of every request; the rest, numbered as for /api, refuse by throwing. */
-  private async check(request: FastifyRequest, reply: FastifyReply, suffix: string): Promise<FastifyReply> {
+  private async check(request: FastifyRequest, reply: FastifyReply, suffix: () => string): Promise<FastifyReply> {
     try {
       // The original-request headers, and the yes's token, are only for the ingress.
       const peer = request.socket.remoteAddress;
       if (!this.trusted.has(peer)) throw new ForwardAuthError(ForwardAuthErrorCode.UntrustedProxy, { detail: `asked from ${peer}` });
-      const original = originalRequest(request.method, suffix, request.headers);
+      const original = originalRequest(request.method, suffix(), request.headers);
       // 3. route
       const { route, path } = resolveUpstream(this.config.routes, original.target);
       request.apiRoute = route.prefix;

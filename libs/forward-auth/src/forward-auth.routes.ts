@@ -5,6 +5,7 @@ import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/
 import { sendError } from '#sessiongate/observability';
 import {
   assertHandshakeAllowed,
+  type AuthorizedRequest,
   type ForwardedHeaders,
   PROXIED_METHODS,
   resolveUpstream,
@@ -96,9 +97,7 @@ export class ForwardAuthRoutes implements OnModuleInit {
       const { route, path } = resolveUpstream(this.config.routes, original.target);
       request.apiRoute = route.prefix;
       // 4-7. CSRF header (a handshake: its Origin), session, route policy, token
-      const credential = original.websocket
-        ? await this.handshakeCredential(request, route)
-        : await this.authorizer.authorize(request, route);
+      const credential = original.websocket ? await this.handshakeCredential(request, route) : await this.authorize(request, route);
       return this.allow(request, reply, credential, original, route, path);
     } catch (error) {
       sendError(request, reply, error);
@@ -106,7 +105,22 @@ export class ForwardAuthRoutes implements OnModuleInit {
     }
   }
 
-  /** A handshake as the WebSocket proxy judges it; the ingress holds the connection, so the session lease is not kept. */
+  /**
+   * The authorizer is handed the original request, not the check: the check's own method and URL (GET, the
+   * endpoint's path) are not the request being judged, so whatever it comes to read besides the headers must
+   * be made from `OriginalRequest` here.
+   */
+  private async authorize(request: FastifyRequest, route: ApiRoute): Promise<UpstreamCredential | undefined> {
+    const judged: AuthorizedRequest = { headers: request.headers, sessionPublicId: null };
+    const credential = await this.authorizer.authorize(judged, route);
+    request.sessionPublicId = judged.sessionPublicId;
+    return credential;
+  }
+
+  /**
+   * A handshake as the WebSocket proxy judges it; the ingress holds the connection, so the session lease is
+   * not kept. `authorizeUpgrade` reads only the headers of the request it is given, the browser's.
+   */
   private async handshakeCredential(request: FastifyRequest, route: ApiRoute): Promise<UpstreamCredential | undefined> {
     assertHandshakeAllowed(route, request.headers, this.config.publicUrl.origin, this.listedOrigins);
     return (await this.authorizer.authorizeUpgrade(request.raw, route)).credential;

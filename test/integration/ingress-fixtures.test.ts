@@ -323,6 +323,17 @@ describe.each([
     expect(api.requests).toEqual([]);
   });
 
+  it('passes the Retry-After of a refusal on, and adds none to one without', async () => {
+    const busy = refusal(503, 'refresh_timeout');
+    answer = () => ({ ...busy, headers: { ...busy.headers, 'retry-after': '7' } });
+    const retry = await send(ingress.url, 'GET', '/api/todos/7', { cookie: 'sg=abc', 'x-csrf': '1' });
+    expect([retry.status, retry.headers['retry-after'], retry.body]).toEqual([503, '7', busy.body]);
+    answer = () => refusal(401, 'unauthenticated');
+    const plain = await send(ingress.url, 'GET', '/api/todos/7', { cookie: 'sg=abc', 'x-csrf': '1' });
+    expect([plain.status, plain.headers['retry-after']]).toEqual([401, undefined]);
+    expect(api.requests).toEqual([]);
+  });
+
   it('turns any other status from the gateway into a refusal (nginx: its own 503), never a yes', async () => {
     answer = () => refusal(500, 'internal');
     const reply = await send(ingress.url, 'GET', '/api/todos/7', { cookie: 'sg=abc', 'x-csrf': '1' });

@@ -187,14 +187,17 @@ describe.each([
     expect(read.status).toBe(200);
     expect(read.headers.get('x-echo')).toBe('yes');
     expect(read.headers.get('set-cookie')).toBeNull();
+    // Read now: the short-lived token may be refreshed by the next request's check.
+    const tokens = [setup.issued.at(-1)];
     const write = await alice.browser.post(`${setup.url}/api/echo/items`, { json: { title: 'milk' }, headers: CSRF, from: setup.url });
     expect(write.status).toBe(200);
+    tokens.push(setup.issued.at(-1));
     const [get, post] = setup.echo.requests;
     expect(setup.echo.requests).toHaveLength(2);
     expect(get).toMatchObject({ method: 'GET', url: '/api/echo/items?page=2' });
     expect(post).toMatchObject({ method: 'POST', url: '/api/echo/items', body: '{"title":"milk"}' });
-    for (const request of [get!, post!]) {
-      expect(request.headers.authorization).toBe(`Bearer ${setup.issued.at(-1)}`);
+    for (const [index, request] of [get!, post!].entries()) {
+      expect(request.headers.authorization).toBe(`Bearer ${tokens[index]}`);
       expect(request.headers.cookie).toBeUndefined();
       expect(request.headers['x-request-id']).toEqual(expect.any(String));
     }

@@ -117,6 +117,7 @@ async function startForwardAuth(start?: typeof startNginx, env: Readonly<Record<
     routes: () => [
       { prefix: '/api/echo', target: `${echo.url}/api/echo`, token: 'user', websocket: true },
       { prefix: '/api/public', target: `${echo.url}/api/public`, token: 'none' },
+      { prefix: '/api/ops', target: `${echo.url}/api/ops`, methods: ['GET', 'HEAD'], require: { groups: { containsAnyOf: ['ops'] } } },
     ],
   });
   const issued: string[] = [];
@@ -233,6 +234,16 @@ describe.each([
     const reply = await send(setup.url, 'GET', target, { headers: { ...CSRF, cookie: alice.cookie } });
     expectRefusal(reply, 400, 'bad_path');
     expect(setup.echo.requests).toEqual([]);
+  });
+
+  it('judges the route policy on the original request: its method, and the caller’s claims', async () => {
+    const bob = await loggedIn(setup, 'bob');
+    expect((await send(setup.url, 'GET', '/api/ops/status', { headers: { ...CSRF, cookie: bob.cookie } })).status).toBe(200);
+    expectRefusal(await send(setup.url, 'GET', '/api/ops/status', { headers: { ...CSRF, cookie: alice.cookie } }), 403, 'forbidden');
+    const post = await send(setup.url, 'POST', '/api/ops/status', { headers: { ...CSRF, cookie: bob.cookie }, body: '{}' });
+    expectRefusal(post, 405, 'method_not_allowed');
+    expect(post.headers.allow).toBe('GET, HEAD');
+    expect(setup.echo.requests.map((request) => `${request.method} ${request.url}`)).toEqual(['GET /api/ops/status']);
   });
 
   it('never lets the browser ask the endpoint, nor name another request than the one it sends', async () => {

@@ -307,6 +307,7 @@ describe.each([
     [401, 'session_expired'],
     [403, 'csrf'],
     [404, 'no_route'],
+    [405, 'method_not_allowed'],
     [429, 'too_many_requests'],
     [503, 'session_store_unavailable'],
   ])('passes a %i refusal to the browser unchanged (status, content type, body) and never calls the API', async (status, code) => {
@@ -323,14 +324,20 @@ describe.each([
     expect(api.requests).toEqual([]);
   });
 
-  it('passes the Retry-After of a refusal on, and adds none to one without', async () => {
-    const busy = refusal(503, 'refresh_timeout');
-    answer = () => ({ ...busy, headers: { ...busy.headers, 'retry-after': '7' } });
-    const retry = await send(ingress.url, 'GET', '/api/todos/7', { cookie: 'sg=abc', 'x-csrf': '1' });
-    expect([retry.status, retry.headers['retry-after'], retry.body]).toEqual([503, '7', busy.body]);
-    answer = () => refusal(401, 'unauthenticated');
+  it.each([
+    [503, 'refresh_timeout', { 'retry-after': '7' }],
+    [405, 'method_not_allowed', { allow: 'GET, HEAD' }],
+    [401, 'unauthenticated', { 'www-authenticate': 'Bearer' }],
+  ])('passes the headers of a %i refusal on, and adds none to one without', async (status, code, extra) => {
+    const refused = refusal(status, code);
+    answer = () => ({ ...refused, headers: { ...refused.headers, ...extra } });
+    const reply = await send(ingress.url, 'GET', '/api/todos/7', { cookie: 'sg=abc', 'x-csrf': '1' });
+    expect([reply.status, reply.body]).toEqual([status, refused.body]);
+    expect(reply.headers).toMatchObject(extra);
+    answer = () => refusal(403, 'csrf');
     const plain = await send(ingress.url, 'GET', '/api/todos/7', { cookie: 'sg=abc', 'x-csrf': '1' });
-    expect([plain.status, plain.headers['retry-after']]).toEqual([401, undefined]);
+    expect(plain.status).toBe(403);
+    for (const name of ['retry-after', 'allow', 'www-authenticate']) expect(plain.headers[name]).toBeUndefined();
     expect(api.requests).toEqual([]);
   });
 

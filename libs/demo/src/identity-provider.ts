@@ -91,6 +91,8 @@ export interface TokenRequest {
   readonly audience?: string;
   /** How the client authenticated: an Authorization header, a secret in the body, or a signed assertion. */
   readonly clientAuthentication: 'basic' | 'post' | 'assertion' | 'none';
+  /** The W3C `traceparent` header, when the client sent one. */
+  readonly traceparent?: string;
   /** `Date.now()` when the request arrived. */
   readonly at: number;
 }
@@ -120,6 +122,13 @@ export interface IdentityProvider {
 
 const CLAIMS = { profile: ['name'], email: ['email', 'email_verified'] };
 const OIDC_SCOPES = new Set(['openid', 'offline_access', ...Object.keys(CLAIMS)]);
+
+/** The scopes' claims, with the users' own extra claims released under `profile`. */
+function claimsOf(users: readonly DemoUser[]): Record<string, string[]> {
+  const standard = new Set(Object.values(CLAIMS).flat());
+  const extra = new Set(users.flatMap((user) => Object.keys(user.claims ?? {})).filter((name) => !standard.has(name)));
+  return { ...CLAIMS, profile: [...CLAIMS.profile, ...extra] };
+}
 const CONTEXT_EVENTS = ['grant.success', 'grant.revoked', 'end_session.success'];
 /** oidc-provider's own limit for request bodies; a larger one is left for it to refuse. */
 const BODY_LIMIT = 56 * 1024;
@@ -186,9 +195,13 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       findAccount: (_ctx: unknown, sub: string) => {
         const user = users.find((candidate) => candidate.sub === sub);
-        return user && { accountId: sub, claims: () => ({ sub, name: user.name, email: user.email, email_verified: true }) };
+        return (
+          user && { accountId: sub, claims: () => ({ sub, name: user.name, email: user.email, email_verified: true, ...user.claims }) }
+        );
       },
-      claims: CLAIMS,
+      claims: claimsOf(users),
+      // A user's extra claims (groups, roles) in their JWT access tokens too, as Keycloak puts realm roles there.
+      extraTokenClaims: (_ctx: unknown, token: { accountId?: string }) => users.find((user) => user.sub === token.accountId)?.claims,
       // Profile and email claims go into the ID token too (the gateway reads them from there, not from userinfo).
       conformIdTokenClaims: false,
       pkce: { required: () => true },
@@ -296,6 +309,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       ...(scope != null ? { scope } : {}),
       ...(audience != null ? { audience } : {}),
       clientAuthentication: clientAuthentication(ctx.req.headers.authorization ?? '', form),
+      ...(typeof ctx.req.headers.traceparent === 'string' ? { traceparent: ctx.req.headers.traceparent } : {}),
       at,
     });
 

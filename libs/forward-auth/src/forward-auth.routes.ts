@@ -1,13 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify';
-import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig, HTTP_METHODS } from '#sessiongate/config';
 import { sendError } from '#sessiongate/observability';
 import {
   assertHandshakeAllowed,
   type AuthorizedRequest,
   type ForwardedHeaders,
-  PROXIED_METHODS,
   resolveUpstream,
   setCredentialHeaders,
   UPSTREAM_AUTHORIZER,
@@ -79,7 +78,7 @@ export class ForwardAuthRoutes implements OnModuleInit {
       scope.get(path, (request, reply) => this.check(request, reply, () => ''));
       const prefix = `${path}/`;
       scope.route({
-        method: [...PROXIED_METHODS],
+        method: [...HTTP_METHODS],
         url: `${prefix}*`,
         handler: (request, reply) => this.check(request, reply, () => suffixAfter(prefix, request.url)),
       });
@@ -97,7 +96,9 @@ export class ForwardAuthRoutes implements OnModuleInit {
       const { route, path } = resolveUpstream(this.config.routes, original.target);
       request.apiRoute = route.prefix;
       // 4-7. CSRF header (a handshake: its Origin), session, route policy, token
-      const credential = original.websocket ? await this.handshakeCredential(request, route) : await this.authorize(request, route);
+      const credential = original.websocket
+        ? await this.handshakeCredential(request, route, original)
+        : await this.authorize(request, route, original);
       return this.allow(request, reply, credential, original, route, path);
     } catch (error) {
       sendError(request, reply, error);
@@ -110,20 +111,21 @@ export class ForwardAuthRoutes implements OnModuleInit {
    * endpoint's path) are not the request being judged, so whatever it comes to read besides the headers must
    * be made from `OriginalRequest` here.
    */
-  private async authorize(request: FastifyRequest, route: ApiRoute): Promise<UpstreamCredential | undefined> {
-    const judged: AuthorizedRequest = { headers: request.headers, sessionPublicId: null };
+  private async authorize(request: FastifyRequest, route: ApiRoute, original: OriginalRequest): Promise<UpstreamCredential | undefined> {
+    const judged: AuthorizedRequest = { method: original.method, headers: request.headers, sessionPublicId: null };
     const credential = await this.authorizer.authorize(judged, route);
     request.sessionPublicId = judged.sessionPublicId;
     return credential;
   }
 
-  /**
-   * A handshake as the WebSocket proxy judges it; the ingress holds the connection, so the session lease is
-   * not kept. `authorizeUpgrade` reads only the headers of the request it is given, the browser's.
-   */
-  private async handshakeCredential(request: FastifyRequest, route: ApiRoute): Promise<UpstreamCredential | undefined> {
+  /** A handshake as the WebSocket proxy judges it; the ingress holds the connection, so the session lease is not kept. */
+  private async handshakeCredential(
+    request: FastifyRequest,
+    route: ApiRoute,
+    original: OriginalRequest,
+  ): Promise<UpstreamCredential | undefined> {
     assertHandshakeAllowed(route, request.headers, this.config.publicUrl.origin, this.listedOrigins);
-    return (await this.authorizer.authorizeUpgrade(request.raw, route)).credential;
+    return (await this.authorizer.authorizeUpgrade({ method: original.method, headers: request.headers }, route)).credential;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { PROXIED_METHODS } from '#sessiongate/proxy';
+import { HTTP_METHODS } from '#sessiongate/config';
 import { ForwardAuthError, ForwardAuthErrorCode } from './forward-auth.errors.js';
 
 /** The browser's request an ingress asks about. */
@@ -11,7 +11,7 @@ export interface OriginalRequest {
   readonly websocket: boolean;
 }
 
-const METHODS: ReadonlySet<string> = new Set(PROXIED_METHODS);
+const METHODS: ReadonlySet<string> = new Set(HTTP_METHODS);
 
 /**
  * Reads which request the check is about, in the one form the ingress uses: `X-Original-Method` and

@@ -395,6 +395,21 @@ describe('loadConfig', () => {
     expect(problems[0]).toContain(expected);
   });
 
+  it('serves forward-auth only where FORWARD_AUTH_PATH names a /bff/ path, and only behind TRUST_PROXY', () => {
+    expect(loadConfig(valid).forwardAuthPath).toBeUndefined();
+    expect(loadConfig({ ...valid, FORWARD_AUTH_PATH: '/bff/forward-auth', TRUST_PROXY: 'loopback' }).forwardAuthPath).toBe(
+      '/bff/forward-auth',
+    );
+    expect(problemsOf({ ...valid, FORWARD_AUTH_PATH: '/bff/forward-auth' })).toEqual([
+      expect.stringContaining('FORWARD_AUTH_PATH: needs TRUST_PROXY'),
+    ]);
+    for (const path of ['/api/auth', '/bff', '/bff/', '/bff//x', '/bff/../admin', '/bff/a?b', 'bff/x']) {
+      expect(problemsOf({ ...valid, FORWARD_AUTH_PATH: path, TRUST_PROXY: 'loopback' })).toEqual([
+        expect.stringContaining('FORWARD_AUTH_PATH: must be a path under /bff/'),
+      ]);
+    }
+  });
+
   it('reads only the Redis settings, SESSION_ENCRYPTION_KEY and SESSION_INDEX_KEY for the CLI, a topology and the key required, never printing the key', () => {
     expect(loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: key })).toEqual({
       redis: { topology: { kind: 'standalone', url: 'redis://127.0.0.1:6379' }, username: undefined, password: undefined, tls: undefined },

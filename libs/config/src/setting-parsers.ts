@@ -181,6 +181,14 @@ export function localPath(raw: string): string {
   return raw;
 }
 
+const BFF_PATH = /^\/bff(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)+$/;
+
+/** A path of the gateway's own under /bff/, where the browser-session defences (cross-origin, no-store) apply. */
+export function bffPath(raw: string): string {
+  if (!BFF_PATH.test(raw)) throw new Error('must be a path under /bff/ (letters, digits, ".", "_" and "-" in each segment)');
+  return raw;
+}
+
 export function existingFolder(raw: string): string {
   if (!existsSync(raw)) throw new Error(`folder ${raw} does not exist`);
   return raw;

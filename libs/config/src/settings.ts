@@ -4,6 +4,7 @@ import { routePolicy } from './route-policy.options.js';
 import {
   ASYMMETRIC_JWS_ALGS,
   asymmetricAlgorithms,
+  bffPath,
   boolean,
   cookieName,
   encryptionKey,
@@ -536,6 +537,18 @@ export const settings = {
     default: '',
     group: 'gateway',
     parse: trustedProxies,
+  },
+  forwardAuthPath: {
+    env: 'FORWARD_AUTH_PATH',
+    description: prose(
+      'Turns on forward-auth mode (docs/FORWARD-AUTH.md): the path under /bff/ where an ingress (nginx, Caddy,',
+      'Traefik, Envoy) asks whether an /api request may pass, and with which token; the snippets in',
+      'deploy/forward-auth call `/bff/forward-auth`. Answers only TRUST_PROXY addresses (which it needs): keep',
+      'the path closed on the public side of the ingress, its yes carries an access token. Unset: off.',
+    ),
+    optional: true,
+    group: 'gateway',
+    parse: bffPath,
   },
   loginRateLimit: {
     env: 'RATE_LIMIT_LOGIN',

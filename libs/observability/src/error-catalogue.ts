@@ -42,6 +42,8 @@ export enum ErrorCode {
   UpstreamTimeout = 'upstream_timeout',
   UpgradeNotAllowed = 'upgrade_not_allowed',
   ShuttingDown = 'shutting_down',
+  UntrustedProxy = 'untrusted_proxy',
+  BadOriginalRequest = 'bad_original_request',
 }
 
 export interface ErrorDefinition {
@@ -322,6 +324,20 @@ export const ERROR_CATALOGUE = {
     message: 'The gateway is restarting. Try again shortly.',
     retryAfter: false,
     description: 'The gateway is shutting down and opens no more WebSockets.',
+  },
+  [ErrorCode.UntrustedProxy]: {
+    status: 403,
+    message: 'This endpoint answers only the ingress.',
+    retryAfter: false,
+    description:
+      'Forward-auth: the check came from an address outside `TRUST_PROXY`. Only the ingress may ask: the answer carries an access token.',
+  },
+  [ErrorCode.BadOriginalRequest]: {
+    status: 400,
+    message: 'The request to check is missing or malformed.',
+    retryAfter: false,
+    description:
+      'Forward-auth: the check names no original request, names it in two forms (a browser’s own `X-Original-URI` or `X-Forwarded-Uri` passed on by the ingress), or names a method `/api` does not serve or a target that is not a path.',
   },
 } as const satisfies Readonly<Record<ErrorCode, ErrorDefinition>>;
 

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
 import { assertCsrfHeader } from '#sessiongate/http';
@@ -9,6 +9,7 @@ import {
   BearerCredential,
   type SessionLease,
   type UpgradeGrant,
+  type UpgradeRequest,
   type UpstreamAuthorizer,
   type UpstreamCredential,
 } from '#sessiongate/proxy';
@@ -69,7 +70,7 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
    * No X-CSRF here: a handshake cannot carry it, and the proxy has checked its Origin instead. Handshakes
    * take the session path only: a bearer caller's connection would outlive the token it opened with.
    */
-  async authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant> {
+  async authorizeUpgrade(request: UpgradeRequest, route: ApiRoute): Promise<UpgradeGrant> {
     assertMethodAllowed(route, request.method ?? 'GET');
     const { credential, session } = await this.grant(request.headers, route, undefined);
     return { credential, session: session ? this.lease(session) : undefined };

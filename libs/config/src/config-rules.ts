@@ -2,6 +2,7 @@ import { apiRoutes } from './api-routes.js';
 import type { ApiRoute, ClientCredentials } from './config.types.js';
 import { noRedisTopology, redisProblems } from './redis-config.js';
 import { dpopRouteProblems, fapi2Rules } from './security-profile.policy.js';
+import { samplerArgProblem } from './tracing-config.js';
 import { type SettingValues, settings } from './settings.js';
 
 /** What rules see: every setting that parsed. A missing or malformed one is undefined here (and already reported). */
@@ -106,6 +107,11 @@ export const gatewayRules: readonly Rule[] = [
       ? 'ADMIN_PORT: needs ADMIN_JWT_AUDIENCE (the admin API is off without it)'
       : undefined,
   (v) => (v.adminPort !== undefined && v.adminPort === v.port ? 'ADMIN_PORT: must differ from PORT' : undefined),
+  samplerArgProblem,
+  (v) =>
+    v.forwardAuthPath !== undefined && v.trustProxy !== undefined && v.trustProxy.length === 0
+      ? 'FORWARD_AUTH_PATH: needs TRUST_PROXY, the addresses of the ingress it answers (it answers no one else)'
+      : undefined,
   ...fapi2Rules,
 ];
 

@@ -396,6 +396,21 @@ describe('loadConfig', () => {
     expect(problems[0]).toContain(expected);
   });
 
+  it('serves forward-auth only where FORWARD_AUTH_PATH names a /bff/ path, and only behind TRUST_PROXY', () => {
+    expect(loadConfig(valid).forwardAuthPath).toBeUndefined();
+    expect(loadConfig({ ...valid, FORWARD_AUTH_PATH: '/bff/forward-auth', TRUST_PROXY: 'loopback' }).forwardAuthPath).toBe(
+      '/bff/forward-auth',
+    );
+    expect(problemsOf({ ...valid, FORWARD_AUTH_PATH: '/bff/forward-auth' })).toEqual([
+      expect.stringContaining('FORWARD_AUTH_PATH: needs TRUST_PROXY'),
+    ]);
+    for (const path of ['/api/auth', '/bff', '/bff/', '/bff//x', '/bff/../admin', '/bff/a?b', 'bff/x']) {
+      expect(problemsOf({ ...valid, FORWARD_AUTH_PATH: path, TRUST_PROXY: 'loopback' })).toEqual([
+        expect.stringContaining('FORWARD_AUTH_PATH: must be a path under /bff/'),
+      ]);
+    }
+  });
+
   it('reads only the Redis settings, SESSION_ENCRYPTION_KEY and SESSION_INDEX_KEY for the CLI, a topology and the key required, never printing the key', () => {
     expect(loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: key })).toEqual({
       redis: { topology: { kind: 'standalone', url: 'redis://127.0.0.1:6379' }, username: undefined, password: undefined, tls: undefined },
@@ -516,6 +531,84 @@ describe('loadConfig', () => {
     it('in production, accepts Sentinel or Cluster in place of REDIS_URL', () => {
       expect(loadConfig({ ...base, NODE_ENV: 'production', REDIS_CLUSTER_NODES: 'a:7000' }).redis?.topology.kind).toBe('cluster');
     });
+  });
+
+  describe('tracing (OTEL_*)', () => {
+    it('is off without an endpoint, whatever else is set', () => {
+      expect(loadConfig({ ...valid, OTEL_TRACES_SAMPLER: 'always_on', OTEL_SERVICE_NAME: 'x' }).tracing).toBeUndefined();
+    });
+
+    it('appends v1/traces to the base endpoint, and uses the traces endpoint as it is', () => {
+      expect(loadConfig({ ...valid, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({
+        tracesUrl: new URL('http://collector:4318/v1/traces'),
+        serviceName: 'sessiongate',
+        sampler: 'parentbased_always_on',
+        ratio: 1,
+        exportDelayMs: 5000,
+        trustIncoming: false,
+      });
+      expect(loadConfig({ ...valid, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/otlp/' }).tracing?.tracesUrl.href).toBe(
+        'http://c:4318/otlp/v1/traces',
+      );
+      const both = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:9/spans' };
+      expect(loadConfig({ ...valid, ...both }).tracing?.tracesUrl.href).toBe('http://t:9/spans');
+    });
+
+    it('reads the sampler, its ratio and the trust in incoming traces', () => {
+      const tracing = loadConfig({
+        ...valid,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4318/v1/traces',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.01',
+        OTEL_TRUST_INCOMING_TRACE: 'true',
+      }).tracing;
+      expect(tracing).toMatchObject({ sampler: 'parentbased_traceidratio', ratio: 0.01, trustIncoming: true });
+    });
+
+    it.each([
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL'],
+      [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://c/v1/traces' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: must be an http(s) URL'],
+      [{ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER: must be one of always_on'],
+      [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1'],
+      [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '-0' }, 'OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1'],
+      [{ OTEL_TRACES_SAMPLER_ARG: '0.5' }, 'OTEL_TRACES_SAMPLER_ARG: only applies with OTEL_TRACES_SAMPLER=traceidratio'],
+      [{ OTEL_TRUST_INCOMING_TRACE: 'yes' }, 'OTEL_TRUST_INCOMING_TRACE: must be true or false'],
+      [{ OTEL_SERVICE_NAME: ' ' }, 'OTEL_SERVICE_NAME: must not be empty'],
+    ])('refuses %j, naming the setting', (env, expected) => {
+      const problems = problemsOf({ ...valid, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', ...env });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain(expected);
+    });
+  });
+});
+
+describe('provider options (docs/INTEROP.md)', () => {
+  it('is off by default: no userinfo, no resource at authorization', () => {
+    const { oidc } = loadConfig(valid);
+    expect(oidc.fetchUserinfo).toBe(false);
+    expect(oidc.authorizationResources).toEqual([]);
+  });
+
+  it('reads OIDC_FETCH_USERINFO and the space-separated OIDC_AUTHORIZATION_RESOURCES', () => {
+    const { oidc } = loadConfig({
+      ...valid,
+      OIDC_FETCH_USERINFO: 'true',
+      OIDC_AUTHORIZATION_RESOURCES: ' https://todos.example.com  urn:example:reports ',
+    });
+    expect(oidc.fetchUserinfo).toBe(true);
+    expect(oidc.authorizationResources).toEqual(['https://todos.example.com', 'urn:example:reports']);
+  });
+
+  it.each([
+    ['todos', 'OIDC_AUTHORIZATION_RESOURCES: todos is not an absolute URI (RFC 8707 §2)'],
+    ['https://todos.example.com/#x', 'OIDC_AUTHORIZATION_RESOURCES: https://todos.example.com/#x must not have a fragment (RFC 8707 §2)'],
+    ['https://a.example.com https://a.example.com', 'OIDC_AUTHORIZATION_RESOURCES: lists a resource twice'],
+  ])('refuses OIDC_AUTHORIZATION_RESOURCES=%s, naming the setting', (raw, problem) => {
+    expect(problemsOf({ ...valid, OIDC_AUTHORIZATION_RESOURCES: raw })).toEqual([problem]);
+  });
+
+  it('refuses an OIDC_FETCH_USERINFO that is not true or false', () => {
+    expect(problemsOf({ ...valid, OIDC_FETCH_USERINFO: 'yes' })).toEqual(['OIDC_FETCH_USERINFO: must be true or false']);
   });
 });
 

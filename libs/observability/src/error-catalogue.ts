@@ -29,6 +29,7 @@ export enum ErrorCode {
   IdpUnavailable = 'idp_unavailable',
   DpopNotBound = 'dpop_not_bound',
   ExchangeRefused = 'exchange_refused',
+  ResourceRefused = 'resource_refused',
   InvalidLogoutRequest = 'invalid_logout_request',
   InvalidLogoutToken = 'invalid_logout_token',
   RateLimited = 'rate_limited',
@@ -43,6 +44,8 @@ export enum ErrorCode {
   UpstreamTimeout = 'upstream_timeout',
   UpgradeNotAllowed = 'upgrade_not_allowed',
   ShuttingDown = 'shutting_down',
+  UntrustedProxy = 'untrusted_proxy',
+  BadOriginalRequest = 'bad_original_request',
 }
 
 export interface ErrorDefinition {
@@ -209,9 +212,11 @@ export const ERROR_CATALOGUE = {
     variants: {
       tokenResponse: 'The identity provider sent an invalid token response.',
       missing: 'The identity provider sent no ID token.',
+      userinfoSubject: 'The identity provider sent user information about another user.',
     },
     retryAfter: false,
-    description: 'The ID token, or the token response around it, failed validation.',
+    description:
+      'The ID token, or the token response around it, failed validation; with OIDC_FETCH_USERINFO, also a userinfo response that is not JSON claims or names another `sub` than the ID token (OIDC Core §5.3.4).',
   },
   [ErrorCode.RefreshRejected]: {
     status: 401,
@@ -240,6 +245,13 @@ export const ERROR_CATALOGUE = {
     retryAfter: false,
     description:
       'A `"token": "exchange"` route: the provider refused to exchange the user\'s token for one meant for this API (RFC 8693, e.g. `invalid_grant`, `invalid_target`). The session is kept.',
+  },
+  [ErrorCode.ResourceRefused]: {
+    status: 403,
+    message: 'The identity provider will not issue a token for this API.',
+    retryAfter: false,
+    description:
+      "The provider answered `invalid_target` (RFC 8707): it will not issue this client a token for the route's `resource` (on a refresh or client-credentials grant), or for OIDC_AUTHORIZATION_RESOURCES (at login). A configuration error at the provider or the gateway, not an outage: the session is kept, and retrying will not help.",
   },
   [ErrorCode.InvalidLogoutRequest]: {
     status: 400,
@@ -328,6 +340,20 @@ export const ERROR_CATALOGUE = {
     message: 'The gateway is restarting. Try again shortly.',
     retryAfter: false,
     description: 'The gateway is shutting down and opens no more WebSockets.',
+  },
+  [ErrorCode.UntrustedProxy]: {
+    status: 403,
+    message: 'This endpoint answers only the ingress.',
+    retryAfter: false,
+    description:
+      'Forward-auth: the check came from an address outside `TRUST_PROXY`. Only the ingress may ask: the answer carries an access token.',
+  },
+  [ErrorCode.BadOriginalRequest]: {
+    status: 400,
+    message: 'The request to check is missing or malformed.',
+    retryAfter: false,
+    description:
+      'Forward-auth: the check names no original request, names it in two forms (a browser’s own `X-Original-URI` or `X-Forwarded-Uri` passed on by the ingress), or names a method `/api` does not serve or a target that is not a path.',
   },
 } as const satisfies Readonly<Record<ErrorCode, ErrorDefinition>>;
 

@@ -11,6 +11,7 @@ export const OidcErrorCode = {
   IdpUnavailable: ErrorCode.IdpUnavailable,
   DpopNotBound: ErrorCode.DpopNotBound,
   ExchangeRefused: ErrorCode.ExchangeRefused,
+  ResourceRefused: ErrorCode.ResourceRefused,
 } as const;
 export type OidcErrorCode = (typeof OidcErrorCode)[keyof typeof OidcErrorCode];
 

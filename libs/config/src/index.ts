@@ -6,6 +6,8 @@ export type {
   ApiRoute,
   ClientAuthMethod,
   ClientCredentials,
+  ConnectionConfig,
+  ConnectionPersistence,
   GatewayConfig,
   HostPort,
   RedisConfig,
@@ -19,5 +21,6 @@ export type {
   TokenAudience,
 } from './config.types.js';
 export { isLoopback } from './config-rules.js';
+export { connectionOf } from './api-routes.js';
 export { loadConfig, loadStoreConfig } from './load-config.js';
 export { settings, type Setting } from './settings.js';

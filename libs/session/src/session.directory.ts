@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { openSession } from './session-record.js';
 import { SessionCipher } from './session.cipher.js';
+import { SessionEndListeners } from './session-end.listeners.js';
 import { Clock } from './session.clock.js';
 import { SessionError, SessionErrorCode } from './session.errors.js';
 import { SessionLookups } from './session.lookups.js';
@@ -27,7 +28,8 @@ const REVOKE_BATCH = 100;
  * Everyone's sessions, for operators, back-channel logout and "my sessions": found through the
  * store's indexes, never through a cookie, and never touched (looking does not keep a session alive).
  * Revoking deletes a session with its index entries in one step and hands back its refresh token,
- * which the caller revokes at the provider (this library does not talk to it).
+ * which the caller revokes at the provider (this library does not talk to it); SessionEndListeners
+ * hear of it first (third-party connections end with the session).
  */
 @Injectable()
 export class SessionDirectory {
@@ -36,6 +38,7 @@ export class SessionDirectory {
     private readonly cipher: SessionCipher,
     private readonly lookups: SessionLookups,
     private readonly clock: Clock,
+    private readonly endings?: SessionEndListeners,
   ) {}
 
   async list(options: ListOptions): Promise<SessionPage> {
@@ -106,6 +109,7 @@ export class SessionDirectory {
     // Deleted meanwhile (logged out, expired, revoked by someone else): nothing of ours to report.
     if (!deleted) return null;
     const final = this.open(keyHash, deleted) ?? data;
+    await this.endings?.ended(final);
     return { publicId: final.publicId, sub: final.sub, refreshToken: final.tokens.refreshToken };
   }
 
@@ -124,6 +128,7 @@ export class SessionDirectory {
       ip: data.ip,
       hasRefreshToken: data.tokens.refreshToken !== undefined,
       accessTokens: Object.entries(data.tokens.accessTokens).map(([audienceKey, token]) => ({ audienceKey, expiresAt: token.expiresAt })),
+      connections: Object.keys(data.connections ?? {}),
     };
   }
 

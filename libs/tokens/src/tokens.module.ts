@@ -10,6 +10,6 @@ import { UserTokenAuthorizer } from './user-token.authorizer.js';
 @Module({
   imports: [HttpPolicyModule, OidcModule, SessionModule],
   providers: [AccessTokenService, ClientTokenService, RefreshLock, UserTokenAuthorizer],
-  exports: [AccessTokenService, UserTokenAuthorizer],
+  exports: [AccessTokenService, UserTokenAuthorizer, RefreshLock],
 })
 export class TokensModule {}

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
-import type { ApiRoute } from '#sessiongate/config';
+import { type ApiRoute, connectionOf } from '#sessiongate/config';
 import { assertCsrfHeader } from '#sessiongate/http';
 import {
   type AuthorizedRequest,
@@ -22,6 +22,7 @@ import {
 } from '#sessiongate/session';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
+import type { ConnectedTokenSource } from './connected-token.source.js';
 
 interface Grant {
   readonly credential: UpstreamCredential | undefined;
@@ -34,6 +35,8 @@ interface Grant {
  */
 @Injectable()
 export class UserTokenAuthorizer implements UpstreamAuthorizer {
+  private connected: ConnectedTokenSource | undefined;
+
   constructor(
     private readonly sessions: SessionService,
     private readonly reader: SessionCookieReader,
@@ -55,6 +58,11 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     return { credential, session: session ? this.lease(session) : undefined };
   }
 
+  /** Where `connected:<name>` routes get their tokens: registered at start-up by the connections capability (which depends on this one). */
+  useConnectedTokens(source: ConnectedTokenSource): void {
+    this.connected = source;
+  }
+
   watchSessions(changed: (key: string) => void): void {
     this.sessions.watchChanges(changed);
   }
@@ -62,16 +70,25 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
   /** The route's credential, and the session it belongs to when it is a user's. */
   private async grant(headers: IncomingHttpHeaders, route: ApiRoute, rejectedToken: string | undefined): Promise<Grant> {
     const mode = route.token;
-    const session = mode === 'user' || mode === 'optional' ? await this.reader.sessionOf(headers) : null;
-    if (!session && mode === 'user') throw new SessionError(SessionErrorCode.Unauthenticated);
+    const connection = connectionOf(mode);
+    const session = mode === 'user' || mode === 'optional' || connection !== undefined ? await this.reader.sessionOf(headers) : null;
+    if (!session && mode !== 'optional' && mode !== 'client' && mode !== 'none') throw new SessionError(SessionErrorCode.Unauthenticated);
     // The route policy (scopes, step-up) plugs in here: after the session it judges, before a token is spent on it.
     const token =
       mode === 'client'
         ? await this.clientTokens.accessTokenFor(route.audience, rejectedToken)
-        : session
-          ? await this.accessTokens.accessTokenFor(session, route.audience, rejectedToken)
-          : undefined;
+        : session && connection !== undefined
+          ? await this.connectedToken(session, connection, headers, rejectedToken)
+          : session
+            ? await this.accessTokens.accessTokenFor(session, route.audience, rejectedToken)
+            : undefined;
     return { credential: token === undefined ? undefined : new BearerCredential(token), session };
+  }
+
+  private connectedToken(session: Session, name: string, headers: IncomingHttpHeaders, rejectedToken: string | undefined): Promise<string> {
+    // The configuration names only listed connections on routes, and the connections capability is part of every gateway.
+    if (!this.connected) throw new Error(`no source of connected tokens for connected:${name}`);
+    return this.connected.accessTokenFor(session, name, headers, rejectedToken);
   }
 
   /**

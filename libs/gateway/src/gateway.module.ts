@@ -4,6 +4,7 @@ import { AdminModule } from '#sessiongate/admin';
 import { BffModule } from '#sessiongate/bff';
 import { HealthModule } from '#sessiongate/health';
 import { ConfigModule, type GatewayConfig } from '#sessiongate/config';
+import { ConnectionsModule } from '#sessiongate/connections';
 import { ObservabilityModule, Telemetry, TelemetryModule } from '#sessiongate/observability';
 import { ProxyModule } from '#sessiongate/proxy';
 import { SessionModule, SessionRecordStore, StoreBackend } from '#sessiongate/session';
@@ -27,6 +28,7 @@ export class GatewayModule {
         TelemetryModule.forRoot(telemetry),
         SessionModule,
         BffModule,
+        ConnectionsModule,
         HealthModule,
         ProxyModule.forRoot({ imports: [TokensModule], authorizer: UserTokenAuthorizer }),
         ...(config.admin && config.admin.port === undefined ? [AdminModule] : []),

@@ -1,0 +1,3 @@
+export { ConnectionsModule } from './connections.module.js';
+export { ConnectedAccounts, type ConnectionView } from './connected-accounts.service.js';
+export { ConnectionError, ConnectionErrorCode } from './connection.errors.js';

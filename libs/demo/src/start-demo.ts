@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { loadConfig } from '#sessiongate/config';
 import { startGateway } from '#sessiongate/gateway';
 import { createLogger } from '#sessiongate/observability';
+import { startCalendarProvider } from './calendar-provider.js';
 import { startDemoApi } from './demo-api.js';
 import { startIdentityProvider } from './identity-provider.js';
 
@@ -14,6 +15,8 @@ export interface RunningDemo {
   /** The gateway's public URL: the page to open. */
   readonly url: string;
   readonly identityProviderUrl: string;
+  /** The third-party provider users connect their calendar at. */
+  readonly calendarProviderUrl: string;
   stop(): Promise<void>;
 }
 
@@ -65,14 +68,25 @@ export async function startDemo(
       logger: logger.child({ component: 'demo-api' }, { level: 'warn' }),
     });
     running.unshift(api.stop);
+    // The third party: its own authorization server and users, and a calendar API that takes only its tokens.
+    const calendar = await startCalendarProvider({
+      clientId: 'sessiongate-demo-calendar',
+      clientSecret: randomBytes(24).toString('base64url'),
+      redirectUris: [new URL('/bff/connect/calendar/callback', draft.publicUrl).href],
+    });
+    running.unshift(calendar.stop);
     const config = loadConfig({
       ...settings,
       OIDC_ISSUER: idp.issuer,
-      API_ROUTES: JSON.stringify([{ prefix: '/api/todos', target: api.url, token: 'user' }]),
+      API_ROUTES: JSON.stringify([
+        { prefix: '/api/todos', target: api.url, token: 'user' },
+        { prefix: '/api/calendar', target: calendar.api.url, token: 'connected:calendar' },
+      ]),
+      CONNECTIONS: JSON.stringify([calendar.connection]),
     });
     const gateway = await startGateway(config, { logger });
     running.unshift(gateway.close);
-    return { url: config.publicUrl.origin, identityProviderUrl: idp.issuer, stop };
+    return { url: config.publicUrl.origin, identityProviderUrl: idp.issuer, calendarProviderUrl: calendar.provider.issuer, stop };
   } catch (error) {
     await stop();
     throw error;

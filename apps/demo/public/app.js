@@ -2,6 +2,8 @@
 // X-CSRF header the gateway requires on /bff/user and /api/*.
 const CSRF_HEADER = { 'X-CSRF': '1' };
 const TODOS_URL = '/api/todos/todos';
+// A route only the `ops` group may call (bob is in it, alice is not): the gateway answers 403 for the others.
+const OPS_URL = '/api/ops/whoami';
 const EVENTS_URL = '/api/calendar/events';
 let connectUrl = `/bff/connect/calendar?returnTo=${encodeURIComponent('/')}`;
 
@@ -70,6 +72,15 @@ async function addTodo(event) {
   await loadTodos();
 }
 
+async function callOps() {
+  showError('');
+  const response = await call(OPS_URL);
+  if (response.status === 401) return failed(response, 'Calling the ops API');
+  element('ops-result').textContent = response.ok
+    ? `Allowed: the ops API saw ${response.body.sub}.`
+    : `Refused: ${response.status} ${response.body?.error ?? ''} (only the ops group may call it).`;
+}
+
 function showCalendar(connection) {
   element('calendar-status').textContent = connection
     ? `Connected (${connection.scopes.join(', ')}) since ${formatExpiry(connection.connectedAt)}.`
@@ -118,6 +129,7 @@ async function start() {
   element('login').addEventListener('click', () => location.assign(`/bff/login?returnTo=${encodeURIComponent('/')}`));
   element('load-todos').addEventListener('click', () => void loadTodos());
   element('add-todo-form').addEventListener('submit', (event) => void addTodo(event));
+  element('call-ops').addEventListener('click', () => void callOps());
 
   const response = await call('/bff/user');
   element('loading').hidden = true;

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
 import { Telemetry } from '#sessiongate/observability';
-import { OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
+import { grantedToken, OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
 import { audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
 import { safeReturnTo } from './return-to.policy.js';
 
@@ -70,7 +70,7 @@ export class LoginService {
       tokens: {
         idToken,
         refreshToken: issued.refreshToken,
-        accessTokens: { [audienceKey()]: { value: issued.accessToken, expiresAt: issued.accessTokenExpiresAt } },
+        accessTokens: { [audienceKey()]: grantedToken(issued) },
       },
       absoluteExpiresAt: issued.refreshTokenExpiresAt,
     });

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { type ConnectionConfig, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
 import { Clock, type ConnectionGrant, type Session, SessionError, SessionErrorCode, sessionKeyHash, UserVault } from '#sessiongate/session';
-import { type ConnectedTokenSource, RefreshLock, SingleFlight, UserTokenAuthorizer } from '#sessiongate/tokens';
+import { type ConnectedToken, type ConnectedTokenSource, RefreshLock, SingleFlight, UserTokenAuthorizer } from '#sessiongate/tokens';
 import { type ConnectionClient, RefreshRefused } from './connection.client.js';
 import { ConnectionDirectory } from './connection.directory.js';
 import { ConnectionError } from './connection.errors.js';
@@ -21,7 +21,7 @@ import { refererReturnTo } from './connect-return.policy.js';
  */
 @Injectable()
 export class ConnectionTokenService implements ConnectedTokenSource, OnModuleInit {
-  private readonly refreshes = new SingleFlight<string>();
+  private readonly refreshes = new SingleFlight<ConnectedToken>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -37,12 +37,12 @@ export class ConnectionTokenService implements ConnectedTokenSource, OnModuleIni
     this.authorizer.useConnectedTokens(this);
   }
 
-  async accessTokenFor(session: Session, name: string, headers: IncomingHttpHeaders, rejectedToken?: string): Promise<string> {
+  async accessTokenFor(session: Session, name: string, headers: IncomingHttpHeaders, rejectedToken?: string): Promise<ConnectedToken> {
     const connection = this.directory.get(name);
     const { definition } = connection;
     const held = await this.grants.held(session, definition);
     if (!held) throw this.required(definition, headers, 'not connected');
-    if (this.usable(held.grant, rejectedToken)) return held.grant.accessToken;
+    if (this.usable(held.grant, rejectedToken)) return tokenOf(held.grant);
     const lockName = this.lockName(session, definition);
     return this.refreshes.run(lockName, () =>
       this.lock.holdKey(lockName, async () => {
@@ -50,7 +50,7 @@ export class ConnectionTokenService implements ConnectedTokenSource, OnModuleIni
         if (!fresh)
           throw new SessionError(SessionErrorCode.Unauthenticated, { detail: 'session ended while waiting for a connection refresh' });
         if (!fresh.held) throw this.required(definition, headers, 'disconnected while waiting for its refresh');
-        if (this.usable(fresh.held.grant, rejectedToken)) return fresh.held.grant.accessToken;
+        if (this.usable(fresh.held.grant, rejectedToken)) return tokenOf(fresh.held.grant);
         return this.refresh(fresh.session, connection, fresh.held, headers, rejectedToken);
       }),
     );
@@ -62,7 +62,7 @@ export class ConnectionTokenService implements ConnectedTokenSource, OnModuleIni
     held: HeldGrant,
     headers: IncomingHttpHeaders,
     rejectedToken: string | undefined,
-  ): Promise<string> {
+  ): Promise<ConnectedToken> {
     const { definition } = connection;
     const { grant } = held;
     if (!grant.refreshToken) {
@@ -80,7 +80,7 @@ export class ConnectionTokenService implements ConnectedTokenSource, OnModuleIni
       }
       // The provider is down: a token that has not actually expired, and was not refused, is still good to use.
       if (grant.accessToken !== rejectedToken && (grant.expiresAt === undefined || grant.expiresAt > this.clock.now()))
-        return grant.accessToken;
+        return tokenOf(grant);
       throw error;
     }
     const next: ConnectionGrant = {
@@ -96,7 +96,7 @@ export class ConnectionTokenService implements ConnectedTokenSource, OnModuleIni
       await connection.revoke(next.refreshToken ?? next.accessToken, next.refreshToken ? 'refresh_token' : 'access_token');
       throw this.required(definition, headers, 'disconnected while its tokens were being refreshed');
     }
-    return next.accessToken;
+    return tokenOf(next);
   }
 
   private usable(grant: ConnectionGrant, rejectedToken: string | undefined): boolean {
@@ -113,4 +113,8 @@ export class ConnectionTokenService implements ConnectedTokenSource, OnModuleIni
   private required(connection: ConnectionConfig, headers: IncomingHttpHeaders, detail: string): ConnectionError {
     return ConnectionError.required(connection.name, refererReturnTo(headers, this.config.publicUrl.origin), detail);
   }
+}
+
+function tokenOf(grant: ConnectionGrant): ConnectedToken {
+  return { value: grant.accessToken, scopes: grant.scopes };
 }

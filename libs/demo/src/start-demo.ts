@@ -80,6 +80,8 @@ export async function startDemo(
       OIDC_ISSUER: idp.issuer,
       API_ROUTES: JSON.stringify([
         { prefix: '/api/todos', target: api.url, token: 'user' },
+        // Only bob's group (DEMO_USERS): alice gets 403 forbidden (docs/ROUTES.md). The API echoes who called.
+        { prefix: '/api/ops', target: api.url, token: 'user', methods: ['GET'], require: { groups: { containsAnyOf: ['ops'] } } },
         { prefix: '/api/calendar', target: calendar.api.url, token: 'connected:calendar' },
       ]),
       CONNECTIONS: JSON.stringify([calendar.connection]),

@@ -6,4 +6,4 @@ export { UserTokenAuthorizer } from './user-token.authorizer.js';
 export { RefreshLock } from './refresh.lock.js';
 export { SingleFlight } from './single-flight.js';
 export { isUsable } from './token-freshness.js';
-export type { ConnectedTokenSource } from './connected-token.source.js';
+export type { ConnectedToken, ConnectedTokenSource } from './connected-token.source.js';

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { Injectable } from '@nestjs/common';
-import { type ApiRoute, connectionOf } from '#sessiongate/config';
+import { Inject, Injectable } from '@nestjs/common';
+import { type ApiRoute, connectionOf, GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
 import { assertCsrfHeader } from '#sessiongate/http';
+import { assertClaims, assertMethodAllowed, assertScope, BearerCallerAuthorizer, bearerTokenOf, hasConditions } from '#sessiongate/policy';
 import {
   type AuthorizedRequest,
   type AuthorizeOptions,
@@ -12,6 +13,8 @@ import {
   type UpstreamCredential,
 } from '#sessiongate/proxy';
 import {
+  type AccessToken,
+  audienceKey,
   Clock,
   type Session,
   SessionCookieReader,
@@ -22,7 +25,7 @@ import {
 } from '#sessiongate/session';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
-import type { ConnectedTokenSource } from './connected-token.source.js';
+import type { ConnectedToken, ConnectedTokenSource } from './connected-token.source.js';
 
 interface Grant {
   readonly credential: UpstreamCredential | undefined;
@@ -30,30 +33,47 @@ interface Grant {
 }
 
 /**
- * Steps 4 to 7 of an /api request (docs/REQUEST-PIPELINE.md), in this order: the CSRF header, the session
- * where the route's token mode needs one, the route policy (to come), and the route's token as a credential.
+ * Steps 4 to 7 of an /api request (docs/REQUEST-PIPELINE.md), after the route's methods: a bearer caller
+ * on a `bearer` route (BearerCallerAuthorizer), else the CSRF header, the session where the route's
+ * token mode or policy needs one, the route policy's claims, and the route's token as a credential
+ * (refused when it lacks the policy's scopes).
  */
 @Injectable()
 export class UserTokenAuthorizer implements UpstreamAuthorizer {
   private connected: ConnectedTokenSource | undefined;
 
   constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly sessions: SessionService,
     private readonly reader: SessionCookieReader,
     private readonly accessTokens: AccessTokenService,
     private readonly clientTokens: ClientTokenService,
+    private readonly bearers: BearerCallerAuthorizer,
     private readonly clock: Clock,
   ) {}
 
   async authorize(request: AuthorizedRequest, route: ApiRoute, options?: AuthorizeOptions): Promise<UpstreamCredential | undefined> {
+    assertMethodAllowed(route, request.method);
+    const bearer = route.bearer === undefined ? undefined : bearerTokenOf(request.headers);
+    if (route.bearer !== undefined && bearer !== undefined) {
+      request.sessionPublicId = null;
+      // Asked again after the upstream refused the caller's own token (whatever the options say why):
+      // the gateway has nothing better to send, so the upstream's answer is passed on.
+      if (options !== undefined) return undefined;
+      return this.bearers.credentialFor(request.headers, route.bearer, route.require, bearer);
+    }
     assertCsrfHeader(request.headers);
     const { credential, session } = await this.grant(request.headers, route, options?.rejectedToken);
     request.sessionPublicId = session?.publicId ?? null;
     return credential;
   }
 
-  /** No X-CSRF here: a handshake cannot carry it, and the proxy has checked its Origin instead. */
+  /**
+   * No X-CSRF here: a handshake cannot carry it, and the proxy has checked its Origin instead. Handshakes
+   * take the session path only: a bearer caller's connection would outlive the token it opened with.
+   */
   async authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant> {
+    assertMethodAllowed(route, request.method ?? 'GET');
     const { credential, session } = await this.grant(request.headers, route, undefined);
     return { credential, session: session ? this.lease(session) : undefined };
   }
@@ -67,25 +87,56 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     this.sessions.watchChanges(changed);
   }
 
-  /** The route's credential, and the session it belongs to when it is a user's. */
+  /**
+   * The route's credential, and the session it belongs to when it is a user's. A route whose policy has
+   * conditions needs a caller whatever its token mode: it reads the session, and refuses without one.
+   */
   private async grant(headers: IncomingHttpHeaders, route: ApiRoute, rejectedToken: string | undefined): Promise<Grant> {
     const mode = route.token;
     const connection = connectionOf(mode);
-    const session = mode === 'user' || mode === 'optional' || connection !== undefined ? await this.reader.sessionOf(headers) : null;
-    if (!session && mode !== 'optional' && mode !== 'client' && mode !== 'none') throw new SessionError(SessionErrorCode.Unauthenticated);
-    // The route policy (scopes, step-up) plugs in here: after the session it judges, before a token is spent on it.
+    const policy = route.require;
+    const needsCaller = mode === 'user' || connection !== undefined || hasConditions(policy);
+    const session = needsCaller || mode === 'optional' ? await this.reader.sessionOf(headers) : null;
+    // RFC 6750 §3: where a bearer token would do, the 401 says so.
+    if (!session && needsCaller)
+      throw new SessionError(SessionErrorCode.Unauthenticated, route.bearer ? { headers: { 'www-authenticate': 'Bearer' } } : {});
+    // The route policy, after the session it judges and before a token is spent on it. Sessions hold the
+    // ID token's claims; userinfo claims, once a session keeps them, go second in this list.
+    if (session && policy !== undefined) assertClaims(policy, [session.claims]);
+    if (session && connection !== undefined) {
+      // A third party's token (CONNECTIONS): its scope is what the user granted there when connecting.
+      const connected = await this.connectedToken(session, connection, headers, rejectedToken);
+      if (policy !== undefined && policy.scope.length > 0) assertScope(policy, new Set(connected.scopes.split(' ').filter(Boolean)));
+      return { credential: new BearerCredential(connected.value), session };
+    }
     const token =
       mode === 'client'
-        ? await this.clientTokens.accessTokenFor(route.audience, rejectedToken)
-        : session && connection !== undefined
-          ? await this.connectedToken(session, connection, headers, rejectedToken)
-          : session
-            ? await this.accessTokens.accessTokenFor(session, route.audience, rejectedToken)
-            : undefined;
-    return { credential: token === undefined ? undefined : new BearerCredential(token), session };
+        ? await this.clientTokens.tokenFor(route.audience, rejectedToken)
+        : session && mode !== 'none'
+          ? await this.accessTokens.tokenFor(session, route.audience, rejectedToken)
+          : undefined;
+    // The scope is the token's, known once it is in hand; a token refused here is never sent.
+    if (token !== undefined && policy !== undefined && policy.scope.length > 0)
+      assertScope(policy, this.grantedScope(token, route.audience, mode === 'client' ? null : session));
+    return { credential: token === undefined ? undefined : new BearerCredential(token.value), session };
   }
 
-  private connectedToken(session: Session, name: string, headers: IncomingHttpHeaders, rejectedToken: string | undefined): Promise<string> {
+  /**
+   * The token response's `scope`; without one, the scope requested (RFC 6749 §5.1), which for a request
+   * that named none is the scope of the login's grant (§6), itself OIDC_SCOPES unless the login's response said.
+   * A client token (`session` null) that named none has no scope the gateway can know of: none.
+   */
+  private grantedScope(token: AccessToken, audience: TokenAudience, session: Session | null): ReadonlySet<string> {
+    const loginScope = session ? (session.tokens.accessTokens[audienceKey()]?.scope ?? this.config.oidc.scopes) : '';
+    return new Set((token.scope ?? audience.scopes ?? loginScope).split(' ').filter(Boolean));
+  }
+
+  private connectedToken(
+    session: Session,
+    name: string,
+    headers: IncomingHttpHeaders,
+    rejectedToken: string | undefined,
+  ): Promise<ConnectedToken> {
     // The configuration names only listed connections on routes, and the connections capability is part of every gateway.
     if (!this.connected) throw new Error(`no source of connected tokens for connected:${name}`);
     return this.connected.accessTokenFor(session, name, headers, rejectedToken);

@@ -228,6 +228,28 @@ describe('connected accounts', () => {
     expect((await events(alice)).json<ErrorBody>().error).toBe('connection_required');
   });
 
+  it('refreshes a token its API refused, and drops the connection when the provider has ended the grant', async () => {
+    const alice = await stack.loginAs('alice');
+    await connect(alice);
+    const { access_token: accessToken } = lastIssued();
+    // The user revokes the gateway's access at the provider: the grant ends, and its refresh token with it.
+    const revoked = await fetch(`${calendar.provider.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ token: accessToken, token_type_hint: 'access_token' }),
+    });
+    expect(revoked.status).toBe(200);
+    calendar.provider.tokenRequests.length = 0;
+    const refused = await events(alice);
+    expect([refused.status, refused.json<ErrorBody>().error]).toEqual([401, 'connection_required']);
+    // The API's 401 made the gateway try the refresh token once (refused), and the session is untouched.
+    expect(calendar.provider.tokenRequests.map((request) => request.grantType)).toEqual(['refresh_token']);
+    expect((await alice.get(`${stack.url}/bff/user`, { headers: CSRF })).status).toBe(200);
+  });
+
   it('disconnects: the provider no longer accepts the tokens, and both are audited', async () => {
     const alice = await stack.loginAs('alice');
     await connect(alice);

@@ -19,6 +19,8 @@ export type {
   SessionKey,
   StoreConfig,
   TokenAudience,
+  TraceSamplerName,
+  TracingConfig,
 } from './config.types.js';
 export { isLoopback } from './config-rules.js';
 export { connectionOf } from './api-routes.js';

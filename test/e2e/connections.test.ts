@@ -377,6 +377,14 @@ describe('connected accounts', () => {
     expect([denied.status, denied.json<ErrorBody>().error]).toEqual([400, 'connect_refused']);
   });
 
+  it("refuses to start when a connection's issuer answers no discovery document, naming the setting", async () => {
+    const listed = JSON.parse(stack.env.CONNECTIONS ?? '[]') as unknown[];
+    const broken = JSON.stringify([...listed, { name: 'broken', issuer: stack.echo.url, clientId: 'x', clientSecret: 'not-printed' }]);
+    const failure = stack.startInstance({ CONNECTIONS: broken });
+    await expect(failure).rejects.toThrow(/^CONNECTIONS: connection broken: discovery of http:\/\/127\.0\.0\.1:\d+\/ failed/);
+    await expect(failure).rejects.not.toThrow(/not-printed/);
+  });
+
   it('never logs, stores in clear or shows a connection token', async () => {
     expect(secrets.length).toBeGreaterThan(4);
     expect(leakedSecrets(stack.logs, secrets)).toEqual([]);

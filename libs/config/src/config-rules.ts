@@ -83,6 +83,9 @@ const connectionsRule: Rule = (v) => {
       const name = connectionOf(route.token);
       if (name !== undefined && !listed.some((connection) => connection.name === name))
         problems.push(`API_ROUTES: route ${route.prefix}: token connected:${name} names no connection of CONNECTIONS`);
+      // The caller's own token is no token of the third party's: a connected route relays the connection's only.
+      if (name !== undefined && route.bearer !== undefined)
+        problems.push(`API_ROUTES: route ${route.prefix}: a connected:${name} route takes no bearer callers`);
     }
   }
   return problems;

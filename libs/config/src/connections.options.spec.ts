@@ -57,7 +57,7 @@ describe('CONNECTIONS', () => {
     [[{ ...calendar, persist: 'forever' }], 'CONNECTIONS: connection 0: persist must be session or user'],
     [[{ ...calendar, issuer: 'http://calendar.example' }], 'CONNECTIONS: connection calendar: http:// is only accepted on a loopback host'],
     [[{ ...calendar, extra: 1 }], 'CONNECTIONS: connection 0 has unknown field(s): extra'],
-  ])('refuses %j at start-up, naming the setting', (value, message) => {
+  ])('refuses case %# at start-up, naming the setting', (value, message) => {
     const problems = problemsOf({ CONNECTIONS: typeof value === 'string' ? value : JSON.stringify(value) });
     expect(problems.some((problem) => problem.startsWith(message))).toBe(true);
     expect(problems.join('\n')).not.toContain(secret);
@@ -68,6 +68,16 @@ describe('CONNECTIONS', () => {
       API_ROUTES: JSON.stringify([{ prefix: '/api/x', target: 'http://127.0.0.1:5000', token: 'connected:nope' }]),
     });
     expect(problems).toContain('API_ROUTES: route /api/x: token connected:nope names no connection of CONNECTIONS');
+  });
+
+  it('refuses bearer callers on a connected route', () => {
+    const problems = problemsOf({
+      CONNECTIONS: JSON.stringify([calendar]),
+      API_ROUTES: JSON.stringify([
+        { prefix: '/api/x', target: 'http://127.0.0.1:5000', token: 'connected:calendar', bearer: { audience: 'https://x.example' } },
+      ]),
+    });
+    expect(problems).toContain('API_ROUTES: route /api/x: a connected:calendar route takes no bearer callers');
   });
 
   it('refuses resource or scopes on a connected route', () => {

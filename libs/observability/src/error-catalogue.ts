@@ -27,6 +27,7 @@ export enum ErrorCode {
   InvalidIdToken = 'invalid_id_token',
   RefreshRejected = 'refresh_rejected',
   IdpUnavailable = 'idp_unavailable',
+  ResourceRefused = 'resource_refused',
   InvalidLogoutRequest = 'invalid_logout_request',
   InvalidLogoutToken = 'invalid_logout_token',
   RateLimited = 'rate_limited',
@@ -47,6 +48,8 @@ export enum ErrorCode {
   ConnectInvalidState = 'connect_invalid_state',
   ConnectRefused = 'connect_refused',
   ConnectionUnavailable = 'connection_unavailable',
+  UntrustedProxy = 'untrusted_proxy',
+  BadOriginalRequest = 'bad_original_request',
 }
 
 export interface ErrorDefinition {
@@ -213,9 +216,11 @@ export const ERROR_CATALOGUE = {
     variants: {
       tokenResponse: 'The identity provider sent an invalid token response.',
       missing: 'The identity provider sent no ID token.',
+      userinfoSubject: 'The identity provider sent user information about another user.',
     },
     retryAfter: false,
-    description: 'The ID token, or the token response around it, failed validation.',
+    description:
+      'The ID token, or the token response around it, failed validation; with OIDC_FETCH_USERINFO, also a userinfo response that is not JSON claims or names another `sub` than the ID token (OIDC Core §5.3.4).',
   },
   [ErrorCode.RefreshRejected]: {
     status: 401,
@@ -230,6 +235,13 @@ export const ERROR_CATALOGUE = {
     retryAfter: true,
     description:
       'The provider is not discovered yet, could not be reached, timed out or answered 5xx (at login, refresh, client credentials, or fetching its keys); the session is kept.',
+  },
+  [ErrorCode.ResourceRefused]: {
+    status: 403,
+    message: 'The identity provider will not issue a token for this API.',
+    retryAfter: false,
+    description:
+      "The provider answered `invalid_target` (RFC 8707): it will not issue this client a token for the route's `resource` (on a refresh or client-credentials grant), or for OIDC_AUTHORIZATION_RESOURCES (at login). A configuration error at the provider or the gateway, not an outage: the session is kept, and retrying will not help.",
   },
   [ErrorCode.InvalidLogoutRequest]: {
     status: 400,
@@ -365,6 +377,20 @@ export const ERROR_CATALOGUE = {
     retryAfter: true,
     description:
       'The third-party provider of a connection is not discovered yet, could not be reached, timed out or answered 5xx; the connection and the session are kept.',
+  },
+  [ErrorCode.UntrustedProxy]: {
+    status: 403,
+    message: 'This endpoint answers only the ingress.',
+    retryAfter: false,
+    description:
+      'Forward-auth: the check came from an address outside `TRUST_PROXY`. Only the ingress may ask: the answer carries an access token.',
+  },
+  [ErrorCode.BadOriginalRequest]: {
+    status: 400,
+    message: 'The request to check is missing or malformed.',
+    retryAfter: false,
+    description:
+      'Forward-auth: the check names no original request, names it in two forms (a browser’s own `X-Original-URI` or `X-Forwarded-Uri` passed on by the ingress), or names a method `/api` does not serve or a target that is not a path.',
   },
 } as const satisfies Readonly<Record<ErrorCode, ErrorDefinition>>;
 

@@ -75,6 +75,7 @@ export class SessionService {
       sub: data.sub,
       idpSessionId: data.idpSessionId,
       claims: data.claims,
+      userinfo: data.userinfo,
       tokens: data.tokens,
       createdAt: now,
       absoluteExpiresAt,

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { type ApiRoute, connectionOf, GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
 import { assertCsrfHeader } from '#sessiongate/http';
@@ -9,6 +9,7 @@ import {
   BearerCredential,
   type SessionLease,
   type UpgradeGrant,
+  type UpgradeRequest,
   type UpstreamAuthorizer,
   type UpstreamCredential,
 } from '#sessiongate/proxy';
@@ -72,7 +73,7 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
    * No X-CSRF here: a handshake cannot carry it, and the proxy has checked its Origin instead. Handshakes
    * take the session path only: a bearer caller's connection would outlive the token it opened with.
    */
-  async authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant> {
+  async authorizeUpgrade(request: UpgradeRequest, route: ApiRoute): Promise<UpgradeGrant> {
     assertMethodAllowed(route, request.method ?? 'GET');
     const { credential, session } = await this.grant(request.headers, route, undefined);
     return { credential, session: session ? this.lease(session) : undefined };
@@ -100,9 +101,9 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     // RFC 6750 §3: where a bearer token would do, the 401 says so.
     if (!session && needsCaller)
       throw new SessionError(SessionErrorCode.Unauthenticated, route.bearer ? { headers: { 'www-authenticate': 'Bearer' } } : {});
-    // The route policy, after the session it judges and before a token is spent on it. Sessions hold the
-    // ID token's claims; userinfo claims, once a session keeps them, go second in this list.
-    if (session && policy !== undefined) assertClaims(policy, [session.claims]);
+    // The route policy, after the session it judges and before a token is spent on it: the ID token's
+    // claims first, then the login's userinfo claims (OIDC_FETCH_USERINFO) for a claim the ID token lacks.
+    if (session && policy !== undefined) assertClaims(policy, session.userinfo ? [session.claims, session.userinfo] : [session.claims]);
     if (session && connection !== undefined) {
       // A third party's token (CONNECTIONS): its scope is what the user granted there when connecting.
       const connected = await this.connectedToken(session, connection, headers, rejectedToken);

@@ -113,7 +113,11 @@ async function stopAtCallback(
   for (let hops = 0; hops < 20; hops++) {
     if (response.status >= 300 && response.status < 400) {
       const location = new URL(response.headers.get('location') ?? '', response.url);
-      if (location.origin === stack.url) return location.href;
+      if (location.origin === stack.url) {
+        // The code and state are secrets too: never logged (the request log leaves the query out).
+        for (const name of ['code', 'state']) secrets.push(...location.searchParams.getAll(name));
+        return location.href;
+      }
       response = await browser.get(location, { followRedirects: false });
     } else if (response.body.includes('id="login-form"')) {
       response = await browser.post(new URL(formAction(response.body), response.url), {

@@ -1,4 +1,4 @@
-import { SessionEndListeners, type SessionService, UserVault } from '#sessiongate/session';
+import { SessionDirectory, SessionEndListeners, type SessionService, UserVault } from '#sessiongate/session';
 import { type ManualClock, STORE_TOPOLOGIES, typicalSession } from '#sessiongate/testing';
 import { describeStores } from './store-contract.js';
 
@@ -69,5 +69,12 @@ describeStores('the user vault and session updates in the %s store', STORE_TOPOL
     await sessions.destroy(second.id);
     expect(heard).toEqual([{ calendar: grant('e1') }]);
     expect(await sessions.read(first.id)).toBeNull();
+    // Revoked by the directory: told; replaced (a step-up carries its connections over): not told, handed back.
+    const directory = contract.gateway.module.get(SessionDirectory);
+    const revoked = await sessions.create({ ...typicalSession(clock.now()), connections: { calendar: grant('e3') } });
+    const replaced = await sessions.create({ ...typicalSession(clock.now()), connections: { calendar: grant('e4') } });
+    await directory.revokeByPublicId(revoked.publicId);
+    expect((await directory.revokeByPublicId(replaced.publicId, {}, { replaced: true }))?.connections).toEqual({ calendar: grant('e4') });
+    expect(heard).toEqual([{ calendar: grant('e1') }, { calendar: grant('e3') }]);
   });
 });

@@ -105,4 +105,6 @@ export interface RevokedSession {
   readonly publicId: string;
   readonly sub: string;
   readonly refreshToken: string | undefined;
+  /** Its third-party connections: already revoked there (SessionEndListeners), unless it was `replaced`. */
+  readonly connections: Readonly<Record<string, ConnectionGrant>> | undefined;
 }

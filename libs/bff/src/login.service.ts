@@ -61,12 +61,14 @@ export class LoginService {
     const issued = await this.telemetry.tokenRequest('authorization_code', () => this.oidc.exchangeCode(parameters, pending));
     const { claims, idToken } = issued;
     if (!claims || !idToken) throw new OidcError(OidcErrorCode.InvalidIdToken, { variant: 'missing' });
+    const userinfo = await this.oidc.userinfo(issued.accessToken, claims.sub as string);
     const session = await this.sessions.create({
       sub: claims.sub as string,
       idpSessionId: typeof claims.sid === 'string' ? claims.sid : undefined,
       userAgent: client.userAgent?.slice(0, MAX_USER_AGENT_LENGTH),
       ip: client.ip,
       claims,
+      userinfo,
       tokens: {
         idToken,
         refreshToken: issued.refreshToken,

@@ -580,3 +580,33 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('provider options (docs/INTEROP.md)', () => {
+  it('is off by default: no userinfo, no resource at authorization', () => {
+    const { oidc } = loadConfig(valid);
+    expect(oidc.fetchUserinfo).toBe(false);
+    expect(oidc.authorizationResources).toEqual([]);
+  });
+
+  it('reads OIDC_FETCH_USERINFO and the space-separated OIDC_AUTHORIZATION_RESOURCES', () => {
+    const { oidc } = loadConfig({
+      ...valid,
+      OIDC_FETCH_USERINFO: 'true',
+      OIDC_AUTHORIZATION_RESOURCES: ' https://todos.example.com  urn:example:reports ',
+    });
+    expect(oidc.fetchUserinfo).toBe(true);
+    expect(oidc.authorizationResources).toEqual(['https://todos.example.com', 'urn:example:reports']);
+  });
+
+  it.each([
+    ['todos', 'OIDC_AUTHORIZATION_RESOURCES: todos is not an absolute URI (RFC 8707 §2)'],
+    ['https://todos.example.com/#x', 'OIDC_AUTHORIZATION_RESOURCES: https://todos.example.com/#x must not have a fragment (RFC 8707 §2)'],
+    ['https://a.example.com https://a.example.com', 'OIDC_AUTHORIZATION_RESOURCES: lists a resource twice'],
+  ])('refuses OIDC_AUTHORIZATION_RESOURCES=%s, naming the setting', (raw, problem) => {
+    expect(problemsOf({ ...valid, OIDC_AUTHORIZATION_RESOURCES: raw })).toEqual([problem]);
+  });
+
+  it('refuses an OIDC_FETCH_USERINFO that is not true or false', () => {
+    expect(problemsOf({ ...valid, OIDC_FETCH_USERINFO: 'yes' })).toEqual(['OIDC_FETCH_USERINFO: must be true or false']);
+  });
+});

@@ -27,6 +27,7 @@ export enum ErrorCode {
   InvalidIdToken = 'invalid_id_token',
   RefreshRejected = 'refresh_rejected',
   IdpUnavailable = 'idp_unavailable',
+  ResourceRefused = 'resource_refused',
   InvalidLogoutRequest = 'invalid_logout_request',
   InvalidLogoutToken = 'invalid_logout_token',
   RateLimited = 'rate_limited',
@@ -209,9 +210,11 @@ export const ERROR_CATALOGUE = {
     variants: {
       tokenResponse: 'The identity provider sent an invalid token response.',
       missing: 'The identity provider sent no ID token.',
+      userinfoSubject: 'The identity provider sent user information about another user.',
     },
     retryAfter: false,
-    description: 'The ID token, or the token response around it, failed validation.',
+    description:
+      'The ID token, or the token response around it, failed validation; with OIDC_FETCH_USERINFO, also a userinfo response that is not JSON claims or names another `sub` than the ID token (OIDC Core §5.3.4).',
   },
   [ErrorCode.RefreshRejected]: {
     status: 401,
@@ -226,6 +229,13 @@ export const ERROR_CATALOGUE = {
     retryAfter: true,
     description:
       'The provider is not discovered yet, could not be reached, timed out or answered 5xx (at login, refresh, client credentials, or fetching its keys); the session is kept.',
+  },
+  [ErrorCode.ResourceRefused]: {
+    status: 403,
+    message: 'The identity provider will not issue a token for this API.',
+    retryAfter: false,
+    description:
+      "The provider answered `invalid_target` (RFC 8707): it will not issue this client a token for the route's `resource` (on a refresh or client-credentials grant), or for OIDC_AUTHORIZATION_RESOURCES (at login). A configuration error at the provider or the gateway, not an outage: the session is kept, and retrying will not help.",
   },
   [ErrorCode.InvalidLogoutRequest]: {
     status: 400,

@@ -92,9 +92,9 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     // RFC 6750 §3: where a bearer token would do, the 401 says so.
     if (!session && needsCaller)
       throw new SessionError(SessionErrorCode.Unauthenticated, route.bearer ? { headers: { 'www-authenticate': 'Bearer' } } : {});
-    // The route policy, after the session it judges and before a token is spent on it. Sessions hold the
-    // ID token's claims; userinfo claims, once a session keeps them, go second in this list.
-    if (session && policy !== undefined) assertClaims(policy, [session.claims]);
+    // The route policy, after the session it judges and before a token is spent on it: the ID token's
+    // claims first, then the login's userinfo claims (OIDC_FETCH_USERINFO) for a claim the ID token lacks.
+    if (session && policy !== undefined) assertClaims(policy, session.userinfo ? [session.claims, session.userinfo] : [session.claims]);
     const token =
       mode === 'client'
         ? await this.clientTokens.tokenFor(route.audience, rejectedToken)

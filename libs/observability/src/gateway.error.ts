@@ -3,6 +3,8 @@ export interface GatewayErrorOptions {
   readonly detail?: string;
   readonly cause?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Client-safe fields the JSON body carries besides `error`, `message` and `requestId` (e.g. `loginUrl`). */
+  readonly body?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -12,6 +14,7 @@ export interface GatewayErrorOptions {
 export class GatewayError extends Error {
   readonly detail: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  readonly body: Readonly<Record<string, string>> | undefined;
 
   constructor(
     readonly code: string,
@@ -23,5 +26,6 @@ export class GatewayError extends Error {
     this.name = new.target.name;
     this.detail = options.detail;
     this.headers = options.headers ?? {};
+    this.body = options.body;
   }
 }

@@ -4,6 +4,15 @@ import { httpUrl, oneOf } from './setting-parsers.js';
 
 const tokenMode = oneOf<RouteTokenMode>('user', 'optional', 'client', 'none');
 const SCOPE_LIST = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
+/** An `acr` value: a URI or registered name, as it travels space-separated in `acr_values` (no space, quote or backslash). */
+const ACR_VALUE = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
+
+function acrList(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || value.some((acr) => typeof acr !== 'string' || !ACR_VALUE.test(acr)))
+    throw new Error('must be a non-empty array of acr values (no spaces or quotes)');
+  return Object.freeze([...value] as string[]);
+}
 
 function wholeNumber(least: number): (value: unknown) => number {
   return (value) => {
@@ -75,6 +84,16 @@ const routeKeys = {
   allowSetCookie: { default: false, parse: flag },
   /** Whether browsers may open WebSockets here (an Origin check replaces X-CSRF on the handshake). */
   websocket: { default: false, parse: flag },
+  /** Step-up (RFC 9470): the session's ID token `acr` must be one of these, or 401 step_up_required (docs/STEP-UP.md). */
+  acr: { parse: acrList },
+  /** Step-up (RFC 9470): at most this many seconds since the session's `auth_time`, or 401 step_up_required. */
+  maxAge: {
+    parse: (value: unknown): number | undefined => (value === undefined ? undefined : wholeNumber(0)(value)),
+    check: (route) =>
+      route.token !== 'user' && (route.acr !== undefined || route.maxAge !== undefined)
+        ? 'acr and maxAge need a "user" route (a step-up is asked of a session)'
+        : undefined,
+  },
 } satisfies JsonKeys;
 
 /** An API_ROUTES entry as read, before its token needs are grouped into `audience`. */

@@ -76,6 +76,8 @@ export interface GatewayStackRoute {
   readonly timeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly websocket?: boolean;
+  readonly acr?: readonly string[];
+  readonly maxAge?: number;
 }
 
 export interface GatewayStack {

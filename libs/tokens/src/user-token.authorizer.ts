@@ -20,6 +20,7 @@ import {
   SessionService,
   sessionKeyHash,
 } from '#sessiongate/session';
+import { assertRouteStepUp, StepUpError } from '#sessiongate/step-up';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
 
@@ -30,7 +31,7 @@ interface Grant {
 
 /**
  * Steps 4 to 7 of an /api request (docs/REQUEST-PIPELINE.md), in this order: the CSRF header, the session
- * where the route's token mode needs one, the route policy (to come), and the route's token as a credential.
+ * where the route's token mode needs one, the route policy (step-up so far), and the route's token as a credential.
  */
 @Injectable()
 export class UserTokenAuthorizer implements UpstreamAuthorizer {
@@ -44,6 +45,9 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
 
   async authorize(request: AuthorizedRequest, route: ApiRoute, options?: AuthorizeOptions): Promise<UpstreamCredential | undefined> {
     assertCsrfHeader(request.headers);
+    // Asked again after the upstream's RFC 9470 challenge: the answer is the step-up, never another token.
+    if (options?.stepUp !== undefined)
+      throw StepUpError.required(options.stepUp, 'the upstream asked for insufficient_user_authentication');
     const { credential, session } = await this.grant(request.headers, route, options?.rejectedToken);
     request.sessionPublicId = session?.publicId ?? null;
     return credential;
@@ -65,6 +69,7 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     const session = mode === 'user' || mode === 'optional' ? await this.reader.sessionOf(headers) : null;
     if (!session && mode === 'user') throw new SessionError(SessionErrorCode.Unauthenticated);
     // The route policy (scopes, step-up) plugs in here: after the session it judges, before a token is spent on it.
+    if (session && mode === 'user') assertRouteStepUp(session.claims, route, this.clock.now());
     const token =
       mode === 'client'
         ? await this.clientTokens.accessTokenFor(route.audience, rejectedToken)

@@ -13,7 +13,7 @@ export interface UserInfo {
 @Controller('bff')
 export class UserController {
   @Get('user')
-  @Requires({ csrf: true, session: 'required' })
+  @Requires({ csrf: true, session: 'required', slideOptional: true })
   user(@CallerSession() session: Session): UserInfo {
     const claims = Object.fromEntries(Object.entries(session.claims).filter(([name]) => !PROTOCOL_CLAIMS.has(name)));
     return {

@@ -4,11 +4,11 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { type Grant, Provider, type ProviderContext, type ProviderError, errors } from 'oidc-provider';
+import { type Grant, interactionPolicy, Provider, type ProviderContext, type ProviderError, errors } from 'oidc-provider';
 import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { DEMO_USERS, type DemoUser } from './demo-users.js';
 import { logoutPage, messagePage } from './interaction.pages.js';
-import { loginInteraction } from './login.interaction.js';
+import { ACR_VALUES, loginInteraction } from './login.interaction.js';
 
 export interface DemoClient {
   readonly client_id: string;
@@ -119,6 +119,11 @@ export interface IdentityProvider {
 }
 
 const CLAIMS = { profile: ['name'], email: ['email', 'email_verified'] };
+/**
+ * Every ID token says how (`acr`) and when (`auth_time`) the user authenticated, asked for or not, so that
+ * the gateway can judge a route's step-up (RFC 9470) from the session alone.
+ */
+const ID_TOKEN_CLAIMS = { openid: ['sub', 'acr', 'auth_time'], acr: null, auth_time: null, sid: null, ...CLAIMS };
 const OIDC_SCOPES = new Set(['openid', 'offline_access', ...Object.keys(CLAIMS)]);
 const CONTEXT_EVENTS = ['grant.success', 'grant.revoked', 'end_session.success'];
 /** oidc-provider's own limit for request bodies; a larger one is left for it to refuse. */
@@ -135,6 +140,29 @@ interface KoaContext extends ProviderContext {
 
 interface EventContext {
   readonly oidc: { readonly client?: { readonly clientId: string }; readonly params?: { readonly grant_type?: string } };
+}
+
+interface TokenClaimsContext {
+  readonly oidc: { readonly entities: Readonly<Record<string, { readonly acr?: string; readonly authTime?: number } | undefined>> };
+}
+
+/**
+ * oidc-provider's default prompts, plus one: a request whose `acr_values` the provider session's `acr`
+ * is not among asks the user to log in again (oidc-provider itself only does so for an essential `acr`
+ * in the claims parameter). Just after a login it asks nothing more: the user chose how to sign in, and
+ * the ID token says so.
+ */
+function stepUpPolicy() {
+  const { Check, base } = interactionPolicy;
+  const policy = base();
+  policy.get('login')?.checks.add(
+    new Check('acr_values_not_met', 'a requested authentication level could not be obtained', (ctx) => {
+      const requested = ctx.oidc.params.acr_values;
+      if (typeof requested !== 'string' || !ctx.oidc.session.accountId || ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+      return requested.split(' ').includes(ctx.oidc.acr ?? '') ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
+  return policy;
 }
 
 interface GrantContext {
@@ -188,7 +216,14 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
         const user = users.find((candidate) => candidate.sub === sub);
         return user && { accountId: sub, claims: () => ({ sub, name: user.name, email: user.email, email_verified: true }) };
       },
-      claims: CLAIMS,
+      claims: ID_TOKEN_CLAIMS,
+      acrValues: [...ACR_VALUES],
+      interactions: { policy: stepUpPolicy() },
+      // JWT access tokens carry the login's acr and auth_time, so that an API can ask for a step-up itself.
+      extraTokenClaims: (ctx: TokenClaimsContext) => {
+        const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+        return source?.acr === undefined ? undefined : { acr: source.acr, auth_time: source.authTime };
+      },
       // Profile and email claims go into the ID token too (the gateway reads them from there, not from userinfo).
       conformIdTokenClaims: false,
       pkce: { required: () => true },

@@ -5,6 +5,7 @@ import { startGateway } from '#sessiongate/gateway';
 import { createLogger } from '#sessiongate/observability';
 import { startDemoApi } from './demo-api.js';
 import { startIdentityProvider } from './identity-provider.js';
+import { ACR_SECOND_FACTOR } from './login.interaction.js';
 
 const CLIENT_ID = 'sessiongate-demo';
 /** The demo API's resource indicator (RFC 8707): the audience of its access tokens. */
@@ -68,7 +69,11 @@ export async function startDemo(
     const config = loadConfig({
       ...settings,
       OIDC_ISSUER: idp.issuer,
-      API_ROUTES: JSON.stringify([{ prefix: '/api/todos', target: api.url, token: 'user' }]),
+      API_ROUTES: JSON.stringify([
+        { prefix: '/api/todos', target: api.url, token: 'user' },
+        // The same todos, but the gateway itself asks for the second factor first (a route's step-up, RFC 9470).
+        { prefix: '/api/vault', target: `${api.url}/todos`, token: 'user', acr: [ACR_SECOND_FACTOR] },
+      ]),
     });
     const gateway = await startGateway(config, { logger });
     running.unshift(gateway.close);

@@ -1,0 +1,228 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type BrowserClient, type BrowserResponse, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+
+const CSRF = { 'x-csrf': '1' };
+const LOA_2 = 'urn:sessiongate:loa:2';
+const ALICE_SUB = 'u-1001';
+const BOB_SUB = 'u-1002';
+
+interface StepUpBody {
+  readonly error: string;
+  readonly message: string;
+  readonly requestId: string;
+  readonly loginUrl: string;
+}
+
+/** Follows a step-up loginUrl as the SPA would, signing in at the provider with `fields` (username, password, second_factor). */
+async function followLoginUrl(stack: GatewayStack, browser: BrowserClient, loginUrl: string, fields: Record<string, string>) {
+  let page = await browser.get(new URL(loginUrl, stack.url), { from: stack.url });
+  if (new URL(page.url).origin !== new URL(stack.url).origin) page = await browser.submitForm(page.body, '#login-form', fields);
+  return page;
+}
+
+/** The session cookie's value in `browser`. */
+function sessionCookie(stack: GatewayStack, browser: BrowserClient): string | undefined {
+  return browser.cookies(stack.url)[stack.config.session.cookieName];
+}
+
+/** /bff/user on `url` with only this session cookie (as a browser holding the old cookie would send it). */
+function userWithCookie(stack: GatewayStack, url: string, cookie: string): Promise<Response> {
+  return fetch(`${url}/bff/user`, { headers: { ...CSRF, cookie: `${stack.config.session.cookieName}=${cookie}` } });
+}
+
+async function adminSessions(stack: GatewayStack, sub: string): Promise<{ id: string }[]> {
+  const response = await fetch(`${stack.url}/admin/sessions?sub=${sub}`, {
+    headers: { authorization: `Bearer ${await stack.adminToken()}` },
+  });
+  return ((await response.json()) as { sessions: { id: string }[] }).sessions;
+}
+
+async function publicId(browser: BrowserClient, stack: GatewayStack): Promise<string> {
+  const { logoutUrl } = (await browser.get(`${stack.url}/bff/user`, { headers: CSRF })).json<{ logoutUrl: string }>();
+  return new URL(logoutUrl, stack.url).searchParams.get('sid')!;
+}
+
+describe('step-up authentication (RFC 9470)', () => {
+  let stack: GatewayStack;
+  let secondInstance: string;
+
+  beforeAll(async () => {
+    stack = await startGatewayStack({
+      // Every read slides the idle expiry, so that slide=false can be told apart.
+      env: { SESSION_TOUCH_INTERVAL: '0' },
+      routes: ({ echo }) => [{ prefix: '/api/vault', target: echo, token: 'user', acr: [LOA_2] }],
+    });
+    secondInstance = await stack.startInstance();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("refuses a route's acr before calling the API, then a second-factor login replaces the session", async () => {
+    const browser = await stack.loginAs('alice');
+    const other = await stack.loginAs('alice');
+    const oldCookie = sessionCookie(stack, browser)!;
+    const oldPublicId = await publicId(browser, stack);
+    const echoed = stack.echo.requests.length;
+
+    const refused = await browser.get(`${stack.url}/api/vault/secrets`, { headers: CSRF });
+    expect(refused.status).toBe(401);
+    const body = refused.json<StepUpBody>();
+    expect(body).toEqual({
+      error: 'step_up_required',
+      message: expect.any(String),
+      requestId: refused.headers.get('x-request-id'),
+      loginUrl: `/bff/login?acr_values=${encodeURIComponent(LOA_2)}&returnTo=%2F`,
+    });
+    expect(stack.echo.requests.length).toBe(echoed);
+
+    const landing = await followLoginUrl(stack, browser, body.loginUrl, { username: 'alice', password: 'alice', second_factor: 'yes' });
+    expect(new URL(landing.url).origin).toBe(stack.url);
+    const newCookie = sessionCookie(stack, browser)!;
+    expect(newCookie).toBeDefined();
+    expect(newCookie).not.toBe(oldCookie);
+    const user = await browser.get(`${stack.url}/bff/user`, { headers: CSRF });
+    expect(user.json()).toMatchObject({ claims: { sub: ALICE_SUB, acr: LOA_2 } });
+    expect((await browser.get(`${stack.url}/api/vault/secrets`, { headers: CSRF })).status).toBe(200);
+
+    // The old cookie is refused everywhere; the user's other session is untouched; the indexes name the new session.
+    for (const url of [stack.url, secondInstance]) expect((await userWithCookie(stack, url, oldCookie)).status).toBe(401);
+    expect((await other.get(`${stack.url}/bff/user`, { headers: CSRF })).status).toBe(200);
+    const ids = (await adminSessions(stack, ALICE_SUB)).map((session) => session.id);
+    expect(ids).not.toContain(oldPublicId);
+    expect(ids).toContain(await publicId(browser, stack));
+    expect(ids).toContain(await publicId(other, stack));
+  });
+
+  it("passes an API's insufficient_user_authentication challenge on as step_up_required, without retrying it", async () => {
+    const browser = await stack.loginAs('alice');
+    const oldCookie = sessionCookie(stack, browser)!;
+    const tokenRequests = stack.idp.tokenRequests.length;
+
+    const refused = await browser.post(`${stack.url}/api/todos/sensitive`, { headers: CSRF, json: { confirm: true } });
+    expect(refused.status).toBe(401);
+    const body = refused.json<StepUpBody>();
+    expect(body).toMatchObject({ error: 'step_up_required', loginUrl: `/bff/login?acr_values=${encodeURIComponent(LOA_2)}&returnTo=%2F` });
+    expect(refused.body).not.toContain('insufficient_user_authentication');
+    // No refresh: a new token from the same login would be refused the same way.
+    expect(stack.idp.tokenRequests.length).toBe(tokenRequests);
+
+    await followLoginUrl(stack, browser, body.loginUrl, { username: 'alice', password: 'alice', second_factor: 'yes' });
+    expect(sessionCookie(stack, browser)).not.toBe(oldCookie);
+    const done = await browser.post(`${stack.url}/api/todos/sensitive`, { headers: CSRF, json: { confirm: true } });
+    expect(done.status).toBe(201);
+    expect(done.json()).toMatchObject({ done: true, sub: ALICE_SUB, acr: LOA_2 });
+    for (const url of [stack.url, secondInstance]) expect((await userWithCookie(stack, url, oldCookie)).status).toBe(401);
+  });
+
+  it('refuses a step-up whose ID token lacks the acr asked for (invalid_id_token), keeping the session', async () => {
+    const browser = await stack.loginAs('alice');
+    const cookie = sessionCookie(stack, browser)!;
+    const loginUrl = `/bff/login?acr_values=${encodeURIComponent(LOA_2)}&returnTo=%2F`;
+    // Signed in without the second factor: the provider issues loa:1.
+    const landing = await followLoginUrl(stack, browser, loginUrl, { username: 'alice', password: 'alice' });
+    expect(landing.status).toBe(400);
+    expect(landing.json()).toMatchObject({ error: 'invalid_id_token' });
+    expect(sessionCookie(stack, browser)).toBe(cookie);
+    expect((await userWithCookie(stack, stack.url, cookie)).status).toBe(200);
+  });
+
+  it('refuses a step-up as another user, keeping the session and creating none', async () => {
+    const cookie = sessionCookie(stack, await stack.loginAs('alice'))!;
+    // The gateway session without alice's provider session: signing in as bob there would otherwise end
+    // hers at the provider, whose back-channel logout would then end this session too.
+    const browser = stack.browser();
+    browser.setCookie(stack.url, `${stack.config.session.cookieName}=${cookie}; Path=/; HttpOnly; SameSite=Strict`);
+    const loginUrl = `/bff/login?acr_values=${encodeURIComponent(LOA_2)}&returnTo=%2F`;
+    const landing = await followLoginUrl(stack, browser, loginUrl, { username: 'bob', password: 'bob', second_factor: 'yes' });
+    expect(landing.status).toBe(403);
+    expect(landing.json()).toMatchObject({ error: 'step_up_subject_mismatch' });
+    expect(sessionCookie(stack, browser)).toBe(cookie);
+    const user = await userWithCookie(stack, stack.url, cookie);
+    expect(user.status).toBe(200);
+    expect(await user.json()).toMatchObject({ claims: { sub: ALICE_SUB } });
+    expect(await adminSessions(stack, BOB_SUB)).toEqual([]);
+  });
+
+  it('returns a silent login (prompt=none) without a provider session to returnTo with error=login_required', async () => {
+    const browser = stack.browser();
+    const landing = await browser.get(`${stack.url}/bff/login?prompt=none&returnTo=${encodeURIComponent('/app?tab=2#top')}`);
+    expect(landing.redirects.at(-1)?.location).toBe('/app?tab=2&error=login_required#top');
+    expect(sessionCookie(stack, browser)).toBeUndefined();
+  });
+
+  it('logs in silently (prompt=none) with a provider session', async () => {
+    const browser = await stack.loginAs('bob');
+    const before = sessionCookie(stack, browser);
+    const landing: BrowserResponse = await browser.get(`${stack.url}/bff/login?prompt=none&returnTo=%2Fhome`);
+    expect(landing.redirects.at(-1)?.location).toBe('/home');
+    const after = sessionCookie(stack, browser);
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+    expect((await browser.get(`${stack.url}/bff/user`, { headers: CSRF })).json()).toMatchObject({ claims: { sub: BOB_SUB } });
+  });
+
+  it('refuses a malformed login parameter with 400 invalid_request', async () => {
+    for (const query of ['prompt=create', 'max_age=soon', 'prompt=none&prompt=login', 'ui_locales=%3Cscript%3E']) {
+      const response = await stack.browser().get(`${stack.url}/bff/login?${query}`, { followRedirects: false });
+      expect(response.status).toBe(400);
+      expect(response.json()).toMatchObject({ error: 'invalid_request' });
+      expect(response.body).not.toContain('script');
+    }
+  });
+
+  it('/bff/user?slide=false answers without moving the idle expiry', async () => {
+    const browser = await stack.loginAs('alice');
+    const expiresAt = async (query: string) =>
+      Date.parse(
+        (await browser.get(`${stack.url}/bff/user${query}`, { headers: CSRF })).json<{ session: { expiresAt: string } }>().session
+          .expiresAt,
+      );
+    const first = await expiresAt('');
+    await sleep(1100);
+    expect(await expiresAt('?slide=false')).toBe(first);
+    await sleep(1100);
+    expect(await expiresAt('?slide=false')).toBe(first);
+    expect(await expiresAt('')).toBeGreaterThan(first + 2000);
+  });
+});
+
+describe('the login parameters', () => {
+  let stack: GatewayStack;
+
+  beforeAll(async () => {
+    stack = await startGatewayStack({ env: { OIDC_USE_PAR: 'false' } });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('passes prompt, acr_values, max_age, login_hint and ui_locales through, and nothing else', async () => {
+    const query = new URLSearchParams({
+      prompt: 'login',
+      acr_values: `urn:sessiongate:loa:1 ${LOA_2}`,
+      max_age: '300',
+      login_hint: 'alice@example.com',
+      ui_locales: 'fr-CA en',
+      scope: 'openid admin',
+      redirect_uri: 'https://evil.example/cb',
+      response_mode: 'form_post',
+      claims: '{}',
+      returnTo: '/',
+    });
+    const response = await stack.browser().get(`${stack.url}/bff/login?${query}`, { followRedirects: false });
+    expect(response.status).toBe(302);
+    const sent = new URL(response.headers.get('location')!).searchParams;
+    expect(sent.get('prompt')).toBe('login');
+    expect(sent.get('acr_values')).toBe(`urn:sessiongate:loa:1 ${LOA_2}`);
+    expect(sent.get('max_age')).toBe('300');
+    expect(sent.get('login_hint')).toBe('alice@example.com');
+    expect(sent.get('ui_locales')).toBe('fr-CA en');
+    expect(sent.get('scope')).toBe(stack.config.oidc.scopes);
+    expect(sent.get('redirect_uri')).toBe(`${stack.url}/bff/callback`);
+    expect(sent.has('response_mode')).toBe(false);
+    expect(sent.has('claims')).toBe(false);
+  });
+});

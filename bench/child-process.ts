@@ -1,6 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Session } from 'node:inspector/promises';
 import { createInterface } from 'node:readline';
 
@@ -155,4 +157,18 @@ export function serveChild(server: ChildServer): void {
     })();
   });
   process.once('disconnect', () => process.exit(0));
+}
+
+/** For the `node:http` children: listens on a free loopback port and answers the URL. */
+export async function listenOnLoopback(server: Server): Promise<string> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Closes a `node:http` child's server, keep-alive connections included (a benchmark leaves many open). */
+export async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  server.close();
+  await once(server, 'close');
 }

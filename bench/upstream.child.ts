@@ -1,7 +1,5 @@
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serveChild } from './child-process.js';
+import { closeServer, listenOnLoopback, serveChild } from './child-process.js';
 
 /** What the upstream has answered, to check that the gateway really forwarded with a token. */
 export interface UpstreamStats {
@@ -39,16 +37,8 @@ const server = createServer((request, response) => {
 });
 
 serveChild({
-  async start() {
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  },
-  async stop() {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  },
+  start: () => listenOnLoopback(server),
+  stop: () => closeServer(server),
   calls: {
     stats: (): UpstreamStats => ({ requests, withBearerToken }),
   },

@@ -3,17 +3,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import pino from 'pino';
 import { ConfigModule, loadConfig } from '#sessiongate/config';
 import { ObservabilityModule } from '#sessiongate/observability';
-import {
-  audienceKey,
-  Clock,
-  type NewSession,
-  SessionAudit,
-  SessionDirectory,
-  SessionError,
-  SessionModule,
-  SessionService,
-  SessionStore,
-} from '#sessiongate/session';
+import { audienceKey, Clock, type NewSession, SessionDirectory, SessionError, SessionModule, SessionService } from '#sessiongate/session';
 import {
   ManualClock,
   minimalGatewayEnv,
@@ -35,8 +25,6 @@ interface Gateway {
   readonly module: TestingModule;
   readonly sessions: SessionService;
   readonly directory: SessionDirectory;
-  readonly audit: SessionAudit;
-  readonly store: SessionStore;
   readonly logs: string[];
 }
 
@@ -61,8 +49,6 @@ async function startGateway(redisUrl: string | undefined, clock: Clock, env: Rec
     module,
     sessions: module.get(SessionService),
     directory: module.get(SessionDirectory),
-    audit: module.get(SessionAudit),
-    store: module.get(SessionStore),
     logs,
   };
 }
@@ -258,26 +244,6 @@ describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('the session direc
     await expect(gateway.directory.list({ cursor: 'sg:{x}:s', limit: 5 })).rejects.toMatchObject({ code: 'invalid_cursor', status: 400 });
     await expect(gateway.directory.list({ cursor: 'sg:{x}:s', limit: 5 })).rejects.toBeInstanceOf(SessionError);
   });
-
-  it('remembers a logout token id once, until it expires or is forgotten', async () => {
-    expect(await gateway.sessions.rememberLogoutToken('https://idp', 'jti-1', 60_000)).toBe(true);
-    expect(await gateway.sessions.rememberLogoutToken('https://idp', 'jti-1', 60_000)).toBe(false);
-    expect(await gateway.sessions.rememberLogoutToken('https://other-idp', 'jti-1', 60_000)).toBe(true);
-    await gateway.sessions.forgetLogoutToken('https://idp', 'jti-1');
-    expect(await gateway.sessions.rememberLogoutToken('https://idp', 'jti-1', 60_000)).toBe(true);
-  });
-
-  it('writes audit events to the log', async () => {
-    await gateway.audit.record({ actor: 'admin:ops', action: 'revoke_session', target: 'session:abc', sessions: ['abc'] });
-    const line = gateway.logs.map((raw) => JSON.parse(raw) as { audit?: Record<string, unknown> }).find((entry) => entry.audit);
-    expect(line?.audit).toEqual({
-      actor: 'admin:ops',
-      action: 'revoke_session',
-      target: 'session:abc',
-      sessions: ['abc'],
-      at: new Date(clock.now()).toISOString(),
-    });
-  });
 });
 
 describe('the Redis index keys', () => {
@@ -325,37 +291,5 @@ describe('the Redis index keys', () => {
     expect((await gateway.directory.list({ limit: 10 })).sessions).toEqual([]);
     expect(await redis.client.zcard('sg:sessions')).toBe(0);
     expect(expired.publicId).toBeDefined();
-  });
-
-  it('appends audit events to a bounded stream', async () => {
-    await gateway.audit.record({ actor: 'admin:ops', action: 'revoke_user_sessions', target: 'user:alice', sessions: ['a', 'b'] });
-    const [[, fields]] = (await redis.client.xrange('sg:audit', '-', '+')) as [string, string[]][];
-    expect(fields).toEqual([
-      'at',
-      new Date(clock.now()).toISOString(),
-      'actor',
-      'admin:ops',
-      'action',
-      'revoke_user_sessions',
-      'target',
-      'user:alice',
-      'sessions',
-      'a b',
-    ]);
-
-    const pipeline = redis.client.pipeline();
-    for (let n = 0; n < 10_500; n++) pipeline.xadd('sg:audit', '*', 'n', String(n));
-    await pipeline.exec();
-    await gateway.audit.record({ actor: 'admin:ops', action: 'revoke_session', target: 'session:x', sessions: ['x'] });
-    expect(await redis.client.xlen('sg:audit')).toBeLessThanOrEqual(10_000 + 200);
-  });
-
-  it('keeps a used logout token id only until its expiry', async () => {
-    expect(await gateway.sessions.rememberLogoutToken('https://idp', 'jti-short', 200)).toBe(true);
-    const [key] = await redis.client.keys('sg:jti:*');
-    expect(key).toMatch(/^sg:jti:\{[A-Za-z0-9_-]{43}\}$/);
-    expect(await redis.client.pttl(key!)).toBeLessThanOrEqual(200);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await gateway.sessions.rememberLogoutToken('https://idp', 'jti-short', 200)).toBe(true);
   });
 });

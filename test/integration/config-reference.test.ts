@@ -1,22 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CONFIG_REFERENCE_PATH, configurationReference, type Setting, settings } from '#sessiongate/config';
+import { expectGeneratedDocCommitted } from '#sessiongate/testing';
 
 // docs/CONFIGURATION.md is generated from the settings table: this fails as soon as they differ.
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
 test('the committed configuration reference is what the settings table generates', () => {
-  const committed = readFileSync(join(root, CONFIG_REFERENCE_PATH), 'utf8');
-  const generated = configurationReference();
-  if (committed !== generated) {
-    const lines = committed.split('\n');
-    const first = generated.split('\n').findIndex((line, index) => line !== lines[index]);
-    throw new Error(
-      `${CONFIG_REFERENCE_PATH} is out of date (first difference at line ${first + 1}): run \`npm run docs:config\` and commit the result`,
-    );
-  }
+  expectGeneratedDocCommitted(CONFIG_REFERENCE_PATH, configurationReference(), 'npm run docs:config');
 });
 
 test('the reference names every setting once, with its default or that it is required, and never a secret value', () => {

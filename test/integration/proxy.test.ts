@@ -8,8 +8,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'undici';
 import { type ApiRoute, ConfigModule, loadConfig } from '#sessiongate/config';
-import { GatewayMetrics, MetricsModule } from '#sessiongate/metrics';
-import { GatewayError } from '#sessiongate/observability';
+import { GatewayMetrics } from '#sessiongate/metrics';
+import { ErrorCode, GatewayError, TelemetryModule } from '#sessiongate/observability';
 import {
   type AuthorizedRequest,
   type AuthorizeOptions,
@@ -37,11 +37,11 @@ const authorizations: (string | undefined)[] = [];
 class TestAuthorizer implements UpstreamAuthorizer {
   async authorize(request: AuthorizedRequest, route: ApiRoute, options: AuthorizeOptions = {}): Promise<UpstreamCredential | undefined> {
     authorizations.push(options.rejectedToken);
-    if (request.headers['x-test-refuse'] !== undefined) throw new GatewayError('unauthenticated', 401, 'Sign in first.');
+    if (request.headers['x-test-refuse'] !== undefined) throw new GatewayError(ErrorCode.Unauthenticated);
     if (options.rejectedToken === undefined) return route.token === 'user' ? new BearerCredential(TOKEN) : undefined;
     const renewal = request.headers['x-test-renewal'];
     if (renewal === 'same') return new BearerCredential(options.rejectedToken);
-    if (renewal === 'expired') throw new GatewayError('session_expired', 401, 'Sign in again.');
+    if (renewal === 'expired') throw new GatewayError(ErrorCode.SessionExpired);
     return new BearerCredential(RENEWED);
   }
 
@@ -106,7 +106,7 @@ beforeAll(async () => {
   @Module({
     imports: [
       ConfigModule.forRoot(config),
-      MetricsModule.forRoot(new GatewayMetrics(config.routes), { watchSessionStore: false }),
+      TelemetryModule.forRoot(new GatewayMetrics(config.routes)),
       ProxyModule.forRoot({ imports: [TestAuthorizerModule], authorizer: TestAuthorizer }),
     ],
   })

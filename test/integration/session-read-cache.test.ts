@@ -11,8 +11,9 @@ import {
   type Session,
   SessionDirectory,
   SessionModule,
+  SessionRecordStore,
   SessionService,
-  SessionStore,
+  StoreBackend,
 } from '#sessiongate/session';
 import { minimalGatewayEnv, type RedisFixture, startRedis } from '#sessiongate/testing';
 
@@ -24,7 +25,8 @@ interface Instance {
   readonly module: TestingModule;
   readonly sessions: SessionService;
   readonly directory: SessionDirectory;
-  readonly store: SessionStore;
+  readonly store: SessionRecordStore;
+  readonly backend: StoreBackend;
 }
 
 /** The blob digest as the Redis store compares it (SHA-1 hex of the blob). */
@@ -46,7 +48,8 @@ async function startInstance(overrides: Record<string, string> = {}): Promise<In
     module,
     sessions: module.get(SessionService),
     directory: module.get(SessionDirectory),
-    store: module.get(SessionStore),
+    store: module.get(SessionRecordStore),
+    backend: module.get(StoreBackend),
   };
   instances.push(instance);
   return instance;
@@ -267,7 +270,7 @@ describe('reading a session through the cache', () => {
     // Redis kept nothing on disk: the session is gone, and the feed comes back by itself.
     await live(instance);
     while (
-      !(await instance.store.ping().then(
+      !(await instance.backend.ping().then(
         () => true,
         () => false,
       ))

@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, Param, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { CountOutcome } from '#sessiongate/metrics';
+import { ReportOutcome } from '#sessiongate/observability';
 import { pageQuery } from '#sessiongate/session';
 import { AdminError, AdminErrorCode } from './admin.errors.js';
 import { AdminGuard } from './admin.guard.js';
@@ -33,7 +33,7 @@ export class AdminSessionsController {
     const page = pageQuery(
       { cursor, limit },
       { defaultLimit: DEFAULT_LIMIT, maxLimit: MAX_LIMIT },
-      (message) => new AdminError(AdminErrorCode.InvalidRequest, { message }),
+      (explanation) => new AdminError(AdminErrorCode.InvalidRequest, { explanation }),
     );
     return this.sessions.list(optionalString('sub', sub), page.cursor, page.limit);
   }
@@ -50,7 +50,7 @@ export class AdminSessionsController {
   @ApiOperation({ summary: 'End a session at once (every gateway instance), and revoke its refresh token at the provider.' })
   @ApiOkResponse({ type: RevokedView })
   @ApiResponse({ status: 404, type: ErrorView })
-  @CountOutcome('admin_revoke_session')
+  @ReportOutcome('admin_revoke_session')
   revoke(@Param('id') id: string, @Req() request: AdminRequest): Promise<RevokedView> {
     return this.sessions.revokeSession(request.user, id);
   }
@@ -58,7 +58,7 @@ export class AdminSessionsController {
   @Delete('users/:sub/sessions')
   @ApiOperation({ summary: 'End every session of a user, and revoke their refresh tokens at the provider.' })
   @ApiOkResponse({ type: RevokedView })
-  @CountOutcome('admin_revoke_user')
+  @ReportOutcome('admin_revoke_user')
   revokeUser(@Param('sub') sub: string, @Req() request: AdminRequest): Promise<RevokedView> {
     return this.sessions.revokeUser(request.user, sub);
   }
@@ -67,6 +67,6 @@ export class AdminSessionsController {
 function optionalString(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '')
-    throw new AdminError(AdminErrorCode.InvalidRequest, { message: `${name} must be given once, not empty.` });
+    throw new AdminError(AdminErrorCode.InvalidRequest, { explanation: `${name} must be given once, not empty.` });
   return value;
 }

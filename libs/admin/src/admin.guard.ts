@@ -2,7 +2,7 @@ import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { OidcError, OidcErrorCode, ProviderKeysUnavailable } from '#sessiongate/oidc';
+import { OidcError, ProviderKeysUnavailable } from '#sessiongate/oidc';
 import { AdminError, AdminErrorCode } from './admin.errors.js';
 import { type AdminPrincipal, AdminJwtStrategy } from './admin-jwt.strategy.js';
 
@@ -28,10 +28,7 @@ export class AdminGuard extends AuthGuard() {
   ): TUser {
     const failure = error ?? info;
     if (failure instanceof ProviderKeysUnavailable) {
-      throw new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', {
-        detail: failure.message,
-        headers: { 'retry-after': '5' },
-      });
+      throw OidcError.idpUnavailable(failure.message);
     }
     if (error || !principal) {
       const sentToken = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization !== undefined;

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { AdminErrorCode } from './admin.errors.js';
 
 // Response shapes of the admin API, for the OpenAPI description. Never a token or a cookie value.
 
@@ -67,7 +68,7 @@ export class RevokedView {
 }
 
 export class ErrorView {
-  @ApiProperty({ example: 'invalid_token' })
+  @ApiProperty({ example: AdminErrorCode.InvalidToken })
   readonly error!: string;
 
   @ApiProperty()

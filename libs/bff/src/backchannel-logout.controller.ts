@@ -1,8 +1,8 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { CountOutcome } from '#sessiongate/metrics';
+import { ReportOutcome } from '#sessiongate/observability';
 import { OidcClient } from '#sessiongate/oidc';
-import { type RevokedSession, SessionAudit, SessionDirectory, SessionService } from '#sessiongate/session';
+import { LogoutTokenReplayGuard, type RevokedSession, SessionAudit, SessionDirectory } from '#sessiongate/session';
 import { BffError, BffErrorCode } from './bff.errors.js';
 import { LogoutTokenVerifier } from './logout-token.verifier.js';
 
@@ -16,7 +16,7 @@ import { LogoutTokenVerifier } from './logout-token.verifier.js';
 export class BackchannelLogoutController {
   constructor(
     private readonly verifier: LogoutTokenVerifier,
-    private readonly sessions: SessionService,
+    private readonly replay: LogoutTokenReplayGuard,
     private readonly directory: SessionDirectory,
     private readonly audit: SessionAudit,
     private readonly oidc: OidcClient,
@@ -24,13 +24,13 @@ export class BackchannelLogoutController {
 
   @Post('backchannel-logout')
   @HttpCode(200)
-  @CountOutcome('backchannel_logout')
+  @ReportOutcome('backchannel_logout')
   async logout(@Req() request: FastifyRequest): Promise<void> {
     const token = await this.verifier.verify(logoutTokenOf(request));
     // §2.6 step 7: a logout token is used once; remembered before acting, so a replay racing the original fails.
     const ttlMs = Math.max(1000, token.rememberUntil - Date.now());
-    if (!(await this.sessions.rememberLogoutToken(token.issuer, token.jti, ttlMs))) {
-      throw new BffError(BffErrorCode.InvalidLogoutToken, 'The logout token is not valid.', { detail: 'jti already used' });
+    if (!(await this.replay.remember(token.issuer, token.jti, ttlMs))) {
+      throw new BffError(BffErrorCode.InvalidLogoutToken, { detail: 'jti already used' });
     }
     let revoked: RevokedSession[];
     try {
@@ -41,7 +41,7 @@ export class BackchannelLogoutController {
           : await this.directory.revokeBySub(token.sub!);
     } catch (error) {
       // Nothing was done: let the provider's retry of this same token through.
-      await this.sessions.forgetLogoutToken(token.issuer, token.jti).catch(() => undefined);
+      await this.replay.forget(token.issuer, token.jti).catch(() => undefined);
       throw error;
     }
     await Promise.all(revoked.map((session) => session.refreshToken && this.oidc.revoke(session.refreshToken)));
@@ -62,7 +62,8 @@ function logoutTokenOf(request: FastifyRequest): string {
       : undefined;
   const token = body?.logout_token;
   if (typeof token !== 'string' || token === '') {
-    throw new BffError(BffErrorCode.InvalidLogoutToken, 'Send one logout_token, form-encoded.', {
+    throw new BffError(BffErrorCode.InvalidLogoutToken, {
+      variant: 'notFormEncoded',
       detail: body ? 'no single logout_token parameter' : 'not a form',
     });
   }

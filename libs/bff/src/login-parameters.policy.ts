@@ -87,5 +87,5 @@ export function returnToWithError(returnTo: string, error: string): string {
 }
 
 function invalid(message: string): BffError {
-  return new BffError(BffErrorCode.InvalidRequest, `Invalid login parameter: ${message}`);
+  return new BffError(BffErrorCode.InvalidRequest, { explanation: `Invalid login parameter: ${message}` });
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CountOutcome } from '#sessiongate/metrics';
+import { ReportOutcome } from '#sessiongate/observability';
 import { ProviderReadyGuard } from '#sessiongate/oidc';
 import { SessionCookies } from '#sessiongate/http';
 import { SessionCookieReader } from '#sessiongate/session';
@@ -36,7 +36,7 @@ export class LoginController {
 
   @Get('callback')
   @RateLimit('callback')
-  @CountOutcome('login')
+  @ReportOutcome('login')
   async callback(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     // The pre-login cookie is spent whatever happens next, including on the error response.
     reply.header('set-cookie', this.cookies.clearLogin());

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
+import { Telemetry } from '#sessiongate/observability';
 import { OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
 import { audienceKey, Clock, type NewSession, type Session, SessionService } from '#sessiongate/session';
 import { satisfiesStepUp } from '#sessiongate/step-up';
@@ -34,6 +35,7 @@ export class LoginService {
     private readonly oidc: OidcClient,
     private readonly sessions: SessionService,
     private readonly clock: Clock,
+    private readonly telemetry: Telemetry,
     private readonly stepUp: StepUpLogin,
   ) {}
 
@@ -62,11 +64,11 @@ export class LoginService {
   ): Promise<CompletedLogin> {
     const pending = loginId ? await this.sessions.takePendingLogin(loginId) : null;
     if (!pending) {
-      throw new OidcError(OidcErrorCode.LoginExpired, 'This login has expired or was already used. Start again.');
+      throw new OidcError(OidcErrorCode.LoginExpired);
     }
     const states = parameters.getAll('state');
     if (states.length !== 1 || !sameString(states[0]!, pending.state)) {
-      throw new OidcError(OidcErrorCode.InvalidState, 'The login response does not belong to this browser. Start again.', {
+      throw new OidcError(OidcErrorCode.InvalidState, {
         detail: states.length === 1 ? 'state mismatch' : `${states.length} state parameters`,
       });
     }
@@ -76,25 +78,20 @@ export class LoginService {
     } catch (error) {
       // A silent login the provider cannot do without the user goes back to the SPA, which may then log in visibly.
       const answer = parameters.get('error');
-      if (
-        asked.prompt === 'none' &&
-        error instanceof OidcError &&
-        error.oidcCode === OidcErrorCode.IdpError &&
-        isSilentLoginRefusal(answer)
-      ) {
+      if (asked.prompt === 'none' && error instanceof OidcError && error.code === OidcErrorCode.IdpError && isSilentLoginRefusal(answer)) {
         return { session: undefined, returnTo: returnToWithError(pending.returnTo, answer) };
       }
       throw error;
     }
-    const issued = await this.oidc.exchangeCode(parameters, pending, asked.maxAgeSeconds);
+    const issued = await this.telemetry.tokenRequest('authorization_code', () =>
+      this.oidc.exchangeCode(parameters, pending, asked.maxAgeSeconds),
+    );
     const { claims, idToken } = issued;
-    if (!claims || !idToken) throw new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent no ID token.');
+    if (!claims || !idToken) throw new OidcError(OidcErrorCode.InvalidIdToken, { variant: 'missing' });
     // acr_values is only a request (OIDC Core §3.1.2.1): a provider may answer with a weaker acr, which must not pass.
     if (asked.acrValues !== undefined && !satisfiesStepUp(claims, { acrValues: asked.acrValues }, this.clock.now())) {
       if (issued.refreshToken) await this.oidc.revoke(issued.refreshToken);
-      throw new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider did not authenticate you as strongly as asked.', {
-        detail: 'ID token acr is not one of the requested acr_values',
-      });
+      throw new OidcError(OidcErrorCode.InvalidIdToken, { variant: 'acr', detail: 'ID token acr is not one of the requested acr_values' });
     }
     const data: NewSession = {
       sub: claims.sub as string,

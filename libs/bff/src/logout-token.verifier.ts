@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { OidcClient, OidcError, OidcErrorCode, ProviderKeys, ProviderKeysUnavailable } from '#sessiongate/oidc';
+import { OidcClient, OidcError, ProviderKeys, ProviderKeysUnavailable } from '#sessiongate/oidc';
 import { BffError, BffErrorCode } from './bff.errors.js';
 
 const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -60,10 +60,7 @@ export class LogoutTokenVerifier {
     } catch (error) {
       if (error instanceof BffError || error instanceof OidcError) throw error;
       if (error instanceof ProviderKeysUnavailable) {
-        throw new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', {
-          detail: error.message,
-          headers: { 'retry-after': '5' },
-        });
+        throw OidcError.idpUnavailable(error.message);
       }
       throw invalid(error instanceof errors.JOSEError ? `${error.code}: ${error.message}` : 'not a JWT');
     }
@@ -88,5 +85,5 @@ function isObject(value: unknown): boolean {
 }
 
 function invalid(detail: string): BffError {
-  return new BffError(BffErrorCode.InvalidLogoutToken, 'The logout token is not valid.', { detail });
+  return new BffError(BffErrorCode.InvalidLogoutToken, { detail });
 }

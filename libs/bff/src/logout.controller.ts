@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { CountOutcome } from '#sessiongate/metrics';
+import { ReportOutcome } from '#sessiongate/observability';
 import { OidcClient } from '#sessiongate/oidc';
 import { SessionCookies } from '#sessiongate/http';
 import { SessionCookieReader, SessionService } from '#sessiongate/session';
@@ -23,7 +23,7 @@ export class LogoutController {
    * or image cannot log the user out.
    */
   @Get('logout')
-  @CountOutcome('logout')
+  @ReportOutcome('logout')
   async logout(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     // Read in the handler rather than by RouteGuard: a store failure here is one of logout's counted outcomes.
     const session = await this.reader.sessionOf(request.headers);
@@ -34,7 +34,7 @@ export class LogoutController {
     }
     const sids = new URL(request.url, 'http://gateway.invalid').searchParams.getAll('sid');
     if (sids.length !== 1 || sids[0] !== session.publicId) {
-      throw new BffError(BffErrorCode.InvalidLogoutRequest, 'Log out through the logoutUrl given by /bff/user.');
+      throw new BffError(BffErrorCode.InvalidLogoutRequest);
     }
     await this.sessions.destroy(session.id);
     if (session.tokens.refreshToken) await this.oidc.revoke(session.tokens.refreshToken);

@@ -36,9 +36,9 @@ export class RateLimitGuard implements CanActivate {
     const { hits, resetsInMs } = await this.counter.hit(`${endpoint}\u0000${client}`, windowMs);
     if (hits <= limit) return true;
     // The detail names no client address: it is logged.
-    throw new BffError(BffErrorCode.RateLimited, 'Too many requests from this address. Try again later.', {
+    throw new BffError(BffErrorCode.RateLimited, {
       detail: `${endpoint}: ${hits} requests in a window of ${windowMs} ms (limit ${limit})`,
-      headers: { 'retry-after': String(Math.max(1, Math.ceil(resetsInMs / 1000))) },
+      retryAfterSeconds: resetsInMs / 1000,
     });
   }
 }

@@ -47,7 +47,7 @@ export class SessionsController {
     const query = pageQuery(
       { cursor, limit },
       { defaultLimit: DEFAULT_LIMIT, maxLimit: MAX_LIMIT },
-      (message) => new BffError(BffErrorCode.InvalidRequest, message),
+      (explanation) => new BffError(BffErrorCode.InvalidRequest, { explanation }),
     );
     const page = await this.directory.list({ sub: caller.sub, ...query });
     return {
@@ -68,7 +68,7 @@ export class SessionsController {
   @HttpCode(204)
   async end(@Param('id') id: string, @CallerSession() caller: Session, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     const revoked = await this.directory.revokeByPublicId(id, { sub: caller.sub });
-    if (!revoked) throw new BffError(BffErrorCode.SessionNotFound, 'No such session.');
+    if (!revoked) throw new BffError(BffErrorCode.SessionNotFound);
     if (revoked.refreshToken) await this.oidc.revoke(revoked.refreshToken);
     await this.audit.record({
       actor: `user:${caller.sub}`,

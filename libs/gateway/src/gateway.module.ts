@@ -4,28 +4,47 @@ import { AdminModule } from '#sessiongate/admin';
 import { BffModule } from '#sessiongate/bff';
 import { HealthModule } from '#sessiongate/health';
 import { ConfigModule, type GatewayConfig } from '#sessiongate/config';
-import { type GatewayMetrics, MetricsModule } from '#sessiongate/metrics';
-import { ObservabilityModule } from '#sessiongate/observability';
+import { ObservabilityModule, Telemetry, TelemetryModule } from '#sessiongate/observability';
 import { ProxyModule } from '#sessiongate/proxy';
+import { SessionModule, SessionRecordStore, StoreBackend } from '#sessiongate/session';
 import { TokensModule, UserTokenAuthorizer } from '#sessiongate/tokens';
 
+/** Provided for its effect only: the session store is then reported to Telemetry (read when metrics are scraped). */
+const REPORTED_SESSION_STORE = Symbol('REPORTED_SESSION_STORE');
+
 /**
- * The whole gateway: configuration, logging and metrics (global), the /bff endpoints, the /api proxy, and the
+ * The whole gateway: configuration, logging and telemetry (global), the /bff endpoints, the /api proxy, and the
  * /admin API when it is on (ADMIN_JWT_AUDIENCE) and not on a port of its own (see AdminGatewayModule).
  */
 @Module({})
 export class GatewayModule {
-  static forRoot(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): DynamicModule {
+  static forRoot(config: GatewayConfig, logger: Logger, telemetry: Telemetry): DynamicModule {
     return {
       module: GatewayModule,
       imports: [
         ConfigModule.forRoot(config),
         ObservabilityModule.forRoot(logger),
-        MetricsModule.forRoot(metrics, { watchSessionStore: true }),
+        TelemetryModule.forRoot(telemetry),
+        SessionModule,
         BffModule,
         HealthModule,
         ProxyModule.forRoot({ imports: [TokensModule], authorizer: UserTokenAuthorizer }),
         ...(config.admin && config.admin.port === undefined ? [AdminModule] : []),
+      ],
+      // Once per process, from the main listener: the admin listener's store is a second connection to the same one.
+      providers: [
+        {
+          provide: REPORTED_SESSION_STORE,
+          inject: [StoreBackend, SessionRecordStore, Telemetry],
+          useFactory: (backend: StoreBackend, records: SessionRecordStore, reported: Telemetry) =>
+            reported.sessionStoreOpened({
+              kind: backend.kind,
+              countSessions: () => records.count(),
+              get failures() {
+                return backend.failures;
+              },
+            }),
+        },
       ],
     };
   }
@@ -34,15 +53,10 @@ export class GatewayModule {
 /** The admin API alone, for the listener on ADMIN_PORT: nothing else is reachable there. */
 @Module({})
 export class AdminGatewayModule {
-  static forRoot(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): DynamicModule {
+  static forRoot(config: GatewayConfig, logger: Logger, telemetry: Telemetry): DynamicModule {
     return {
       module: AdminGatewayModule,
-      imports: [
-        ConfigModule.forRoot(config),
-        ObservabilityModule.forRoot(logger),
-        MetricsModule.forRoot(metrics, { watchSessionStore: false }),
-        AdminModule,
-      ],
+      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger), TelemetryModule.forRoot(telemetry), AdminModule],
     };
   }
 }

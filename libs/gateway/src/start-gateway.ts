@@ -7,18 +7,22 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { requireAdminBearer, setupAdminDocs } from '#sessiongate/admin';
 import type { GatewayConfig } from '#sessiongate/config';
-import { GatewayMetrics, measureEachRequest, serveMetrics } from '#sessiongate/metrics';
+import { GatewayMetrics, serveMetrics } from '#sessiongate/metrics';
 import {
   answerClientError,
+  combineTelemetry,
   createLogger,
   declareRequestFields,
+  ErrorCode,
   GatewayError,
   isApiPath,
   logEachRequest,
+  reportEachRequest,
   requestIdFor,
   requestLoggerFactory,
   requestPath,
   sendError,
+  type Telemetry,
 } from '#sessiongate/observability';
 import { crossOriginHook } from '#sessiongate/http';
 import { FrameworkLogger } from './framework.logger.js';
@@ -43,7 +47,9 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = new GatewayMetrics(config.routes);
-  const app = await createApp(GatewayModule.forRoot(config, logger, metrics), config, logger, metrics);
+  // Where another implementation (tracing) joins the metrics; one alone is used as it is, with no fan-out.
+  const telemetry = combineTelemetry([metrics]);
+  const app = await createApp(GatewayModule.forRoot(config, logger, telemetry), config, logger, telemetry);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', crossOriginHook(config.publicUrl.origin, config.corsAllowedOrigins));
   // Helmet's defaults on everything the gateway itself serves (the SPA, /bff, /admin, its errors). The
@@ -64,8 +70,8 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
 
   // A listener of its own lets operators keep /admin off the public network (firewall, internal
   // Service) while the public port simply has no /admin. It is a second Nest application in the same
-  // process, with its own Redis connection and provider discovery, sharing only config, logger and metrics.
-  const admin = await createApp(AdminGatewayModule.forRoot(config, logger, metrics), config, logger, metrics).catch(
+  // process, with its own Redis connection and provider discovery, sharing only config, logger and telemetry.
+  const admin = await createApp(AdminGatewayModule.forRoot(config, logger, telemetry), config, logger, telemetry).catch(
     async (error: unknown) => {
       await app.close();
       throw error;
@@ -99,7 +105,7 @@ async function createApp(
   module: DynamicModule,
   config: GatewayConfig,
   logger: Logger,
-  metrics: GatewayMetrics,
+  telemetry: Telemetry,
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
@@ -113,7 +119,7 @@ async function createApp(
     return503OnClosing: true,
     // Errors Fastify raises before routing (a malformed URL, a bad header) get the same JSON shape.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
-      sendError(request, reply, new GatewayError('bad_request', 400, 'The request is malformed.', { detail: error.message })),
+      sendError(request, reply, new GatewayError(ErrorCode.BadRequest, { detail: error.message })),
     // ... and so do requests Node's HTTP parser refuses before Fastify sees them.
     clientErrorHandler: answerClientError,
   });
@@ -124,8 +130,9 @@ async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   declareRequestFields(fastify);
   logEachRequest(fastify, logger);
-  measureEachRequest(fastify, metrics);
+  reportEachRequest(fastify, telemetry);
   fastify.addHook('onRequest', (request, reply, done) => {
+    request.telemetryHandle = telemetry.requestStarted(request);
     reply.header('x-request-id', request.id);
     // Nothing the gateway itself answers under /bff or /admin may be cached: user and session data, redirects with state.
     const path = requestPath(request);

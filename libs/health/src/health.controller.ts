@@ -2,7 +2,7 @@ import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/commo
 import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { OidcClient } from '#sessiongate/oidc';
-import { SessionStore } from '#sessiongate/session';
+import { StoreBackend } from '#sessiongate/session';
 
 /**
  * Liveness (`/healthz`: the process serves) and readiness (`/readyz`: the session store answers and
@@ -14,7 +14,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly store: SessionStore,
+    private readonly store: StoreBackend,
     private readonly oidc: OidcClient,
   ) {}
 

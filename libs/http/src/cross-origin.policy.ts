@@ -43,7 +43,7 @@ export function crossOriginHook(publicOrigin: string, extraOrigins: readonly str
   return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     if (!isProtectedPath(requestPath(request))) return done();
     const refusal = crossOriginRefusal(request.headers, publicOrigin, listed);
-    if (refusal) return sendError(request, reply, new CsrfError(refusal, 'Cross-origin requests are not accepted.'));
+    if (refusal) return sendError(request, reply, new CsrfError(refusal, 'crossOrigin'));
     const origin = request.headers.origin;
     if (origin === undefined || !listed.has(origin)) return done();
     reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin');

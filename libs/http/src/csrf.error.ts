@@ -1,7 +1,7 @@
-import { GatewayError } from '#sessiongate/observability';
+import { ErrorCode, type ErrorVariant, GatewayError } from '#sessiongate/observability';
 
-export class CsrfError extends GatewayError {
-  constructor(detail: string, message = 'Missing X-CSRF: 1 header.') {
-    super('csrf', 403, message, { detail });
+export class CsrfError extends GatewayError<ErrorCode.Csrf> {
+  constructor(detail: string, variant?: ErrorVariant<ErrorCode.Csrf>) {
+    super(ErrorCode.Csrf, { detail, variant });
   }
 }

@@ -1,12 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import type { ApiRoute } from '#sessiongate/config';
-import { toGatewayError } from '#sessiongate/observability';
-import type { SessionStore } from '#sessiongate/session';
+import {
+  type ObservedSessionStore,
+  type OutcomeEvent,
+  type SessionReadSource,
+  Telemetry,
+  type TelemetryHandle,
+  type TokenGrant,
+} from '#sessiongate/observability';
 import { type HistogramSeries, HotHistogram } from './hot.histogram.js';
-
-/** An endpoint whose outcomes are counted (see CountOutcome). */
-export type OutcomeEvent = 'login' | 'logout' | 'backchannel_logout' | 'admin_revoke_session' | 'admin_revoke_user';
 
 /** From 1 ms (a cached token, a fast API) to 10 s (a slow upstream). */
 const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -16,15 +19,15 @@ const LOCK_WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10];
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 /**
- * The gateway's Prometheus metrics, in a registry of its own (never prom-client's global one: two
+ * Telemetry as the gateway's Prometheus metrics, in a registry of its own (never prom-client's global one: two
  * gateways in one process, as in tests, keep separate counts). One instance per gateway process,
  * shared by the main and the admin listener. Every label value comes from a bounded set: a
  * configured route prefix or a declared route, a status class, an error code, an outcome.
  *
  * The request path records into series created once per route (HotHistogram): no label hashing
- * or string building per request.
+ * or string building per request. A start hook's handle is its performance.now(), or nothing.
  */
-export class GatewayMetrics {
+export class GatewayMetrics extends Telemetry {
   readonly registry = new Registry();
   private readonly requests = new HotHistogram(
     'sessiongate_http_request_duration_seconds',
@@ -32,7 +35,8 @@ export class GatewayMetrics {
     REQUEST_BUCKETS,
   );
   private readonly requestSeries = new Map<string, (HistogramSeries | undefined)[]>();
-  private readonly upstreamSeries: ReadonlyMap<ApiRoute, HistogramSeries>;
+  /** By route prefix. */
+  private readonly upstreamSeries: ReadonlyMap<string, HistogramSeries>;
   private readonly errors = new Counter({
     name: 'sessiongate_http_errors_total',
     help: 'Error responses by error code (session_store_unavailable: Redis could not be reached).',
@@ -58,6 +62,7 @@ export class GatewayMetrics {
   >;
 
   constructor(routes: readonly ApiRoute[]) {
+    super();
     this.registry.registerMetric(this.requests as unknown as Metric);
     const upstream = new HotHistogram(
       'sessiongate_upstream_response_seconds',
@@ -65,7 +70,7 @@ export class GatewayMetrics {
       REQUEST_BUCKETS,
     );
     this.registry.registerMetric(upstream as unknown as Metric);
-    this.upstreamSeries = new Map(routes.map((route) => [route, upstream.series({ route: route.prefix })]));
+    this.upstreamSeries = new Map(routes.map((route) => [route.prefix, upstream.series({ route: route.prefix })]));
     const counter = (name: string, help: string, labelNames: string[] = ['outcome']) =>
       new Counter({ name, help, labelNames, registers: [this.registry] });
     const logins = counter('sessiongate_logins_total', 'Completed logins (/bff/callback), by outcome: ok or the error code.');
@@ -97,8 +102,12 @@ export class GatewayMetrics {
     return this.registry.metrics();
   }
 
-  /** `route` must come from a bounded set (see routeLabel). */
-  requestCompleted(route: string, status: number, milliseconds: number): void {
+  requestStarted(): TelemetryHandle {
+    return undefined;
+  }
+
+  /** `route` must come from a bounded set (see routeLabel); the session's public id is never a label. */
+  requestEnded(_handle: TelemetryHandle, route: string, status: number, durationMs: number, errorCode: string | null): void {
     let byClass = this.requestSeries.get(route);
     if (byClass === undefined) {
       byClass = [];
@@ -110,31 +119,46 @@ export class GatewayMetrics {
       series = this.requests.series({ route, status_class: STATUS_CLASSES[statusClass]! });
       byClass[statusClass] = series;
     }
-    series.observe(milliseconds / 1000);
+    series.observe(durationMs / 1000);
+    if (errorCode) this.errors.inc({ code: errorCode });
   }
 
-  /** `startedAt`: performance.now() when the request was sent upstream. */
-  upstreamResponded(route: ApiRoute, startedAt: number): void {
-    this.upstreamSeries.get(route)?.observe((performance.now() - startedAt) / 1000);
+  sessionReadStarted(): TelemetryHandle {
+    return undefined;
   }
 
-  errorAnswered(code: string): void {
-    this.errors.inc({ code });
+  sessionReadEnded(_handle: TelemetryHandle, _source: SessionReadSource, _outcome: string): void {}
+
+  tokenRequestStarted(): TelemetryHandle {
+    return performance.now();
   }
 
-  countOutcome(event: OutcomeEvent, outcome: string): void {
+  tokenRequestEnded(handle: TelemetryHandle, grant: TokenGrant, outcome: string): void {
+    // The code exchange is a login's, counted as such (sessiongate_logins_total).
+    if (grant === 'authorization_code') return;
+    this.tokenRequests.observe({ grant, outcome }, secondsSince(handle));
+  }
+
+  lockWaitStarted(): TelemetryHandle {
+    return performance.now();
+  }
+
+  lockWaitEnded(handle: TelemetryHandle, outcome: string): void {
+    this.lockWaits.observe({ outcome }, secondsSince(handle));
+  }
+
+  upstreamStarted(): TelemetryHandle {
+    return performance.now();
+  }
+
+  /** Only a first attempt that got its response headers: the time the upstream took to answer. */
+  upstreamEnded(handle: TelemetryHandle, route: string, resendCount: number, outcome: number | string): void {
+    if (resendCount === 0 && typeof outcome === 'number') this.upstreamSeries.get(route)?.observe(secondsSince(handle));
+  }
+
+  outcome(event: OutcomeEvent, outcome: string): void {
     const { counter, labels } = this.outcomes[event];
     counter.inc({ ...labels, outcome });
-  }
-
-  /** Times a token request and records its outcome. */
-  timeTokenRequest<T>(grant: 'refresh_token' | 'client_credentials', work: Promise<T>): Promise<T> {
-    return timed(this.tokenRequests, { grant }, work);
-  }
-
-  /** Times the wait for a session's refresh lock and records its outcome. */
-  timeLockWait<T>(work: Promise<T>): Promise<T> {
-    return timed(this.lockWaits, {}, work);
   }
 
   /**
@@ -142,7 +166,7 @@ export class GatewayMetrics {
    * ZLEXCOUNT on the `sg:sessions` index), never on a request. With the store down, the gauge has
    * no sample rather than a wrong one.
    */
-  watchStore(store: SessionStore): void {
+  sessionStoreOpened(store: ObservedSessionStore): void {
     const labels = { store: store.kind };
     new Gauge({
       name: 'sessiongate_active_sessions',
@@ -168,19 +192,7 @@ export class GatewayMetrics {
   }
 }
 
-/** The outcome of an operation, for a label: ok, or its error code (a stable string). */
-export function outcomeOf(error: unknown): string {
-  return toGatewayError(error).code;
-}
-
-async function timed<T>(histogram: Histogram<string>, labels: Readonly<Record<string, string>>, work: Promise<T>): Promise<T> {
-  const end = histogram.startTimer(labels);
-  try {
-    const result = await work;
-    end({ outcome: 'ok' });
-    return result;
-  } catch (error) {
-    end({ outcome: outcomeOf(error) });
-    throw error;
-  }
+/** `startedAt`: what a start hook returned. */
+function secondsSince(startedAt: TelemetryHandle): number {
+  return (performance.now() - (startedAt as number)) / 1000;
 }

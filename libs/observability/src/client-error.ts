@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { ErrorCode } from './error-catalogue.js';
 import { GatewayError } from './gateway.error.js';
 import { endSocketWithError } from './socket-error.js';
 
@@ -10,9 +11,6 @@ import { endSocketWithError } from './socket-error.js';
  */
 export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
   if (!socket.writable) return;
-  const refusal =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? new GatewayError('headers_too_large', 431, 'The request headers are too large.')
-      : new GatewayError('bad_request', 400, 'The request is malformed.');
+  const refusal = new GatewayError(error.code === 'HPE_HEADER_OVERFLOW' ? ErrorCode.HeadersTooLarge : ErrorCode.BadRequest);
   endSocketWithError(socket, refusal, randomUUID());
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode } from './error-catalogue.js';
 import { GatewayError } from './gateway.error.js';
 
 export interface ErrorBody {
@@ -7,7 +8,7 @@ export interface ErrorBody {
   readonly requestId: string;
 }
 
-const INTERNAL = new GatewayError('internal_error', 500, 'The gateway could not handle this request.');
+const INTERNAL = new GatewayError(ErrorCode.InternalError);
 
 /** Maps anything thrown to a GatewayError; what is not one becomes a plain 500 with nothing leaked. */
 export function toGatewayError(error: unknown): GatewayError {

@@ -1,15 +1,24 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode } from './error-catalogue.js';
 import { sendError } from './error-response.js';
 import { GatewayError } from './gateway.error.js';
 
-const CODE_BY_STATUS: Record<number, string> = {
-  400: 'bad_request',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'too_many_requests',
+type FrameworkRefusal =
+  | ErrorCode.BadRequest
+  | ErrorCode.NotFound
+  | ErrorCode.MethodNotAllowed
+  | ErrorCode.PayloadTooLarge
+  | ErrorCode.UnsupportedMediaType
+  | ErrorCode.TooManyRequests;
+
+const CODE_BY_STATUS: Record<number, FrameworkRefusal> = {
+  400: ErrorCode.BadRequest,
+  404: ErrorCode.NotFound,
+  405: ErrorCode.MethodNotAllowed,
+  413: ErrorCode.PayloadTooLarge,
+  415: ErrorCode.UnsupportedMediaType,
+  429: ErrorCode.TooManyRequests,
 };
 
 /** The one place where thrown errors become responses: GatewayErrors keep their code, Nest's HTTP errors get one. */
@@ -23,7 +32,9 @@ export class GatewayExceptionFilter implements ExceptionFilter {
   private normalise(exception: unknown): unknown {
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       const status = exception.getStatus();
-      return new GatewayError(CODE_BY_STATUS[status] ?? 'bad_request', status, 'The request was not accepted.', {
+      return new GatewayError(CODE_BY_STATUS[status] ?? ErrorCode.BadRequest, {
+        variant: 'notAccepted',
+        status,
         detail: exception.message,
       });
     }

@@ -10,6 +10,8 @@ declare module 'fastify' {
     errorCode: string | null;
     /** The URL's path, without the query string: read once per request through requestPath. */
     urlPath: string | null;
+    /** What Telemetry.requestStarted returned, for requestEnded. */
+    telemetryHandle: unknown;
   }
 }
 
@@ -19,6 +21,7 @@ export function declareRequestFields(fastify: FastifyInstance): void {
   fastify.decorateRequest('sessionPublicId', null);
   fastify.decorateRequest('errorCode', null);
   fastify.decorateRequest('urlPath', null);
+  fastify.decorateRequest('telemetryHandle', null);
 }
 
 /** The request's path without its query string, shared by every hook that routes on it. */

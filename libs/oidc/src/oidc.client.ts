@@ -171,11 +171,9 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   private discovered(): client.Configuration {
     if (this.configuration) return this.configuration;
     const status = this.discoveryStatus;
-    const retryAfter =
-      status.state === 'pending' ? { 'retry-after': String(Math.max(1, Math.ceil((status.retryAt - Date.now()) / 1000))) } : undefined;
-    throw new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not available yet. Try again shortly.', {
+    throw new OidcError(OidcErrorCode.IdpUnavailable, {
       detail: status.state === 'failed' ? status.problem : 'provider discovery pending',
-      headers: retryAfter,
+      retryAfterSeconds: status.state === 'pending' ? (status.retryAt - Date.now()) / 1000 : undefined,
     });
   }
 
@@ -239,13 +237,14 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   checkAuthorizationResponse(parameters: URLSearchParams): void {
     const metadata = this.discovered().serverMetadata();
     if (metadata.authorization_response_iss_parameter_supported && parameters.get('iss') !== metadata.issuer) {
-      throw new OidcError(OidcErrorCode.InvalidState, 'The login response did not come from the expected provider.', {
+      throw new OidcError(OidcErrorCode.InvalidState, {
+        variant: 'otherIssuer',
         detail: 'iss response parameter missing or different (RFC 9207)',
       });
     }
     const error = parameters.get('error');
     if (error !== null) {
-      throw new OidcError(OidcErrorCode.IdpError, 'The identity provider did not complete the login.', { detail: `error=${error}` });
+      throw new OidcError(OidcErrorCode.IdpError, { detail: `error=${error}` });
     }
   }
 
@@ -285,9 +284,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     // openid-client does not compare a refreshed ID token's subject with the original (OIDC Core §12.2).
     if (tokens.claims && (tokens.claims.sub !== expected.sub || tokens.claims.iss !== expected.iss)) {
       if (tokens.refreshToken) await this.revoke(tokens.refreshToken);
-      throw new OidcError(OidcErrorCode.RefreshRejected, 'Your session has ended. Log in again.', {
-        detail: 'refreshed ID token names another subject or issuer',
-      });
+      throw new OidcError(OidcErrorCode.RefreshRejected, { detail: 'refreshed ID token names another subject or issuer' });
     }
     return tokens;
   }
@@ -299,10 +296,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     } catch (error) {
       if (error instanceof OidcError) throw error;
       // Down or refusing, it is the operator's problem, not the user's: no session is at stake.
-      throw new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider did not give the gateway a token for this API.', {
-        detail: describeIdpFailure(error),
-        headers: { 'retry-after': '5' },
-      });
+      throw OidcError.idpUnavailable(describeIdpFailure(error));
     }
   }
 
@@ -337,9 +331,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     const claims = response.claims();
     if (claims) this.checkIdTokenClaims(claims, now);
     if (typeof response.expires_in !== 'number') {
-      throw new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid token response.', {
-        detail: 'no expires_in',
-      });
+      throw new OidcError(OidcErrorCode.InvalidIdToken, { variant: 'tokenResponse', detail: 'no expires_in' });
     }
     const refreshExpiresIn = (response as { refresh_expires_in?: unknown }).refresh_expires_in;
     return {
@@ -354,8 +346,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
 
   /** Checks openid-client leaves out: `iat` sanity, and `azp` even when `aud` is a single value (OIDC Core §3.1.3.7). */
   private checkIdTokenClaims(claims: client.IDToken, now: number): void {
-    const invalid = (detail: string) =>
-      new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid ID token.', { detail });
+    const invalid = (detail: string) => new OidcError(OidcErrorCode.InvalidIdToken, { detail });
     if (claims.iat > now / 1000 + IAT_FUTURE_TOLERANCE_SECONDS) throw invalid('iat in the future');
     if (claims.azp !== undefined && claims.azp !== this.config.oidc.clientId) throw invalid('azp is another client');
   }
@@ -365,15 +356,12 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     const detail = describeIdpFailure(error);
     switch (classifyIdpFailure(error)) {
       case 'unavailable':
-        return new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', {
-          detail,
-          headers: { 'retry-after': '5' },
-        });
+        return OidcError.idpUnavailable(detail);
       case 'invalid_grant':
       case 'rejected':
-        return new OidcError(OidcErrorCode.TokenExchangeFailed, 'The login could not be completed. Try again.', { detail });
+        return new OidcError(OidcErrorCode.TokenExchangeFailed, { detail });
       default:
-        return new OidcError(OidcErrorCode.InvalidIdToken, 'The identity provider sent an invalid ID token.', { detail });
+        return new OidcError(OidcErrorCode.InvalidIdToken, { detail });
     }
   }
 
@@ -383,12 +371,9 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     switch (classifyIdpFailure(error)) {
       case 'invalid_grant':
       case 'invalid_response':
-        return new OidcError(OidcErrorCode.RefreshRejected, 'Your session has ended. Log in again.', { detail });
+        return new OidcError(OidcErrorCode.RefreshRejected, { detail });
       default:
-        return new OidcError(OidcErrorCode.IdpUnavailable, 'The identity provider is not reachable. Try again shortly.', {
-          detail,
-          headers: { 'retry-after': '5' },
-        });
+        return OidcError.idpUnavailable(detail);
     }
   }
 }

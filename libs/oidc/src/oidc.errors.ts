@@ -1,38 +1,23 @@
-import { GatewayError, type GatewayErrorOptions } from '#sessiongate/observability';
+import { ErrorCode, GatewayError } from '#sessiongate/observability';
 
-export enum OidcErrorCode {
-  /** No pending login for this browser: never started, expired, or already used. */
-  LoginExpired = 'login_expired',
-  /** The `state` (or `iss`) returned to the callback does not match the pending login. */
-  InvalidState = 'invalid_state',
-  /** The provider answered the authorization request with `error=`. */
-  IdpError = 'idp_error',
-  /** The provider refused to exchange the authorization code. */
-  TokenExchangeFailed = 'token_exchange_failed',
-  /** The ID token (or the token response) failed validation. */
-  InvalidIdToken = 'invalid_id_token',
-  /** The provider refused a refresh token (`invalid_grant`): the session cannot go on. */
-  RefreshRejected = 'refresh_rejected',
-  /** The provider could not be reached, timed out, or answered 5xx. */
-  IdpUnavailable = 'idp_unavailable',
-}
+/** The codes the OIDC capability raises (status, message and meaning of each: ERROR_CATALOGUE). */
+export const OidcErrorCode = {
+  LoginExpired: ErrorCode.LoginExpired,
+  InvalidState: ErrorCode.InvalidState,
+  IdpError: ErrorCode.IdpError,
+  TokenExchangeFailed: ErrorCode.TokenExchangeFailed,
+  InvalidIdToken: ErrorCode.InvalidIdToken,
+  RefreshRejected: ErrorCode.RefreshRejected,
+  IdpUnavailable: ErrorCode.IdpUnavailable,
+} as const;
+export type OidcErrorCode = (typeof OidcErrorCode)[keyof typeof OidcErrorCode];
 
-const STATUS: Record<OidcErrorCode, number> = {
-  [OidcErrorCode.LoginExpired]: 400,
-  [OidcErrorCode.InvalidState]: 400,
-  [OidcErrorCode.IdpError]: 400,
-  [OidcErrorCode.TokenExchangeFailed]: 400,
-  [OidcErrorCode.InvalidIdToken]: 400,
-  [OidcErrorCode.RefreshRejected]: 401,
-  [OidcErrorCode.IdpUnavailable]: 503,
-};
+/** The Retry-After of a provider that is down or did not answer in time. */
+const IDP_RETRY_AFTER_SECONDS = 5;
 
-export class OidcError extends GatewayError {
-  constructor(
-    readonly oidcCode: OidcErrorCode,
-    message: string,
-    options: GatewayErrorOptions = {},
-  ) {
-    super(oidcCode, STATUS[oidcCode], message, options);
+export class OidcError<C extends OidcErrorCode = OidcErrorCode> extends GatewayError<C> {
+  /** 503 `idp_unavailable` with Retry-After; `detail` says what failed, for the log. */
+  static idpUnavailable(detail: string): OidcError<typeof OidcErrorCode.IdpUnavailable> {
+    return new OidcError(OidcErrorCode.IdpUnavailable, { detail, retryAfterSeconds: IDP_RETRY_AFTER_SECONDS });
   }
 }

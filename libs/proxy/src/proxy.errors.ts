@@ -1,41 +1,22 @@
-import { GatewayError, type GatewayErrorOptions } from '#sessiongate/observability';
+import { ErrorCode, GatewayError } from '#sessiongate/observability';
 
-export enum ProxyErrorCode {
-  /** No configured route has a prefix that the path starts with (on a segment boundary). */
-  NoRoute = 'no_route',
-  /** The path could leave the route's base path upstream (dot segments, encoded separators, control characters). */
-  BadPath = 'bad_path',
-  /** A request body held for a possible retry did not have the length its Content-Length declared. */
-  BadBody = 'bad_body',
-  /** The request body is larger than the route's maxBodyBytes. */
-  PayloadTooLarge = 'payload_too_large',
-  /** The upstream could not be reached, refused or dropped the connection, or did not connect in time. */
-  UpstreamUnavailable = 'upstream_unavailable',
-  /** The upstream did not send its response headers in time. */
-  UpstreamTimeout = 'upstream_timeout',
-  /** An upgrade other than a WebSocket handshake, or one to a route without `websocket: true`. */
-  UpgradeNotAllowed = 'upgrade_not_allowed',
-  /** The gateway is shutting down and opens no more WebSockets. */
-  ShuttingDown = 'shutting_down',
-}
+/** The codes the API proxy raises (status, message and meaning of each: ERROR_CATALOGUE). */
+export const ProxyErrorCode = {
+  NoRoute: ErrorCode.NoRoute,
+  BadPath: ErrorCode.BadPath,
+  BadBody: ErrorCode.BadBody,
+  PayloadTooLarge: ErrorCode.PayloadTooLarge,
+  UpstreamUnavailable: ErrorCode.UpstreamUnavailable,
+  UpstreamTimeout: ErrorCode.UpstreamTimeout,
+  UpgradeNotAllowed: ErrorCode.UpgradeNotAllowed,
+  ShuttingDown: ErrorCode.ShuttingDown,
+} as const;
+export type ProxyErrorCode = (typeof ProxyErrorCode)[keyof typeof ProxyErrorCode];
 
-const RESPONSE: Record<ProxyErrorCode, { status: number; message: string }> = {
-  [ProxyErrorCode.NoRoute]: { status: 404, message: 'No API is configured at this path.' },
-  [ProxyErrorCode.BadPath]: { status: 400, message: 'The request path is not accepted.' },
-  [ProxyErrorCode.BadBody]: { status: 400, message: 'The request body does not match its Content-Length.' },
-  [ProxyErrorCode.PayloadTooLarge]: { status: 413, message: 'The request body is larger than this API accepts.' },
-  [ProxyErrorCode.UpstreamUnavailable]: { status: 502, message: 'The API could not be reached.' },
-  [ProxyErrorCode.UpstreamTimeout]: { status: 504, message: 'The API did not answer in time.' },
-  [ProxyErrorCode.UpgradeNotAllowed]: { status: 400, message: 'This API does not accept WebSocket connections.' },
-  [ProxyErrorCode.ShuttingDown]: { status: 503, message: 'The gateway is restarting. Try again shortly.' },
-};
-
-export class ProxyError extends GatewayError {
-  constructor(
-    readonly proxyCode: ProxyErrorCode,
-    options: GatewayErrorOptions = {},
-  ) {
-    super(proxyCode, RESPONSE[proxyCode].status, RESPONSE[proxyCode].message, options);
+export class ProxyError<C extends ProxyErrorCode = ProxyErrorCode> extends GatewayError<C> {
+  /** The code under the name the proxy's callers read. */
+  get proxyCode(): C {
+    return this.code;
   }
 
   /**

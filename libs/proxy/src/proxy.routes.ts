@@ -1,13 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { type Dispatcher, Pool } from 'undici';
 import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { GatewayMetrics } from '#sessiongate/metrics';
-import { sendError } from '#sessiongate/observability';
+import { sendError, Telemetry } from '#sessiongate/observability';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers.js';
 import { ProxyError } from './proxy.errors.js';
 import { isReplayable, readDeclaredBody } from './replayable-body.js';
@@ -50,7 +48,7 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(UPSTREAM_AUTHORIZER) private readonly authorizer: UpstreamAuthorizer,
     private readonly adapterHost: HttpAdapterHost,
-    private readonly metrics: GatewayMetrics,
+    private readonly telemetry: Telemetry,
   ) {
     const origins = new Set(config.routes.map((route) => route.target.origin));
     this.pools = new Map(
@@ -104,9 +102,7 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
       const body =
         replayable && incoming !== undefined ? await readDeclaredBody(incoming, Number(request.headers['content-length'] ?? 0)) : incoming;
       // 9. upstream
-      const sentAt = performance.now();
-      let upstream = await this.send(request, route, path, credential, body, clientGone);
-      this.metrics.upstreamResponded(route, sentAt);
+      let upstream = await this.send(request, route, path, credential, body, clientGone, 0);
       if (upstream.statusCode === 401 && credential !== undefined) {
         upstream = await this.retryAfter401(request, route, path, credential, body, replayable, upstream, clientGone);
       }
@@ -151,39 +147,47 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
     if (renewed === undefined || (renewed.authorization === rejected.authorization && renewed.attemptHeaders === undefined)) return refused;
     // Read off (up to undici's limit) rather than destroyed, so that the connection goes back to the pool.
     await refused.body.dump();
-    return this.send(request, route, path, renewed, body, signal);
+    return this.send(request, route, path, renewed, body, signal, 1);
   }
 
-  private send(
+  /** `resendCount`: 0, or 1 for the retry with a renewed token. */
+  private async send(
     request: FastifyRequest,
     route: ApiRoute,
     path: string,
     credential: UpstreamCredential | undefined,
     body: Buffer | Readable | undefined,
     signal: ClientGone,
+    resendCount: number,
   ): Promise<Dispatcher.ResponseData> {
     const method = request.method as Dispatcher.HttpMethod;
-    return this.routePools
-      .get(route)!
-      .request({
+    const call = this.telemetry.upstreamStarted(route.prefix, resendCount);
+    const headers = upstreamRequestHeaders(request.headers, {
+      clientIp: request.ip,
+      publicUrl: this.config.publicUrl,
+      target: route.target,
+      requestId: String(request.id),
+      credential,
+      method,
+      path,
+    });
+    let upstream: Dispatcher.ResponseData;
+    try {
+      upstream = await this.routePools.get(route)!.request({
         method,
         path,
-        headers: upstreamRequestHeaders(request.headers, {
-          clientIp: request.ip,
-          publicUrl: this.config.publicUrl,
-          target: route.target,
-          requestId: String(request.id),
-          credential,
-          method,
-          path,
-        }),
+        headers,
         body,
         signal,
         headersTimeout: route.timeoutMs,
         bodyTimeout: route.idleTimeoutMs,
-      })
-      .catch((error: unknown) => {
-        throw ProxyError.fromUpstream(error, route.target.origin);
       });
+    } catch (error) {
+      const failure = ProxyError.fromUpstream(error, route.target.origin);
+      this.telemetry.upstreamEnded(call, route.prefix, resendCount, failure.code);
+      throw failure;
+    }
+    this.telemetry.upstreamEnded(call, route.prefix, resendCount, upstream.statusCode);
+    return upstream;
   }
 }

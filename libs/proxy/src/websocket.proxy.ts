@@ -6,14 +6,14 @@ import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit }
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { endSocketWithError, requestIdFor, toGatewayError } from '#sessiongate/observability';
+import { CLOSE_REASONS, type CloseReason, endSocketWithError, requestIdFor, toGatewayError } from '#sessiongate/observability';
 import { CsrfError, crossOriginRefusal } from '#sessiongate/http';
 import { downstreamResponseHeaders, type ForwardedHeaders, upstreamRequestHeaders } from './proxy-headers.js';
 import { ProxyError, ProxyErrorCode } from './proxy.errors.js';
 import { type SessionLease, UPSTREAM_AUTHORIZER, type UpgradeGrant, type UpstreamAuthorizer } from './upstream-authorizer.js';
 import type { UpstreamCredential } from './upstream-credential.js';
 import { resolveUpstream } from './upstream-path.js';
-import { CloseCode, closeFrame, FrameBoundary } from './websocket-frames.js';
+import { closeFrame, FrameBoundary } from './websocket-frames.js';
 
 /** setTimeout fires at once beyond this (about 24.8 days); the periodic check covers sessions that long. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -21,12 +21,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const CLOSE_GRACE_MS = 1000;
 /** TCP keep-alive on both sockets: a peer that vanished without hanging up (a dropped network) is noticed. */
 const KEEP_ALIVE_MS = 30_000;
-/** The close reason a browser gets when its session ended: it must log in again before reconnecting. */
-const SESSION_ENDED = 'session_ended';
 
 /** One open WebSocket: the browser's socket piped to the upstream's. */
 interface Tunnel {
-  close(code: CloseCode, reason: string): void;
+  close(reason: CloseReason): void;
 }
 
 /** The open WebSockets of one session, checked together. */
@@ -86,14 +84,14 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
    */
   closeSession(key: string): number {
     const tunnels = [...(this.sessions.get(key)?.tunnels ?? [])];
-    for (const tunnel of tunnels) tunnel.close(CloseCode.PolicyViolation, SESSION_ENDED);
+    for (const tunnel of tunnels) tunnel.close('session_ended');
     return tunnels.length;
   }
 
   /** Before the HTTP server closes, which would otherwise wait for every open WebSocket to end. */
   beforeApplicationShutdown(): void {
     this.closing = true;
-    for (const tunnel of [...this.tunnels]) tunnel.close(CloseCode.GoingAway, ProxyErrorCode.ShuttingDown);
+    for (const tunnel of [...this.tunnels]) tunnel.close(ProxyErrorCode.ShuttingDown);
   }
 
   private async upgrade(request: IncomingMessage, client: Duplex, head: Buffer): Promise<void> {
@@ -113,7 +111,7 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
         request.headers.origin === undefined
           ? 'no Origin header'
           : crossOriginRefusal(request.headers, this.config.publicUrl.origin, this.listedOrigins);
-      if (refusal) throw new CsrfError(refusal, 'Cross-origin WebSocket connections are not accepted.');
+      if (refusal) throw new CsrfError(refusal, 'crossOriginWebSocket');
       const grant = await this.authorizer.authorizeUpgrade(request, route);
       if (client.destroyed) return;
       const handshake = await this.handshake(request, route, upstreamPath, grant.credential, requestId, client);
@@ -228,11 +226,12 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
     const openedAt = Date.now();
     const toClient = new FrameBoundary();
     const toUpstream = new FrameBoundary();
-    let closedBy: string | undefined;
+    let closedBy: CloseReason | undefined;
     const tunnel: Tunnel = {
-      close: (code, reason) => {
+      close: (reason) => {
         if (closedBy !== undefined) return;
         closedBy = reason;
+        const code = CLOSE_REASONS[reason].closeCode;
         upstream.unpipe(client);
         client.unpipe(upstream);
         // Whatever the peers still send is read and dropped, so that neither gets a reset for unread data.

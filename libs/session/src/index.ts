@@ -6,8 +6,15 @@ export { SessionDirectory, type ListOptions, type OwnerFilter } from './session.
 export { pageQuery, type PageLimits, type PageQuery } from './page.query.js';
 export { SessionAudit, type AuditEvent } from './session.audit.js';
 export { openSessionDirectory, type OpenedSessionDirectory } from './open-session-directory.js';
-export { SessionStore, type HitCount, type SessionStoreKind } from './session.store.js';
 export { RateCounter } from './rate.counter.js';
+export { LogoutTokenReplayGuard } from './logout-token.replay-guard.js';
+export { StoreBackend, type StoreKind } from './stores/store.backend.js';
+export { SessionRecordStore } from './stores/session-record.store.js';
+export { PendingLoginStore } from './stores/pending-login.store.js';
+export { RefreshLockStore } from './stores/refresh-lock.store.js';
+export { RateCounterStore, type HitCount } from './stores/rate-counter.store.js';
+export { UsedLogoutTokenStore } from './stores/used-logout-token.store.js';
+export { AuditTrailStore } from './stores/audit-trail.store.js';
 export type {
   AccessToken,
   PendingLogin,

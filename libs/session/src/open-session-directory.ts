@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { StoreConfig } from '#sessiongate/config';
-import { RedisSessionStore } from './redis-session.store.js';
 import { SessionAudit } from './session.audit.js';
 import { SessionCipher } from './session.cipher.js';
 import { Clock } from './session.clock.js';
 import { SessionDirectory } from './session.directory.js';
 import { SessionLookups } from './session.lookups.js';
+import { redisStores } from './stores/open-stores.js';
 
 export interface OpenedSessionDirectory {
   readonly directory: SessionDirectory;
@@ -19,13 +19,18 @@ export interface OpenedSessionDirectory {
  */
 export async function openSessionDirectory(config: StoreConfig, logger: Logger): Promise<OpenedSessionDirectory> {
   const clock = new Clock();
-  const store = new RedisSessionStore(config.redis, clock, logger);
+  const { backend, sessionRecords, auditTrail } = redisStores(config.redis, clock, logger);
   try {
-    await store.connect();
+    await backend.connect();
   } catch (error) {
-    await store.close();
+    await backend.close();
     throw error;
   }
-  const directory = new SessionDirectory(store, new SessionCipher(config.encryptionKeys), new SessionLookups(config.indexKey), clock);
-  return { directory, audit: new SessionAudit(store, clock, logger), close: () => store.close() };
+  const directory = new SessionDirectory(
+    sessionRecords,
+    new SessionCipher(config.encryptionKeys),
+    new SessionLookups(config.indexKey),
+    clock,
+  );
+  return { directory, audit: new SessionAudit(auditTrail, clock, logger), close: () => backend.close() };
 }

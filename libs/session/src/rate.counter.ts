@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SessionLookups } from './session.lookups.js';
-import { type HitCount, SessionStore } from './session.store.js';
+import { type HitCount, RateCounterStore } from './stores/rate-counter.store.js';
 
 /**
  * Fixed-window hit counters in the session store, shared by every gateway instance on it. Counter
@@ -9,7 +9,7 @@ import { type HitCount, SessionStore } from './session.store.js';
 @Injectable()
 export class RateCounter {
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: RateCounterStore,
     private readonly lookups: SessionLookups,
   ) {}
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { LOGGER } from '#sessiongate/observability';
 import { Clock } from './session.clock.js';
 import { SessionError } from './session.errors.js';
-import { SessionStore } from './session.store.js';
+import { AuditTrailStore } from './stores/audit-trail.store.js';
 
 export interface AuditEvent {
   /** Who did it: `admin:<sub>`, `idp` (back-channel logout), `user:<sub>`, `cli:<os user>`. */
@@ -24,7 +24,7 @@ export interface AuditEvent {
 @Injectable()
 export class SessionAudit {
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: AuditTrailStore,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -33,7 +33,7 @@ export class SessionAudit {
     const at = new Date(this.clock.now()).toISOString();
     this.logger.info({ audit: { ...event, at } }, `audit: ${event.action} ${event.target} by ${event.actor}`);
     try {
-      await this.store.appendAudit({
+      await this.store.append({
         at,
         actor: event.actor,
         action: event.action,

@@ -4,7 +4,7 @@ import { SessionCipher } from './session.cipher.js';
 import { Clock } from './session.clock.js';
 import { SessionError, SessionErrorCode } from './session.errors.js';
 import { SessionLookups } from './session.lookups.js';
-import { INDEX_CURSOR, type SessionIndex, SessionStore, type StoredSession } from './session.store.js';
+import { INDEX_CURSOR, type SessionIndex, SessionRecordStore, type StoredSession } from './stores/session-record.store.js';
 import type { RevokedSession, SessionData, SessionPage, SessionSummary } from './session.types.js';
 
 export interface ListOptions {
@@ -32,7 +32,7 @@ const REVOKE_BATCH = 100;
 @Injectable()
 export class SessionDirectory {
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: SessionRecordStore,
     private readonly cipher: SessionCipher,
     private readonly lookups: SessionLookups,
     private readonly clock: Clock,

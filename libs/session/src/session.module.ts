@@ -3,9 +3,8 @@ import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
 import { HttpPolicyModule } from '#sessiongate/http';
 import { LOGGER } from '#sessiongate/observability';
-import { MemorySessionStore } from './memory-session.store.js';
+import { LogoutTokenReplayGuard } from './logout-token.replay-guard.js';
 import { RateCounter } from './rate.counter.js';
-import { RedisSessionStore } from './redis-session.store.js';
 import { SessionAudit } from './session.audit.js';
 import { SessionCipher } from './session.cipher.js';
 import { SessionCookieReader } from './session-cookie.reader.js';
@@ -13,9 +12,35 @@ import { Clock } from './session.clock.js';
 import { SessionDirectory } from './session.directory.js';
 import { SessionLookups } from './session.lookups.js';
 import { SessionService } from './session.service.js';
-import { SessionStore } from './session.store.js';
+import { AuditTrailStore } from './stores/audit-trail.store.js';
+import { memoryStores, redisStores, type Stores } from './stores/open-stores.js';
+import { PendingLoginStore } from './stores/pending-login.store.js';
+import { RateCounterStore } from './stores/rate-counter.store.js';
+import { RefreshLockStore } from './stores/refresh-lock.store.js';
+import { SessionRecordStore } from './stores/session-record.store.js';
+import { StoreBackend } from './stores/store.backend.js';
+import { UsedLogoutTokenStore } from './stores/used-logout-token.store.js';
 
-/** Server-side sessions, their directory, audit trail and rate counters, and the session step of a request (RouteGuard, `@Requires`). Needs the global GATEWAY_CONFIG and LOGGER. */
+const STORES = Symbol('STORES');
+
+/** Each store's provider, taken from the one set of stores openStores chose. */
+const STORE_PROVIDERS = (
+  [
+    [StoreBackend, 'backend'],
+    [SessionRecordStore, 'sessionRecords'],
+    [PendingLoginStore, 'pendingLogins'],
+    [RefreshLockStore, 'refreshLocks'],
+    [RateCounterStore, 'rateCounters'],
+    [UsedLogoutTokenStore, 'usedLogoutTokens'],
+    [AuditTrailStore, 'auditTrail'],
+  ] as const
+).map(([provide, name]) => ({ provide, inject: [STORES], useFactory: (stores: Stores) => stores[name] }));
+
+/**
+ * Server-side sessions, their directory and audit trail, rate counters, refresh locks and used
+ * logout tokens, the stores they are kept in, and the session step of a request (RouteGuard,
+ * `@Requires`). Needs the global GATEWAY_CONFIG and LOGGER.
+ */
 @Module({
   imports: [HttpPolicyModule],
   providers: [
@@ -30,32 +55,44 @@ import { SessionStore } from './session.store.js';
       inject: [GATEWAY_CONFIG],
       useFactory: (config: GatewayConfig) => new SessionLookups(config.session.indexKey),
     },
-    { provide: SessionStore, inject: [GATEWAY_CONFIG, Clock, LOGGER], useFactory: createStore },
+    { provide: STORES, inject: [GATEWAY_CONFIG, Clock, LOGGER], useFactory: openStores },
+    ...STORE_PROVIDERS,
     SessionService,
     SessionDirectory,
     SessionAudit,
     RateCounter,
+    LogoutTokenReplayGuard,
     SessionCookieReader,
   ],
-  exports: [SessionService, SessionDirectory, SessionAudit, SessionStore, Clock, RateCounter, SessionCookieReader],
+  exports: [
+    SessionService,
+    SessionDirectory,
+    SessionAudit,
+    Clock,
+    RateCounter,
+    LogoutTokenReplayGuard,
+    SessionCookieReader,
+    ...STORE_PROVIDERS.map(({ provide }) => provide),
+  ],
 })
 export class SessionModule implements OnApplicationShutdown {
-  constructor(private readonly store: SessionStore) {}
+  constructor(private readonly backend: StoreBackend) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.store.close();
+    await this.backend.close();
   }
 }
 
-async function createStore(config: GatewayConfig, clock: Clock, logger: Logger): Promise<SessionStore> {
+/** The one place the kind of store is chosen: Redis when it is configured, else this process's memory. */
+async function openStores(config: GatewayConfig, clock: Clock, logger: Logger): Promise<Stores> {
   if (config.redis === undefined) {
     logger.warn(
       'REDIS_URL is unset: sessions are kept in this process only (lost on restart, not shared between instances). For development only.',
     );
-    return new MemorySessionStore(clock);
+    return memoryStores(clock);
   }
-  const store = new RedisSessionStore(config.redis, clock, logger);
+  const stores = redisStores(config.redis, clock, logger);
   // Start even when Redis is down: session requests answer 503 until it is reachable.
-  await store.connect().catch(() => undefined);
-  return store;
+  await stores.backend.connect().catch(() => undefined);
+  return stores;
 }

@@ -1,5 +1,5 @@
 import { type HeldSession, SessionReadCache } from './session.read-cache.js';
-import type { InvalidationFeed, InvalidationListener } from './session.store.js';
+import type { InvalidationFeed, InvalidationListener } from '#sessiongate/redis';
 import type { Session } from './session.types.js';
 
 const NOW = 1_000_000;

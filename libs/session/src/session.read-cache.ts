@@ -1,4 +1,5 @@
-import { idleWriteDue, type InvalidationFeed, type InvalidationListener, type KnownBlob } from './session.store.js';
+import type { InvalidationFeed, InvalidationListener } from '#sessiongate/redis';
+import { idleWriteDue, type KnownBlob } from './stores/session-record.store.js';
 import type { Session } from './session.types.js';
 
 /** Sessions one instance keeps decrypted, at most. */

@@ -6,7 +6,8 @@ import { Clock } from './session.clock.js';
 import { isWellFormedSessionId, newPublicId, newSessionId, sessionKeyHash } from './session.ids.js';
 import { SessionLookups } from './session.lookups.js';
 import { type HeldSession, type ReadTicket, SessionReadCache } from './session.read-cache.js';
-import { SessionStore } from './session.store.js';
+import { PendingLoginStore } from './stores/pending-login.store.js';
+import { SessionRecordStore } from './stores/session-record.store.js';
 import type { PendingLogin, Session, SessionData, TokenSet } from './session.types.js';
 
 export type NewSession = Omit<SessionData, 'publicId' | 'createdAt' | 'absoluteExpiresAt'> & { readonly absoluteExpiresAt?: number };
@@ -37,12 +38,13 @@ export class SessionService {
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    private readonly store: SessionStore,
+    private readonly records: SessionRecordStore,
+    private readonly pendingLogins: PendingLoginStore,
     private readonly cipher: SessionCipher,
     private readonly clock: Clock,
     private readonly lookups: SessionLookups,
   ) {
-    this.cache = new SessionReadCache(config.session.cache === 'local' ? store.invalidations : undefined);
+    this.cache = new SessionReadCache(config.session.cache === 'local' ? records.invalidations : undefined);
   }
 
   /**
@@ -51,7 +53,7 @@ export class SessionService {
    * in-process one) announces nothing.
    */
   watchChanges(changed: (keyHash: string) => void): void {
-    this.store.invalidations?.listen({ invalidated: changed, reset: () => undefined });
+    this.records.invalidations?.listen({ invalidated: changed, reset: () => undefined });
   }
 
   async create(data: NewSession): Promise<Session> {
@@ -104,7 +106,7 @@ export class SessionService {
 
   private async readStored(id: string, keyHash: string, held: HeldSession | undefined, ticket: ReadTicket): Promise<Session | null> {
     const { idleTimeoutSeconds, touchIntervalMs } = this.config.session;
-    const record = await this.store.touch(keyHash, idleTimeoutSeconds * 1000, touchIntervalMs, held);
+    const record = await this.records.touch(keyHash, idleTimeoutSeconds * 1000, touchIntervalMs, held);
     if (!record) {
       this.cache.invalidated(keyHash);
       return null;
@@ -123,7 +125,7 @@ export class SessionService {
       } catch {
         // Tampered with, copied from another key, or sealed with a key we no longer have: it can never be read.
         this.cache.invalidated(keyHash);
-        await this.store.delete(keyHash);
+        await this.records.delete(keyHash);
         return null;
       }
       digest = blobDigest(record.blob);
@@ -132,7 +134,7 @@ export class SessionService {
     // The encrypted absolute expiry is authoritative; the plaintext copy only drives the store's TTL.
     if (data.absoluteExpiresAt <= this.clock.now()) {
       this.cache.invalidated(keyHash);
-      await this.store.delete(keyHash);
+      await this.records.delete(keyHash);
       return null;
     }
     const { version, idleExpiresAt, absoluteExpiresAt } = record;
@@ -143,7 +145,7 @@ export class SessionService {
 
   /** Always from the store, which checks both expiries; nothing is written, so nothing is filled in memory either. */
   private async readWithoutSliding(id: string, keyHash: string): Promise<Session | null> {
-    const [record] = await this.store.peek([keyHash]);
+    const [record] = await this.records.peek([keyHash]);
     if (!record) return null;
     let data: SessionData;
     try {
@@ -177,36 +179,11 @@ export class SessionService {
     });
   }
 
-  /** The session's refresh lock (shared by every gateway instance on this store); see SessionStore. */
-  acquireRefreshLock(id: string, owner: string, leaseMs: number): Promise<boolean> {
-    return this.store.acquireLock(sessionKeyHash(id), owner, leaseMs);
-  }
-
-  renewRefreshLock(id: string, owner: string, leaseMs: number): Promise<boolean> {
-    return this.store.renewLock(sessionKeyHash(id), owner, leaseMs);
-  }
-
-  releaseRefreshLock(id: string, owner: string): Promise<void> {
-    return this.store.releaseLock(sessionKeyHash(id), owner);
-  }
-
   async destroy(id: string): Promise<void> {
     if (!isWellFormedSessionId(id)) return;
     const keyHash = sessionKeyHash(id);
     this.cache.invalidated(keyHash);
-    await this.store.delete(keyHash);
-  }
-
-  /**
-   * Remembers a logout token's `jti` for `ttlMs` (OIDC Back-Channel Logout 1.0 §2.6: a token must not
-   * be used twice). False when it was already used.
-   */
-  rememberLogoutToken(issuer: string, jti: string, ttlMs: number): Promise<boolean> {
-    return this.store.rememberLogoutToken(this.lookups.logoutTokenId(issuer, jti), ttlMs);
-  }
-
-  forgetLogoutToken(issuer: string, jti: string): Promise<void> {
-    return this.store.forgetLogoutToken(this.lookups.logoutTokenId(issuer, jti));
+    await this.records.delete(keyHash);
   }
 
   /** Keeps a started login (encrypted: it holds the PKCE verifier); returns the pre-login cookie value. */
@@ -214,7 +191,7 @@ export class SessionService {
     const loginId = newSessionId();
     const keyHash = sessionKeyHash(loginId);
     const blob = this.cipher.encrypt(JSON.stringify(login), loginAssociatedData(keyHash));
-    await this.store.putLogin(keyHash, blob, this.config.session.loginTimeoutSeconds * 1000);
+    await this.pendingLogins.put(keyHash, blob, this.config.session.loginTimeoutSeconds * 1000);
     return loginId;
   }
 
@@ -222,7 +199,7 @@ export class SessionService {
   async takePendingLogin(loginId: string): Promise<PendingLogin | null> {
     if (!isWellFormedSessionId(loginId)) return null;
     const keyHash = sessionKeyHash(loginId);
-    const blob = await this.store.takeLogin(keyHash);
+    const blob = await this.pendingLogins.take(keyHash);
     if (!blob) return null;
     let login: PendingLogin;
     try {
@@ -248,7 +225,7 @@ export class SessionService {
     const session = heldSession(data, id, version, idleExpiresAt);
     const ticket = this.cache.begin(keyHash);
     try {
-      if (!(await this.store.compareAndSet(keyHash, expectedVersion, record, lookup))) {
+      if (!(await this.records.compareAndSet(keyHash, expectedVersion, record, lookup))) {
         // Written or deleted meanwhile, perhaps by hand (a DEL publishes nothing): what is held here is stale.
         this.cache.invalidated(keyHash);
         return null;

@@ -17,6 +17,7 @@ export {
 } from './gateway-stack.fixture.js';
 export { minimalGatewayEnv } from './gateway-env.fixture.js';
 export { startGatewayProcess, type GatewayProcess, type ProcessMemory } from './gateway-process.fixture.js';
+export { expectGeneratedDocCommitted } from './generated-doc.js';
 export { ManualClock } from './manual.clock.js';
 export { signLogoutToken } from './logout-token.fixture.js';
 export { leakedSecrets } from './secret-leak.check.js';
@@ -33,3 +34,6 @@ export {
 export type { IngressFixture } from './ingress-process.js';
 export { startNginx, type IngressTargets } from './nginx.fixture.js';
 export { startCaddy } from './caddy.fixture.js';
+export { startSessionModule, type SessionModuleFixture } from './session-module.fixture.js';
+export { STORE_TOPOLOGIES, startStoreTopologies, type StoreTopologiesFixture, type StoreTopology } from './store-topologies.fixture.js';
+export { pendingLogin, typicalSession } from './session-samples.js';

@@ -79,6 +79,8 @@ export async function startTlsRedis(): Promise<TlsRedisFixture> {
       String(port),
       '--bind',
       '127.0.0.1',
+      '--dir',
+      dir,
       '--save',
       '',
       '--appendonly',

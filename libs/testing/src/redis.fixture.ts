@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 
@@ -18,7 +21,8 @@ export interface RedisFixture {
 /** Starts a private redis-server on a free loopback port; tests own it and may kill or restart it. */
 export async function startRedis(): Promise<RedisFixture> {
   const port = await freePort();
-  let server = await launch(port);
+  const dir = await mkdtemp(join(tmpdir(), 'sg-redis-'));
+  let server = await launch(port, dir);
   const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
   await client.connect();
   const kill = () => killRedis(server);
@@ -29,17 +33,20 @@ export async function startRedis(): Promise<RedisFixture> {
     kill,
     async restart() {
       await kill();
-      server = await launch(port);
+      server = await launch(port, dir);
     },
     async stop() {
       client.disconnect();
       await kill();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-function launch(port: number): Promise<ChildProcess> {
-  return launchRedis(['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+// Its own folder: whatever a redis-server writes (an RDB file) never lands in the current folder, where
+// the next one started there would load it.
+function launch(port: number, dir: string): Promise<ChildProcess> {
+  return launchRedis(['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no']);
 }
 
 /** Runs `redis-server <args>` and waits for the line saying it serves (`ready`; a sentinel says otherwise). */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
-import { GatewayMetrics } from '#sessiongate/metrics';
+import { Telemetry } from '#sessiongate/observability';
 import { type IssuedTokens, OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
 import { type AccessToken, audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
 import { RefreshLock } from './refresh.lock.js';
@@ -27,7 +27,7 @@ export class AccessTokenService {
     private readonly sessions: SessionService,
     private readonly lock: RefreshLock,
     private readonly clock: Clock,
-    private readonly metrics: GatewayMetrics,
+    private readonly telemetry: Telemetry,
   ) {}
 
   /** `rejectedToken`: a token the API just refused; it is replaced even if it has not expired. */
@@ -59,12 +59,11 @@ export class AccessTokenService {
     }
     let issued: IssuedTokens;
     try {
-      issued = await this.metrics.timeTokenRequest(
-        'refresh_token',
+      issued = await this.telemetry.tokenRequest('refresh_token', () =>
         this.oidc.refresh(refreshToken, { sub: session.sub, iss: this.oidc.issuer }, tokenRequestParameters(this.config, audience)),
       );
     } catch (error) {
-      if (error instanceof OidcError && error.oidcCode === OidcErrorCode.RefreshRejected) {
+      if (error instanceof OidcError && error.code === OidcErrorCode.RefreshRejected) {
         await this.sessions.destroy(session.id);
         throw sessionExpired(error.detail ?? 'refresh rejected');
       }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
-import { GatewayMetrics } from '#sessiongate/metrics';
+import { Telemetry } from '#sessiongate/observability';
 import { OidcClient } from '#sessiongate/oidc';
 import { type AccessToken, audienceKey, Clock } from '#sessiongate/session';
 import { SingleFlight } from './single-flight.js';
@@ -20,7 +20,7 @@ export class ClientTokenService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly oidc: OidcClient,
     private readonly clock: Clock,
-    private readonly metrics: GatewayMetrics,
+    private readonly telemetry: Telemetry,
   ) {}
 
   async accessTokenFor(audience: TokenAudience, rejectedToken?: string): Promise<string> {
@@ -28,8 +28,7 @@ export class ClientTokenService {
     const held = this.tokens.get(key);
     if (held && isUsable(held, rejectedToken, this.config.tokens.refreshSkewSeconds * 1000, this.clock.now())) return held.value;
     return this.requests.run(key, async () => {
-      const issued = await this.metrics.timeTokenRequest(
-        'client_credentials',
+      const issued = await this.telemetry.tokenRequest('client_credentials', () =>
         this.oidc.clientCredentials(tokenRequestParameters(this.config, audience)),
       );
       this.tokens.set(key, { value: issued.accessToken, expiresAt: issued.accessTokenExpiresAt });

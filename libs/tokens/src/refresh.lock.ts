@@ -3,9 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { GatewayMetrics } from '#sessiongate/metrics';
-import { LOGGER } from '#sessiongate/observability';
-import { SessionService } from '#sessiongate/session';
+import { LOGGER, Telemetry } from '#sessiongate/observability';
+import { RefreshLockStore, sessionKeyHash } from '#sessiongate/session';
 import { refreshTimeout } from './tokens.errors.js';
 
 const FIRST_RETRY_MS = 10;
@@ -21,15 +20,15 @@ const LONGEST_RETRY_MS = 200;
 export class RefreshLock {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    private readonly sessions: SessionService,
+    private readonly locks: RefreshLockStore,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly metrics: GatewayMetrics,
+    private readonly telemetry: Telemetry,
   ) {}
 
   async hold<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
     const owner = randomUUID();
     const leaseMs = this.config.tokens.refreshLockLeaseMs;
-    await this.metrics.timeLockWait(this.acquire(sessionId, owner, leaseMs));
+    await this.telemetry.lockWait(() => this.acquire(sessionId, owner, leaseMs));
     const renewal = setInterval(() => void this.renew(sessionId, owner, leaseMs), Math.max(1, Math.floor(leaseMs / 3)));
     renewal.unref();
     try {
@@ -37,7 +36,7 @@ export class RefreshLock {
     } finally {
       clearInterval(renewal);
       // If this fails the lease still runs out by itself.
-      await this.sessions.releaseRefreshLock(sessionId, owner).catch(() => undefined);
+      await this.locks.release(sessionKeyHash(sessionId), owner).catch(() => undefined);
     }
   }
 
@@ -45,7 +44,7 @@ export class RefreshLock {
     const waitMs = this.config.tokens.refreshWaitMs;
     const deadline = Date.now() + waitMs;
     let delay = FIRST_RETRY_MS;
-    while (!(await this.sessions.acquireRefreshLock(sessionId, owner, leaseMs))) {
+    while (!(await this.locks.acquire(sessionKeyHash(sessionId), owner, leaseMs))) {
       if (Date.now() + delay > deadline) throw refreshTimeout(waitMs);
       // Jitter, so that waiters on several instances do not retry in lockstep.
       await sleep(delay + Math.random() * delay);
@@ -54,7 +53,7 @@ export class RefreshLock {
   }
 
   private async renew(sessionId: string, owner: string, leaseMs: number): Promise<void> {
-    const held = await this.sessions.renewRefreshLock(sessionId, owner, leaseMs).catch(() => false);
+    const held = await this.locks.renew(sessionKeyHash(sessionId), owner, leaseMs).catch(() => false);
     if (!held) this.logger.warn('refresh lock lost while refreshing: the session store was unreachable or too slow');
   }
 }

@@ -1,43 +1,39 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Test, type TestingModule } from '@nestjs/testing';
-import pino from 'pino';
-import { ConfigModule, loadConfig } from '#sessiongate/config';
-import { ObservabilityModule } from '#sessiongate/observability';
 import {
   audienceKey,
-  Clock,
-  type NewSession,
-  type PendingLogin,
-  RateCounter,
+  type Clock,
+  RefreshLockStore,
   SessionError,
   SessionErrorCode,
-  SessionModule,
-  SessionService,
-  SessionStore,
-  type TokenSet,
+  type SessionService,
+  sessionKeyHash,
+  StoreBackend,
 } from '#sessiongate/session';
 import {
   freePort,
   ManualClock,
   minimalGatewayEnv,
-  type RedisClusterFixture,
+  pendingLogin,
   type RedisFixture,
-  startRedis,
-  startRedisCluster,
+  STORE_TOPOLOGIES,
+  type SessionModuleFixture,
+  startSessionModule,
+  startStoreTopologies,
   startTlsRedis,
+  type StoreTopologiesFixture,
+  typicalSession,
 } from '#sessiongate/testing';
+
+// What the stores share: the backend the settings choose (Redis or in process), what Redis holds,
+// how the stores behave when Redis fails, TLS, and SessionModule's start and shutdown.
 
 const IDLE_SECONDS = 60;
 const ABSOLUTE_SECONDS = 300;
 const LOGIN_SECONDS = 120;
 
-interface Gateway {
-  readonly module: TestingModule;
-  readonly sessions: SessionService;
-  readonly store: SessionStore;
-  /** Every log line the session capability wrote. */
-  readonly logs: string[];
+interface Gateway extends SessionModuleFixture {
+  readonly store: StoreBackend;
 }
 
 interface GatewayOptions {
@@ -47,69 +43,15 @@ interface GatewayOptions {
 }
 
 async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const config = loadConfig({
-    ...minimalGatewayEnv(),
+  const env = minimalGatewayEnv({
     REDIS_URL: options.redisUrl,
     SESSION_IDLE_TIMEOUT: String(IDLE_SECONDS),
     SESSION_ABSOLUTE_TIMEOUT: String(ABSOLUTE_SECONDS),
     LOGIN_TIMEOUT: String(LOGIN_SECONDS),
     ...options.env,
   });
-  const logs: string[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
-  const builder = Test.createTestingModule({
-    imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger), SessionModule],
-  });
-  if (options.clock) builder.overrideProvider(Clock).useValue(options.clock);
-  const module = await builder.compile();
-  return { module, sessions: module.get(SessionService), store: module.get(SessionStore), logs };
-}
-
-function fakeJwt(claims: Record<string, unknown>): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${part({ alg: 'RS256', typ: 'JWT', kid: randomBytes(16).toString('base64url') })}.${part(claims)}.${randomBytes(256).toString('base64url')}`;
-}
-
-/** A session of the size a real provider produces: RS256 ID and access tokens, an opaque refresh token. */
-function typicalSession(now: number): NewSession {
-  const claims = {
-    iss: 'https://idp.example.com/realms/main',
-    sub: 'f3c1b7d2-8a4e-4c55-9e21-7a0d5b6c9e11',
-    aud: 'gateway',
-    exp: Math.floor(now / 1000) + 300,
-    iat: Math.floor(now / 1000),
-    auth_time: Math.floor(now / 1000),
-    nonce: randomBytes(32).toString('base64url'),
-    sid: randomBytes(16).toString('hex'),
-    at_hash: randomBytes(16).toString('base64url'),
-    name: 'Alice Example',
-    email: 'alice@example.com',
-    email_verified: true,
-  };
-  const tokens: TokenSet = {
-    idToken: fakeJwt(claims),
-    refreshToken: randomBytes(32).toString('base64url'),
-    accessTokens: {
-      [audienceKey()]: {
-        value: fakeJwt({ ...claims, scope: 'openid profile email offline_access', jti: randomBytes(16).toString('base64url') }),
-        expiresAt: now + 300_000,
-      },
-    },
-  };
-  return { sub: claims.sub, idpSessionId: claims.sid, claims, tokens };
-}
-
-function newTokens(label: string, now: number): TokenSet {
-  return {
-    idToken: `id-${label}`,
-    refreshToken: `refresh-${label}`,
-    accessTokens: { [audienceKey()]: { value: `access-${label}`, expiresAt: now + 300_000 } },
-  };
-}
-
-function pendingLogin(now: number): PendingLogin {
-  const random = () => randomBytes(32).toString('base64url');
-  return { state: random(), nonce: random(), codeVerifier: random(), returnTo: '/todos', createdAt: now };
+  const gateway = await startSessionModule(env, { clock: options.clock });
+  return { ...gateway, store: gateway.module.get(StoreBackend) };
 }
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -123,219 +65,22 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+let topologies: StoreTopologiesFixture;
 let redis: RedisFixture;
-let cluster: RedisClusterFixture;
 beforeAll(async () => {
-  [redis, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
+  topologies = await startStoreTopologies();
+  redis = topologies.redis;
 });
-afterAll(async () => {
-  await Promise.all([redis.stop(), cluster.stop()]);
-});
+afterAll(() => topologies.stop());
 
-/** The same behaviour on every store: a standalone Redis, a Redis Cluster (three masters), and in process. */
-const STORES = { redis: () => ({ REDIS_URL: redis.url }), 'Redis Cluster': () => cluster.env, memory: () => ({}) };
-
-describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('sessions in the %s store', (store) => {
-  let clock: ManualClock;
-  let gateway: Gateway;
-  let sessions: SessionService;
-
-  beforeEach(async () => {
-    clock = new ManualClock();
-    gateway = await startGateway({ clock, env: STORES[store]() });
-    sessions = gateway.sessions;
-  });
-  afterEach(async () => {
-    await gateway.module.close();
-  });
-
-  it('uses the store the settings ask for', () => {
-    expect(gateway.store.kind).toBe(store === 'memory' ? 'memory' : 'redis');
-  });
-
-  it('creates a session and reads it back by its id', async () => {
-    const data = typicalSession(clock.now());
-    const created = await sessions.create(data);
-    expect(created.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(created.publicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(created).toMatchObject({ ...data, version: 1, createdAt: clock.now() });
-    expect(created.absoluteExpiresAt).toBe(clock.now() + ABSOLUTE_SECONDS * 1000);
-    expect(created.idleExpiresAt).toBe(clock.now() + IDLE_SECONDS * 1000);
-
-    clock.advance(1);
-    expect(await sessions.read(created.id)).toEqual({ ...created, idleExpiresAt: clock.now() + IDLE_SECONDS * 1000 });
-  });
-
-  it('reads nothing for a malformed, unknown or destroyed id', async () => {
-    const created = await sessions.create(typicalSession(clock.now()));
-    expect(await sessions.read('not-a-session-id')).toBeNull();
-    expect(await sessions.read(`${created.id}x`)).toBeNull();
-    expect(await sessions.read(randomBytes(32).toString('base64url'))).toBeNull();
-    await sessions.destroy(created.id);
-    expect(await sessions.read(created.id)).toBeNull();
-    await expect(sessions.destroy(created.id)).resolves.toBeUndefined();
-    await expect(sessions.destroy('garbage')).resolves.toBeUndefined();
-  });
-
-  it('slides the idle expiry on every read', async () => {
-    const { id } = await sessions.create(typicalSession(clock.now()));
-    for (let step = 0; step < 4; step++) {
-      clock.advance(IDLE_SECONDS - 1);
-      expect(await sessions.read(id)).not.toBeNull();
+describe.each(STORE_TOPOLOGIES)('the %s store', (store) => {
+  it('uses the store the settings ask for', async () => {
+    const gateway = await startGateway({ env: topologies.env(store) });
+    try {
+      expect(gateway.store.kind).toBe(store === 'memory' ? 'memory' : 'redis');
+    } finally {
+      await gateway.module.close();
     }
-    clock.advance(IDLE_SECONDS);
-    expect(await sessions.read(id)).toBeNull();
-    clock.advance(-IDLE_SECONDS);
-    expect(await sessions.read(id)).toBeNull();
-  });
-
-  it('never slides the absolute expiry, however active the session', async () => {
-    const created = await sessions.create(typicalSession(clock.now()));
-    let last = created;
-    while (clock.now() + 50_000 < created.absoluteExpiresAt) {
-      clock.advance(50);
-      last = (await sessions.read(created.id))!;
-      expect(last.absoluteExpiresAt).toBe(created.absoluteExpiresAt);
-      expect(last.idleExpiresAt).toBeLessThanOrEqual(created.absoluteExpiresAt);
-    }
-    expect(last.idleExpiresAt).toBe(created.absoluteExpiresAt);
-    clock.advance(50);
-    expect(await sessions.read(created.id)).toBeNull();
-  });
-
-  it('ends a session at an earlier absolute expiry the caller asks for', async () => {
-    const created = await sessions.create({ ...typicalSession(clock.now()), absoluteExpiresAt: clock.now() + 30_000 });
-    expect(created.absoluteExpiresAt).toBe(clock.now() + 30_000);
-    expect(created.idleExpiresAt).toBe(clock.now() + 30_000);
-    clock.advance(30);
-    expect(await sessions.read(created.id)).toBeNull();
-  });
-
-  it('keeps only the earlier absolute expiry when a later one is asked for', async () => {
-    const created = await sessions.create({ ...typicalSession(clock.now()), absoluteExpiresAt: clock.now() + 10_000_000 });
-    expect(created.absoluteExpiresAt).toBe(clock.now() + ABSOLUTE_SECONDS * 1000);
-  });
-
-  it('replaces tokens, bumping the version and keeping everything else', async () => {
-    const created = await sessions.create(typicalSession(clock.now()));
-    clock.advance(10);
-    const tokens = newTokens('second', clock.now());
-    const replaced = await sessions.replaceTokens(created, tokens);
-    expect(replaced).toEqual({ ...created, tokens, version: 2, idleExpiresAt: clock.now() + IDLE_SECONDS * 1000 });
-    expect(await sessions.read(created.id)).toEqual(replaced);
-  });
-
-  it('takes new claims and a shorter absolute expiry on replace, never a longer one', async () => {
-    const created = await sessions.create(typicalSession(clock.now()));
-    const shorter = await sessions.replaceTokens(created, newTokens('a', clock.now()), {
-      claims: { sub: created.sub, refreshed: true },
-      absoluteExpiresAt: clock.now() + 100_000,
-    });
-    expect(shorter).toMatchObject({ claims: { sub: created.sub, refreshed: true }, absoluteExpiresAt: clock.now() + 100_000 });
-    const longer = await sessions.replaceTokens(shorter!, newTokens('b', clock.now()), { absoluteExpiresAt: clock.now() + 10_000_000 });
-    expect(longer!.absoluteExpiresAt).toBe(clock.now() + 100_000);
-    expect((await sessions.read(created.id))!.absoluteExpiresAt).toBe(clock.now() + 100_000);
-  });
-
-  it('ends the session when a replace asks for an absolute expiry already past', async () => {
-    const created = await sessions.create(typicalSession(clock.now()));
-    expect(await sessions.replaceTokens(created, newTokens('late', clock.now()), { absoluteExpiresAt: clock.now() - 1 })).toBeNull();
-    expect(await sessions.read(created.id)).toBeNull();
-  });
-
-  it('lets only the first of two writers of one version win', async () => {
-    const created = await sessions.create(typicalSession(clock.now()));
-    const [first, second] = await Promise.all([
-      sessions.replaceTokens(created, newTokens('first', clock.now())),
-      sessions.replaceTokens(created, newTokens('second', clock.now())),
-    ]);
-    const winner = first ?? second;
-    expect([first, second].filter(Boolean)).toHaveLength(1);
-    expect((await sessions.read(created.id))!.tokens).toEqual(winner!.tokens);
-
-    const stale = await sessions.replaceTokens(created, newTokens('stale', clock.now()));
-    expect(stale).toBeNull();
-    expect((await sessions.read(created.id))!.tokens).toEqual(winner!.tokens);
-  });
-
-  it('never brings back a session destroyed while its tokens were refreshed', async () => {
-    const created = await sessions.create(typicalSession(clock.now()));
-    await sessions.destroy(created.id);
-    expect(await sessions.replaceTokens(created, newTokens('late', clock.now()))).toBeNull();
-    expect(await sessions.read(created.id)).toBeNull();
-  });
-
-  it('never brings back a session that expired while its tokens were refreshed', async () => {
-    const created = await sessions.create(typicalSession(clock.now()));
-    clock.advance(IDLE_SECONDS);
-    expect(await sessions.replaceTokens(created, newTokens('late', clock.now()))).toBeNull();
-    expect(await sessions.read(created.id)).toBeNull();
-  });
-
-  it('hands out a pending login exactly once', async () => {
-    const login = pendingLogin(clock.now());
-    const loginId = await sessions.savePendingLogin(login);
-    expect(loginId).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const [first, second] = await Promise.all([sessions.takePendingLogin(loginId), sessions.takePendingLogin(loginId)]);
-    expect([first, second]).toContainEqual(login);
-    expect([first, second]).toContainEqual(null);
-    expect(await sessions.takePendingLogin(loginId)).toBeNull();
-  });
-
-  it('forgets a pending login after LOGIN_TIMEOUT', async () => {
-    const fresh = await sessions.savePendingLogin(pendingLogin(clock.now()));
-    const stale = await sessions.savePendingLogin(pendingLogin(clock.now()));
-    clock.advance(LOGIN_SECONDS - 1);
-    expect(await sessions.takePendingLogin(fresh)).not.toBeNull();
-    clock.advance(1);
-    expect(await sessions.takePendingLogin(stale)).toBeNull();
-  });
-
-  it('reads no pending login for a malformed or unknown id', async () => {
-    expect(await sessions.takePendingLogin('')).toBeNull();
-    expect(await sessions.takePendingLogin('../../etc')).toBeNull();
-    expect(await sessions.takePendingLogin(randomBytes(32).toString('base64url'))).toBeNull();
-  });
-
-  it('gives the refresh lock to one owner at a time, renewable and releasable only by that owner', async () => {
-    const { id } = await sessions.create(typicalSession(clock.now()));
-    expect(await sessions.acquireRefreshLock(id, 'instance-a', 5000)).toBe(true);
-    expect(await sessions.acquireRefreshLock(id, 'instance-b', 5000)).toBe(false);
-    expect(await sessions.renewRefreshLock(id, 'instance-b', 5000)).toBe(false);
-    expect(await sessions.renewRefreshLock(id, 'instance-a', 5000)).toBe(true);
-    await sessions.releaseRefreshLock(id, 'instance-b');
-    expect(await sessions.acquireRefreshLock(id, 'instance-b', 5000)).toBe(false);
-    await sessions.releaseRefreshLock(id, 'instance-a');
-    expect(await sessions.acquireRefreshLock(id, 'instance-b', 5000)).toBe(true);
-  });
-
-  it('frees the refresh lock of an owner that died when its lease runs out', async () => {
-    const { id } = await sessions.create(typicalSession(clock.now()));
-    expect(await sessions.acquireRefreshLock(id, 'dead-instance', 200)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    clock.advance(1);
-    expect(await sessions.renewRefreshLock(id, 'dead-instance', 200)).toBe(false);
-    expect(await sessions.acquireRefreshLock(id, 'live-instance', 5000)).toBe(true);
-  });
-
-  it('counts hits per name in a window that starts with the first hit and then resets', async () => {
-    const counter = gateway.module.get(RateCounter);
-    expect(await counter.hit('login\u0000192.0.2.1', 200)).toEqual({ hits: 1, resetsInMs: expect.any(Number) });
-    const second = await counter.hit('login\u0000192.0.2.1', 200);
-    expect(second.hits).toBe(2);
-    expect(second.resetsInMs).toBeGreaterThan(0);
-    expect(second.resetsInMs).toBeLessThanOrEqual(200);
-    expect((await counter.hit('login\u0000192.0.2.2', 200)).hits).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    clock.advance(300);
-    expect((await counter.hit('login\u0000192.0.2.1', 200)).hits).toBe(1);
-  });
-
-  it('keeps pending logins and sessions apart', async () => {
-    const loginId = await sessions.savePendingLogin(pendingLogin(clock.now()));
-    expect(await sessions.read(loginId)).toBeNull();
-    const { id } = await sessions.create(typicalSession(clock.now()));
-    expect(await sessions.takePendingLogin(id)).toBeNull();
   });
 });
 
@@ -366,7 +111,7 @@ describe('what the Redis store keeps', () => {
   it('lays keys out as sg:{<hash>}:s, sg:{<hash>}:lock and sg:login:{<hash>}, one Cluster slot per session', async () => {
     const { id } = await gateway.sessions.create(typicalSession(Date.now()));
     const loginId = await gateway.sessions.savePendingLogin(pendingLogin(Date.now()));
-    await gateway.sessions.acquireRefreshLock(id, 'owner', 5000);
+    await gateway.module.get(RefreshLockStore).acquire(sessionKeyHash(id), 'owner', 5000);
     // The session's own keys, apart from its index entries (sg:sessions, sg:sub:, sg:sid:, sg:pub:; see admin-session-index.test.ts).
     const keys = (await redis.client.keys('*')).filter((key) => !/^sg:(sessions$|sub:|sid:|pub:)/.test(key)).sort();
     expect(keys).toHaveLength(4);

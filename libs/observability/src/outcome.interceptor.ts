@@ -1,15 +1,15 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Observable, tap } from 'rxjs';
-import { GatewayMetrics, type OutcomeEvent, outcomeOf } from './gateway.metrics.js';
+import { type OutcomeEvent, outcomeOf, Telemetry } from './telemetry.js';
 
 export const OUTCOME_EVENT = 'sessiongate:outcome-event';
 
-/** See CountOutcome. Guards run first: a caller they refuse is not an outcome of the endpoint. */
+/** See ReportOutcome. Guards run first: a caller they refuse is not an outcome of the endpoint. */
 @Injectable()
 export class OutcomeInterceptor implements NestInterceptor {
   constructor(
-    private readonly metrics: GatewayMetrics,
+    private readonly telemetry: Telemetry,
     private readonly reflector: Reflector,
   ) {}
 
@@ -17,8 +17,8 @@ export class OutcomeInterceptor implements NestInterceptor {
     const event = this.reflector.get<OutcomeEvent>(OUTCOME_EVENT, context.getHandler());
     return next.handle().pipe(
       tap({
-        complete: () => this.metrics.countOutcome(event, 'ok'),
-        error: (error: unknown) => this.metrics.countOutcome(event, outcomeOf(error)),
+        complete: () => this.telemetry.outcome(event, 'ok'),
+        error: (error: unknown) => this.telemetry.outcome(event, outcomeOf(error)),
       }),
     );
   }

@@ -1,46 +1,27 @@
-import type { Clock } from './session.clock.js';
+import type { Clock } from '../session.clock.js';
 import {
-  AUDIT_MAX_LENGTH,
-  type AuditFields,
-  type HitCount,
   idleWriteDue,
   type IndexPage,
   indexEntry,
   type SessionIndex,
   type SessionLookupKeys,
-  SessionStore,
+  SessionRecordStore,
   type StoredSession,
-} from './session.store.js';
+} from './session-record.store.js';
 
 interface Entry {
   readonly record: StoredSession;
   readonly lookup: SessionLookupKeys;
 }
 
-interface StoredLogin {
-  readonly blob: string;
-  readonly expiresAt: number;
-}
-
-interface HeldLock {
-  readonly owner: string;
-  readonly expiresAt: number;
-}
-
 /**
- * In-process store for development without Redis: lost on restart and not shared between
+ * Sessions in this process, for development without Redis: lost on restart and not shared between
  * instances. Expiry follows the Clock exactly as the Redis store's TTLs and checks do. Its indexes
  * are scans of the one map (a development store holds a handful of sessions), so they cannot drift.
  */
-export class MemorySessionStore extends SessionStore {
-  readonly kind = 'memory';
+export class MemorySessionRecordStore extends SessionRecordStore {
   readonly invalidations = undefined;
   private readonly sessions = new Map<string, Entry>();
-  private readonly logins = new Map<string, StoredLogin>();
-  private readonly locks = new Map<string, HeldLock>();
-  private readonly logoutTokens = new Map<string, number>();
-  private readonly counters = new Map<string, { hits: number; resetsAt: number }>();
-  private readonly audit: AuditFields[] = [];
 
   constructor(private readonly clock: Clock) {
     super();
@@ -99,75 +80,7 @@ export class MemorySessionStore extends SessionStore {
     return { keyHashes: page.map(({ keyHash }) => keyHash), next: entries.length > limit ? page.at(-1)!.position : undefined };
   }
 
-  async appendAudit(fields: AuditFields): Promise<void> {
-    this.audit.push(fields);
-    if (this.audit.length > AUDIT_MAX_LENGTH) this.audit.splice(0, this.audit.length - AUDIT_MAX_LENGTH);
-  }
-
-  async rememberLogoutToken(jtiHash: string, ttlMs: number): Promise<boolean> {
-    const now = this.clock.now();
-    for (const [hash, expiresAt] of this.logoutTokens) if (expiresAt <= now) this.logoutTokens.delete(hash);
-    if (this.logoutTokens.has(jtiHash)) return false;
-    this.logoutTokens.set(jtiHash, now + ttlMs);
-    return true;
-  }
-
-  async forgetLogoutToken(jtiHash: string): Promise<void> {
-    this.logoutTokens.delete(jtiHash);
-  }
-
-  async putLogin(keyHash: string, blob: string, ttlMs: number): Promise<void> {
-    const now = this.clock.now();
-    this.sweep(now);
-    this.logins.set(keyHash, { blob, expiresAt: now + ttlMs });
-  }
-
-  async takeLogin(keyHash: string): Promise<string | null> {
-    const login = this.logins.get(keyHash);
-    this.logins.delete(keyHash);
-    return login && login.expiresAt > this.clock.now() ? login.blob : null;
-  }
-
-  async acquireLock(keyHash: string, owner: string, leaseMs: number): Promise<boolean> {
-    const now = this.clock.now();
-    const held = this.locks.get(keyHash);
-    if (held && held.expiresAt > now) return false;
-    this.locks.set(keyHash, { owner, expiresAt: now + leaseMs });
-    return true;
-  }
-
-  async renewLock(keyHash: string, owner: string, leaseMs: number): Promise<boolean> {
-    const now = this.clock.now();
-    const held = this.locks.get(keyHash);
-    if (!held || held.owner !== owner || held.expiresAt <= now) return false;
-    this.locks.set(keyHash, { owner, expiresAt: now + leaseMs });
-    return true;
-  }
-
-  async releaseLock(keyHash: string, owner: string): Promise<void> {
-    if (this.locks.get(keyHash)?.owner === owner) this.locks.delete(keyHash);
-  }
-
-  async countHit(counterKey: string, windowMs: number): Promise<HitCount> {
-    const now = this.clock.now();
-    for (const [key, counter] of this.counters) if (counter.resetsAt <= now) this.counters.delete(key);
-    const counter = this.counters.get(counterKey) ?? { hits: 0, resetsAt: now + windowMs };
-    counter.hits++;
-    this.counters.set(counterKey, counter);
-    return { hits: counter.hits, resetsInMs: counter.resetsAt - now };
-  }
-
-  async ping(): Promise<void> {}
-
-  async close(): Promise<void> {
-    this.sessions.clear();
-    this.logins.clear();
-    this.locks.clear();
-    this.logoutTokens.clear();
-    this.counters.clear();
-  }
-
-  async countSessions(): Promise<number> {
+  async count(): Promise<number> {
     const now = this.clock.now();
     return [...this.sessions.keys()].filter((keyHash) => this.liveSession(keyHash, now)).length;
   }
@@ -181,7 +94,6 @@ export class MemorySessionStore extends SessionStore {
   /** Expired entries that are never read again would otherwise stay forever. */
   private sweep(now: number): void {
     for (const [keyHash, entry] of this.sessions) if (isExpired(entry.record, now)) this.sessions.delete(keyHash);
-    for (const [keyHash, login] of this.logins) if (login.expiresAt <= now) this.logins.delete(keyHash);
   }
 }
 

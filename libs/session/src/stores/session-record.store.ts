@@ -1,3 +1,5 @@
+import type { InvalidationFeed } from '#sessiongate/redis';
+
 /** A session as the store keeps it: the version, expiry times and last use in plaintext beside the encrypted rest. */
 export interface StoredSession {
   readonly version: number;
@@ -38,54 +40,17 @@ export interface IndexPage {
   readonly next: string | undefined;
 }
 
-export type AuditFields = Readonly<Record<string, string>>;
-
-/** One hit counted in a fixed window: the hits so far in it, and how long until it resets. */
-export interface HitCount {
-  readonly hits: number;
-  readonly resetsInMs: number;
-}
-
-export type SessionStoreKind = 'redis' | 'memory';
-
-/** Told of sessions deleted or replaced, by this instance or any other (see InvalidationFeed). */
-export interface InvalidationListener {
-  /** This session was deleted or replaced: what is held of it is stale. */
-  invalidated(keyHash: string): void;
-  /** Invalidations may have been missed (the feed was cut): everything held is suspect. */
-  reset(): void;
-}
-
 /**
- * Where a store announces every session it deletes or replaces, so that an instance may answer
- * reads from memory (SessionReadCache). The store's own changes are announced at once, other
- * instances' as the store delivers them.
- */
-export interface InvalidationFeed {
-  /** Starts delivering to `listener` (besides those already listening). */
-  listen(listener: InvalidationListener): void;
-  /**
-   * True while every invalidation published up to a short, fixed time ago (the feed's heartbeat)
-   * has been delivered: only then may a read be answered from memory.
-   */
-  readonly live: boolean;
-}
-
-/** At most this many audit events are kept (Redis: `XADD MAXLEN ~`). */
-export const AUDIT_MAX_LENGTH = 10_000;
-
-/**
- * Where sessions and pending logins live, keyed by the hash of their id. Every implementation has
- * the same semantics: a record whose idle or absolute expiry has passed (by the Clock) is gone, and
- * so is one whose TTL ran out. Failures to reach the store throw SessionError `session_store_unavailable`.
+ * Where sessions live, keyed by the hash of their id. Every implementation has the same semantics: a
+ * record whose idle or absolute expiry has passed (by the Clock) is gone, and so is one whose TTL ran
+ * out. Failures to reach the store throw SessionError `session_store_unavailable`.
  *
  * Sessions are indexed (by user, by provider session, by public id, and all of them by absolute
  * expiry) before a create returns, and unindexed as they are deleted (Redis: in steps of their own,
- * after the session; see RedisSessionStore). An index may still list a session that expired on its
- * own or whose unindexing failed: listings check each entry and drop the dead ones as they go.
+ * after the session; see RedisSessionRecordStore). An index may still list a session that expired on
+ * its own or whose unindexing failed: listings check each entry and drop the dead ones as they go.
  */
-export abstract class SessionStore {
-  abstract readonly kind: SessionStoreKind;
+export abstract class SessionRecordStore {
   /** Undefined for a store that is itself as cheap to read as memory. */
   abstract readonly invalidations: InvalidationFeed | undefined;
 
@@ -124,50 +89,12 @@ export abstract class SessionStore {
    */
   abstract page(index: SessionIndex, cursor: string | undefined, limit: number): Promise<IndexPage>;
 
-  /** Appends an event to the bounded audit trail (AUDIT_MAX_LENGTH). */
-  abstract appendAudit(fields: AuditFields): Promise<void>;
-
-  /** Remembers a logout token id until `ttlMs` has passed; false when it was already remembered (a replay). */
-  abstract rememberLogoutToken(jtiHash: string, ttlMs: number): Promise<boolean>;
-
-  /** Forgets a logout token id whose logout could not be carried out, so the provider's retry is accepted. */
-  abstract forgetLogoutToken(jtiHash: string): Promise<void>;
-
-  abstract putLogin(keyHash: string, blob: string, ttlMs: number): Promise<void>;
-
-  /** Returns and removes a pending login in one step, so it can be used only once. */
-  abstract takeLogin(keyHash: string): Promise<string | null>;
-
-  /** Takes the session's refresh lock for `owner` unless another owner holds it (SET NX PX). */
-  abstract acquireLock(keyHash: string, owner: string, leaseMs: number): Promise<boolean>;
-
-  /** Extends the lease while `owner` still holds the lock; false when it was lost. */
-  abstract renewLock(keyHash: string, owner: string, leaseMs: number): Promise<boolean>;
-
-  /** Releases the lock if `owner` still holds it (compare-and-delete: never another owner's lock). */
-  abstract releaseLock(keyHash: string, owner: string): Promise<void>;
-
-  /**
-   * Counts a hit on `counterKey` (a keyed hash, never a raw client address) in one atomic step: the
-   * first hit opens a window of `windowMs`, after which the counter is gone. Shared by every instance
-   * on the store, so a rate limit holds however many instances there are.
-   */
-  abstract countHit(counterKey: string, windowMs: number): Promise<HitCount>;
-
-  /** Throws SessionError `session_store_unavailable` unless the store answers (readiness). */
-  abstract ping(): Promise<void>;
-
-  abstract close(): Promise<void>;
-
   /** Sessions not past their absolute expiry, at a bounded cost whatever their number (for metrics). */
-  abstract countSessions(): Promise<number>;
-
-  /** Commands that failed to reach the store since it was opened (for metrics). */
-  failures = 0;
+  abstract count(): Promise<number>;
 }
 
 /**
- * Whether a touch at `now` writes the idle expiry back (see SessionStore.touch): when that moves it
+ * Whether a touch at `now` writes the idle expiry back (see SessionRecordStore.touch): when that moves it
  * later by more than `intervalMs`, or, once, when it reaches the absolute expiry. The Redis script
  * makes the same decision in Lua.
  */

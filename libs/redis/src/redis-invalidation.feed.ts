@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { InvalidationFeed, InvalidationListener } from './session.store.js';
+import type { InvalidationFeed, InvalidationListener } from './invalidation.feed.js';
 
 /** The channel the session scripts PUBLISH a key hash on whenever they delete or replace that session. */
 export const INVALIDATION_CHANNEL = 'sg:invalidate';

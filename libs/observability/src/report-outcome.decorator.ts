@@ -1,8 +1,8 @@
 import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
-import type { OutcomeEvent } from './gateway.metrics.js';
 import { OUTCOME_EVENT, OutcomeInterceptor } from './outcome.interceptor.js';
+import type { OutcomeEvent } from './telemetry.js';
 
-/** Counts the handler's outcomes in the event's counter: ok when it completes, else the error code. */
-export function CountOutcome(event: OutcomeEvent): MethodDecorator {
+/** Reports the handler's outcome as the event's (Telemetry.outcome): ok when it completes, else the error code. */
+export function ReportOutcome(event: OutcomeEvent): MethodDecorator {
   return applyDecorators(SetMetadata(OUTCOME_EVENT, event), UseInterceptors(OutcomeInterceptor));
 }

@@ -55,6 +55,8 @@ export interface ErrorDefinition {
   readonly retryAfter: boolean;
   /** One line for docs/ERRORS.md. */
   readonly description: string;
+  /** Client-safe fields the body carries besides `error`, `message` and `requestId`, each with what it holds. */
+  readonly bodyFields?: Readonly<Record<string, string>>;
 }
 
 /** The framework's own refusal of a request, whatever its status (see GatewayExceptionFilter). */
@@ -304,6 +306,7 @@ export const ERROR_CATALOGUE = {
     status: 401,
     message: 'This action needs a stronger or more recent login. Log in again at loginUrl.',
     retryAfter: false,
+    bodyFields: { loginUrl: 'the gateway path (`/bff/login?acr_values=…&max_age=…&returnTo=/`) that starts the login asked for' },
     description:
       "Step-up (RFC 9470): the session's `acr` or `auth_time` does not meet the route's `acr` / `maxAge`, or the API answered `insufficient_user_authentication`. The body's `loginUrl` starts the login that does (docs/STEP-UP.md); the API was not called, or its refusal is not retried.",
   },
@@ -327,6 +330,13 @@ export type ErrorVariant<C extends ErrorCode> = C extends ErrorCode
 
 /** Codes whose answer may carry Retry-After. */
 export type RetryableErrorCode = { [C in ErrorCode]: DefinitionOf<C>['retryAfter'] extends true ? C : never }[ErrorCode];
+
+/** The extra body fields a code declares (`bodyFields`), by name. */
+export type ErrorBodyFields<C extends ErrorCode> = C extends ErrorCode
+  ? DefinitionOf<C> extends { readonly bodyFields: infer F }
+    ? { readonly [N in keyof F]: string }
+    : never
+  : never;
 
 /** Codes whose message is the validation's own. */
 export type ExplainedErrorCode = { [C in ErrorCode]: DefinitionOf<C> extends { readonly explained: true } ? C : never }[ErrorCode];

@@ -1,5 +1,16 @@
+import { createPrivateKey, type JsonWebKey, sign } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BrowserClient, type BrowserResponse, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+import WebSocket, { WebSocketServer } from 'ws';
+import {
+  type BrowserClient,
+  type BrowserResponse,
+  type GatewayStack,
+  gatewayClientBasicAuth,
+  startGatewayStack,
+} from '#sessiongate/testing';
 
 const CSRF = { 'x-csrf': '1' };
 const LOA_2 = 'urn:sessiongate:loa:2';
@@ -42,29 +53,78 @@ async function publicId(browser: BrowserClient, stack: GatewayStack): Promise<st
   return new URL(logoutUrl, stack.url).searchParams.get('sid')!;
 }
 
+/** A WebSocket API that accepts every handshake. */
+async function startWebSocketApi(): Promise<{ url: string; stop(): Promise<void> }> {
+  const wss = new WebSocketServer({ noServer: true });
+  const server: Server = createServer((_request, response) => response.writeHead(426).end());
+  server.on('upgrade', (request, socket, head) => wss.handleUpgrade(request, socket, head, () => undefined));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async stop() {
+      for (const connection of wss.clients) connection.terminate();
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+/** Makes the provider's next ID tokens say the user authenticated `secondsAgo` ago (a provider ignoring max_age), signed by its key. */
+function backdateAuthTime(stack: GatewayStack, secondsAgo: number): void {
+  const key = createPrivateKey({ key: stack.idp.signingKey as JsonWebKey, format: 'jwk' });
+  stack.idp.onTokenResponse = (body) => {
+    if (typeof body.id_token !== 'string') return body;
+    const [header, payload] = body.id_token.split('.');
+    const claims = { ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), auth_time: Math.floor(Date.now() / 1000) - secondsAgo };
+    const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    return { ...body, id_token: `${signingInput}.${sign('sha256', Buffer.from(signingInput), key).toString('base64url')}` };
+  };
+}
+
 describe('step-up authentication (RFC 9470)', () => {
   let stack: GatewayStack;
   let secondInstance: string;
+  let webSocketApi: Awaited<ReturnType<typeof startWebSocketApi>>;
 
   beforeAll(async () => {
+    webSocketApi = await startWebSocketApi();
     stack = await startGatewayStack({
       // Every read slides the idle expiry, so that slide=false can be told apart.
       env: { SESSION_TOUCH_INTERVAL: '0' },
-      routes: ({ echo }) => [{ prefix: '/api/vault', target: echo, token: 'user', acr: [LOA_2] }],
+      routes: ({ echo }) => [
+        { prefix: '/api/vault', target: echo, token: 'user', acr: [LOA_2] },
+        { prefix: '/api/recent', target: echo, token: 'user', maxAge: 300 },
+        { prefix: '/api/live', target: webSocketApi.url, token: 'user', websocket: true },
+      ],
     });
     secondInstance = await stack.startInstance();
   });
 
   afterAll(async () => {
     await stack?.stop();
+    await webSocketApi?.stop();
   });
 
   it("refuses a route's acr before calling the API, then a second-factor login replaces the session", async () => {
-    const browser = await stack.loginAs('alice');
+    let oldRefreshToken = '';
+    stack.idp.onTokenResponse = (issued) => {
+      oldRefreshToken = String(issued.refresh_token);
+      return issued;
+    };
+    const browser = await stack.loginAs('alice').finally(() => {
+      stack.idp.onTokenResponse = undefined;
+    });
     const other = await stack.loginAs('alice');
     const oldCookie = sessionCookie(stack, browser)!;
     const oldPublicId = await publicId(browser, stack);
     const echoed = stack.echo.requests.length;
+    const socket = new WebSocket(`${stack.url.replace(/^http/, 'ws')}/api/live`, {
+      headers: { origin: stack.url, cookie: `${stack.config.session.cookieName}=${oldCookie}` },
+    });
+    await once(socket, 'open');
+    const closed = once(socket, 'close');
 
     const refused = await browser.get(`${stack.url}/api/vault/secrets`, { headers: CSRF });
     expect(refused.status).toBe(401);
@@ -79,6 +139,15 @@ describe('step-up authentication (RFC 9470)', () => {
 
     const landing = await followLoginUrl(stack, browser, body.loginUrl, { username: 'alice', password: 'alice', second_factor: 'yes' });
     expect(new URL(landing.url).origin).toBe(stack.url);
+    // The old session's refresh token is revoked at the provider (RFC 7009), and its WebSocket closed.
+    const refresh = await fetch(`${stack.idp.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: gatewayClientBasicAuth(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: oldRefreshToken }),
+    });
+    expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });
+    const [code, reason] = (await closed) as [number, Buffer];
+    expect({ code, reason: String(reason) }).toEqual({ code: 1008, reason: 'session_ended' });
     const newCookie = sessionCookie(stack, browser)!;
     expect(newCookie).toBeDefined();
     expect(newCookie).not.toBe(oldCookie);
@@ -114,6 +183,25 @@ describe('step-up authentication (RFC 9470)', () => {
     expect(done.status).toBe(201);
     expect(done.json()).toMatchObject({ done: true, sub: ALICE_SUB, acr: LOA_2 });
     for (const url of [stack.url, secondInstance]) expect((await userWithCookie(stack, url, oldCookie)).status).toBe(401);
+  });
+
+  it("refuses a route's maxAge for an old auth_time, and a fresh login at the provider meets it", async () => {
+    backdateAuthTime(stack, 3600);
+    let browser: BrowserClient;
+    try {
+      browser = await stack.loginAs('alice');
+    } finally {
+      stack.idp.onTokenResponse = undefined;
+    }
+    const oldCookie = sessionCookie(stack, browser)!;
+    const refused = await browser.get(`${stack.url}/api/recent/x`, { headers: CSRF });
+    expect(refused.status).toBe(401);
+    const { loginUrl } = refused.json<StepUpBody>();
+    expect(loginUrl).toBe('/bff/login?max_age=300&returnTo=%2F');
+    // The provider session is a second old, so it logs in again without asking (max_age is met there).
+    await followLoginUrl(stack, browser, loginUrl, { username: 'alice', password: 'alice' });
+    expect(sessionCookie(stack, browser)).not.toBe(oldCookie);
+    expect((await browser.get(`${stack.url}/api/recent/x`, { headers: CSRF })).status).toBe(200);
   });
 
   it('refuses a step-up whose ID token lacks the acr asked for (invalid_id_token), keeping the session', async () => {

@@ -102,6 +102,19 @@ describe('step-up in a browser', () => {
     await oldCookieRefused(before);
   });
 
+  it('tries a silent login (prompt=none): back with error=login_required without a provider session, logged in with one', async () => {
+    await page.goto(`${demo.url}/bff/login?prompt=none&returnTo=%2F`);
+    await page.waitForURL(`${demo.url}/?error=login_required`);
+    await page.locator('#login').waitFor();
+
+    await logInWithPassword();
+    const before = await sessionCookie();
+    await page.goto(`${demo.url}/bff/login?prompt=none&returnTo=${encodeURIComponent('/?silent=1')}`);
+    await page.waitForURL(`${demo.url}/?silent=1`);
+    await page.locator('#user-name').waitFor();
+    expect(await sessionCookie()).not.toBe(before);
+  });
+
   it("steps up for the API's insufficient_user_authentication challenge from the demo's sensitive button", async () => {
     await logInWithPassword();
     const before = await sessionCookie();

@@ -46,8 +46,11 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
   async authorize(request: AuthorizedRequest, route: ApiRoute, options?: AuthorizeOptions): Promise<UpstreamCredential | undefined> {
     assertCsrfHeader(request.headers);
     // Asked again after the upstream's RFC 9470 challenge: the answer is the step-up, never another token.
-    if (options?.stepUp !== undefined)
+    // The gateway's own (client) token has no user login to step up: its refusal is passed on as it is.
+    if (options?.stepUp !== undefined) {
+      if (route.token === 'client') return undefined;
       throw StepUpError.required(options.stepUp, 'the upstream asked for insufficient_user_authentication');
+    }
     const { credential, session } = await this.grant(request.headers, route, options?.rejectedToken);
     request.sessionPublicId = session?.publicId ?? null;
     return credential;

@@ -139,6 +139,7 @@ beforeAll(async () => {
       { prefix: '/api/live', target: `${api.url}/v1`, token: 'user', websocket: true },
       { prefix: '/api/ticker', target: api.url, token: 'optional', websocket: true },
       { prefix: '/api/gone', target: `http://127.0.0.1:${nothingListening}`, token: 'none', websocket: true },
+      { prefix: '/api/ops-live', target: api.url, websocket: true, require: { groups: { containsAnyOf: ['ops'] } } },
     ],
   });
 }, 60_000);
@@ -224,6 +225,16 @@ describe('a WebSocket on a websocket route', () => {
     anonymous.close();
     signedIn.close();
     await Promise.all([closed(anonymous), closed(signedIn)]);
+  });
+
+  it("takes the route's require: alice is refused with 403 forbidden, bob (in ops) gets through", async () => {
+    const before = api.handshakes.length;
+    expectRefusal(await refused(connect('/api/ops-live/feed', { cookie: sessionCookie(alice) })), 403, 'forbidden');
+    expect(api.handshakes.length).toBe(before);
+    const bob = await opened(connect('/api/ops-live/feed', { cookie: sessionCookie(await stack.loginAs('bob')) }));
+    expect(api.handshakes.length).toBe(before + 1);
+    bob.close();
+    await closed(bob);
   });
 
   it("passes the API's own refusal of the handshake on, without its cookies", async () => {

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
 import { Telemetry } from '#sessiongate/observability';
-import { OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
+import { grantedToken, OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
 import { audienceKey, Clock, type NewSession, type Session, SessionService } from '#sessiongate/session';
 import { satisfiesStepUp } from '#sessiongate/step-up';
 import { authorizationParameters, isSilentLoginRefusal, type LoginParameters, returnToWithError } from './login-parameters.policy.js';
@@ -102,7 +102,7 @@ export class LoginService {
       tokens: {
         idToken,
         refreshToken: issued.refreshToken,
-        accessTokens: { [audienceKey()]: { value: issued.accessToken, expiresAt: issued.accessTokenExpiresAt } },
+        accessTokens: { [audienceKey()]: grantedToken(issued) },
       },
       absoluteExpiresAt: issued.refreshTokenExpiresAt,
     };

@@ -17,7 +17,10 @@ export interface TokenAudience {
   readonly scopes?: string | undefined;
 }
 
-/** A route of API_ROUTES (its keys are declared in api-routes.ts), with its token needs grouped. */
+/**
+ * A route of API_ROUTES (its keys are declared in api-routes.ts), with its token needs grouped, and its
+ * `require` the effective one: its own, else ROUTES_DEFAULT_REQUIRE, else undefined (no conditions).
+ */
 export interface ApiRoute extends Omit<RouteEntry, 'resource' | 'scopes'> {
   readonly audience: TokenAudience;
 }

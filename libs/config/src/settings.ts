@@ -1,4 +1,6 @@
 import type { ClientAuthMethod, ResourceParameter, SameSite, SessionCacheMode } from './config.types.js';
+import { JsonKeyError } from './json-array.js';
+import { routePolicy } from './route-policy.options.js';
 import {
   ASYMMETRIC_JWS_ALGS,
   asymmetricAlgorithms,
@@ -399,12 +401,38 @@ export const settings = {
       '`token` defaults to `user`, `audience` may replace `resource`, the limits default to the global',
       'settings. `/api/todos/7?x=1` goes to `http://127.0.0.1:4000/v1/7?x=1`. `allowSetCookie: true`',
       "lets the API's `Set-Cookie` reach the browser; `websocket: true` lets browsers open WebSockets",
-      'to the route (checked by `Origin` and session instead of `X-CSRF`). `acr` (an array of acr values)',
-      'and `maxAge` (seconds since `auth_time`) ask a step-up of the session (RFC 9470; `user` routes only):',
-      '401 `step_up_required` with a `loginUrl` when it does not meet them (docs/STEP-UP.md).',
+      'to the route (checked by `Origin` and session instead of `X-CSRF`). Route policies (docs/ROUTES.md):',
+      '`"methods": ["GET"]` (others: 405 `method_not_allowed`), `"require": { "groups": { "containsAnyOf":',
+      '["ops"] }, "email_verified": true, "scope": ["todos:write"] }` (403 `forbidden` unless every condition',
+      'holds), `"bearer": { "audience": "https://todos.example.com", "scopes": ["todos:read"] }` (callers',
+      'without a session may send a JWT access token for that audience instead). `acr` (an array of acr',
+      'values) and `maxAge` (seconds since `auth_time`) ask a step-up of the session (RFC 9470; `user` routes',
+      'only): 401 `step_up_required` with a `loginUrl` when it does not meet them (docs/STEP-UP.md).',
     ),
     default: '[]',
     parse: (raw: string) => raw,
+  },
+  routesDefaultRequire: {
+    env: 'ROUTES_DEFAULT_REQUIRE',
+    description: prose(
+      "JSON, the syntax of a route's `require` (docs/ROUTES.md): applies to every API_ROUTES entry that",
+      'declares no `require` of its own, so that a route is closed unless it says otherwise',
+      '(`"require": {}` opens one). With conditions, every such route needs a caller, even a `none` route.',
+    ),
+    optional: true,
+    parse: (raw: string) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        throw new Error('must be a JSON object of claim conditions');
+      }
+      try {
+        return routePolicy(value);
+      } catch (error) {
+        throw new Error(error instanceof JsonKeyError ? `${error.path} ${error.message}` : (error as Error).message);
+      }
+    },
   },
   websocketSessionCheckMs: {
     env: 'WEBSOCKET_SESSION_CHECK_MS',

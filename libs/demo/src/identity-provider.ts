@@ -123,8 +123,15 @@ const CLAIMS = { profile: ['name'], email: ['email', 'email_verified'] };
  * Every ID token says how (`acr`) and when (`auth_time`) the user authenticated, asked for or not, so that
  * the gateway can judge a route's step-up (RFC 9470) from the session alone.
  */
-const ID_TOKEN_CLAIMS = { openid: ['sub', 'acr', 'auth_time'], acr: null, auth_time: null, sid: null, ...CLAIMS };
+const AUTHENTICATION_CLAIMS = { openid: ['sub', 'acr', 'auth_time'], acr: null, auth_time: null, sid: null };
 const OIDC_SCOPES = new Set(['openid', 'offline_access', ...Object.keys(CLAIMS)]);
+
+/** The scopes' claims, with the users' own extra claims released under `profile`. */
+function claimsOf(users: readonly DemoUser[]): Record<string, string[]> {
+  const standard = new Set(Object.values(CLAIMS).flat());
+  const extra = new Set(users.flatMap((user) => Object.keys(user.claims ?? {})).filter((name) => !standard.has(name)));
+  return { ...CLAIMS, profile: [...CLAIMS.profile, ...extra] };
+}
 const CONTEXT_EVENTS = ['grant.success', 'grant.revoked', 'end_session.success'];
 /** oidc-provider's own limit for request bodies; a larger one is left for it to refuse. */
 const BODY_LIMIT = 56 * 1024;
@@ -214,15 +221,19 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       findAccount: (_ctx: unknown, sub: string) => {
         const user = users.find((candidate) => candidate.sub === sub);
-        return user && { accountId: sub, claims: () => ({ sub, name: user.name, email: user.email, email_verified: true }) };
+        return (
+          user && { accountId: sub, claims: () => ({ sub, name: user.name, email: user.email, email_verified: true, ...user.claims }) }
+        );
       },
-      claims: ID_TOKEN_CLAIMS,
+      claims: { ...AUTHENTICATION_CLAIMS, ...claimsOf(users) },
       acrValues: [...ACR_VALUES],
       interactions: { policy: stepUpPolicy() },
-      // JWT access tokens carry the login's acr and auth_time, so that an API can ask for a step-up itself.
-      extraTokenClaims: (ctx: TokenClaimsContext) => {
+      // A user's extra claims (groups, roles) in their JWT access tokens too, as Keycloak puts realm roles there;
+      // and the login's acr and auth_time, so that an API can ask for a step-up itself.
+      extraTokenClaims: (ctx: TokenClaimsContext, token: { accountId?: string }) => {
         const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
-        return source?.acr === undefined ? undefined : { acr: source.acr, auth_time: source.authTime };
+        const authentication = source?.acr === undefined ? {} : { acr: source.acr, auth_time: source.authTime };
+        return { ...users.find((user) => user.sub === token.accountId)?.claims, ...authentication };
       },
       // Profile and email claims go into the ID token too (the gateway reads them from there, not from userinfo).
       conformIdTokenClaims: false,

@@ -71,6 +71,8 @@ export async function startDemo(
       OIDC_ISSUER: idp.issuer,
       API_ROUTES: JSON.stringify([
         { prefix: '/api/todos', target: api.url, token: 'user' },
+        // Only bob's group (DEMO_USERS): alice gets 403 forbidden (docs/ROUTES.md). The API echoes who called.
+        { prefix: '/api/ops', target: api.url, token: 'user', methods: ['GET'], require: { groups: { containsAnyOf: ['ops'] } } },
         // The same todos, but the gateway itself asks for the second factor first (a route's step-up, RFC 9470).
         { prefix: '/api/vault', target: `${api.url}/todos`, token: 'user', acr: [ACR_SECOND_FACTOR] },
       ]),

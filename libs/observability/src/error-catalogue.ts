@@ -32,6 +32,8 @@ export enum ErrorCode {
   RateLimited = 'rate_limited',
   InvalidToken = 'invalid_token',
   InsufficientScope = 'insufficient_scope',
+  Forbidden = 'forbidden',
+  AmbiguousCredentials = 'ambiguous_credentials',
   NoRoute = 'no_route',
   BadPath = 'bad_path',
   BadBody = 'bad_body',
@@ -87,8 +89,10 @@ export const ERROR_CATALOGUE = {
   [ErrorCode.MethodNotAllowed]: {
     status: 405,
     message: NOT_ACCEPTED,
+    variants: { route: 'This API does not take this method.' },
     retryAfter: false,
-    description: 'The endpoint exists but not with this method.',
+    description:
+      "The endpoint exists but not with this method; on /api, a method the route's `methods` leave out (the `Allow` header lists the others).",
   },
   [ErrorCode.PayloadTooLarge]: {
     status: 413,
@@ -250,15 +254,29 @@ export const ERROR_CATALOGUE = {
   [ErrorCode.InvalidToken]: {
     status: 401,
     message: 'A valid admin bearer token is required.',
+    variants: { bearer: 'A valid bearer token is required.' },
     retryAfter: false,
     description:
-      'An /admin call without a bearer token, or with one that failed verification (signature, algorithm, issuer, audience, expiry).',
+      'An /admin call without a bearer token, or with one that failed verification (signature, algorithm, issuer, audience, expiry); on a `bearer` API route, a bearer token that failed verification.',
   },
   [ErrorCode.InsufficientScope]: {
     status: 403,
     message: 'The token lacks the scope or role this API requires.',
     retryAfter: false,
-    description: 'A valid admin token without ADMIN_REQUIRED_SCOPE.',
+    description: "A valid admin token without ADMIN_REQUIRED_SCOPE; a valid bearer token without the API route's `bearer.scopes`.",
+  },
+  [ErrorCode.Forbidden]: {
+    status: 403,
+    message: 'You may not call this API.',
+    retryAfter: false,
+    description:
+      "A condition of the API route's `require` (or ROUTES_DEFAULT_REQUIRE) does not hold on the caller's claims, or the route's token lacks its `scope`; which one is logged, not sent.",
+  },
+  [ErrorCode.AmbiguousCredentials]: {
+    status: 400,
+    message: 'Send either the session cookie or a bearer token, not both.',
+    retryAfter: false,
+    description: 'A request to a `bearer` API route carrying both the session cookie and `Authorization: Bearer`.',
   },
   [ErrorCode.NoRoute]: {
     status: 404,

@@ -337,6 +337,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     return {
       accessToken: response.access_token,
       accessTokenExpiresAt: now + response.expires_in * 1000,
+      scope: typeof response.scope === 'string' ? response.scope : undefined,
       refreshToken: response.refresh_token,
       refreshTokenExpiresAt: typeof refreshExpiresIn === 'number' && refreshExpiresIn > 0 ? now + refreshExpiresIn * 1000 : undefined,
       idToken: response.id_token,

@@ -24,6 +24,8 @@ export interface AuthorizeOptions {
  * node:http request (a data plane off Fastify, a forward-auth check).
  */
 export interface AuthorizedRequest {
+  /** The request's method, which a route's `methods` may refuse (405). */
+  readonly method: string;
   readonly headers: IncomingHttpHeaders;
   /** The public id of the session the credential is for, once granted (for the logs; never the cookie value). */
   sessionPublicId: string | null;

@@ -10,6 +10,9 @@ const limits = {
   idleTimeoutMs: 0,
   allowSetCookie: false,
   websocket: false,
+  methods: undefined,
+  require: undefined,
+  bearer: undefined,
   acr: undefined,
   maxAge: undefined,
 };

@@ -37,3 +37,30 @@ export { startCaddy } from './caddy.fixture.js';
 export { startSessionModule, type SessionModuleFixture } from './session-module.fixture.js';
 export { STORE_TOPOLOGIES, startStoreTopologies, type StoreTopologiesFixture, type StoreTopology } from './store-topologies.fixture.js';
 export { pendingLogin, typicalSession } from './session-samples.js';
+export {
+  GLEWLWYD_CLIENT_ID,
+  GLEWLWYD_CLIENT_SECRET,
+  GLEWLWYD_PASSWORD,
+  GLEWLWYD_USER,
+  signInAtGlewlwyd,
+  startGlewlwyd,
+  type GlewlwydFixture,
+  type GlewlwydOptions,
+} from './glewlwyd.fixture.js';
+export {
+  LEMONLDAP_CLIENT_ID,
+  LEMONLDAP_CLIENT_SECRET,
+  LEMONLDAP_USER,
+  signInAtLemonLdap,
+  startLemonLdap,
+  type LemonLdapFixture,
+  type LemonLdapOptions,
+} from './lemonldap-ng.fixture.js';
+export {
+  jwtClaims,
+  sleepUntil,
+  startInteropStack,
+  type InteropStack,
+  type InteropStackOptions,
+  type PageResponse,
+} from './interop-stack.fixture.js';

@@ -10,6 +10,7 @@ import {
   type GatewayStack,
   gatewayClientBasicAuth,
   startGatewayStack,
+  TODOS_RESOURCE,
 } from '#sessiongate/testing';
 
 const CSRF = { 'x-csrf': '1' };
@@ -97,6 +98,7 @@ describe('step-up authentication (RFC 9470)', () => {
         { prefix: '/api/vault', target: echo, token: 'user', acr: [LOA_2] },
         { prefix: '/api/recent', target: echo, token: 'user', maxAge: 300 },
         { prefix: '/api/live', target: webSocketApi.url, token: 'user', websocket: true },
+        { prefix: '/api/vault-api', target: echo, token: 'user', acr: [LOA_2], bearer: { audience: TODOS_RESOURCE } },
       ],
     });
     secondInstance = await stack.startInstance();
@@ -202,6 +204,27 @@ describe('step-up authentication (RFC 9470)', () => {
     await followLoginUrl(stack, browser, loginUrl, { username: 'alice', password: 'alice' });
     expect(sessionCookie(stack, browser)).not.toBe(oldCookie);
     expect((await browser.get(`${stack.url}/api/recent/x`, { headers: CSRF })).status).toBe(200);
+  });
+
+  it("judges a bearer caller's token by the route's acr: 401 insufficient_user_authentication with the RFC 9470 challenge", async () => {
+    const browser = await stack.loginAs('alice');
+    /** The user's access token, as the gateway sends it upstream. */
+    const accessToken = async () => {
+      const since = stack.echo.requests.length;
+      expect((await browser.get(`${stack.url}/api/echo/x`, { headers: CSRF })).status).toBe(200);
+      return String(stack.echo.requests[since]!.headers.authorization).slice('Bearer '.length);
+    };
+    const call = async (token: string) => fetch(`${stack.url}/api/vault-api/x`, { headers: { authorization: `Bearer ${token}` } });
+    const since = stack.echo.requests.length;
+    const refused = await call(await accessToken());
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe(`Bearer error="insufficient_user_authentication", acr_values="${LOA_2}"`);
+    expect(await refused.json()).toMatchObject({ error: 'insufficient_user_authentication' });
+    expect(stack.echo.requests.slice(since + 1)).toEqual([]);
+
+    const loginUrl = `/bff/login?acr_values=${encodeURIComponent(LOA_2)}&returnTo=%2F`;
+    await followLoginUrl(stack, browser, loginUrl, { username: 'alice', password: 'alice', second_factor: 'yes' });
+    expect((await call(await accessToken())).status).toBe(200);
   });
 
   it('refuses a step-up whose ID token lacks the acr asked for (invalid_id_token), keeping the session', async () => {

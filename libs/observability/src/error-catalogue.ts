@@ -43,6 +43,7 @@ export enum ErrorCode {
   ShuttingDown = 'shutting_down',
   StepUpRequired = 'step_up_required',
   StepUpSubjectMismatch = 'step_up_subject_mismatch',
+  InsufficientUserAuthentication = 'insufficient_user_authentication',
 }
 
 export interface ErrorDefinition {
@@ -334,6 +335,13 @@ export const ERROR_CATALOGUE = {
     retryAfter: false,
     description:
       'A step-up login came back as another user (or from another issuer) than the session it steps up: the session is kept as it was.',
+  },
+  [ErrorCode.InsufficientUserAuthentication]: {
+    status: 401,
+    message: "The access token's authentication is too weak or too old for this route.",
+    retryAfter: false,
+    description:
+      "A bearer caller's JWT does not meet the route's `acr` / `maxAge` (its `acr`, `auth_time` claims): the RFC 9470 §3 challenge is in `WWW-Authenticate` (`acr_values`, `max_age`), for the caller to get a token from a stronger login.",
   },
 } as const satisfies Readonly<Record<ErrorCode, ErrorDefinition>>;
 

@@ -1,4 +1,4 @@
-import { stepUpChallenge } from './step-up-challenge.policy.js';
+import { stepUpChallenge, stepUpChallengeHeader } from './step-up-challenge.policy.js';
 
 describe('stepUpChallenge', () => {
   it("reads RFC 9470 §3's example challenge", () => {
@@ -35,5 +35,14 @@ describe('stepUpChallenge', () => {
       acrValues: ['ok'],
     });
     expect(stepUpChallenge(`Bearer error="insufficient_user_authentication", acr_values="${'x'.repeat(5000)}"`)).toBeUndefined();
+  });
+});
+
+describe('stepUpChallengeHeader', () => {
+  it('writes the RFC 9470 §3 challenge, which stepUpChallenge reads back', () => {
+    const requirement = { acrValues: ['urn:a', 'urn:b'], maxAgeSeconds: 60 };
+    const header = stepUpChallengeHeader(requirement);
+    expect(header).toBe('Bearer error="insufficient_user_authentication", acr_values="urn:a urn:b", max_age=60');
+    expect(stepUpChallenge(header)).toEqual(requirement);
   });
 });

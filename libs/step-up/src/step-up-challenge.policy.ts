@@ -52,3 +52,14 @@ function bearerChallenges(value: string): Map<string, string>[] {
   }
   return challenges;
 }
+
+/**
+ * The challenge a resource server sends when a token's authentication is too weak or too old (RFC 9470 §3).
+ * The values are the route's own (configuration checked them: no quotes or backslashes).
+ */
+export function stepUpChallengeHeader(requirement: StepUpRequirement): string {
+  const parameters = ['error="insufficient_user_authentication"'];
+  if (requirement.acrValues && requirement.acrValues.length > 0) parameters.push(`acr_values="${requirement.acrValues.join(' ')}"`);
+  if (requirement.maxAgeSeconds !== undefined) parameters.push(`max_age=${requirement.maxAgeSeconds}`);
+  return `Bearer ${parameters.join(', ')}`;
+}

@@ -21,3 +21,18 @@ export function assertRouteStepUp(claims: Readonly<Record<string, unknown>>, rou
     throw StepUpError.required(requirement, 'the session does not meet the route acr/maxAge');
   }
 }
+
+/**
+ * The same requirement for a bearer caller (a `bearer` route), judged on its access token's claims: 401
+ * `insufficient_user_authentication` with the RFC 9470 §3 challenge, since it has no session to step up.
+ */
+export function assertCallerStepUp(
+  claims: Readonly<Record<string, unknown>>,
+  route: Pick<ApiRoute, 'acr' | 'maxAge'>,
+  nowMs: number,
+): void {
+  const requirement = routeStepUp(route);
+  if (requirement !== undefined && !satisfiesStepUp(claims, requirement, nowMs)) {
+    throw StepUpError.insufficient(requirement, "the bearer caller's token does not meet the route acr/maxAge");
+  }
+}

@@ -58,7 +58,7 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
       // Asked again after the upstream refused the caller's own token (whatever the options say why):
       // the gateway has nothing better to send, so the upstream's answer is passed on.
       if (options !== undefined) return undefined;
-      return this.bearers.credentialFor(request.headers, route.bearer, route.require, bearer);
+      return this.bearers.credentialFor(request.headers, route.bearer, route.require, bearer, route);
     }
     assertCsrfHeader(request.headers);
     // Asked again after the upstream's RFC 9470 challenge: the answer is the step-up, never another token.

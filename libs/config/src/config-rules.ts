@@ -1,6 +1,7 @@
 import { apiRoutes } from './api-routes.js';
 import type { ApiRoute, ClientCredentials } from './config.types.js';
 import { noRedisTopology, redisProblems } from './redis-config.js';
+import { samplerArgProblem } from './tracing-config.js';
 import { type SettingValues, settings } from './settings.js';
 
 /** What rules see: every setting that parsed. A missing or malformed one is undefined here (and already reported). */
@@ -100,6 +101,7 @@ export const gatewayRules: readonly Rule[] = [
       ? 'ADMIN_PORT: needs ADMIN_JWT_AUDIENCE (the admin API is off without it)'
       : undefined,
   (v) => (v.adminPort !== undefined && v.adminPort === v.port ? 'ADMIN_PORT: must differ from PORT' : undefined),
+  samplerArgProblem,
 ];
 
 /** Appends what each rule finds, in order. */

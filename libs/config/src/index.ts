@@ -17,6 +17,8 @@ export type {
   SessionKey,
   StoreConfig,
   TokenAudience,
+  TraceSamplerName,
+  TracingConfig,
 } from './config.types.js';
 export { isLoopback } from './config-rules.js';
 export { HTTP_METHODS, routePolicy } from './route-policy.options.js';

@@ -516,4 +516,52 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...base, NODE_ENV: 'production', REDIS_CLUSTER_NODES: 'a:7000' }).redis?.topology.kind).toBe('cluster');
     });
   });
+
+  describe('tracing (OTEL_*)', () => {
+    it('is off without an endpoint, whatever else is set', () => {
+      expect(loadConfig({ ...valid, OTEL_TRACES_SAMPLER: 'always_on', OTEL_SERVICE_NAME: 'x' }).tracing).toBeUndefined();
+    });
+
+    it('appends v1/traces to the base endpoint, and uses the traces endpoint as it is', () => {
+      expect(loadConfig({ ...valid, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({
+        tracesUrl: new URL('http://collector:4318/v1/traces'),
+        serviceName: 'sessiongate',
+        sampler: 'parentbased_always_on',
+        ratio: 1,
+        exportDelayMs: 5000,
+        trustIncoming: false,
+      });
+      expect(loadConfig({ ...valid, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/otlp/' }).tracing?.tracesUrl.href).toBe(
+        'http://c:4318/otlp/v1/traces',
+      );
+      const both = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:9/spans' };
+      expect(loadConfig({ ...valid, ...both }).tracing?.tracesUrl.href).toBe('http://t:9/spans');
+    });
+
+    it('reads the sampler, its ratio and the trust in incoming traces', () => {
+      const tracing = loadConfig({
+        ...valid,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4318/v1/traces',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.01',
+        OTEL_TRUST_INCOMING_TRACE: 'true',
+      }).tracing;
+      expect(tracing).toMatchObject({ sampler: 'parentbased_traceidratio', ratio: 0.01, trustIncoming: true });
+    });
+
+    it.each([
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL'],
+      [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://c/v1/traces' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: must be an http(s) URL'],
+      [{ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER: must be one of always_on'],
+      [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1'],
+      [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '-0' }, 'OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1'],
+      [{ OTEL_TRACES_SAMPLER_ARG: '0.5' }, 'OTEL_TRACES_SAMPLER_ARG: only applies with OTEL_TRACES_SAMPLER=traceidratio'],
+      [{ OTEL_TRUST_INCOMING_TRACE: 'yes' }, 'OTEL_TRUST_INCOMING_TRACE: must be true or false'],
+      [{ OTEL_SERVICE_NAME: ' ' }, 'OTEL_SERVICE_NAME: must not be empty'],
+    ])('refuses %j, naming the setting', (env, expected) => {
+      const problems = problemsOf({ ...valid, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', ...env });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain(expected);
+    });
+  });
 });

@@ -53,6 +53,12 @@ export function nonNegativeInteger(raw: string): number {
   return Number(raw);
 }
 
+/** A decimal number from 0 to 1. */
+export function probability(raw: string): number {
+  if (!/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(raw)) throw new Error('must be a number from 0 to 1, e.g. 0.01');
+  return Number(raw);
+}
+
 export function port(raw: string): number {
   const value = positiveInteger(raw);
   if (value > 65535) throw new Error('must be a TCP port (1-65535)');

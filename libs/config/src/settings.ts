@@ -1,4 +1,4 @@
-import type { ClientAuthMethod, ResourceParameter, SameSite, SessionCacheMode } from './config.types.js';
+import type { ClientAuthMethod, ResourceParameter, SameSite, SessionCacheMode, TraceSamplerName } from './config.types.js';
 import { JsonKeyError } from './json-array.js';
 import { routePolicy } from './route-policy.options.js';
 import {
@@ -20,6 +20,7 @@ import {
   pemFile,
   port,
   positiveInteger,
+  probability,
   privateJwk,
   redisUrl,
   scopes,
@@ -558,6 +559,65 @@ export const settings = {
     default: 'true',
     group: 'metrics',
     field: 'enabled',
+    parse: boolean,
+  },
+  // OpenTelemetry's own variable names (its SDK specification), read here like any other setting.
+  otlpEndpoint: {
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    description: prose(
+      'Turns on OpenTelemetry traces (docs/TRACING.md): the OTLP/HTTP collector base URL, spans are sent as JSON to',
+      'its `v1/traces`. Unset (and no OTEL_EXPORTER_OTLP_TRACES_ENDPOINT): no tracing at all, at no cost.',
+    ),
+    optional: true,
+    parse: httpUrl,
+  },
+  otlpTracesEndpoint: {
+    env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    description: 'The OTLP/HTTP traces URL, used as it is (no `v1/traces` appended); wins over OTEL_EXPORTER_OTLP_ENDPOINT.',
+    optional: true,
+    parse: httpUrl,
+  },
+  serviceName: {
+    env: 'OTEL_SERVICE_NAME',
+    description: 'The `service.name` of every span the gateway sends.',
+    default: 'sessiongate',
+    parse: nonEmpty,
+  },
+  traceSampler: {
+    env: 'OTEL_TRACES_SAMPLER',
+    description: prose(
+      'Which requests are traced: `always_on`, `always_off`, `traceidratio` (OTEL_TRACES_SAMPLER_ARG of them),',
+      'or `parentbased_` + one of those, which follows a trusted incoming `traceparent` (OTEL_TRUST_INCOMING_TRACE).',
+    ),
+    default: 'parentbased_always_on',
+    parse: oneOf<TraceSamplerName>(
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ),
+  },
+  traceSamplerArg: {
+    env: 'OTEL_TRACES_SAMPLER_ARG',
+    description: 'The share of traces kept by a `traceidratio` sampler, from 0 to 1 (unset: 1); only read by those two samplers.',
+    optional: true,
+    parse: probability,
+  },
+  traceExportDelay: {
+    env: 'OTEL_BSP_SCHEDULE_DELAY',
+    description: 'Milliseconds between two exports of the spans ended meanwhile (in batches; what is left is sent at shutdown).',
+    default: '5000',
+    parse: positiveInteger,
+  },
+  trustIncomingTrace: {
+    env: 'OTEL_TRUST_INCOMING_TRACE',
+    description: prose(
+      "Continue the browser's W3C `traceparent`/`tracestate` (it then also decides sampling under a `parentbased_`",
+      'sampler). `false`: every request starts a new trace, and what the browser sent is replaced before the API sees it.',
+    ),
+    default: 'false',
     parse: boolean,
   },
 } as const satisfies Record<string, Setting<unknown>>;

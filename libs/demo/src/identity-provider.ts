@@ -91,6 +91,8 @@ export interface TokenRequest {
   readonly audience?: string;
   /** How the client authenticated: an Authorization header, a secret in the body, or a signed assertion. */
   readonly clientAuthentication: 'basic' | 'post' | 'assertion' | 'none';
+  /** The W3C `traceparent` header, when the client sent one. */
+  readonly traceparent?: string;
   /** `Date.now()` when the request arrived. */
   readonly at: number;
 }
@@ -342,6 +344,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       ...(scope != null ? { scope } : {}),
       ...(audience != null ? { audience } : {}),
       clientAuthentication: clientAuthentication(ctx.req.headers.authorization ?? '', form),
+      ...(typeof ctx.req.headers.traceparent === 'string' ? { traceparent: ctx.req.headers.traceparent } : {}),
       at,
     });
 

@@ -1,9 +1,9 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit, Optional } from '@nestjs/common';
 import { importJWK, type JWK } from 'jose';
 import * as client from 'openid-client';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig, isLoopback } from '#sessiongate/config';
-import { LOGGER } from '#sessiongate/observability';
+import { LOGGER, Telemetry } from '#sessiongate/observability';
 import { classifyIdpFailure, describeIdpFailure, isTransientDiscoveryFailure } from './idp-failure.js';
 import type { IssuedTokens } from './issued-tokens.js';
 import { OidcError, OidcErrorCode } from './oidc.errors.js';
@@ -48,8 +48,10 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   private stopped = false;
 
   constructor(
-    @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'oidc'>,
+    @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'oidc' | 'tracing'>,
     @Inject(LOGGER) private readonly logger: Logger,
+    // Absent in the CLI, which traces nothing.
+    @Optional() private readonly telemetry?: Telemetry,
   ) {}
 
   /**
@@ -120,12 +122,17 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   private async discover(clientAuthentication: client.ClientAuth): Promise<client.Configuration> {
     const { issuer, clientId, idTokenSigningAlg, allowInsecureHttp, maxAgeSeconds } = this.config.oidc;
     const execute = [client.enableNonRepudiationChecks, ...(allowInsecureHttp ? [client.allowInsecureRequests] : [])];
+    const traced = this.tracedFetch();
     const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: idTokenSigningAlg };
     if (maxAgeSeconds !== undefined) metadata.default_max_age = maxAgeSeconds;
     let configuration: client.Configuration;
     try {
       // discovery() refuses a document whose `issuer` is not exactly OIDC_ISSUER.
-      configuration = await client.discovery(issuer, clientId, metadata, clientAuthentication, { execute, timeout: IDP_TIMEOUT_SECONDS });
+      configuration = await client.discovery(issuer, clientId, metadata, clientAuthentication, {
+        execute,
+        timeout: IDP_TIMEOUT_SECONDS,
+        ...(traced ? { [client.customFetch]: traced } : {}),
+      });
     } catch (error) {
       const failure = `OIDC_ISSUER: discovery of ${issuer.href} failed: ${describeIdpFailure(error)}`;
       throw isTransientDiscoveryFailure(error) ? new Error(failure) : new ProviderRefused(failure);
@@ -136,6 +143,19 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
       throw new ProviderRefused('OIDC_USE_PAR: the provider requires pushed authorization requests; set OIDC_USE_PAR=true');
     }
     return configuration;
+  }
+
+  /**
+   * With tracing on, what the configuration sends the provider (token, PAR and revocation requests) carries
+   * the current trace: the token request's span (see Telemetry.tokenRequest). Off, openid-client's own fetch.
+   */
+  private tracedFetch(): client.CustomFetch | undefined {
+    const telemetry = this.telemetry;
+    if (this.config.tracing === undefined || telemetry === undefined) return undefined;
+    return (url, options) => {
+      telemetry.propagate(options.headers);
+      return fetch(url, options);
+    };
   }
 
   /**

@@ -171,6 +171,8 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
       method,
       path,
     });
+    // With tracing on, this attempt's traceparent; the metrics alone add nothing.
+    this.telemetry.propagate(headers, call);
     let upstream: Dispatcher.ResponseData;
     try {
       upstream = await this.routePools.get(route)!.request({

@@ -6,7 +6,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit }
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { CLOSE_REASONS, type CloseReason, endSocketWithError, requestIdFor, toGatewayError } from '#sessiongate/observability';
+import { CLOSE_REASONS, type CloseReason, endSocketWithError, requestIdFor, Telemetry, toGatewayError } from '#sessiongate/observability';
 import { CsrfError, crossOriginRefusal } from '#sessiongate/http';
 import { downstreamResponseHeaders, type ForwardedHeaders, upstreamRequestHeaders } from './proxy-headers.js';
 import { ProxyError, ProxyErrorCode } from './proxy.errors.js';
@@ -63,6 +63,7 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(UPSTREAM_AUTHORIZER) private readonly authorizer: UpstreamAuthorizer,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly telemetry: Telemetry,
   ) {
     this.listedOrigins = new Set(config.corsAllowedOrigins);
   }
@@ -165,6 +166,8 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
       method: 'GET',
       path,
     });
+    // A handshake is no traced request: with tracing on, the client's traceparent passes only if trusted.
+    this.telemetry.propagate(headers);
     return new Promise<Handshake>((resolve, reject) => {
       const upstream = (target.protocol === 'https:' ? httpsRequest : httpRequest)({
         host: target.hostname.replace(/^\[(.*)\]$/, '$1'),

@@ -37,6 +37,7 @@ export { startCaddy } from './caddy.fixture.js';
 export { startSessionModule, type SessionModuleFixture } from './session-module.fixture.js';
 export { STORE_TOPOLOGIES, startStoreTopologies, type StoreTopologiesFixture, type StoreTopology } from './store-topologies.fixture.js';
 export { pendingLogin, typicalSession } from './session-samples.js';
+export { startOtlpReceiver, type OtlpReceiver, type OtlpReceiverOptions, type ReceivedSpan } from './otlp-receiver.fixture.js';
 export {
   GLEWLWYD_CLIENT_ID,
   GLEWLWYD_CLIENT_SECRET,

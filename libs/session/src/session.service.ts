@@ -90,7 +90,7 @@ export class SessionService {
     if (!isWellFormedSessionId(id)) return null;
     const reading = this.telemetry.sessionReadStarted();
     const keyHash = sessionKeyHash(id);
-    if (options?.slide === false) return this.readWithoutSliding(id, keyHash);
+    if (options?.slide === false) return this.reported(reading, this.readWithoutSliding(id, keyHash));
     const { idleTimeoutSeconds, touchIntervalMs } = this.config.session;
     const idleTimeoutMs = idleTimeoutSeconds * 1000;
     // Taken before any wait: the entry may be replaced or dropped meanwhile.
@@ -115,6 +115,18 @@ export class SessionService {
     }
     this.telemetry.sessionReadEnded(reading, 'store', session ? 'found' : 'none');
     return session;
+  }
+
+  /** A read from the store that reports its outcome, whatever it is. */
+  private async reported(reading: ReturnType<Telemetry['sessionReadStarted']>, read: Promise<Session | null>): Promise<Session | null> {
+    try {
+      const session = await read;
+      this.telemetry.sessionReadEnded(reading, 'store', session ? 'found' : 'none');
+      return session;
+    } catch (error) {
+      this.telemetry.sessionReadEnded(reading, 'store', outcomeOf(error));
+      throw error;
+    }
   }
 
   private async readStored(id: string, keyHash: string, held: HeldSession | undefined, ticket: ReadTicket): Promise<Session | null> {

@@ -9,6 +9,7 @@ import {
   type BrowserResponse,
   type GatewayStack,
   gatewayClientBasicAuth,
+  signLogoutToken,
   startGatewayStack,
   TODOS_RESOURCE,
 } from '#sessiongate/testing';
@@ -185,6 +186,16 @@ describe('step-up authentication (RFC 9470)', () => {
     expect(done.status).toBe(201);
     expect(done.json()).toMatchObject({ done: true, sub: ALICE_SUB, acr: LOA_2 });
     for (const url of [stack.url, secondInstance]) expect((await userWithCookie(stack, url, oldCookie)).status).toBe(401);
+
+    // The provider-session index names the new session: a back-channel logout of that sid ends it.
+    const { claims } = (await browser.get(`${stack.url}/bff/user`, { headers: CSRF })).json<{ claims: { sid: string } }>();
+    const logout = await fetch(`${stack.url}/bff/backchannel-logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ logout_token: await signLogoutToken(stack.idp, { sid: claims.sid }) }),
+    });
+    expect(logout.status).toBe(200);
+    expect((await browser.get(`${stack.url}/bff/user`, { headers: CSRF })).status).toBe(401);
   });
 
   it("refuses a route's maxAge for an old auth_time, and a fresh login at the provider meets it", async () => {

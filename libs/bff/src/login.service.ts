@@ -93,12 +93,14 @@ export class LoginService {
       if (issued.refreshToken) await this.oidc.revoke(issued.refreshToken);
       throw new OidcError(OidcErrorCode.InvalidIdToken, { variant: 'acr', detail: 'ID token acr is not one of the requested acr_values' });
     }
+    const userinfo = await this.oidc.userinfo(issued.accessToken, claims.sub as string);
     const data: NewSession = {
       sub: claims.sub as string,
       idpSessionId: typeof claims.sid === 'string' ? claims.sid : undefined,
       userAgent: client.userAgent?.slice(0, MAX_USER_AGENT_LENGTH),
       ip: client.ip,
       claims,
+      userinfo,
       tokens: {
         idToken,
         refreshToken: issued.refreshToken,

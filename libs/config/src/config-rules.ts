@@ -102,6 +102,10 @@ export const gatewayRules: readonly Rule[] = [
       : undefined,
   (v) => (v.adminPort !== undefined && v.adminPort === v.port ? 'ADMIN_PORT: must differ from PORT' : undefined),
   samplerArgProblem,
+  (v) =>
+    v.forwardAuthPath !== undefined && v.trustProxy !== undefined && v.trustProxy.length === 0
+      ? 'FORWARD_AUTH_PATH: needs TRUST_PROXY, the addresses of the ingress it answers (it answers no one else)'
+      : undefined,
 ];
 
 /** Appends what each rule finds, in order. */

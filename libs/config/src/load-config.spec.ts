@@ -395,6 +395,21 @@ describe('loadConfig', () => {
     expect(problems[0]).toContain(expected);
   });
 
+  it('serves forward-auth only where FORWARD_AUTH_PATH names a /bff/ path, and only behind TRUST_PROXY', () => {
+    expect(loadConfig(valid).forwardAuthPath).toBeUndefined();
+    expect(loadConfig({ ...valid, FORWARD_AUTH_PATH: '/bff/forward-auth', TRUST_PROXY: 'loopback' }).forwardAuthPath).toBe(
+      '/bff/forward-auth',
+    );
+    expect(problemsOf({ ...valid, FORWARD_AUTH_PATH: '/bff/forward-auth' })).toEqual([
+      expect.stringContaining('FORWARD_AUTH_PATH: needs TRUST_PROXY'),
+    ]);
+    for (const path of ['/api/auth', '/bff', '/bff/', '/bff//x', '/bff/../admin', '/bff/a?b', 'bff/x']) {
+      expect(problemsOf({ ...valid, FORWARD_AUTH_PATH: path, TRUST_PROXY: 'loopback' })).toEqual([
+        expect.stringContaining('FORWARD_AUTH_PATH: must be a path under /bff/'),
+      ]);
+    }
+  });
+
   it('reads only the Redis settings, SESSION_ENCRYPTION_KEY and SESSION_INDEX_KEY for the CLI, a topology and the key required, never printing the key', () => {
     expect(loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: key })).toEqual({
       redis: { topology: { kind: 'standalone', url: 'redis://127.0.0.1:6379' }, username: undefined, password: undefined, tls: undefined },
@@ -563,5 +578,35 @@ describe('loadConfig', () => {
       expect(problems).toHaveLength(1);
       expect(problems[0]).toContain(expected);
     });
+  });
+});
+
+describe('provider options (docs/INTEROP.md)', () => {
+  it('is off by default: no userinfo, no resource at authorization', () => {
+    const { oidc } = loadConfig(valid);
+    expect(oidc.fetchUserinfo).toBe(false);
+    expect(oidc.authorizationResources).toEqual([]);
+  });
+
+  it('reads OIDC_FETCH_USERINFO and the space-separated OIDC_AUTHORIZATION_RESOURCES', () => {
+    const { oidc } = loadConfig({
+      ...valid,
+      OIDC_FETCH_USERINFO: 'true',
+      OIDC_AUTHORIZATION_RESOURCES: ' https://todos.example.com  urn:example:reports ',
+    });
+    expect(oidc.fetchUserinfo).toBe(true);
+    expect(oidc.authorizationResources).toEqual(['https://todos.example.com', 'urn:example:reports']);
+  });
+
+  it.each([
+    ['todos', 'OIDC_AUTHORIZATION_RESOURCES: todos is not an absolute URI (RFC 8707 §2)'],
+    ['https://todos.example.com/#x', 'OIDC_AUTHORIZATION_RESOURCES: https://todos.example.com/#x must not have a fragment (RFC 8707 §2)'],
+    ['https://a.example.com https://a.example.com', 'OIDC_AUTHORIZATION_RESOURCES: lists a resource twice'],
+  ])('refuses OIDC_AUTHORIZATION_RESOURCES=%s, naming the setting', (raw, problem) => {
+    expect(problemsOf({ ...valid, OIDC_AUTHORIZATION_RESOURCES: raw })).toEqual([problem]);
+  });
+
+  it('refuses an OIDC_FETCH_USERINFO that is not true or false', () => {
+    expect(problemsOf({ ...valid, OIDC_FETCH_USERINFO: 'yes' })).toEqual(['OIDC_FETCH_USERINFO: must be true or false']);
   });
 });

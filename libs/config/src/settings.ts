@@ -4,6 +4,7 @@ import { routePolicy } from './route-policy.options.js';
 import {
   ASYMMETRIC_JWS_ALGS,
   asymmetricAlgorithms,
+  bffPath,
   boolean,
   cookieName,
   encryptionKey,
@@ -23,6 +24,7 @@ import {
   probability,
   privateJwk,
   redisUrl,
+  resourceIndicators,
   scopes,
   scopeToken,
   trustedProxies,
@@ -121,6 +123,8 @@ export const settings = {
     description: prose(
       'How the gateway authenticates at the token endpoint: `client_secret_basic` (id and secret',
       'form-encoded, then base64, per RFC 6749 §2.3.1), `client_secret_post` or `private_key_jwt`.',
+      'Glewlwyd 2.7 and LemonLDAP::NG 2.16 do not form-decode client_secret_basic credentials, so a secret',
+      'with any character but letters and digits fails there: use `client_secret_post` (docs/INTEROP.md).',
     ),
     default: 'client_secret_basic',
     parse: oneOf<ClientAuthMethod>('client_secret_basic', 'client_secret_post', 'private_key_jwt'),
@@ -175,6 +179,30 @@ export const settings = {
     default: 'RS256',
     group: 'oidc',
     parse: oneOf<string>(...ASYMMETRIC_JWS_ALGS),
+  },
+  fetchUserinfo: {
+    env: 'OIDC_FETCH_USERINFO',
+    description: prose(
+      "`true`: after the code exchange, fetch the provider's userinfo endpoint with the access token, refuse a",
+      "login whose userinfo `sub` is not the ID token's (400 `invalid_id_token`), and keep its claims in the",
+      "session: /bff/user and route policies (`require`) then see them beside the ID token's, which win on a",
+      'conflict. For providers that put scope claims in userinfo only (OIDC Core §5.4). Fetched once, at login.',
+    ),
+    default: 'false',
+    group: 'oidc',
+    parse: boolean,
+  },
+  authorizationResources: {
+    env: 'OIDC_AUTHORIZATION_RESOURCES',
+    description: prose(
+      'Space-separated absolute URIs sent as RFC 8707 `resource` parameters in the authorization',
+      'request and the PAR body, for providers that bind a grant to the',
+      'resources named at authorization (Glewlwyd) and refuse a refresh for any other (403 `resource_refused`).',
+      'Usually the `resource` of the API_ROUTES that need one; see docs/TOKENS.md.',
+    ),
+    default: '',
+    group: 'oidc',
+    parse: resourceIndicators,
   },
   allowInsecureHttp: {
     env: 'OIDC_ALLOW_INSECURE_HTTP',
@@ -511,6 +539,18 @@ export const settings = {
     default: '',
     group: 'gateway',
     parse: trustedProxies,
+  },
+  forwardAuthPath: {
+    env: 'FORWARD_AUTH_PATH',
+    description: prose(
+      'Turns on forward-auth mode (docs/FORWARD-AUTH.md): the path under /bff/ where an ingress (nginx, Caddy,',
+      'Traefik, Envoy) asks whether an /api request may pass, and with which token; the snippets in',
+      'deploy/forward-auth call `/bff/forward-auth`. Answers only TRUST_PROXY addresses (which it needs): keep',
+      'the path closed on the public side of the ingress, its yes carries an access token. Unset: off.',
+    ),
+    optional: true,
+    group: 'gateway',
+    parse: bffPath,
   },
   loginRateLimit: {
     env: 'RATE_LIMIT_LOGIN',

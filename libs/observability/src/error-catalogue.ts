@@ -27,6 +27,7 @@ export enum ErrorCode {
   InvalidIdToken = 'invalid_id_token',
   RefreshRejected = 'refresh_rejected',
   IdpUnavailable = 'idp_unavailable',
+  ResourceRefused = 'resource_refused',
   InvalidLogoutRequest = 'invalid_logout_request',
   InvalidLogoutToken = 'invalid_logout_token',
   RateLimited = 'rate_limited',
@@ -41,6 +42,8 @@ export enum ErrorCode {
   UpstreamTimeout = 'upstream_timeout',
   UpgradeNotAllowed = 'upgrade_not_allowed',
   ShuttingDown = 'shutting_down',
+  UntrustedProxy = 'untrusted_proxy',
+  BadOriginalRequest = 'bad_original_request',
   StepUpRequired = 'step_up_required',
   StepUpSubjectMismatch = 'step_up_subject_mismatch',
   InsufficientUserAuthentication = 'insufficient_user_authentication',
@@ -213,11 +216,12 @@ export const ERROR_CATALOGUE = {
     variants: {
       tokenResponse: 'The identity provider sent an invalid token response.',
       missing: 'The identity provider sent no ID token.',
+      userinfoSubject: 'The identity provider sent user information about another user.',
       acr: 'The identity provider did not authenticate you as strongly as asked.',
     },
     retryAfter: false,
     description:
-      'The ID token, or the token response around it, failed validation; also when its `acr` is not one of the `acr_values` the login asked for, or its `auth_time` is older than its `max_age` (docs/STEP-UP.md).',
+      'The ID token, or the token response around it, failed validation; with OIDC_FETCH_USERINFO, also a userinfo response that is not JSON claims or names another `sub` than the ID token (OIDC Core §5.3.4); and an ID token whose `acr` is not one of the `acr_values` the login asked for, or whose `auth_time` is older than its `max_age` (docs/STEP-UP.md).',
   },
   [ErrorCode.RefreshRejected]: {
     status: 401,
@@ -232,6 +236,13 @@ export const ERROR_CATALOGUE = {
     retryAfter: true,
     description:
       'The provider is not discovered yet, could not be reached, timed out or answered 5xx (at login, refresh, client credentials, or fetching its keys); the session is kept.',
+  },
+  [ErrorCode.ResourceRefused]: {
+    status: 403,
+    message: 'The identity provider will not issue a token for this API.',
+    retryAfter: false,
+    description:
+      "The provider answered `invalid_target` (RFC 8707): it will not issue this client a token for the route's `resource` (on a refresh or client-credentials grant), or for OIDC_AUTHORIZATION_RESOURCES (at login). A configuration error at the provider or the gateway, not an outage: the session is kept, and retrying will not help.",
   },
   [ErrorCode.InvalidLogoutRequest]: {
     status: 400,
@@ -320,6 +331,20 @@ export const ERROR_CATALOGUE = {
     message: 'The gateway is restarting. Try again shortly.',
     retryAfter: false,
     description: 'The gateway is shutting down and opens no more WebSockets.',
+  },
+  [ErrorCode.UntrustedProxy]: {
+    status: 403,
+    message: 'This endpoint answers only the ingress.',
+    retryAfter: false,
+    description:
+      'Forward-auth: the check came from an address outside `TRUST_PROXY`. Only the ingress may ask: the answer carries an access token.',
+  },
+  [ErrorCode.BadOriginalRequest]: {
+    status: 400,
+    message: 'The request to check is missing or malformed.',
+    retryAfter: false,
+    description:
+      'Forward-auth: the check names no original request, names it in two forms (a browser’s own `X-Original-URI` or `X-Forwarded-Uri` passed on by the ingress), or names a method `/api` does not serve or a target that is not a path.',
   },
   [ErrorCode.StepUpRequired]: {
     status: 401,

@@ -142,6 +142,9 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     if (server.require_pushed_authorization_requests && !this.usePar) {
       throw new ProviderRefused('OIDC_USE_PAR: the provider requires pushed authorization requests; set OIDC_USE_PAR=true');
     }
+    if (this.config.oidc.fetchUserinfo && !server.userinfo_endpoint) {
+      throw new ProviderRefused('OIDC_FETCH_USERINFO: the provider publishes no userinfo_endpoint; set OIDC_FETCH_USERINFO=false');
+    }
     return configuration;
   }
 
@@ -242,9 +245,10 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     const maxAge = this.maxAgeFor(extra.max_age === undefined ? undefined : Number(extra.max_age));
     if (maxAge !== undefined) parameters.max_age = String(maxAge);
     const configuration = this.discovered();
-    if (!this.usePar) return client.buildAuthorizationUrl(configuration, parameters);
+    const query = withAuthorizationResources(parameters, this.config);
+    if (!this.usePar) return client.buildAuthorizationUrl(configuration, query);
     try {
-      return await client.buildAuthorizationUrlWithPAR(configuration, parameters);
+      return await client.buildAuthorizationUrlWithPAR(configuration, query);
     } catch (error) {
       throw this.loginFailure(error);
     }
@@ -293,6 +297,28 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * The userinfo claims of a login (OIDC_FETCH_USERINFO), or undefined when the gateway keeps none. OIDC
+   * Core §5.3.4: a userinfo `sub` other than the ID token's means the response must not be used, so the
+   * login fails. Fetched once, at login: a refresh keeps them (§12.2 asks nothing more of a refresh).
+   */
+  async userinfo(accessToken: string, sub: string): Promise<Readonly<Record<string, unknown>> | undefined> {
+    if (!this.config.oidc.fetchUserinfo) return undefined;
+    let claims: Record<string, unknown>;
+    try {
+      claims = { ...(await client.fetchUserInfo(this.discovered(), accessToken, client.skipSubjectCheck)) };
+    } catch (error) {
+      throw this.loginFailure(error);
+    }
+    if (claims.sub !== sub) {
+      throw new OidcError(OidcErrorCode.InvalidIdToken, {
+        variant: 'userinfoSubject',
+        detail: 'userinfo names another sub than the ID token',
+      });
+    }
+    return claims;
+  }
+
   /** Refresh-token grant; `parameters` may carry `resource` (RFC 8707) or `scope`. */
   async refresh(refreshToken: string, expected: ExpectedSubject, parameters: Record<string, string> = {}): Promise<IssuedTokens> {
     let tokens: IssuedTokens;
@@ -315,8 +341,10 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
       return this.issuedTokens(await client.clientCredentialsGrant(this.discovered(), parameters));
     } catch (error) {
       if (error instanceof OidcError) throw error;
+      const detail = describeIdpFailure(error);
+      if (classifyIdpFailure(error) === 'invalid_target') throw new OidcError(OidcErrorCode.ResourceRefused, { detail });
       // Down or refusing, it is the operator's problem, not the user's: no session is at stake.
-      throw OidcError.idpUnavailable(describeIdpFailure(error));
+      throw OidcError.idpUnavailable(detail);
     }
   }
 
@@ -378,6 +406,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     switch (classifyIdpFailure(error)) {
       case 'unavailable':
         return OidcError.idpUnavailable(detail);
+      case 'invalid_target':
+        return new OidcError(OidcErrorCode.ResourceRefused, { detail });
       case 'invalid_grant':
       case 'rejected':
         return new OidcError(OidcErrorCode.TokenExchangeFailed, { detail });
@@ -393,8 +423,18 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
       case 'invalid_grant':
       case 'invalid_response':
         return new OidcError(OidcErrorCode.RefreshRejected, { detail });
+      // The refresh token is still good for the other APIs: the session is kept, and no Retry-After.
+      case 'invalid_target':
+        return new OidcError(OidcErrorCode.ResourceRefused, { detail });
       default:
         return OidcError.idpUnavailable(detail);
     }
   }
+}
+
+/** The authorization request's parameters, plus one RFC 8707 `resource` for each of OIDC_AUTHORIZATION_RESOURCES (§2: repeated). */
+function withAuthorizationResources(parameters: Record<string, string>, config: Pick<GatewayConfig, 'oidc'>): URLSearchParams {
+  const query = new URLSearchParams(parameters);
+  for (const resource of config.oidc.authorizationResources) query.append('resource', resource);
+  return query;
 }

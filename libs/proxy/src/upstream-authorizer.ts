@@ -31,6 +31,12 @@ export interface AuthorizedRequest {
   sessionPublicId: string | null;
 }
 
+/**
+ * The part of a WebSocket handshake the authorizer reads: an IncomingMessage is one, and so is the
+ * handshake a forward-auth check names (whose own method and URL are the check's).
+ */
+export type UpgradeRequest = Pick<IncomingMessage, 'method' | 'headers'>;
+
 /** What a WebSocket handshake is granted. */
 export interface UpgradeGrant {
   /** Sent upstream with the handshake; none when undefined. */
@@ -63,7 +69,7 @@ export interface UpstreamAuthorizer {
    * The same decision for a WebSocket handshake on a `websocket` route, which cannot carry `X-CSRF`:
    * the proxy has checked its `Origin` instead. Throws a GatewayError to refuse, as `authorize` does.
    */
-  authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant>;
+  authorizeUpgrade(request: UpgradeRequest, route: ApiRoute): Promise<UpgradeGrant>;
 
   /** Calls `changed` with a lease's `key` as soon as that session may have ended (deleted or replaced anywhere). */
   watchSessions(changed: (key: string) => void): void;

@@ -7,7 +7,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
 import { CLOSE_REASONS, type CloseReason, endSocketWithError, requestIdFor, Telemetry, toGatewayError } from '#sessiongate/observability';
-import { CsrfError, crossOriginRefusal } from '#sessiongate/http';
+import { assertHandshakeAllowed } from './handshake.check.js';
 import { downstreamResponseHeaders, type ForwardedHeaders, upstreamRequestHeaders } from './proxy-headers.js';
 import { ProxyError, ProxyErrorCode } from './proxy.errors.js';
 import { type SessionLease, UPSTREAM_AUTHORIZER, type UpgradeGrant, type UpstreamAuthorizer } from './upstream-authorizer.js';
@@ -106,13 +106,7 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
         throw new ProxyError(ProxyErrorCode.UpgradeNotAllowed, { detail: `${request.method} with Upgrade: ${request.headers.upgrade}` });
       }
       const { route, path: upstreamPath } = resolveUpstream(this.config.routes, request.url ?? '');
-      if (!route.websocket) throw new ProxyError(ProxyErrorCode.UpgradeNotAllowed, { detail: `${route.prefix} has no websocket: true` });
-      // A page cannot add X-CSRF to a handshake, but its browser always sends Origin there, which the page cannot forge.
-      const refusal =
-        request.headers.origin === undefined
-          ? 'no Origin header'
-          : crossOriginRefusal(request.headers, this.config.publicUrl.origin, this.listedOrigins);
-      if (refusal) throw new CsrfError(refusal, 'crossOriginWebSocket');
+      assertHandshakeAllowed(route, request.headers, this.config.publicUrl.origin, this.listedOrigins);
       const grant = await this.authorizer.authorizeUpgrade(request, route);
       if (client.destroyed) return;
       const handshake = await this.handshake(request, route, upstreamPath, grant.credential, requestId, client);

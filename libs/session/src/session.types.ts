@@ -26,6 +26,8 @@ export interface SessionData {
   readonly idpSessionId?: string;
   /** Validated ID token claims. */
   readonly claims: Readonly<Record<string, unknown>>;
+  /** The userinfo claims of the login (OIDC_FETCH_USERINFO), their `sub` the ID token's; absent otherwise. */
+  readonly userinfo?: Readonly<Record<string, unknown>>;
   readonly tokens: TokenSet;
   readonly createdAt: number;
   /** Epoch ms after which the session ends, however active. */

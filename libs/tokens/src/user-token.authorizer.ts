@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
 import { assertCsrfHeader } from '#sessiongate/http';
@@ -9,6 +9,7 @@ import {
   BearerCredential,
   type SessionLease,
   type UpgradeGrant,
+  type UpgradeRequest,
   type UpstreamAuthorizer,
   type UpstreamCredential,
 } from '#sessiongate/proxy';
@@ -76,7 +77,7 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
    * No X-CSRF here: a handshake cannot carry it, and the proxy has checked its Origin instead. Handshakes
    * take the session path only: a bearer caller's connection would outlive the token it opened with.
    */
-  async authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant> {
+  async authorizeUpgrade(request: UpgradeRequest, route: ApiRoute): Promise<UpgradeGrant> {
     assertMethodAllowed(route, request.method ?? 'GET');
     const { credential, session } = await this.grant(request.headers, route, undefined);
     return { credential, session: session ? this.lease(session) : undefined };
@@ -98,9 +99,9 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     // RFC 6750 §3: where a bearer token would do, the 401 says so.
     if (!session && needsCaller)
       throw new SessionError(SessionErrorCode.Unauthenticated, route.bearer ? { headers: { 'www-authenticate': 'Bearer' } } : {});
-    // The route policy, after the session it judges and before a token is spent on it. Sessions hold the
-    // ID token's claims; userinfo claims, once a session keeps them, go second in this list.
-    if (session && policy !== undefined) assertClaims(policy, [session.claims]);
+    // The route policy, after the session it judges and before a token is spent on it: the ID token's
+    // claims first, then the login's userinfo claims (OIDC_FETCH_USERINFO) for a claim the ID token lacks.
+    if (session && policy !== undefined) assertClaims(policy, session.userinfo ? [session.claims, session.userinfo] : [session.claims]);
     // Step-up after the claims: a caller the route refuses anyway is not sent to log in again first.
     if (session && mode === 'user') assertRouteStepUp(session.claims, route, this.clock.now());
     const token =

@@ -12,6 +12,8 @@ export interface AccessTokenClaims {
   readonly jti: string;
   /** RFC 9449 §6.1: the thumbprint of the key a DPoP-bound token is bound to. */
   readonly cnf?: { readonly jkt?: string };
+  /** How the user authenticated (the provider's extraTokenClaims), when the token is a user's. */
+  readonly acr?: string;
 }
 
 export type AuthenticatedRequest = FastifyRequest & { readonly user: AccessTokenClaims };
@@ -41,7 +43,8 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, 'access-toke
 
   validate(payload: Partial<AccessTokenClaims>): AccessTokenClaims {
     const { sub = '', aud = '', scope = '', jti = '', cnf } = payload;
-    return { sub, aud, scope, jti, ...(cnf ? { cnf } : {}) };
+    const acr = typeof payload.acr === 'string' ? { acr: payload.acr } : {};
+    return { sub, aud, scope, jti, ...acr, ...(cnf ? { cnf } : {}) };
   }
 }
 

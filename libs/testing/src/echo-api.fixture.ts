@@ -35,6 +35,7 @@ const DEFAULT_STREAM_INTERVAL_MS = 50;
  * `/reject-token?token=T` answers 401 to `Authorization: Bearer T` and 200 to anything else (a revoked token);
  * `/require-dpop-nonce?nonce=N` answers 401 `WWW-Authenticate: DPoP error="use_dpop_nonce"` with `DPoP-Nonce: N`
  * unless the request's DPoP proof carries nonce N (RFC 9449 §9; the proof is not verified here).
+ * A `www-authenticate` query parameter is sent back as the response's WWW-Authenticate header.
  */
 export async function startEchoApi(options: EchoApiOptions = {}): Promise<EchoApi> {
   const requests: RecordedRequest[] = [];
@@ -66,6 +67,7 @@ export async function startEchoApi(options: EchoApiOptions = {}): Promise<EchoAp
       'x-echo': 'yes',
       'set-cookie': 'echo=1; Path=/',
       ...(code >= 300 && code < 400 ? { location: '/elsewhere' } : {}),
+      ...(params.has('www-authenticate') ? { 'www-authenticate': params.get('www-authenticate')! } : {}),
     });
     response.end(JSON.stringify(recorded));
   });

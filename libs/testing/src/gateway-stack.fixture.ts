@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import pino from 'pino';
-import { type GatewayConfig, loadConfig } from '#sessiongate/config';
+import { type GatewayConfig, loadConfig, type RouteTokenMode } from '#sessiongate/config';
 import {
   type DemoApi,
   type DemoClient,
@@ -42,6 +42,8 @@ export interface GatewayStackOptions {
   readonly demoApi?: { readonly dpop?: { readonly requireNonce?: boolean } };
   /** Overrides of the gateway's client registration at the provider (e.g. its authentication method). */
   readonly client?: Partial<DemoClient>;
+  /** The gateway's port (PUBLIC_URL is http://localhost:<port>), for a provider that must know its callbacks first; default: a free one. */
+  readonly port?: number;
   /** An already running Redis to share (several gateway instances); default: a private one. */
   readonly redis?: RedisFixture;
   /**
@@ -70,7 +72,7 @@ export interface GatewayStackTargets {
 export interface GatewayStackRoute {
   readonly prefix: string;
   readonly target: string;
-  readonly token?: 'user' | 'optional' | 'client' | 'exchange' | 'none';
+  readonly token?: RouteTokenMode;
   readonly resource?: string;
   readonly audience?: string;
   readonly scopes?: string;
@@ -82,6 +84,8 @@ export interface GatewayStackRoute {
   /** A route policy, as docs/ROUTES.md describes it (JSON). */
   readonly require?: Readonly<Record<string, unknown>>;
   readonly bearer?: { readonly audience: string; readonly scopes?: readonly string[]; readonly algorithms?: readonly string[] };
+  readonly acr?: readonly string[];
+  readonly maxAge?: number;
   readonly dpop?: boolean;
 }
 
@@ -118,7 +122,7 @@ export interface GatewayStack {
  */
 export async function startGatewayStack(options: GatewayStackOptions = {}): Promise<GatewayStack> {
   const redis = options.redis ?? (await startRedis());
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const publicUrl = `http://localhost:${port}`;
   // No redirect URIs and no response types: it can only use client credentials, and token exchange (to
   // show the provider refuses it another client's token).

@@ -78,7 +78,7 @@ export class AccessTokenService {
   ): Promise<AccessToken> {
     const { refreshToken, dpopKey } = session.tokens;
     if (!refreshToken) {
-      await this.sessions.destroy(session.id);
+      await this.sessions.end(session.id);
       throw sessionExpired('access token due and the session has no refresh token');
     }
     // A session from before DPoP was turned on has no key to bind a token to: it must log in again.
@@ -95,7 +95,7 @@ export class AccessTokenService {
       );
     } catch (error) {
       if (error instanceof OidcError && error.code === OidcErrorCode.RefreshRejected) {
-        await this.sessions.destroy(session.id);
+        await this.sessions.end(session.id);
         throw sessionExpired(error.detail ?? 'refresh rejected');
       }
       // The provider is down: a token that has not actually expired yet is still good to use.

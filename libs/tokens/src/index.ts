@@ -5,3 +5,7 @@ export { TokensModule } from './tokens.module.js';
 export { UserTokenAuthorizer } from './user-token.authorizer.js';
 export { DpopCredential } from './dpop.credential.js';
 export { TokenExchangeService } from './token-exchange.service.js';
+export { RefreshLock } from './refresh.lock.js';
+export { SingleFlight } from './single-flight.js';
+export { isUsable } from './token-freshness.js';
+export type { ConnectedToken, ConnectedTokenSource } from './connected-token.source.js';

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
@@ -25,12 +25,15 @@ export class RefreshLock {
     private readonly telemetry: Telemetry,
   ) {}
 
+  async hold<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
+    return this.holdKey(sessionKeyHash(sessionId), work);
+  }
+
   /**
-   * `target`: a lock of the session's own for one kind of work apart from its refreshes (a token
-   * exchange per target), so that those do not queue behind each other or behind a refresh.
+   * The same lock under another name (a 43-character base64url hash, as a session's key hash is): e.g.
+   * one per session and third-party connection, which must never be the session's own.
    */
-  async hold<T>(sessionId: string, work: () => Promise<T>, target?: string): Promise<T> {
-    const lockKey = target === undefined ? sessionKeyHash(sessionId) : `${sessionKeyHash(sessionId)}:${digest(target)}`;
+  async holdKey<T>(lockKey: string, work: () => Promise<T>): Promise<T> {
     const owner = randomUUID();
     const leaseMs = this.config.tokens.refreshLockLeaseMs;
     await this.telemetry.lockWait(() => this.acquire(lockKey, owner, leaseMs));
@@ -61,9 +64,4 @@ export class RefreshLock {
     const held = await this.locks.renew(lockKey, owner, leaseMs).catch(() => false);
     if (!held) this.logger.warn('refresh lock lost while refreshing: the session store was unreachable or too slow');
   }
-}
-
-/** Names a target in a lock key without putting the target (a URI) into Redis key names. */
-function digest(target: string): string {
-  return createHash('sha256').update(target).digest('base64url').slice(0, 22);
 }

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig, routeUsesDpop } from '#sessiongate/config';
 import { Telemetry } from '#sessiongate/observability';
 import { OidcClient } from '#sessiongate/oidc';
-import { type AccessToken, audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
+import { hash } from 'node:crypto';
+import { type AccessToken, audienceKey, Clock, type Session, SessionService, sessionKeyHash } from '#sessiongate/session';
 import { AccessTokenService } from './access-token.service.js';
 import { RefreshLock } from './refresh.lock.js';
 import { writeSessionTokens } from './session-tokens.writer.js';
@@ -38,17 +39,13 @@ export class TokenExchangeService {
     const held = session.tokens.exchangedTokens?.[key];
     if (held && this.usable(held, rejectedToken)) return held;
     return this.exchanges.run(`${session.id} ${key}`, () =>
-      this.lock.hold(
-        session.id,
-        async () => {
-          const latest = await this.sessions.read(session.id, { fresh: true });
-          if (!latest) throw sessionExpired('session ended while waiting for its token exchange');
-          const current = latest.tokens.exchangedTokens?.[key];
-          if (current && this.usable(current, rejectedToken)) return current;
-          return this.exchange(latest, route, key);
-        },
-        `exchange ${key}`,
-      ),
+      this.lock.holdKey(exchangeLockName(session.id, key), async () => {
+        const latest = await this.sessions.read(session.id, { fresh: true });
+        if (!latest) throw sessionExpired('session ended while waiting for its token exchange');
+        const current = latest.tokens.exchangedTokens?.[key];
+        if (current && this.usable(current, rejectedToken)) return current;
+        return this.exchange(latest, route, key);
+      }),
     );
   }
 
@@ -90,4 +87,9 @@ export class TokenExchangeService {
     if (!renewed) throw sessionExpired('session ended while its ID token was being renewed');
     return renewed.tokens.idToken;
   }
+}
+
+/** A lock of the session's own per exchange target, never the session's refresh lock (the hash of its id alone). */
+function exchangeLockName(sessionId: string, target: string): string {
+  return hash('sha256', `exchange\u0000${target}\u0000${sessionKeyHash(sessionId)}`, 'base64url');
 }

@@ -324,6 +324,7 @@ describe('listing and revoking sessions', () => {
         action: 'revoke_session',
         target: expect.stringMatching(/^session:/),
         sessions: expect.any(String),
+        users: JSON.stringify([aliceSub]),
       },
       {
         at: expect.any(String),
@@ -331,8 +332,16 @@ describe('listing and revoking sessions', () => {
         action: 'revoke_user_sessions',
         target: `user:${aliceSub}`,
         sessions: expect.any(String),
+        users: JSON.stringify([aliceSub]),
       },
-      { at: expect.any(String), actor: 'admin:ops-console', action: 'revoke_user_sessions', target: `user:${aliceSub}`, sessions: '' },
+      {
+        at: expect.any(String),
+        actor: 'admin:ops-console',
+        action: 'revoke_user_sessions',
+        target: `user:${aliceSub}`,
+        sessions: '',
+        users: '[]',
+      },
     ]);
     const logged = stack.logs.map((line) => JSON.parse(line) as { audit?: { actor: string; action: string } }).filter((line) => line.audit);
     expect(logged.map((line) => line.audit!.action)).toEqual(['revoke_session', 'revoke_user_sessions', 'revoke_user_sessions']);

@@ -15,8 +15,9 @@ export class AdminSessionsService {
     private readonly revocation: SessionRevocation,
   ) {}
 
-  async list(sub: string | undefined, cursor: string | undefined, limit: number): Promise<AdminSessionPageView> {
-    const page = await this.directory.list({ sub, cursor, limit });
+  /** `idpSessionId`: only the sessions of that provider session (`sid`), of `sub` too when both are given. */
+  async list(sub: string | undefined, cursor: string | undefined, limit: number, idpSessionId?: string): Promise<AdminSessionPageView> {
+    const page = await this.directory.list({ sub, idpSessionId, cursor, limit });
     return { sessions: page.sessions.map((summary) => this.view(summary)), nextCursor: page.nextCursor ?? null };
   }
 

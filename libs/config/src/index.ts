@@ -18,6 +18,7 @@ export type {
   StoreConfig,
   TokenAudience,
 } from './config.types.js';
+export type { ConsoleClaimCondition, ConsoleRequirement } from './console-require.options.js';
 export { isLoopback } from './config-rules.js';
 export { loadConfig, loadStoreConfig } from './load-config.js';
 export { settings, type Setting } from './settings.js';

@@ -296,6 +296,9 @@ describe('loadConfig', () => {
       algorithms: ['RS256'],
       requiredScope: 'sessions:admin',
       port: undefined,
+      consoleRequire: undefined,
+      consoleUrl: undefined,
+      consoleSessionTimeoutSeconds: 3600,
     });
     const custom = loadConfig({
       ...valid,
@@ -304,7 +307,7 @@ describe('loadConfig', () => {
       ADMIN_REQUIRED_SCOPE: 'gateway-admin',
       ADMIN_PORT: '9100',
     });
-    expect(custom.admin).toEqual({ audience: 'ops', algorithms: ['ES256', 'PS256'], requiredScope: 'gateway-admin', port: 9100 });
+    expect(custom.admin).toMatchObject({ audience: 'ops', algorithms: ['ES256', 'PS256'], requiredScope: 'gateway-admin', port: 9100 });
   });
 
   it.each([

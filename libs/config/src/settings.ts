@@ -1,4 +1,5 @@
 import type { ClientAuthMethod, ResourceParameter, SameSite, SessionCacheMode } from './config.types.js';
+import { consoleRequirement } from './console-require.options.js';
 import {
   ASYMMETRIC_JWS_ALGS,
   asymmetricAlgorithms,
@@ -521,6 +522,39 @@ export const settings = {
     group: 'admin',
     field: 'port',
     parse: port,
+  },
+  adminConsoleRequire: {
+    env: 'ADMIN_CONSOLE_REQUIRE',
+    description: prose(
+      'Turns on the admin console (`/admin/console`, docs/ADMIN-CONSOLE.md): JSON, the condition on the',
+      "operator's ID-token claims, in the syntax of a route's `require`, e.g.",
+      '`{"groups":{"containsAnyOf":["admins"]}}`; checked at login and on every call (403 `not_admin`).',
+      'Needs ADMIN_JWT_AUDIENCE; register ADMIN_CONSOLE_URL + `/admin/console/callback` at the provider.',
+    ),
+    optional: true,
+    group: 'admin',
+    field: 'consoleRequire',
+    parse: consoleRequirement,
+  },
+  adminConsoleUrl: {
+    env: 'ADMIN_CONSOLE_URL',
+    description: prose(
+      "The admin console's origin as operators' browsers see it: its redirect URI is this +",
+      '`/admin/console/callback`, and its calls must come from it (`Origin`). Default PUBLIC_URL;',
+      'required with ADMIN_PORT (the console is then served there only).',
+    ),
+    optional: true,
+    group: 'admin',
+    field: 'consoleUrl',
+    parse: origin,
+  },
+  adminConsoleSessionTimeout: {
+    env: 'ADMIN_CONSOLE_SESSION_TIMEOUT',
+    description: prose('Seconds a console login lasts however active (at most SESSION_ABSOLUTE_TIMEOUT; idle: SESSION_IDLE_TIMEOUT).'),
+    default: '3600',
+    group: 'admin',
+    field: 'consoleSessionTimeoutSeconds',
+    parse: positiveInteger,
   },
   metricsEnabled: {
     env: 'METRICS_ENABLED',

@@ -120,6 +120,13 @@ export interface IdentityProvider {
 
 const CLAIMS = { profile: ['name'], email: ['email', 'email_verified'] };
 const OIDC_SCOPES = new Set(['openid', 'offline_access', ...Object.keys(CLAIMS)]);
+
+/** The scopes' claims, with the users' own extra claims released under `profile`. */
+function claimsOf(users: readonly DemoUser[]): Record<string, string[]> {
+  const standard = new Set(Object.values(CLAIMS).flat());
+  const extra = new Set(users.flatMap((user) => Object.keys(user.claims ?? {})).filter((name) => !standard.has(name)));
+  return { ...CLAIMS, profile: [...CLAIMS.profile, ...extra] };
+}
 const CONTEXT_EVENTS = ['grant.success', 'grant.revoked', 'end_session.success'];
 /** oidc-provider's own limit for request bodies; a larger one is left for it to refuse. */
 const BODY_LIMIT = 56 * 1024;
@@ -186,9 +193,13 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       findAccount: (_ctx: unknown, sub: string) => {
         const user = users.find((candidate) => candidate.sub === sub);
-        return user && { accountId: sub, claims: () => ({ sub, name: user.name, email: user.email, email_verified: true }) };
+        return (
+          user && { accountId: sub, claims: () => ({ sub, name: user.name, email: user.email, email_verified: true, ...user.claims }) }
+        );
       },
-      claims: CLAIMS,
+      claims: claimsOf(users),
+      // A user's extra claims (groups, roles) in their JWT access tokens too, as Keycloak puts realm roles there.
+      extraTokenClaims: (_ctx: unknown, token: { accountId?: string }) => users.find((user) => user.sub === token.accountId)?.claims,
       // Profile and email claims go into the ID token too (the gateway reads them from there, not from userinfo).
       conformIdTokenClaims: false,
       pkce: { required: () => true },

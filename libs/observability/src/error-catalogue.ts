@@ -39,6 +39,7 @@ export enum ErrorCode {
   UpstreamTimeout = 'upstream_timeout',
   UpgradeNotAllowed = 'upgrade_not_allowed',
   ShuttingDown = 'shutting_down',
+  NotAdmin = 'not_admin',
 }
 
 export interface ErrorDefinition {
@@ -294,6 +295,13 @@ export const ERROR_CATALOGUE = {
     message: 'The gateway is restarting. Try again shortly.',
     retryAfter: false,
     description: 'The gateway is shutting down and opens no more WebSockets.',
+  },
+  [ErrorCode.NotAdmin]: {
+    status: 403,
+    message: 'You are not allowed to use the admin console.',
+    retryAfter: false,
+    description:
+      "The admin console's login or call by a user whose ID-token claims do not meet ADMIN_CONSOLE_REQUIRE (which condition is logged, not sent); no console session is made or kept.",
   },
 } as const satisfies Readonly<Record<ErrorCode, ErrorDefinition>>;
 

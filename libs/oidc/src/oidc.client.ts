@@ -18,6 +18,10 @@ export interface AuthorizationRequest {
   readonly state: string;
   readonly nonce: string;
   readonly codeVerifier: string;
+  /** Another of the client's registered redirect URIs than `/bff/callback` (the admin console's); sent again with the code. */
+  readonly redirectUri?: URL;
+  /** Other scopes than OIDC_SCOPES. */
+  readonly scope?: string;
 }
 
 export interface ExpectedSubject {
@@ -210,8 +214,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   /** The authorization request, by PAR (RFC 9126) when the provider offers it and OIDC_USE_PAR allows it. */
   async authorizationUrl(request: AuthorizationRequest): Promise<URL> {
     const parameters: Record<string, string> = {
-      redirect_uri: this.config.oidc.redirectUri.href,
-      scope: this.config.oidc.scopes,
+      redirect_uri: (request.redirectUri ?? this.config.oidc.redirectUri).href,
+      scope: request.scope ?? this.config.oidc.scopes,
       code_challenge: await client.calculatePKCECodeChallenge(request.codeVerifier),
       code_challenge_method: 'S256',
       state: request.state,
@@ -246,7 +250,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   }
 
   async exchangeCode(parameters: URLSearchParams, request: AuthorizationRequest): Promise<IssuedTokens> {
-    const callbackUrl = new URL(this.config.oidc.redirectUri);
+    const callbackUrl = new URL(request.redirectUri ?? this.config.oidc.redirectUri);
     callbackUrl.search = parameters.toString();
     try {
       const response = await client.authorizationCodeGrant(this.discovered(), callbackUrl, {

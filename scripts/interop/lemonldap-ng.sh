@@ -72,9 +72,8 @@ FOLDER=$folder PORT=$port CLIENT_ID=${CLIENT_ID:-sessiongate} CLIENT_SECRET=${CL
     oidcRPMetaDataOptionsAllowOffline => 1,
     oidcRPMetaDataOptionsRefreshToken => 1,
     oidcRPMetaDataOptionsBypassConsent => 1,
-    # Scope claims (name, email) go to userinfo only unless forced into the ID token, and the
-    # gateway reads the ID token alone.
-    oidcRPMetaDataOptionsIDTokenForceClaims => 1,
+    # No oidcRPMetaDataOptionsIDTokenForceClaims: scope claims (name, email) go to userinfo only, as
+    # by default, and the gateway fetches them there (OIDC_FETCH_USERINFO=true).
     # Asked for, but 2.16 sends no back-channel logout (its Issuer::OpenIDConnect logout is a TODO).
     oidcRPMetaDataOptionsLogoutUrl => "$gateway/bff/backchannel-logout",
     oidcRPMetaDataOptionsLogoutType => "back",

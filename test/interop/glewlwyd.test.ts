@@ -15,6 +15,8 @@ import {
 
 /** Glewlwyd takes only https:// (or http://localhost) resource indicators. */
 const TODOS_RESOURCE = 'https://todos.api.test';
+/** Allowed for the client too, but not named at authorization (OIDC_AUTHORIZATION_RESOURCES). */
+const REPORTS_RESOURCE = 'https://reports.api.test';
 /** Short, so the suite sees the gateway refresh; the skew makes it refresh 2 s before expiry. */
 const ACCESS_TOKEN_SECONDS = 6;
 const REFRESH_SKEW_SECONDS = 2;
@@ -42,7 +44,7 @@ describe('interop: Glewlwyd', () => {
   beforeAll(async () => {
     const port = await freePort();
     gatewayUrl = `http://localhost:${port}`;
-    glewlwyd = await startGlewlwyd({ gatewayUrl, accessTokenSeconds: ACCESS_TOKEN_SECONDS, resources: [TODOS_RESOURCE] });
+    glewlwyd = await startGlewlwyd({ gatewayUrl, accessTokenSeconds: ACCESS_TOKEN_SECONDS, resources: [TODOS_RESOURCE, REPORTS_RESOURCE] });
     stack = await startInteropStack({
       port,
       env: {
@@ -52,8 +54,11 @@ describe('interop: Glewlwyd', () => {
         // Glewlwyd does not form-decode client_secret_basic credentials (see the last test).
         OIDC_CLIENT_AUTH_METHOD: 'client_secret_post',
         TOKEN_REFRESH_SKEW: String(REFRESH_SKEW_SECONDS),
+        // Glewlwyd binds a grant to the resource of its authorization request (see the resource test).
+        OIDC_AUTHORIZATION_RESOURCES: TODOS_RESOURCE,
       },
       resource: TODOS_RESOURCE,
+      routes: (echoUrl) => [{ prefix: '/api/reports', target: `${echoUrl}/reports`, token: 'user', resource: REPORTS_RESOURCE }],
     });
   }, 60_000);
 
@@ -177,18 +182,32 @@ describe('interop: Glewlwyd', () => {
     expect((await stack.call(page, '/api/echo/after')).body).toMatchObject({ error: 'unauthenticated' });
   });
 
-  it('a resource-indicator route: Glewlwyd refuses a resource its authorization request did not name, and the gateway answers 503', async () => {
+  it('a resource-indicator route works for the resource the authorization request named; another is refused: 403 resource_refused', async () => {
     const page = await stack.newPage();
     await logIn(page);
+    expect((await stack.call(page, '/api/echo/before')).status).toBe(200);
+    const loginToken = stack.lastBearer('/v1/before');
 
-    // The gateway asks for `resource` only on the refresh grant; Glewlwyd binds a grant to the
-    // resource of its authorization request (RFC 8707 §2.2 allows that) and answers invalid_target.
-    const todos = await stack.call(page, '/api/todos/list');
-    expect(todos).toMatchObject({ status: 503, body: { error: 'idp_unavailable' } });
-    expect(stack.echo.requests.some((request) => request.url.startsWith('/todos'))).toBe(false);
+    // OIDC_AUTHORIZATION_RESOURCES put `resource` in the PAR body: the grant is bound to it, and a
+    // refresh naming it gets a token whose `aud` is the API.
+    expect((await stack.call(page, '/api/todos/list')).status).toBe(200);
+    expect(jwtClaims<AccessTokenClaims>(stack.lastBearer('/todos/list')).aud).toBe(TODOS_RESOURCE);
+
+    // Glewlwyd refuses a refresh for a resource the authorization request did not name (RFC 8707
+    // §2.2 allows that): invalid_target, a configuration error, not an outage.
+    const reports = await stack.call(page, '/api/reports/list');
+    expect(reports).toMatchObject({ status: 403, body: { error: 'resource_refused' } });
+    expect(stack.echo.requests.some((request) => request.url.startsWith('/reports'))).toBe(false);
     // The gateway's log line may reach its stdout a moment after the answer.
     await waitFor(async () => stack.gateway.output().includes('400 invalid_target'), "the gateway to log Glewlwyd's invalid_target");
-  });
+
+    // The session is kept, and Glewlwyd did not spend its refresh token on the refusal: once the
+    // login's token is due, the refresh for it succeeds.
+    expect((await stack.call(page, '/bff/user')).status).toBe(200);
+    await sleepUntil((jwtClaims<AccessTokenClaims>(loginToken).exp - REFRESH_SKEW_SECONDS + 1) * 1000 + 250);
+    expect((await stack.call(page, '/api/echo/after')).status).toBe(200);
+    expect(stack.lastBearer('/v1/after')).not.toBe(loginToken);
+  }, 30_000);
 
   it('Glewlwyd does not form-decode client_secret_basic credentials (RFC 6749 §2.3.1)', async () => {
     const pushAuthorizationRequest = async (secret: string) => {

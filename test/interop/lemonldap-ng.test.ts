@@ -41,8 +41,14 @@ describe('interop: LemonLDAP::NG', () => {
         // LemonLDAP::NG does not form-decode client_secret_basic credentials either (see the last test).
         OIDC_CLIENT_AUTH_METHOD: 'client_secret_post',
         TOKEN_REFRESH_SKEW: String(REFRESH_SKEW_SECONDS),
+        // Its ID tokens carry only `sub` (and iss, acr, ...): the scope claims are in userinfo (see the first test).
+        OIDC_FETCH_USERINFO: 'true',
       },
       resource: TODOS_RESOURCE,
+      routes: (echoUrl) => [
+        { prefix: '/api/doctors', target: `${echoUrl}/doctors`, require: { name: 'Doctor Who' } },
+        { prefix: '/api/companions', target: `${echoUrl}/companions`, require: { name: 'Rose Tyler' } },
+      ],
     });
   }, 60_000);
 
@@ -61,13 +67,20 @@ describe('interop: LemonLDAP::NG', () => {
     await page.waitForURL(`${gatewayUrl}/**`);
   }
 
-  it('logs in on the portal’s login form; /bff/user shows the ID token’s claims', async () => {
+  it('logs in on the portal’s login form; /bff/user shows the ID token’s claims and, fetched from userinfo, the scope claims', async () => {
     const page = await stack.newPage();
     await logIn(page);
 
     const user = await stack.call(page, '/bff/user');
     expect(user.status).toBe(200);
-    expect(user.body.claims).toMatchObject({ iss: lemonldap.issuer, sub: LEMONLDAP_USER, name: 'Doctor Who' });
+    // `name`, `email` and `preferred_username` are not in the ID token (no IDTokenForceClaims): userinfo has them.
+    expect(user.body.claims).toMatchObject({
+      iss: lemonldap.issuer,
+      sub: LEMONLDAP_USER,
+      name: 'Doctor Who',
+      email: expect.any(String),
+      preferred_username: LEMONLDAP_USER,
+    });
     const [sessionCookie] = (await page.context().cookies(gatewayUrl)).filter((cookie) => cookie.name === 'sessiongate');
     expect(sessionCookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
   });
@@ -112,6 +125,15 @@ describe('interop: LemonLDAP::NG', () => {
     // The portal's session is gone too: it asks for the password again.
     await page.goto(`${gatewayUrl}/bff/login`);
     await page.locator('input[name=password]').waitFor();
+  });
+
+  it('judges route policies on the userinfo claims', async () => {
+    const page = await stack.newPage();
+    await logIn(page);
+
+    expect((await stack.call(page, '/api/doctors/q')).status).toBe(200);
+    expect((await stack.call(page, '/api/companions/q')).body).toMatchObject({ error: 'forbidden' });
+    expect(stack.echo.requests.some((request) => request.url.startsWith('/companions'))).toBe(false);
   });
 
   it('sends no back-channel logout (2.16 does not implement it): a logout at the portal leaves the gateway session alive', async () => {

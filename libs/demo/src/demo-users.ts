@@ -11,6 +11,11 @@ export interface DemoUser {
    * play a hostile or careless provider.
    */
   readonly claims?: Readonly<Record<string, unknown>>;
+  /**
+   * Claims released with the `profile` scope at the userinfo endpoint only, never in the ID token: a provider
+   * that puts scope claims in userinfo (OIDC Core §5.4), as LemonLDAP::NG does by default.
+   */
+  readonly userinfoClaims?: Readonly<Record<string, unknown>>;
 }
 
 export const DEMO_USERS: readonly DemoUser[] = [

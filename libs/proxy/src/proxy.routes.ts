@@ -4,7 +4,7 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { type Dispatcher, Pool } from 'undici';
-import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig, HTTP_METHODS } from '#sessiongate/config';
 import { sendError, Telemetry } from '#sessiongate/observability';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers.js';
 import { ProxyError } from './proxy.errors.js';
@@ -15,7 +15,7 @@ import { resolveUpstream } from './upstream-path.js';
 import { limitBody } from './body-limit.js';
 
 // No TRACE: an upstream echoing it would hand the access token the gateway adds to the browser.
-const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const METHODS: HTTPMethods[] = [...HTTP_METHODS];
 /** Keep-alive connections per upstream origin (as @fastify/reply-from): parallel enough, yet bounded. */
 const CONNECTIONS_PER_UPSTREAM = 128;
 
@@ -166,6 +166,8 @@ export class ProxyRoutes implements OnModuleInit, OnApplicationShutdown {
       method,
       path,
     });
+    // With tracing on, this attempt's traceparent; the metrics alone add nothing.
+    this.telemetry.propagate(headers, call);
     let upstream: Dispatcher.ResponseData;
     try {
       upstream = await this.routePools.get(route)!.request({

@@ -15,6 +15,8 @@ export interface InteropStackOptions {
    * `/api/todos` → the echo API under `/todos` with a token for that resource (RFC 8707).
    */
   readonly resource?: string;
+  /** More API_ROUTES entries, given the echo API's URL. */
+  readonly routes?: (echoUrl: string) => readonly GatewayStackRoute[];
 }
 
 export interface PageResponse {
@@ -63,7 +65,7 @@ export async function startInteropStack(options: InteropStackOptions): Promise<I
       OIDC_SCOPES: 'openid profile email offline_access',
       REDIS_URL: redis.url,
       SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      API_ROUTES: JSON.stringify(routes(echo.url, options.resource)),
+      API_ROUTES: JSON.stringify([...routes(echo.url, options.resource), ...(options.routes?.(echo.url) ?? [])]),
       ...options.env,
     });
     started.push(gateway);

@@ -7,11 +7,11 @@ import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
 import { LOGGER } from '#sessiongate/observability';
 import { OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
+import { claimsFailure } from '#sessiongate/policy';
 import { Clock, RateCounter, type Session, SessionService } from '#sessiongate/session';
 import { AdminError, AdminErrorCode } from '../admin.errors.js';
 import { CONSOLE_PATH } from './admin-console.routes.js';
 import { AdminConsoleCookies } from './admin-console.cookies.js';
-import { consoleRequireFailure } from './console-require.policy.js';
 
 /** Where the login came from, kept with the console session as with any other. */
 export interface ConsoleLoginClient {
@@ -88,7 +88,9 @@ export class AdminConsoleLoginService {
     const { claims, idToken } = issued;
     if (!claims || !idToken) throw new OidcError(OidcErrorCode.InvalidIdToken, { variant: 'missing' });
     const sub = claims.sub as string;
-    this.assertAdmin(sub, claims);
+    // OIDC_FETCH_USERINFO: the condition may name a claim only userinfo carries, as route policies may.
+    const userinfo = await this.oidc.userinfo(issued.accessToken, sub);
+    this.assertAdmin({ sub, claims, userinfo });
     const { consoleSessionTimeoutSeconds } = this.config.admin!;
     const session = await this.sessions.create({
       sub,
@@ -96,6 +98,7 @@ export class AdminConsoleLoginService {
       userAgent: from.userAgent?.slice(0, MAX_USER_AGENT_LENGTH),
       ip: from.ip,
       claims,
+      userinfo,
       tokens: { idToken, accessTokens: {} },
       absoluteExpiresAt: this.clock.now() + consoleSessionTimeoutSeconds * 1000,
     });
@@ -103,10 +106,17 @@ export class AdminConsoleLoginService {
     return session;
   }
 
-  /** 403 `not_admin` unless the claims meet ADMIN_CONSOLE_REQUIRE; the failing condition is logged, never sent. */
-  assertAdmin(sub: string, claims: Readonly<Record<string, unknown>>): void {
-    const failure = consoleRequireFailure(this.config.admin!.consoleRequire!, claims);
-    if (failure !== undefined) throw new AdminError(AdminErrorCode.NotAdmin, { detail: `${sub}: ${failure}` });
+  /**
+   * 403 `not_admin` unless the claims meet ADMIN_CONSOLE_REQUIRE, judged by the route policies' own
+   * evaluator (the ID token's claims, then userinfo's for a claim it lacks); the failing condition is
+   * logged, never sent.
+   */
+  assertAdmin(operator: Pick<Session, 'sub' | 'claims' | 'userinfo'>): void {
+    const sources = operator.userinfo ? [operator.claims, operator.userinfo] : [operator.claims];
+    const policy = this.config.admin?.consoleRequire;
+    // Fail closed: claimsFailure passes a missing policy, and the console is only mounted with one.
+    const failure = policy ? claimsFailure(policy, sources) : 'ADMIN_CONSOLE_REQUIRE is unset';
+    if (failure !== undefined) throw new AdminError(AdminErrorCode.NotAdmin, { detail: `${operator.sub}: ${failure}` });
   }
 }
 

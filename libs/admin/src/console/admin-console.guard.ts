@@ -35,7 +35,7 @@ export class AdminConsoleGuard implements CanActivate {
     const session = id ? await this.sessions.read(id) : null;
     request.sessionPublicId = session?.publicId ?? null;
     if (!session) throw new SessionError(SessionErrorCode.Unauthenticated);
-    this.logins.assertAdmin(session.sub, session.claims);
+    this.logins.assertAdmin(session);
     OPERATOR_SESSIONS.set(request, session);
     return true;
   }

@@ -56,10 +56,12 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   fastify.addHook('onRequest', crossOriginHook(config.publicUrl.origin, config.corsAllowedOrigins));
   // Helmet's defaults on everything the gateway itself serves (the SPA, /bff, /admin, its errors). The
   // proxied API responses' headers are the API's, and /api is the hot path: there Helmet does no work at all
-  // (@fastify/helmet would build its configuration on every request, skipped routes included).
+  // (@fastify/helmet would build its configuration on every request, skipped routes included). Nor on the
+  // forward-auth check, as hot, whose answers carry no such headers anyway (ForwardAuthRoutes strips them).
   const securityHeaders = helmet({ strictTransportSecurity: config.publicUrl.protocol === 'https:' });
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (isApiPath(requestPath(request))) done();
+    const path = requestPath(request);
+    if (isApiPath(path) || path === config.forwardAuthPath) done();
     else securityHeaders(request.raw, reply.raw, () => done());
   });
   if (config.spaDir) await app.register(fastifyStatic, { root: config.spaDir, prefix: '/' });

@@ -233,6 +233,11 @@ describe('the admin console', () => {
       headers: { ...CSRF, cookie },
     });
     expect(((await bySid.json()) as { sessions: { id: string }[] }).sessions.map((found) => found.id)).toEqual([session!.id]);
+    // The bearer API takes the same filter.
+    const apiBySid = await fetch(`${stack.url}/admin/sessions?sid=${encodeURIComponent(session!.idpSessionId)}`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(((await apiBySid.json()) as { sessions: { id: string }[] }).sessions.map((found) => found.id)).toEqual([session!.id]);
     expect(await apiStatus(bob, stack.url)).toBe(200);
     await bob.close();
   });

@@ -5,9 +5,30 @@ import type { RoutePolicy } from './route-policy.types.js';
 import { httpUrl, oneOf } from './setting-parsers.js';
 
 const tokenMode = oneOf<RouteTokenMode>('user', 'optional', 'client', 'none');
-const SCOPE_LIST = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
+export const SCOPE_LIST = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
+/** A connection's name (CONNECTIONS): it appears in URLs (`/bff/connect/<name>`) and in `connected:<name>`. */
+export const CONNECTION_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const CONNECTED_PREFIX = 'connected:';
 
-function wholeNumber(least: number): (value: unknown) => number {
+/** `user`, `optional`, `client`, `none`, or `connected:<name>` (a third-party connection's token, see CONNECTIONS). */
+function routeTokenMode(value: unknown): RouteTokenMode {
+  if (typeof value === 'string' && value.startsWith(CONNECTED_PREFIX)) {
+    if (!CONNECTION_NAME.test(value.slice(CONNECTED_PREFIX.length))) throw new Error('connected:<name> needs a connection name');
+    return value as RouteTokenMode;
+  }
+  try {
+    return tokenMode(typeof value === 'string' ? value : '');
+  } catch {
+    throw new Error('must be user, optional, client, none or connected:<name>');
+  }
+}
+
+/** The connection a `connected:<name>` route relays the token of, or undefined for the other modes. */
+export function connectionOf(mode: RouteTokenMode): string | undefined {
+  return mode.startsWith(CONNECTED_PREFIX) ? mode.slice(CONNECTED_PREFIX.length) : undefined;
+}
+
+export function wholeNumber(least: number): (value: unknown) => number {
   return (value) => {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < least)
       throw new Error(`must be a whole number, ${least} or more`);
@@ -54,7 +75,7 @@ const routeKeys = {
       return httpUrl(value);
     },
   },
-  token: { default: 'user', parse: (value: unknown): RouteTokenMode => tokenMode(typeof value === 'string' ? value : '') },
+  token: { default: 'user', parse: routeTokenMode },
   /** The API a token is for (RFC 8707 resource; `audience`, Auth0's name for it, is read the same). */
   resource: { alias: 'audience', parse: absoluteUri },
   scopes: {
@@ -63,10 +84,14 @@ const routeKeys = {
       if (typeof value !== 'string' || !SCOPE_LIST.test(value)) throw new Error('must be space-separated scope tokens');
       return value;
     },
-    check: (route) =>
-      route.token === 'none' && (route.resource !== undefined || route.scopes !== undefined)
-        ? 'a "none" route takes no resource or scopes'
-        : undefined,
+    check: (route) => {
+      if (route.resource === undefined && route.scopes === undefined) return undefined;
+      if (route.token === 'none') return 'a "none" route takes no resource or scopes';
+      // The provider's own scopes are the connection's (CONNECTIONS), asked for once when the user connects.
+      return connectionOf(route.token as RouteTokenMode) !== undefined
+        ? 'a "connected:<name>" route takes no resource or scopes'
+        : undefined;
+    },
   },
   /** Largest request body accepted for this route (413 beyond it). */
   maxBodyBytes: { parse: wholeNumber(0) },

@@ -465,6 +465,23 @@ export const settings = {
     optional: true,
     parse: policyJson,
   },
+  // Read by its rule, with PUBLIC_URL and the routes that name its connections (see config-rules.ts).
+  connections: {
+    env: 'CONNECTIONS',
+    description: prose(
+      'JSON array of third-party OAuth 2.0 providers users may connect their accounts at (docs/CONNECTIONS.md):',
+      '`{ "name": "calendar", "issuer": "https://calendar.example", "clientId": "…", "clientSecret": "…",',
+      '"scopes": "calendar:read", "persist": "session" }`. `issuer` is discovered (RFC 8414, else OpenID',
+      'Connect discovery); instead, give `authorizationEndpoint` and `tokenEndpoint` (and `revocationEndpoint`).',
+      '`clientAuthMethod`: `client_secret_basic` (default), `client_secret_post` or `private_key_jwt` (with',
+      '`privateKey`, a JWK object). `persist: "user"` keeps a connection across the user\'s sessions',
+      '(`persistSeconds` after its last refresh, default 30 days). Register PUBLIC_URL +',
+      '`/bff/connect/<name>/callback` at the provider. Routes relay a connection\'s token with `"token": "connected:<name>"`.',
+    ),
+    default: '[]',
+    secret: true,
+    parse: (raw: string) => raw,
+  },
   websocketSessionCheckMs: {
     env: 'WEBSOCKET_SESSION_CHECK_MS',
     description: prose(

@@ -17,6 +17,8 @@ export interface DemoClient {
   readonly post_logout_redirect_uris?: readonly string[];
   /** Default: authorization_code, refresh_token and client_credentials. */
   readonly grant_types?: readonly string[];
+  /** Default `code`; none for a client that never sends the browser (an API that only introspects). */
+  readonly response_types?: readonly string[];
   /** OIDC Back-Channel Logout 1.0: where the provider POSTs a logout token when the user logs out there. */
   readonly backchannel_logout_uri?: string;
   /** Default client_secret_basic. */
@@ -43,6 +45,20 @@ export interface IdentityProviderOptions {
   readonly rotateRefreshToken?: boolean;
   /** Default: DEMO_USERS (alice/alice, bob/bob). */
   readonly users?: readonly DemoUser[];
+  /**
+   * Ask the user to allow or deny each client's request after login (a third-party provider's consent
+   * screen); default false: the clients are first party, and everything they ask for is granted.
+   */
+  readonly consent?: boolean;
+  /** Scopes the provider knows besides the OpenID ones and the resources' (e.g. a plain OAuth 2.0 server's `calendar:read`). */
+  readonly scopes?: readonly string[];
+  /** RFC 7662 token introspection, for resource servers that check opaque access tokens. Default false. */
+  readonly introspection?: boolean;
+  /**
+   * Prefixes the provider's cookie names: browsers share cookies between ports of one host, so two
+   * providers on 127.0.0.1 would otherwise replace each other's sessions.
+   */
+  readonly cookiePrefix?: string;
 }
 
 /** What the provider did, for assertions: no token values, only who and what. */
@@ -181,6 +197,8 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
   const indicators = Object.keys(resources);
   const defaultResource = options.defaultResource === null ? undefined : (options.defaultResource ?? indicators[0]);
   const accessTokenTtl = options.accessTokenTtlSeconds ?? 300;
+  const knownScopes = new Set([...OIDC_SCOPES, ...(options.scopes ?? [])]);
+  const cookiePrefix = options.cookiePrefix ?? '';
   const offlineAccessGranted = (ctx: GrantContext) => ctx.oidc.grant?.getOIDCScope().split(' ').includes('offline_access') ?? false;
 
   let provider: Provider;
@@ -195,7 +213,15 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
         ...client,
       })),
       jwks: { keys: [signingKey] },
-      cookies: { keys: [randomBytes(32).toString('base64url')] },
+      cookies: {
+        keys: [randomBytes(32).toString('base64url')],
+        names: {
+          session: `${cookiePrefix}_session`,
+          interaction: `${cookiePrefix}_interaction`,
+          resume: `${cookiePrefix}_interaction_resume`,
+        },
+      },
+      scopes: [...knownScopes],
       // In memory on purpose: the demo and test provider lives as long as its process and serves one
       // gateway. Naming oidc-provider's own memory adapter (one store per provider) chooses it
       // explicitly, which is what its "development-only in-memory adapter" warning asks for.
@@ -242,6 +268,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       features: {
         devInteractions: { enabled: false },
         revocation: { enabled: true },
+        introspection: { enabled: options.introspection ?? false },
         clientCredentials: { enabled: true },
         backchannelLogout: { enabled: true },
         rpInitiatedLogout: {
@@ -375,7 +402,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       ctx.body = handle.onUserinfoResponse(body) ?? body;
     }
   });
-  provider.use(loginInteraction(provider, users, { oidcScopes: OIDC_SCOPES, resources }));
+  provider.use(loginInteraction(provider, users, { oidcScopes: knownScopes, resources, consent: options.consent ?? false }));
 
   // oidc-provider puts `sid` into ID tokens only for clients registered for back-channel logout; the
   // gateway keys its sessions by it for every client.

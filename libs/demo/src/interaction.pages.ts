@@ -43,6 +43,30 @@ ${error ? `<p id="login-error" class="error" role="alert">${escapeHtml(error)}</
   );
 }
 
+export interface ConsentPageOptions {
+  readonly uid: string;
+  readonly clientId: string;
+  readonly scopes: string;
+}
+
+/** A third-party provider's consent screen: the client and what it asks for, allowed or denied. */
+export function consentPage({ uid, clientId, scopes }: ConsentPageOptions): string {
+  const items = scopes
+    .split(' ')
+    .filter((scope) => scope && scope !== 'offline_access')
+    .map((scope) => `<li>${escapeHtml(scope)}</li>`)
+    .join('');
+  return page(
+    'Allow access',
+    `<h1>Allow <strong>${escapeHtml(clientId)}</strong> to access your account?</h1>
+<p class="hint">It asks for:</p><ul id="consent-scopes">${items || '<li>basic access</li>'}</ul>
+<form id="consent-form" method="post" action="/interaction/${escapeHtml(uid)}/consent">
+  <button id="allow" type="submit" name="decision" value="allow">Allow</button>
+  <button id="deny" type="submit" name="decision" value="deny">Deny</button>
+</form>`,
+  );
+}
+
 /**
  * RP-initiated logout asks the user to confirm (the OP must not log out on a bare GET that any site
  * could trigger). `form` is oidc-provider's form with its xsrf field; the button goes inside it so

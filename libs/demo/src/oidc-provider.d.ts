@@ -37,6 +37,9 @@ declare module 'oidc-provider' {
   export interface InteractionResult {
     readonly login?: { readonly accountId: string };
     readonly consent?: { readonly grantId: string };
+    /** Ends the authorization request with this OAuth error (e.g. `access_denied` when the user declines). */
+    readonly error?: string;
+    readonly error_description?: string;
   }
 
   /** An oidc-provider error: an OAuth error code, and `expose` when it may be shown to the user. */

@@ -68,7 +68,13 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   if (config.admin && config.admin.port === undefined) serveAdmin(app);
   // Beside /admin when it has a port of its own (off the public network), else on the main port.
   if (config.metrics.enabled && !config.admin?.port) serveMetrics(fastify, metrics);
-  await app.listen(config.port, config.host);
+  try {
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    // A start refused during init (a provider's discovery naming a setting) must not leave Redis connections open behind it.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const url = listeningUrl(app, config.host, config.port);
   if (!config.admin?.port) {
     return { app, url, adminUrl: config.admin ? url : undefined, close: () => closeGracefully(app).finally(() => tracer?.shutdown()) };

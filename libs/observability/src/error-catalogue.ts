@@ -43,6 +43,12 @@ export enum ErrorCode {
   UpgradeNotAllowed = 'upgrade_not_allowed',
   ShuttingDown = 'shutting_down',
   NotAdmin = 'not_admin',
+  ConnectionRequired = 'connection_required',
+  ConnectionNotFound = 'connection_not_found',
+  ConnectExpired = 'connect_expired',
+  ConnectInvalidState = 'connect_invalid_state',
+  ConnectRefused = 'connect_refused',
+  ConnectionUnavailable = 'connection_unavailable',
   UntrustedProxy = 'untrusted_proxy',
   BadOriginalRequest = 'bad_original_request',
 }
@@ -332,6 +338,53 @@ export const ERROR_CATALOGUE = {
     retryAfter: false,
     description:
       "The admin console's login or call by a user whose claims do not meet ADMIN_CONSOLE_REQUIRE (which condition is logged, not sent); no console session is made or kept.",
+  },
+  [ErrorCode.ConnectionRequired]: {
+    status: 401,
+    message: 'Connect your account at this provider first.',
+    retryAfter: false,
+    description:
+      'A `connected:<name>` route, and the user has not connected that provider, or it refused the refresh token (the connection is dropped, the session kept). `connectUrl` in the body starts the connection.',
+  },
+  [ErrorCode.ConnectionNotFound]: {
+    status: 404,
+    message: 'No such connection.',
+    retryAfter: false,
+    description:
+      'A /bff/connect or /bff/connections call naming a connection CONNECTIONS does not list, or (DELETE) one the user has not connected.',
+  },
+  [ErrorCode.ConnectExpired]: {
+    status: 400,
+    message: 'This connection attempt has expired or was already used. Start again.',
+    retryAfter: false,
+    description:
+      'The connect callback found no pending connection for this browser: never started, expired (LOGIN_TIMEOUT), or already used.',
+  },
+  [ErrorCode.ConnectInvalidState]: {
+    status: 400,
+    message: 'The provider response does not belong to this connection attempt. Start again.',
+    variants: {
+      otherSession: 'This connection was started in another session. Start again.',
+      otherIssuer: 'The provider response did not come from the expected provider.',
+    },
+    retryAfter: false,
+    description:
+      'The `state` (or, RFC 9207, the `iss`) returned to the connect callback does not match the pending connection, or the connection was started in another session.',
+  },
+  [ErrorCode.ConnectRefused]: {
+    status: 400,
+    message: 'The provider did not grant access.',
+    variants: { exchange: 'The connection could not be completed. Try again.' },
+    retryAfter: false,
+    description:
+      'The third-party provider answered the authorization request with `error=` (e.g. the user denied consent), or refused to exchange the code.',
+  },
+  [ErrorCode.ConnectionUnavailable]: {
+    status: 503,
+    message: 'The connected provider is not reachable. Try again shortly.',
+    retryAfter: true,
+    description:
+      'The third-party provider of a connection is not discovered yet, could not be reached, timed out or answered 5xx; the connection and the session are kept.',
   },
   [ErrorCode.UntrustedProxy]: {
     status: 403,

@@ -29,7 +29,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
     reply.raw.destroy();
     return;
   }
-  const body: ErrorBody = { error: gatewayError.code, message: gatewayError.message, requestId: String(request.id) };
+  // The extra fields go first: they can never replace the three every error body has.
+  const body: ErrorBody = { ...gatewayError.body, error: gatewayError.code, message: gatewayError.message, requestId: String(request.id) };
   void reply
     .code(gatewayError.status)
     .headers({ ...gatewayError.headers, 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' })

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit, Optional }
 import { importJWK, type JWK } from 'jose';
 import * as client from 'openid-client';
 import type { Logger } from 'pino';
-import { GATEWAY_CONFIG, type GatewayConfig, isLoopback } from '#sessiongate/config';
+import { type ClientCredentials, GATEWAY_CONFIG, type GatewayConfig, isLoopback } from '#sessiongate/config';
 import { LOGGER, Telemetry } from '#sessiongate/observability';
 import { classifyIdpFailure, describeIdpFailure, isTransientDiscoveryFailure } from './idp-failure.js';
 import type { IssuedTokens } from './issued-tokens.js';
@@ -209,20 +209,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     this.discovered();
   }
 
-  private async clientAuthentication(): Promise<client.ClientAuth> {
-    const { credentials } = this.config.oidc;
-    switch (credentials.method) {
-      case 'client_secret_basic':
-        return client.ClientSecretBasic(credentials.secret);
-      case 'client_secret_post':
-        return client.ClientSecretPost(credentials.secret);
-      case 'private_key_jwt': {
-        const jwk = credentials.privateKey as JWK & { kid: string };
-        const key = await importJWK(jwk, jwk.alg ?? 'RS256');
-        if (key instanceof Uint8Array) throw new Error('OIDC_CLIENT_PRIVATE_KEY: must be an asymmetric private key');
-        return client.PrivateKeyJwt({ key, kid: jwk.kid });
-      }
-    }
+  private clientAuthentication(): Promise<client.ClientAuth> {
+    return clientAuthentication(this.config.oidc.credentials, 'OIDC_CLIENT_PRIVATE_KEY');
   }
 
   get issuer(): string {
@@ -420,6 +408,22 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
         return new OidcError(OidcErrorCode.ResourceRefused, { detail });
       default:
         return OidcError.idpUnavailable(detail);
+    }
+  }
+}
+
+/** How a client proves itself at a token endpoint (openid-client's ClientAuth); `keySetting` names where a bad key came from. */
+export async function clientAuthentication(credentials: ClientCredentials, keySetting: string): Promise<client.ClientAuth> {
+  switch (credentials.method) {
+    case 'client_secret_basic':
+      return client.ClientSecretBasic(credentials.secret);
+    case 'client_secret_post':
+      return client.ClientSecretPost(credentials.secret);
+    case 'private_key_jwt': {
+      const jwk = credentials.privateKey as JWK & { kid: string };
+      const key = await importJWK(jwk, jwk.alg ?? 'RS256');
+      if (key instanceof Uint8Array) throw new Error(`${keySetting}: must be an asymmetric private key`);
+      return client.PrivateKeyJwt({ key, kid: jwk.kid });
     }
   }
 }

@@ -72,7 +72,9 @@ function button(label, action, className) {
 }
 
 function apisOf(session) {
-  return session.accessTokens.map((token) => token.resource ?? (token.routes.length ? token.routes.join(', ') : 'login token')).join('; ');
+  const apis = session.accessTokens.map((token) => token.resource ?? (token.routes.length ? token.routes.join(', ') : 'login token'));
+  const connections = Array.isArray(session.connections) ? session.connections.map((name) => `connected: ${name}`) : [];
+  return [...apis, ...connections].join('; ');
 }
 
 async function loadSessions(more = false) {
@@ -131,8 +133,7 @@ async function details(id) {
         .join('\n') || 'none',
     ],
   ];
-  if (Array.isArray(session.connections))
-    fields.push(['Connections', session.connections.map((c) => c.name ?? String(c)).join(', ') || 'none']);
+  if (Array.isArray(session.connections)) fields.push(['Connections', session.connections.join(', ') || 'none']);
   $('#detail-fields').replaceChildren(
     ...fields.flatMap(([name, value]) => {
       const dt = document.createElement('dt');

@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { ReportOutcome } from '#sessiongate/observability';
 import { type AuditFilter, pageQuery, type RecordedAuditEvent, type Session, SessionAudit } from '#sessiongate/session';
-import { optionalString } from '../admin-sessions.controller.js';
+import { booleanFlag, optionalString } from '../admin-sessions.controller.js';
 import { AdminSessionsService } from '../admin-sessions.service.js';
 import { AdminError, AdminErrorCode } from '../admin.errors.js';
 import type { AdminSessionPageView, AdminSessionView, RevokedView } from '../admin.views.js';
@@ -75,10 +75,15 @@ export class AdminConsoleApiController {
     return this.sessions.revokeSession(principal(operator), id);
   }
 
+  /** `?connections=true`: the user's `persist: user` connections end too, as with the admin API. */
   @Delete('users/:sub/sessions')
   @ReportOutcome('admin_revoke_user')
-  revokeUser(@Param('sub') sub: string, @ConsoleSession() operator: Session): Promise<RevokedView> {
-    return this.sessions.revokeUser(principal(operator), sub);
+  revokeUser(
+    @Param('sub') sub: string,
+    @Query('connections') connections: unknown,
+    @ConsoleSession() operator: Session,
+  ): Promise<RevokedView> {
+    return this.sessions.revokeUser(principal(operator), sub, booleanFlag('connections', connections));
   }
 
   /** The audit trail, newest first: `?action=`, `?user=` (a sub), `?from=` / `?to=` (ISO 8601), `?cursor=`, `?limit=`. */

@@ -122,10 +122,30 @@ async function disconnectCalendar() {
   showCalendar(undefined);
 }
 
+/**
+ * A step-up (RFC 9470): the gateway says which login is needed and where to start it; the page only
+ * chooses where to come back to (loginUrl's returnTo, `/` unless replaced).
+ */
+function stepUp(response) {
+  const loginUrl = new URL(response.body.loginUrl, location.origin);
+  loginUrl.searchParams.set('returnTo', `${location.pathname}?stepped-up=1`);
+  location.assign(`${loginUrl.pathname}${loginUrl.search}`);
+}
+
+async function sensitiveAction() {
+  showError('');
+  element('sensitive-result').textContent = '';
+  const response = await call('/api/todos/sensitive', { method: 'POST' });
+  if (response.status === 401 && response.body?.error === 'step_up_required') return stepUp(response);
+  if (!response.ok) return failed(response, 'The sensitive action');
+  element('sensitive-result').textContent = `Done, with a login of level ${response.body.acr}.`;
+}
+
 async function start() {
   element('connect-calendar').addEventListener('click', () => location.assign(connectUrl));
   element('load-events').addEventListener('click', () => void loadEvents());
   element('disconnect-calendar').addEventListener('click', () => void disconnectCalendar());
+  element('sensitive').addEventListener('click', () => void sensitiveAction());
   element('login').addEventListener('click', () => location.assign(`/bff/login?returnTo=${encodeURIComponent('/')}`));
   element('load-todos').addEventListener('click', () => void loadTodos());
   element('add-todo-form').addEventListener('submit', (event) => void addTodo(event));

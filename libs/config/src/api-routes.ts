@@ -9,6 +9,15 @@ export const SCOPE_LIST = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+
 /** A connection's name (CONNECTIONS): it appears in URLs (`/bff/connect/<name>`) and in `connected:<name>`. */
 export const CONNECTION_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const CONNECTED_PREFIX = 'connected:';
+/** An `acr` value: a URI or registered name, as it travels space-separated in `acr_values` (no space, quote or backslash). */
+const ACR_VALUE = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
+
+function acrList(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || value.some((acr) => typeof acr !== 'string' || !ACR_VALUE.test(acr)))
+    throw new Error('must be a non-empty array of acr values (no spaces or quotes)');
+  return Object.freeze([...value] as string[]);
+}
 
 /** `user`, `optional`, `client`, `none`, or `connected:<name>` (a third-party connection's token, see CONNECTIONS). */
 function routeTokenMode(value: unknown): RouteTokenMode {
@@ -118,6 +127,16 @@ const routeKeys = {
   },
   /** Lets callers without a session present a JWT access token for this audience instead. */
   bearer: { parse: bearerCallers },
+  /** Step-up (RFC 9470): the session's ID token `acr` must be one of these, or 401 step_up_required (docs/STEP-UP.md). */
+  acr: { parse: acrList },
+  /** Step-up (RFC 9470): at most this many seconds since the session's `auth_time`, or 401 step_up_required. */
+  maxAge: {
+    parse: (value: unknown): number | undefined => (value === undefined ? undefined : wholeNumber(0)(value)),
+    check: (route) =>
+      route.token !== 'user' && (route.acr !== undefined || route.maxAge !== undefined)
+        ? 'acr and maxAge need a "user" route (a step-up is asked of a session)'
+        : undefined,
+  },
 } satisfies JsonKeys;
 
 /** A `none` route sends no token, so no scope of one can be checked: refused rather than never met. */

@@ -4,11 +4,11 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { type Grant, Provider, type ProviderContext, type ProviderError, errors } from 'oidc-provider';
+import { type Grant, interactionPolicy, Provider, type ProviderContext, type ProviderError, errors } from 'oidc-provider';
 import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { DEMO_USERS, type DemoUser } from './demo-users.js';
 import { logoutPage, messagePage } from './interaction.pages.js';
-import { loginInteraction } from './login.interaction.js';
+import { ACR_VALUES, loginInteraction } from './login.interaction.js';
 
 export interface DemoClient {
   readonly client_id: string;
@@ -143,6 +143,11 @@ export interface IdentityProvider {
 }
 
 const CLAIMS = { profile: ['name'], email: ['email', 'email_verified'] };
+/**
+ * Every ID token says how (`acr`) and when (`auth_time`) the user authenticated, asked for or not, so that
+ * the gateway can judge a route's step-up (RFC 9470) from the session alone.
+ */
+const AUTHENTICATION_CLAIMS = { openid: ['sub', 'acr', 'auth_time'], acr: null, auth_time: null, sid: null };
 const OIDC_SCOPES = new Set(['openid', 'offline_access', ...Object.keys(CLAIMS)]);
 
 /** The scopes' claims, with the users' own extra claims released under `profile`. */
@@ -168,6 +173,29 @@ interface KoaContext extends ProviderContext {
 
 interface EventContext {
   readonly oidc: { readonly client?: { readonly clientId: string }; readonly params?: { readonly grant_type?: string } };
+}
+
+interface TokenClaimsContext {
+  readonly oidc: { readonly entities: Readonly<Record<string, { readonly acr?: string; readonly authTime?: number } | undefined>> };
+}
+
+/**
+ * oidc-provider's default prompts, plus one: a request whose `acr_values` the provider session's `acr`
+ * is not among asks the user to log in again (oidc-provider itself only does so for an essential `acr`
+ * in the claims parameter). Just after a login it asks nothing more: the user chose how to sign in, and
+ * the ID token says so.
+ */
+function stepUpPolicy() {
+  const { Check, base } = interactionPolicy;
+  const policy = base();
+  policy.get('login')?.checks.add(
+    new Check('acr_values_not_met', 'a requested authentication level could not be obtained', (ctx) => {
+      const requested = ctx.oidc.params.acr_values;
+      if (typeof requested !== 'string' || !ctx.oidc.session.accountId || ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+      return requested.split(' ').includes(ctx.oidc.acr ?? '') ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
+  return policy;
 }
 
 interface GrantContext {
@@ -243,9 +271,16 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
           }
         );
       },
-      claims: claimsOf(users),
-      // A user's extra claims (groups, roles) in their JWT access tokens too, as Keycloak puts realm roles there.
-      extraTokenClaims: (_ctx: unknown, token: { accountId?: string }) => users.find((user) => user.sub === token.accountId)?.claims,
+      claims: { ...AUTHENTICATION_CLAIMS, ...claimsOf(users) },
+      acrValues: [...ACR_VALUES],
+      interactions: { policy: stepUpPolicy() },
+      // A user's extra claims (groups, roles) in their JWT access tokens too, as Keycloak puts realm roles there;
+      // and the login's acr and auth_time, so that an API can ask for a step-up itself.
+      extraTokenClaims: (ctx: TokenClaimsContext, token: { accountId?: string }) => {
+        const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+        const authentication = source?.acr === undefined ? {} : { acr: source.acr, auth_time: source.authTime };
+        return { ...users.find((user) => user.sub === token.accountId)?.claims, ...authentication };
+      },
       // Profile and email claims go into the ID token too (the gateway reads them from there, not from userinfo).
       conformIdTokenClaims: false,
       pkce: { required: () => true },

@@ -3,6 +3,11 @@ import type { Interaction, Provider, ProviderContext, ProviderError, ProviderMid
 import type { DemoUser } from './demo-users.js';
 import { consentPage, loginPage, messagePage } from './interaction.pages.js';
 
+/** The demo's authentication levels: a password alone, and a password with the (pretend) second factor. */
+export const ACR_PASSWORD = 'urn:sessiongate:loa:1';
+export const ACR_SECOND_FACTOR = 'urn:sessiongate:loa:2';
+export const ACR_VALUES = [ACR_PASSWORD, ACR_SECOND_FACTOR] as const;
+
 const INTERACTION_PATH = /^\/interaction\/([\w-]+)(\/login|\/consent)?$/;
 const MAX_FORM_BYTES = 4096;
 
@@ -39,7 +44,7 @@ export function loginInteraction(provider: Provider, users: readonly DemoUser[],
           return await finish(ctx, provider, interaction, interaction.session.accountId, policy);
         }
         ctx.type = 'html';
-        ctx.body = loginPage({ uid: interaction.uid, clientId });
+        ctx.body = loginPage({ uid: interaction.uid, clientId, acrValues: requestedAcr(interaction) });
         return;
       }
       if (ctx.method === 'POST' && match[2] === '/consent' && interaction.session) {
@@ -60,17 +65,30 @@ export function loginInteraction(provider: Provider, users: readonly DemoUser[],
         if (!user) {
           ctx.status = 401;
           ctx.type = 'html';
-          ctx.body = loginPage({ uid: interaction.uid, clientId, username, error: 'Wrong username or password.' });
+          ctx.body = loginPage({
+            uid: interaction.uid,
+            clientId,
+            username,
+            error: 'Wrong username or password.',
+            acrValues: requestedAcr(interaction),
+          });
           return;
         }
+        // The demo's second factor is a checkbox: what matters here is that the ID token's acr says which was used.
+        const secondFactor = form.get('second_factor') === 'yes';
+        const authentication = {
+          acr: secondFactor ? ACR_SECOND_FACTOR : ACR_PASSWORD,
+          amr: secondFactor ? ['pwd', 'otp'] : ['pwd'],
+          ts: Math.floor(Date.now() / 1000),
+        };
         if (policy.consent) {
           // Logged in: the provider comes back with a consent prompt, answered by the consent page.
-          const returnTo = await provider.interactionResult(ctx.req, ctx.res, { login: { accountId: user.sub } });
+          const returnTo = await provider.interactionResult(ctx.req, ctx.res, { login: { accountId: user.sub, ...authentication } });
           ctx.status = 303;
           ctx.redirect(returnTo);
           return;
         }
-        return await finish(ctx, provider, interaction, user.sub, policy);
+        return await finish(ctx, provider, interaction, user.sub, policy, authentication);
       }
       ctx.status = 405;
     } catch (error) {
@@ -86,6 +104,7 @@ async function finish(
   interaction: Interaction,
   accountId: string,
   policy: ConsentPolicy,
+  authentication?: { readonly acr: string; readonly amr: readonly string[]; readonly ts: number },
 ): Promise<void> {
   const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
   const grant =
@@ -99,10 +118,15 @@ async function finish(
     if (server) grant.addResourceScope(resource, server.scope);
   }
   const grantId = await grant.save();
-  const login = interaction.prompt.name === 'login' ? { login: { accountId } } : {};
+  const login = interaction.prompt.name === 'login' ? { login: { accountId, ...authentication } } : {};
   const returnTo = await provider.interactionResult(ctx.req, ctx.res, { ...login, consent: { grantId } });
   ctx.status = 303;
   ctx.redirect(returnTo);
+}
+
+function requestedAcr(interaction: Interaction): string | undefined {
+  const requested = interaction.params.acr_values;
+  return typeof requested === 'string' ? requested : undefined;
 }
 
 function showExpired(ctx: ProviderContext): void {

@@ -7,6 +7,7 @@ import { createLogger } from '#sessiongate/observability';
 import { startCalendarProvider } from './calendar-provider.js';
 import { startDemoApi } from './demo-api.js';
 import { startIdentityProvider } from './identity-provider.js';
+import { ACR_SECOND_FACTOR } from './login.interaction.js';
 
 const CLIENT_ID = 'sessiongate-demo';
 /** The demo API's resource indicator (RFC 8707): the audience of its access tokens. */
@@ -88,6 +89,8 @@ export async function startDemo(
         // Only bob's group (DEMO_USERS): alice gets 403 forbidden (docs/ROUTES.md). The API echoes who called.
         { prefix: '/api/ops', target: api.url, token: 'user', methods: ['GET'], require: { groups: { containsAnyOf: ['ops'] } } },
         { prefix: '/api/calendar', target: calendar.api.url, token: 'connected:calendar' },
+        // The same todos, but the gateway itself asks for the second factor first (a route's step-up, RFC 9470).
+        { prefix: '/api/vault', target: `${api.url}/todos`, token: 'user', acr: [ACR_SECOND_FACTOR] },
       ]),
       CONNECTIONS: JSON.stringify([calendar.connection]),
     });

@@ -51,6 +51,9 @@ export enum ErrorCode {
   ConnectionUnavailable = 'connection_unavailable',
   UntrustedProxy = 'untrusted_proxy',
   BadOriginalRequest = 'bad_original_request',
+  StepUpRequired = 'step_up_required',
+  StepUpSubjectMismatch = 'step_up_subject_mismatch',
+  InsufficientUserAuthentication = 'insufficient_user_authentication',
 }
 
 export interface ErrorDefinition {
@@ -65,6 +68,8 @@ export interface ErrorDefinition {
   readonly retryAfter: boolean;
   /** One line for docs/ERRORS.md. */
   readonly description: string;
+  /** Client-safe fields the body carries besides `error`, `message` and `requestId`, each with what it holds. */
+  readonly bodyFields?: Readonly<Record<string, string>>;
 }
 
 /** The framework's own refusal of a request, whatever its status (see GatewayExceptionFilter). */
@@ -124,7 +129,8 @@ export const ERROR_CATALOGUE = {
     message: 'The request is not valid.',
     explained: true,
     retryAfter: false,
-    description: 'A malformed query parameter of a listing (`limit`, `cursor`, `sub`); the message names it.',
+    description:
+      'A malformed query parameter of a listing (`limit`, `cursor`, `sub`) or of `/bff/login` (`prompt`, `acr_values`, `max_age`, `login_hint`, `ui_locales`); the message names it.',
   },
   [ErrorCode.InternalError]: {
     status: 500,
@@ -218,10 +224,11 @@ export const ERROR_CATALOGUE = {
       tokenResponse: 'The identity provider sent an invalid token response.',
       missing: 'The identity provider sent no ID token.',
       userinfoSubject: 'The identity provider sent user information about another user.',
+      acr: 'The identity provider did not authenticate you as strongly as asked.',
     },
     retryAfter: false,
     description:
-      'The ID token, or the token response around it, failed validation; with OIDC_FETCH_USERINFO, also a userinfo response that is not JSON claims or names another `sub` than the ID token (OIDC Core §5.3.4).',
+      'The ID token, or the token response around it, failed validation; with OIDC_FETCH_USERINFO, also a userinfo response that is not JSON claims or names another `sub` than the ID token (OIDC Core §5.3.4); and an ID token whose `acr` is not one of the `acr_values` the login asked for, or whose `auth_time` is older than its `max_age` (docs/STEP-UP.md).',
   },
   [ErrorCode.RefreshRejected]: {
     status: 401,
@@ -345,6 +352,7 @@ export const ERROR_CATALOGUE = {
     retryAfter: false,
     description:
       'A `connected:<name>` route, and the user has not connected that provider, or it refused the refresh token (the connection is dropped, the session kept). `connectUrl` in the body starts the connection.',
+    bodyFields: { connectUrl: 'the gateway path (`/bff/connect/<name>?returnTo=…`) that starts the connection' },
   },
   [ErrorCode.ConnectionNotFound]: {
     status: 404,
@@ -400,6 +408,28 @@ export const ERROR_CATALOGUE = {
     description:
       'Forward-auth: the check names no original request, names it in two forms (a browser’s own `X-Original-URI` or `X-Forwarded-Uri` passed on by the ingress), or names a method `/api` does not serve or a target that is not a path.',
   },
+  [ErrorCode.StepUpRequired]: {
+    status: 401,
+    message: 'This action needs a stronger or more recent login. Log in again at loginUrl.',
+    retryAfter: false,
+    bodyFields: { loginUrl: 'the gateway path (`/bff/login?acr_values=…&max_age=…&returnTo=/`) that starts the login asked for' },
+    description:
+      "Step-up (RFC 9470): the session's `acr` or `auth_time` does not meet the route's `acr` / `maxAge`, or the API answered `insufficient_user_authentication`. The body's `loginUrl` starts the login that does (docs/STEP-UP.md); the API was not called, or its refusal is not retried.",
+  },
+  [ErrorCode.StepUpSubjectMismatch]: {
+    status: 403,
+    message: 'The new login is for another user than this session. Log in again as the same user.',
+    retryAfter: false,
+    description:
+      'A step-up login came back as another user (or from another issuer) than the session it steps up: the session is kept as it was.',
+  },
+  [ErrorCode.InsufficientUserAuthentication]: {
+    status: 401,
+    message: "The access token's authentication is too weak or too old for this route.",
+    retryAfter: false,
+    description:
+      "A bearer caller's JWT does not meet the route's `acr` / `maxAge` (its `acr`, `auth_time` claims): the RFC 9470 §3 challenge is in `WWW-Authenticate` (`acr_values`, `max_age`), for the caller to get a token from a stronger login.",
+  },
 } as const satisfies Readonly<Record<ErrorCode, ErrorDefinition>>;
 
 type DefinitionOf<C extends ErrorCode> = (typeof ERROR_CATALOGUE)[C];
@@ -413,6 +443,13 @@ export type ErrorVariant<C extends ErrorCode> = C extends ErrorCode
 
 /** Codes whose answer may carry Retry-After. */
 export type RetryableErrorCode = { [C in ErrorCode]: DefinitionOf<C>['retryAfter'] extends true ? C : never }[ErrorCode];
+
+/** The extra body fields a code declares (`bodyFields`), by name. */
+export type ErrorBodyFields<C extends ErrorCode> = C extends ErrorCode
+  ? DefinitionOf<C> extends { readonly bodyFields: infer F }
+    ? { readonly [N in keyof F]: string }
+    : never
+  : never;
 
 /** Codes whose message is the validation's own. */
 export type ExplainedErrorCode = { [C in ErrorCode]: DefinitionOf<C> extends { readonly explained: true } ? C : never }[ErrorCode];

@@ -1,5 +1,6 @@
 import {
   ERROR_CATALOGUE,
+  type ErrorBodyFields,
   type ErrorCode,
   type ErrorDefinition,
   type ErrorVariant,
@@ -12,8 +13,8 @@ export interface GatewayErrorOptions<C extends ErrorCode = ErrorCode> {
   readonly detail?: string;
   readonly cause?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
-  /** Client-safe fields the JSON body carries besides `error`, `message` and `requestId` (e.g. `connectUrl`). */
-  readonly body?: Readonly<Record<string, string>>;
+  /** The extra body fields the catalogue declares for this code (`bodyFields`, e.g. step_up_required's `loginUrl`). */
+  readonly body?: ErrorBodyFields<C>;
   /** One of the catalogue's other wordings for this code, instead of its message. */
   readonly variant?: ErrorVariant<C>;
   /** Retry-After, rounded up to a whole second (at least 1); only for codes the catalogue marks. */

@@ -223,8 +223,10 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The authorization request, by PAR (RFC 9126) when the provider offers it and OIDC_USE_PAR allows it. */
-  async authorizationUrl(request: AuthorizationRequest): Promise<URL> {
+  async authorizationUrl(request: AuthorizationRequest, extra: Readonly<Record<string, string>> = {}): Promise<URL> {
     const parameters: Record<string, string> = {
+      // The SPA's allowlisted login parameters (prompt, acr_values, ...): never one of those the gateway sets below.
+      ...extra,
       redirect_uri: (request.redirectUri ?? this.config.oidc.redirectUri).href,
       scope: request.scope ?? this.config.oidc.scopes,
       code_challenge: await client.calculatePKCECodeChallenge(request.codeVerifier),
@@ -232,7 +234,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
       state: request.state,
       nonce: request.nonce,
     };
-    if (this.config.oidc.maxAgeSeconds !== undefined) parameters.max_age = String(this.config.oidc.maxAgeSeconds);
+    const maxAge = this.maxAgeFor(extra.max_age === undefined ? undefined : Number(extra.max_age));
+    if (maxAge !== undefined) parameters.max_age = String(maxAge);
     const configuration = this.discovered();
     const query = withAuthorizationResources(parameters, this.config);
     if (!this.usePar) return client.buildAuthorizationUrl(configuration, query);
@@ -261,7 +264,15 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  async exchangeCode(parameters: URLSearchParams, request: AuthorizationRequest): Promise<IssuedTokens> {
+  /** The `max_age` a login asks for: the stricter of OIDC_MAX_AGE and the login's own. */
+  maxAgeFor(requested: number | undefined): number | undefined {
+    const configured = this.config.oidc.maxAgeSeconds;
+    if (requested === undefined) return configured;
+    return configured === undefined ? requested : Math.min(configured, requested);
+  }
+
+  /** `maxAgeSeconds`: the login's own max_age, checked on `auth_time` besides OIDC_MAX_AGE. */
+  async exchangeCode(parameters: URLSearchParams, request: AuthorizationRequest, maxAgeSeconds?: number): Promise<IssuedTokens> {
     const callbackUrl = new URL(request.redirectUri ?? this.config.oidc.redirectUri);
     callbackUrl.search = parameters.toString();
     try {
@@ -270,6 +281,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
         expectedState: request.state,
         expectedNonce: request.nonce,
         idTokenExpected: true,
+        ...(maxAgeSeconds !== undefined ? { maxAge: this.maxAgeFor(maxAgeSeconds) } : {}),
       });
       return this.issuedTokens(response);
     } catch (error) {

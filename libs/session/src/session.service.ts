@@ -91,11 +91,13 @@ export class SessionService {
   /**
    * The session for a cookie value, or null: malformed, unknown, expired, or undecryptable.
    * `fresh`: ask the store even when memory could answer (a read that decides a refresh, after the lock).
+   * `slide: false`: leave the idle expiry where it is (a SPA polling /bff/user?slide=false is not activity).
    */
-  async read(id: string, options?: { readonly fresh?: boolean }): Promise<Session | null> {
+  async read(id: string, options?: { readonly fresh?: boolean; readonly slide?: boolean }): Promise<Session | null> {
     if (!isWellFormedSessionId(id)) return null;
     const reading = this.telemetry.sessionReadStarted();
     const keyHash = sessionKeyHash(id);
+    if (options?.slide === false) return this.reported(reading, this.readWithoutSliding(id, keyHash));
     const { idleTimeoutSeconds, touchIntervalMs } = this.config.session;
     const idleTimeoutMs = idleTimeoutSeconds * 1000;
     // Taken before any wait: the entry may be replaced or dropped meanwhile.
@@ -120,6 +122,18 @@ export class SessionService {
     }
     this.telemetry.sessionReadEnded(reading, 'store', session ? 'found' : 'none');
     return session;
+  }
+
+  /** A read from the store that reports its outcome, whatever it is. */
+  private async reported(reading: ReturnType<Telemetry['sessionReadStarted']>, read: Promise<Session | null>): Promise<Session | null> {
+    try {
+      const session = await read;
+      this.telemetry.sessionReadEnded(reading, 'store', session ? 'found' : 'none');
+      return session;
+    } catch (error) {
+      this.telemetry.sessionReadEnded(reading, 'store', outcomeOf(error));
+      throw error;
+    }
   }
 
   private async readStored(id: string, keyHash: string, held: HeldSession | undefined, ticket: ReadTicket): Promise<Session | null> {
@@ -159,6 +173,19 @@ export class SessionService {
     const session = heldSession(data, id, version, idleExpiresAt);
     this.cache.fill(ticket, { version, digest, session, idleExpiresAt, absoluteExpiresAt, size });
     return session;
+  }
+
+  /** Always from the store, which checks both expiries; nothing is written, so nothing is filled in memory either. */
+  private async readWithoutSliding(id: string, keyHash: string): Promise<Session | null> {
+    const [record] = await this.records.peek([keyHash]);
+    if (!record) return null;
+    let data: SessionData;
+    try {
+      data = openSession(this.cipher, keyHash, record.blob);
+    } catch {
+      return null;
+    }
+    return data.absoluteExpiresAt > this.clock.now() ? heldSession(data, id, record.version, record.idleExpiresAt) : null;
   }
 
   /**

@@ -71,6 +71,16 @@ export interface PendingLogin {
   readonly codeVerifier: string;
   readonly returnTo: string;
   readonly createdAt: number;
+  /** What the SPA asked of the login through /bff/login's allowlisted parameters (docs/STEP-UP.md). */
+  readonly parameters?: {
+    readonly prompt?: string;
+    readonly acrValues?: readonly string[];
+    readonly maxAgeSeconds?: number;
+    readonly loginHint?: string;
+    readonly uiLocales?: string;
+  };
+  /** A step-up of this live session: the new login must be its user's (`sub`, `iss`), and replaces it. */
+  readonly replaces?: { readonly publicId: string; readonly sub: string; readonly iss: string };
 }
 
 /** What users and admins may see of a session: never its id (the cookie value) or a token. */

@@ -82,6 +82,8 @@ export interface GatewayStackRoute {
   /** A route policy, as docs/ROUTES.md describes it (JSON). */
   readonly require?: Readonly<Record<string, unknown>>;
   readonly bearer?: { readonly audience: string; readonly scopes?: readonly string[]; readonly algorithms?: readonly string[] };
+  readonly acr?: readonly string[];
+  readonly maxAge?: number;
 }
 
 export interface GatewayStack {

@@ -24,6 +24,7 @@ import {
   SessionService,
   sessionKeyHash,
 } from '#sessiongate/session';
+import { assertRouteStepUp, StepUpError } from '#sessiongate/step-up';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
 import type { ConnectedToken, ConnectedTokenSource } from './connected-token.source.js';
@@ -36,8 +37,8 @@ interface Grant {
 /**
  * Steps 4 to 7 of an /api request (docs/REQUEST-PIPELINE.md), after the route's methods: a bearer caller
  * on a `bearer` route (BearerCallerAuthorizer), else the CSRF header, the session where the route's
- * token mode or policy needs one, the route policy's claims, and the route's token as a credential
- * (refused when it lacks the policy's scopes).
+ * token mode or policy needs one, the route policy's claims, then its step-up (acr, maxAge: RFC 9470),
+ * and the route's token as a credential (refused when it lacks the policy's scopes).
  */
 @Injectable()
 export class UserTokenAuthorizer implements UpstreamAuthorizer {
@@ -61,9 +62,15 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
       // Asked again after the upstream refused the caller's own token (whatever the options say why):
       // the gateway has nothing better to send, so the upstream's answer is passed on.
       if (options !== undefined) return undefined;
-      return this.bearers.credentialFor(request.headers, route.bearer, route.require, bearer);
+      return this.bearers.credentialFor(request.headers, route.bearer, route.require, bearer, route);
     }
     assertCsrfHeader(request.headers);
+    // Asked again after the upstream's RFC 9470 challenge: the answer is the step-up, never another token.
+    // The gateway's own (client) token has no user login to step up: its refusal is passed on as it is.
+    if (options?.stepUp !== undefined) {
+      if (route.token === 'client') return undefined;
+      throw StepUpError.required(options.stepUp, 'the upstream asked for insufficient_user_authentication');
+    }
     const { credential, session } = await this.grant(request.headers, route, options?.rejectedToken);
     request.sessionPublicId = session?.publicId ?? null;
     return credential;
@@ -104,6 +111,8 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     // The route policy, after the session it judges and before a token is spent on it: the ID token's
     // claims first, then the login's userinfo claims (OIDC_FETCH_USERINFO) for a claim the ID token lacks.
     if (session && policy !== undefined) assertClaims(policy, session.userinfo ? [session.claims, session.userinfo] : [session.claims]);
+    // Step-up after the claims: a caller the route refuses anyway is not sent to log in again first.
+    if (session && mode === 'user') assertRouteStepUp(session.claims, route, this.clock.now());
     if (session && connection !== undefined) {
       // A third party's token (CONNECTIONS): its scope is what the user granted there when connecting.
       const connected = await this.connectedToken(session, connection, headers, rejectedToken);

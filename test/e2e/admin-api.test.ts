@@ -152,6 +152,9 @@ describe('admin bearer tokens', () => {
       headers: { authorization: `Basic ${Buffer.from('ops:ops').toString('base64')}` },
     });
     expect(basic.status).toBe(401);
+    // The console's paths skip the bearer check; with the console off (no ADMIN_CONSOLE_REQUIRE) there is nothing there.
+    const noConsole = await fetch(`${stack.gateway.adminUrl}/admin/console/api/sessions`, { headers: { 'x-csrf': '1' } });
+    expect([noConsole.status, ((await noConsole.json()) as ErrorBody).error]).toEqual([404, 'not_found']);
   });
 
   it('refuses a token signed with another key, whatever kid it names', async () => {

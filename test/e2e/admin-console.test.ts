@@ -130,6 +130,7 @@ describe('the admin console', () => {
     await page.locator(`#sessions tr[data-session-id="${laptopId}"] button.revoke`).click();
     await page.locator('#message', { hasText: 'revoked' }).waitFor();
     await page.locator(`#sessions tr[data-session-id="${laptopId}"]`).waitFor({ state: 'detached' });
+    await page.locator(`#sessions tr[data-session-id="${phoneId}"]`).waitFor();
     expect(await rows.count()).toBe(1);
 
     expect(await apiStatus(laptop, second)).toBe(401);
@@ -271,11 +272,11 @@ describe('a user who is not an administrator', () => {
 });
 
 describe('on ADMIN_PORT', () => {
-  it('is served on the admin listener only, and needs ADMIN_CONSOLE_URL', async () => {
+  it('is served on the admin listener only, with its redirect URI there, and its login rate-limited', async () => {
     const adminPort = await freePort();
     const consoleUrl = `http://localhost:${adminPort}`;
     const separate = await startGatewayStack({
-      env: { ADMIN_PORT: String(adminPort), ADMIN_CONSOLE_REQUIRE: REQUIRE, ADMIN_CONSOLE_URL: consoleUrl },
+      env: { ADMIN_PORT: String(adminPort), ADMIN_CONSOLE_REQUIRE: REQUIRE, ADMIN_CONSOLE_URL: consoleUrl, RATE_LIMIT_LOGIN: '2' },
       client: { redirect_uris: [`${consoleUrl}/admin/console/callback`] },
     });
     try {
@@ -287,6 +288,11 @@ describe('on ADMIN_PORT', () => {
       // Pushed (PAR) with the admin listener's redirect URI, the only one registered here: the provider took it.
       expect([login.status, login.status === 302 ? '' : await login.text()]).toEqual([302, '']);
       expect(login.headers.get('location')).toMatch(new RegExp(`^${separate.idp.issuer}/`));
+      // RATE_LIMIT_LOGIN, counted for the console apart from /bff/login: the third login from this address.
+      expect((await fetch(`${separate.gateway.adminUrl}/admin/console/login`, { redirect: 'manual' })).status).toBe(302);
+      const limited = await fetch(`${separate.gateway.adminUrl}/admin/console/login`, { redirect: 'manual' });
+      expect([limited.status, ((await limited.json()) as { error: string }).error]).toEqual([429, 'rate_limited']);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     } finally {
       await separate.stop();
     }

@@ -78,11 +78,10 @@ function apisOf(session) {
 }
 
 async function loadSessions(more = false) {
-  if (!more) {
-    state.sessionsCursor = null;
-    $('#sessions tbody').replaceChildren();
-  }
+  if (!more) state.sessionsCursor = null;
   const page = await call('GET', '/sessions', { ...state.sessionsQuery, cursor: state.sessionsCursor });
+  // Replaced only once the answer is in: the table never shows a half-loaded state.
+  if (!more) $('#sessions tbody').replaceChildren();
   for (const session of page.sessions) {
     const row = document.createElement('tr');
     row.dataset.sessionId = session.id;
@@ -167,11 +166,9 @@ function isoOf(localValue) {
 }
 
 async function loadAudit(more = false) {
-  if (!more) {
-    state.auditCursor = null;
-    $('#audit tbody').replaceChildren();
-  }
+  if (!more) state.auditCursor = null;
   const page = await call('GET', '/audit', { ...state.auditQuery, cursor: state.auditCursor });
+  if (!more) $('#audit tbody').replaceChildren();
   for (const event of page.events) {
     const row = document.createElement('tr');
     cell(row, when(event.at));

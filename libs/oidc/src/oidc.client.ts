@@ -21,6 +21,10 @@ export interface AuthorizationRequest {
   readonly codeVerifier: string;
   /** The DPoP key of the session to be: the code is bound to it (RFC 9449 §10), and so are its tokens. */
   readonly dpopKey?: StoredDpopKey;
+  /** Another of the client's registered redirect URIs than `/bff/callback` (the admin console's); sent again with the code. */
+  readonly redirectUri?: URL;
+  /** Other scopes than OIDC_SCOPES. */
+  readonly scope?: string;
 }
 
 /** RFC 8693 §3: what the subject token of an exchange is. */
@@ -298,8 +302,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     const parameters: Record<string, string> = {
       // The SPA's allowlisted login parameters (prompt, acr_values, ...): never one of those the gateway sets below.
       ...extra,
-      redirect_uri: this.config.oidc.redirectUri.href,
-      scope: this.config.oidc.scopes,
+      redirect_uri: (request.redirectUri ?? this.config.oidc.redirectUri).href,
+      scope: request.scope ?? this.config.oidc.scopes,
       code_challenge: await client.calculatePKCECodeChallenge(request.codeVerifier),
       code_challenge_method: 'S256',
       state: request.state,
@@ -348,7 +352,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
 
   /** `maxAgeSeconds`: the login's own max_age, checked on `auth_time` besides OIDC_MAX_AGE. */
   async exchangeCode(parameters: URLSearchParams, request: AuthorizationRequest, maxAgeSeconds?: number): Promise<IssuedTokens> {
-    const callbackUrl = new URL(this.config.oidc.redirectUri);
+    const callbackUrl = new URL(request.redirectUri ?? this.config.oidc.redirectUri);
     callbackUrl.search = parameters.toString();
     try {
       const DPoP = await this.dpopHandle(request.dpopKey);

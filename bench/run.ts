@@ -13,6 +13,14 @@ import { assertCheckSays200, checkHeaders, FORWARD_AUTH_PATH, startForwardAuthNg
 import { findNginx, type NginxBaseline, startNginxBaseline } from './nginx-baseline.js';
 import { formatProfileSummary, type ProfileSummary, summarizeProfile } from './profile-summary.js';
 import { runRefreshStorm } from './refresh-storm.js';
+import {
+  DPOP_PREFIX,
+  dpopCostLine,
+  EXCHANGE_PREFIX,
+  proofSigningMicroseconds,
+  TOKEN_ROUTE_RESOURCES,
+  tokenRoutes,
+} from './token-routes.js';
 import type { UpstreamStats } from './upstream.child.js';
 
 /**
@@ -155,16 +163,29 @@ async function main(): Promise<void> {
     OTEL_TRACES_SAMPLER: 'traceidratio',
     OTEL_TRACES_SAMPLER_ARG: ratio,
   });
-  const gateways = await startGatewayPair('gateway', redis, upstream.url, { accessTokenTtlSeconds: 3600 }, {}, true, {
-    traced: tracingAt('1'),
-    sampled: tracingAt('0.01'),
-    // The route's target has the path the browser asks for, as forward-auth mode needs (the ingress forwards the URI as is).
-    forwardAuth: {
-      FORWARD_AUTH_PATH,
-      TRUST_PROXY: '127.0.0.1',
-      API_ROUTES: JSON.stringify([{ prefix: ROUTE_PREFIX, target: `${upstream.url}${ROUTE_PREFIX}`, token: 'user' }]),
+  // Beside the plain route, a DPoP-bound one and a token-exchange one to the same upstream (bench/token-routes.ts).
+  const apiRoutes = JSON.stringify([
+    { prefix: ROUTE_PREFIX, target: `${upstream.url}${UPSTREAM_BASE}`, token: 'user' },
+    ...tokenRoutes(`${upstream.url}${UPSTREAM_BASE}`),
+  ]);
+  const gateways = await startGatewayPair(
+    'gateway',
+    redis,
+    upstream.url,
+    { accessTokenTtlSeconds: 3600 },
+    { API_ROUTES: apiRoutes },
+    true,
+    {
+      traced: tracingAt('1'),
+      sampled: tracingAt('0.01'),
+      // The route's target has the path the browser asks for, as forward-auth mode needs (the ingress forwards the URI as is).
+      forwardAuth: {
+        FORWARD_AUTH_PATH,
+        TRUST_PROXY: '127.0.0.1',
+        API_ROUTES: JSON.stringify([{ prefix: ROUTE_PREFIX, target: `${upstream.url}${ROUTE_PREFIX}`, token: 'user' }]),
+      },
     },
-  });
+  );
   const [gateway, second] = gateways.instances;
   const verifying = gateways.verifying!;
   const { traced, sampled, forwardAuth } = gateways.variants as Record<'traced' | 'sampled' | 'forwardAuth', ChildHandle>;
@@ -185,6 +206,8 @@ async function main(): Promise<void> {
       headers,
       bearer: true,
     })),
+    { url: `${gateway.url}${DPOP_PREFIX}/small`, headers, bearer: false, dpop: true },
+    { url: `${gateway.url}${EXCHANGE_PREFIX}/small`, headers, bearer: true },
   ]);
   const check = {
     url: `${forwardAuth.url}${FORWARD_AUTH_PATH}`,
@@ -200,11 +223,26 @@ async function main(): Promise<void> {
     nginx:
       nginx.server && (await row(`${label}nginx, 1 worker, keep-alive upstream`, { url: at(nginx.server, path), pids: nginx.server.pids })),
   });
-  const through = (path: string, instance = gateway): Load => ({ url: at(instance, path), headers, pids: [instance.pid] });
+  const through = (path: string, instance = gateway, prefix = ROUTE_PREFIX): Load => ({
+    url: `${instance.url}${prefix}/${path}`,
+    headers,
+    pids: [instance.pid],
+  });
 
   const direct = await row('upstream directly (node:http)', { url: upstreamUrl('small'), pids: [] });
   const small = await baselinesFor('', 'small');
   const single = await row('gateway, 1 instance', through('small'), small);
+  const dpopRow = await row(
+    `gateway, 1 instance, DPoP-bound route (${DPOP_PREFIX}: a new ES256 proof per request)`,
+    through('small', gateway, DPOP_PREFIX),
+    small,
+  );
+  const exchangeRow = await row(
+    `gateway, 1 instance, token-exchange route (${EXCHANGE_PREFIX}: RFC 8693, exchanged token cached)`,
+    through('small', gateway, EXCHANGE_PREFIX),
+    small,
+  );
+  const proofSigning = await proofSigningMicroseconds();
   const forwardAuthRows = ingress
     ? [
         await row(
@@ -271,7 +309,19 @@ async function main(): Promise<void> {
 
   const storm = await refreshStorm(redis, upstream.url);
   const totalSeconds = (performance.now() - started) / 1000;
-  const rows = [direct, ...baselineRows(small), single, ...forwardAuthRows, strict, ...tracedRows, pair, ...sizes, sustained];
+  const rows = [
+    direct,
+    ...baselineRows(small),
+    single,
+    dpopRow,
+    exchangeRow,
+    ...forwardAuthRows,
+    strict,
+    ...tracedRows,
+    pair,
+    ...sizes,
+    sustained,
+  ];
 
   const report = [
     `# Sessiongate benchmark (${new Date().toISOString()})`,
@@ -289,6 +339,8 @@ async function main(): Promise<void> {
     '',
     targets(single, strict, rows),
     '',
+    dpopCostLine(serverMicroseconds(single), serverMicroseconds(dpopRow), proofSigning),
+    '',
     ...forwardAuthReport(forwardAuthRows),
     '## CPU per request (same runs; all processes share the machine)',
     '',
@@ -303,7 +355,7 @@ async function main(): Promise<void> {
     stormReport(storm),
     '',
     `Upstream: ${upstreamStats.requests.toLocaleString('en')} requests answered, ${upstreamStats.withBearerToken.toLocaleString('en')} of them ` +
-      `with a bearer token (the gateway's). OTLP sink: ${otlpSink.exports.toLocaleString('en')} span exports received ` +
+      `with a bearer token (the gateway's), ${upstreamStats.withDpopProof.toLocaleString('en')} with a DPoP token and proof. OTLP sink: ${otlpSink.exports.toLocaleString('en')} span exports received ` +
       `(${(otlpSink.bytes / 1e6).toFixed(1)} MB), from the two tracing rows. Whole benchmark: ${totalSeconds.toFixed(0)} s.`,
     ...(profiles.length > 0 ? profilesReport(profiles) : []),
   ];
@@ -389,7 +441,7 @@ async function startGatewayPair(
   const publicUrl = `http://127.0.0.1:${ports[0]}`;
   const idp = await child(`${name}-idp`, 'identity-provider.child.js', {
     ...idpOptions,
-    resources: { [RESOURCE]: { scope: 'bench:read' } },
+    resources: { [RESOURCE]: { scope: 'bench:read' }, ...TOKEN_ROUTE_RESOURCES },
     clients: [
       {
         client_id: CLIENT_ID,
@@ -443,16 +495,19 @@ async function logIn(publicUrl: string, username = 'alice'): Promise<string> {
 /** One request to each target before measuring anything: a benchmark of 401s or 404s would be worthless. */
 async function sanityCheck(
   upstream: ChildHandle,
-  targets: readonly { url: string; headers: Record<string, string>; bearer: boolean }[],
+  targets: readonly { url: string; headers: Record<string, string>; bearer: boolean; dpop?: true }[],
 ): Promise<number> {
   let bytes = 0;
-  for (const { url, headers, bearer } of targets) {
+  for (const { url, headers, bearer, dpop = false } of targets) {
     const before = await upstream.call<UpstreamStats>('stats');
     const response = await fetch(url, { headers });
     const body = await response.text();
     const after = await upstream.call<UpstreamStats>('stats');
     if (response.status !== 200 || !body.includes('Buy milk')) throw new Error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
-    if (after.withBearerToken - before.withBearerToken !== (bearer ? 1 : 0))
+    if (
+      after.withBearerToken - before.withBearerToken !== (bearer ? 1 : 0) ||
+      after.withDpopProof - before.withDpopProof !== (dpop ? 1 : 0)
+    )
       throw new Error(`${url}: the upstream did not get the expected Authorization header`);
     bytes = Buffer.byteLength(body);
   }
@@ -633,6 +688,11 @@ function share(row: Row, base: Row | undefined): string {
 /** `row`'s p99 as a multiple of `base`'s (latencies are whole milliseconds: a 0 ms p99 counts as 1). */
 function p99Multiple(row: Row, base: Row): number {
   return row.result.latency.p99 / Math.max(base.result.latency.p99, 1);
+}
+
+/** The server's CPU µs per request (undefined where not measured). */
+function serverMicroseconds(row: Row): number | undefined {
+  return row.cpu?.server === undefined ? undefined : (row.cpu.server * 1e6) / row.result.requests.total;
 }
 
 /** CPU µs per request of `seconds` spent over the row's requests ('—' where not measured). */

@@ -5,6 +5,8 @@ import { closeServer, listenOnLoopback, serveChild } from './child-process.js';
 export interface UpstreamStats {
   readonly requests: number;
   readonly withBearerToken: number;
+  /** `Authorization: DPoP` with a `DPoP` proof (not verified: the bench measures the gateway's side). */
+  readonly withDpopProof: number;
 }
 
 /** A JSON document of exactly `bytes` bytes. */
@@ -22,6 +24,7 @@ const BODIES: Readonly<Record<string, Buffer>> = {
 
 let requests = 0;
 let withBearerToken = 0;
+let withDpopProof = 0;
 
 /**
  * The upstream API: a minimal node:http server answering GET `<any base>/small` (a small JSON body),
@@ -30,6 +33,7 @@ let withBearerToken = 0;
 const server = createServer((request, response) => {
   requests++;
   if (request.headers.authorization?.startsWith('Bearer ')) withBearerToken++;
+  else if (request.headers.authorization?.startsWith('DPoP ') && request.headers.dpop) withDpopProof++;
   const path = request.url!.split('?', 1)[0]!;
   const body = BODIES[path.slice(path.lastIndexOf('/') + 1)] ?? BODIES.small!;
   response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
@@ -40,6 +44,6 @@ serveChild({
   start: () => listenOnLoopback(server),
   stop: () => closeServer(server),
   calls: {
-    stats: (): UpstreamStats => ({ requests, withBearerToken }),
+    stats: (): UpstreamStats => ({ requests, withBearerToken, withDpopProof }),
   },
 });

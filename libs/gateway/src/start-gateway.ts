@@ -7,7 +7,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { requireAdminBearer, setupAdminDocs } from '#sessiongate/admin';
 import type { GatewayConfig } from '#sessiongate/config';
-import { GatewayMetrics, serveMetrics } from '#sessiongate/metrics';
+import { GatewayMetrics, serveMetrics, workerMetrics } from '#sessiongate/metrics';
 import {
   answerClientError,
   combineTelemetry,
@@ -33,6 +33,8 @@ const IDLE_SWEEP_MS = 100;
 
 export interface StartGatewayOptions {
   readonly logger?: Logger;
+  /** A worker of GATEWAY_WORKERS: /metrics serves every worker's metrics, added up by the primary. */
+  readonly clusterWorker?: boolean;
 }
 
 export interface RunningGateway {
@@ -47,6 +49,7 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = new GatewayMetrics(config.routes);
+  const scraped = options.clusterWorker ? workerMetrics(metrics) : metrics;
   // Where another implementation (tracing) joins the metrics; one alone is used as it is, with no fan-out.
   const telemetry = combineTelemetry([metrics]);
   const app = await createApp(GatewayModule.forRoot(config, logger, telemetry), config, logger, telemetry);
@@ -63,7 +66,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   if (config.spaDir) await app.register(fastifyStatic, { root: config.spaDir, prefix: '/' });
   if (config.admin && config.admin.port === undefined) serveAdmin(app);
   // Beside /admin when it has a port of its own (off the public network), else on the main port.
-  if (config.metrics.enabled && !config.admin?.port) serveMetrics(fastify, metrics);
+  if (config.metrics.enabled && !config.admin?.port) serveMetrics(fastify, scraped);
   await app.listen(config.port, config.host);
   const url = listeningUrl(app, config.host, config.port);
   if (!config.admin?.port) return { app, url, adminUrl: config.admin ? url : undefined, close: () => closeGracefully(app) };
@@ -78,7 +81,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     },
   );
   serveAdmin(admin);
-  if (config.metrics.enabled) serveMetrics(admin.getHttpAdapter().getInstance(), metrics);
+  if (config.metrics.enabled) serveMetrics(admin.getHttpAdapter().getInstance(), scraped);
   try {
     await admin.listen(config.admin.port, config.host);
   } catch (error) {

@@ -24,7 +24,7 @@ import {
   sendError,
   type Telemetry,
 } from '#sessiongate/observability';
-import { crossOriginHook } from '#sessiongate/http';
+import { crossOriginHook, proxyTrust } from '#sessiongate/http';
 import { FrameworkLogger } from './framework.logger.js';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 
@@ -114,7 +114,7 @@ async function createApp(
     loggerInstance: logger,
     // request.ip (rate limits, X-Forwarded-For upstream, a session's recorded address) follows
     // X-Forwarded-For only through the listed proxies: anyone else could claim any address.
-    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    trustProxy: proxyTrust(config.trustProxy),
     // Fastify's own per-request lines are off: logEachRequest writes the one request line.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: requestLoggerFactory,

@@ -1,6 +1,6 @@
-import type { FastifyRequest } from 'fastify';
 import { NoopTelemetry } from './noop.telemetry.js';
 import {
+  type ObservedRequest,
   type ObservedSessionStore,
   type OutcomeEvent,
   type SessionReadSource,
@@ -19,7 +19,7 @@ export class CompositeTelemetry extends Telemetry {
     super();
   }
 
-  requestStarted(request: FastifyRequest): TelemetryHandle {
+  requestStarted(request: ObservedRequest): TelemetryHandle {
     return this.parts.map((part) => part.requestStarted(request));
   }
 

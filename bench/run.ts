@@ -5,7 +5,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { BrowserClient, freePort, type RedisFixture, startRedis } from '#sessiongate/testing';
+import { BrowserClient, freePort, type RedisFixture, startOtlpReceiver, startRedis } from '#sessiongate/testing';
 import type { BareProxyOptions } from './bare-proxy.child.js';
 import { type ChildHandle, type Memory, startChild } from './child-process.js';
 import type { GrantCounts } from './identity-provider.child.js';
@@ -108,6 +108,8 @@ interface GatewayPair {
   readonly instances: readonly [ChildHandle, ChildHandle];
   /** A third instance with SESSION_CACHE=verify (every request reads Redis), when asked for. */
   readonly verifying: ChildHandle | undefined;
+  /** More instances, each with settings of its own (tracing on), by the names they were asked for under. */
+  readonly variants: Readonly<Record<string, ChildHandle>>;
 }
 
 interface Stoppable {
@@ -139,9 +141,21 @@ async function main(): Promise<void> {
   const bare = await child('bare-proxy', 'bare-proxy.child.js', forwarding);
   const forwarder = await child('forwarder', 'forwarder.child.js', forwarding);
   const nginx = await startNginxIfInstalled(forwarding);
-  const gateways = await startGatewayPair('gateway', redis, upstream.url, { accessTokenTtlSeconds: 3600 }, {}, true);
+  // Spans go to a collector that only accepts them (OTLP/HTTP, in this process); it reads and drops each batch.
+  const otlpSink = await startOtlpReceiver({ decode: false });
+  running.push({ name: 'otlp-sink', stop: () => otlpSink.stop() });
+  const tracingAt = (ratio: string) => ({
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url,
+    OTEL_TRACES_SAMPLER: 'traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: ratio,
+  });
+  const gateways = await startGatewayPair('gateway', redis, upstream.url, { accessTokenTtlSeconds: 3600 }, {}, true, {
+    traced: tracingAt('1'),
+    sampled: tracingAt('0.01'),
+  });
   const [gateway, second] = gateways.instances;
   const verifying = gateways.verifying!;
+  const { traced, sampled } = gateways.variants as Record<'traced' | 'sampled', ChildHandle>;
 
   const cookie = await logIn(gateways.publicUrl);
   const headers = { cookie, 'x-csrf': '1' };
@@ -153,7 +167,7 @@ async function main(): Promise<void> {
       headers: {},
       bearer: false,
     })),
-    ...[gateway, second, verifying].map((instance) => ({ url: at(instance, 'small'), headers, bearer: true })),
+    ...[gateway, second, verifying, traced, sampled].map((instance) => ({ url: at(instance, 'small'), headers, bearer: true })),
   ]);
 
   const memory: [string, Memory][] = [['idle, after start-up and login', await gateway.memory()]];
@@ -169,6 +183,10 @@ async function main(): Promise<void> {
   const small = await baselinesFor('', 'small');
   const single = await row('gateway, 1 instance', through('small'), small);
   const strict = await row('gateway, 1 instance, SESSION_CACHE=verify (Redis on every request)', through('small', verifying), small);
+  const tracedRows = [
+    await row('gateway, 1 instance, tracing on, every request sampled (OTLP/HTTP to a local sink)', through('small', traced), small),
+    await row('gateway, 1 instance, tracing on, 1% sampled', through('small', sampled), small),
+  ];
   const pair = await row(
     `gateway, 2 instances (round-robin, ${Math.ceil(settings.connections / 2)}+${Math.floor(settings.connections / 2)})`,
     { url: [at(gateway, 'small'), at(second, 'small')], headers, pids: [gateway.pid, second.pid] },
@@ -200,11 +218,11 @@ async function main(): Promise<void> {
       profiles.push(await profileUnderLoad(dir, handle, load));
   }
   const upstreamStats = await upstream.call<UpstreamStats>('stats');
-  await stopAll(gateways.instances, verifying, gateways.idp, bare, forwarder, ...(nginx.server ? [nginx.server] : []));
+  await stopAll(gateways.instances, verifying, traced, sampled, gateways.idp, bare, forwarder, ...(nginx.server ? [nginx.server] : []));
 
   const storm = await refreshStorm(redis, upstream.url);
   const totalSeconds = (performance.now() - started) / 1000;
-  const rows = [direct, ...baselineRows(small), single, strict, pair, ...sizes, sustained];
+  const rows = [direct, ...baselineRows(small), single, strict, ...tracedRows, pair, ...sizes, sustained];
 
   const report = [
     `# Sessiongate benchmark (${new Date().toISOString()})`,
@@ -235,7 +253,8 @@ async function main(): Promise<void> {
     stormReport(storm),
     '',
     `Upstream: ${upstreamStats.requests.toLocaleString('en')} requests answered, ${upstreamStats.withBearerToken.toLocaleString('en')} of them ` +
-      `with a bearer token (the gateway's). Whole benchmark: ${totalSeconds.toFixed(0)} s.`,
+      `with a bearer token (the gateway's). OTLP sink: ${otlpSink.exports.toLocaleString('en')} span exports received ` +
+      `(${(otlpSink.bytes / 1e6).toFixed(1)} MB), from the two tracing rows. Whole benchmark: ${totalSeconds.toFixed(0)} s.`,
     ...(profiles.length > 0 ? profilesReport(profiles) : []),
   ];
   process.stdout.write(`${report.join('\n')}\n`);
@@ -300,6 +319,7 @@ async function startGatewayPair(
   idpOptions: { readonly accessTokenTtlSeconds: number },
   env: Readonly<Record<string, string>>,
   withVerifying = false,
+  variants: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
 ): Promise<GatewayPair> {
   const ports = [await freePort(), await freePort(), await freePort()] as const;
   const publicUrl = `http://127.0.0.1:${ports[0]}`;
@@ -339,7 +359,12 @@ async function startGatewayPair(
   const verifying = withVerifying
     ? await child(`${name}-verify`, 'gateway.child.js', { ...settingsFor(ports[2]), SESSION_ENCRYPTION_KEY: key, SESSION_CACHE: 'verify' })
     : undefined;
-  return { idp, publicUrl, instances, verifying };
+  const started: Record<string, ChildHandle> = {};
+  for (const [variant, own] of Object.entries(variants)) {
+    const port = await freePort();
+    started[variant] = await child(`${name}-${variant}`, 'gateway.child.js', { ...settingsFor(port), SESSION_ENCRYPTION_KEY: key, ...own });
+  }
+  return { idp, publicUrl, instances, verifying, variants: started };
 }
 
 /** Logs in through the gateway and the provider's login form, as a browser; answers the `Cookie` header the SPA's calls carry. */

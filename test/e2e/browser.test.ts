@@ -56,6 +56,10 @@ describe('demo SPA in a browser', () => {
     await page.locator('#add-todo').click();
     await page.locator('#todos li', { hasText: 'Written from the browser test' }).waitFor();
 
+    // The demo's ops-only route: alice is not in bob's group.
+    await page.locator('#call-ops').click();
+    await page.locator('#ops-result', { hasText: 'Refused: 403 forbidden' }).waitFor();
+
     const [sessionCookie] = (await page.context().cookies(demo.url)).filter((cookie) => cookie.name === 'sessiongate');
     expect(sessionCookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
     expect(await page.evaluate<string>('document.cookie')).not.toContain('sessiongate=');

@@ -221,6 +221,19 @@ describe('configuration problems stop the process with one line per variable', (
     expect(exit.stderr.split('\n').filter((line) => /^\s*[A-Z_]+: /.test(line))).toHaveLength(1);
   });
 
+  test('a bad route policy stops the start, naming the route and the key', async () => {
+    const routes = [
+      { prefix: '/api/todos', target: 'http://127.0.0.1:4000' },
+      { prefix: '/api/ops', target: 'http://127.0.0.1:4000', require: { 'realm_access.roles': ['ops'] } },
+    ];
+    const exit = await runToExit(
+      validEnv(await freePort(), { API_ROUTES: JSON.stringify(routes), ROUTES_DEFAULT_REQUIRE: '{"groups":[1]}' }),
+    );
+    expectRefused(exit, 'API_ROUTES', 'ROUTES_DEFAULT_REQUIRE');
+    expect(linesNaming(exit.stderr, 'API_ROUTES')[0]).toContain('API_ROUTES: route 1 (/api/ops): require.realm_access.roles must be');
+    expect(linesNaming(exit.stderr, 'ROUTES_DEFAULT_REQUIRE')[0]).toContain('ROUTES_DEFAULT_REQUIRE: groups must be');
+  });
+
   test('secret values never appear in the output, whether they are valid or malformed', async () => {
     const malformedKey = `passphrase-${randomBytes(8).toString('hex')}`;
     const shortKey = randomBytes(20).toString('base64');

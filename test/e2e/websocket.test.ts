@@ -6,7 +6,14 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import WebSocket, { WebSocketServer } from 'ws';
 import { WebSocketProxy } from '#sessiongate/proxy';
 import { sessionKeyHash } from '#sessiongate/session';
-import { type BrowserClient, freePort, type GatewayStack, startGatewayStack } from '#sessiongate/testing';
+import {
+  type BrowserClient,
+  freePort,
+  type GatewayStack,
+  type HandshakeRefusal,
+  refusedHandshake,
+  startGatewayStack,
+} from '#sessiongate/testing';
 
 // WebSockets through the real gateway, a real provider and Redis, to a real WebSocket API (ws).
 
@@ -56,12 +63,6 @@ async function startWebSocketApi(): Promise<WebSocketApi> {
   };
 }
 
-interface Refusal {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
 let api: WebSocketApi;
 let stack: GatewayStack;
 
@@ -92,23 +93,7 @@ async function opened(socket: WebSocket): Promise<WebSocket> {
   return socket;
 }
 
-/** The HTTP answer to a handshake the gateway (or the API) refused. */
-function refused(socket: WebSocket): Promise<Refusal> {
-  return new Promise((resolve, reject) => {
-    socket.once('open', () => reject(new Error('the handshake was accepted')));
-    socket.once('unexpected-response', (_request, response: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks).toString() }),
-      );
-      response.on('error', reject);
-    });
-    socket.once('error', (error) => (/Unexpected server response/.test(error.message) ? undefined : reject(error)));
-  });
-}
-
-function expectRefusal(refusal: Refusal, status: number, code: string): void {
+function expectRefusal(refusal: HandshakeRefusal, status: number, code: string): void {
   expect({ status: refusal.status, body: refusal.body }).toEqual({ status, body: expect.any(String) });
   expect(refusal.headers['content-type']).toMatch(/^application\/json/);
   expect(JSON.parse(refusal.body)).toEqual({ error: code, message: expect.any(String), requestId: refusal.headers['x-request-id'] });
@@ -139,6 +124,7 @@ beforeAll(async () => {
       { prefix: '/api/live', target: `${api.url}/v1`, token: 'user', websocket: true },
       { prefix: '/api/ticker', target: api.url, token: 'optional', websocket: true },
       { prefix: '/api/gone', target: `http://127.0.0.1:${nothingListening}`, token: 'none', websocket: true },
+      { prefix: '/api/ops-live', target: api.url, websocket: true, require: { groups: { containsAnyOf: ['ops'] } } },
     ],
   });
 }, 60_000);
@@ -205,14 +191,14 @@ describe('a WebSocket on a websocket route', () => {
     ['no Origin', null],
   ])('is refused with 403 csrf from %s, and never reaches the API', async (_, origin) => {
     const before = api.handshakes.length;
-    expectRefusal(await refused(connect('/api/live/chat', { cookie: sessionCookie(alice), origin })), 403, 'csrf');
+    expectRefusal(await refusedHandshake(connect('/api/live/chat', { cookie: sessionCookie(alice), origin })), 403, 'csrf');
     expect(api.handshakes.length).toBe(before);
   });
 
   it('is refused with 401 unauthenticated without a session, or with an unknown one', async () => {
     const before = api.handshakes.length;
-    expectRefusal(await refused(connect('/api/live/chat')), 401, 'unauthenticated');
-    expectRefusal(await refused(connect('/api/live/chat', { cookie: 'A'.repeat(43) })), 401, 'unauthenticated');
+    expectRefusal(await refusedHandshake(connect('/api/live/chat')), 401, 'unauthenticated');
+    expectRefusal(await refusedHandshake(connect('/api/live/chat', { cookie: 'A'.repeat(43) })), 401, 'unauthenticated');
     expect(api.handshakes.length).toBe(before);
   });
 
@@ -226,14 +212,24 @@ describe('a WebSocket on a websocket route', () => {
     await Promise.all([closed(anonymous), closed(signedIn)]);
   });
 
+  it("takes the route's require: alice is refused with 403 forbidden, bob (in ops) gets through", async () => {
+    const before = api.handshakes.length;
+    expectRefusal(await refusedHandshake(connect('/api/ops-live/feed', { cookie: sessionCookie(alice) })), 403, 'forbidden');
+    expect(api.handshakes.length).toBe(before);
+    const bob = await opened(connect('/api/ops-live/feed', { cookie: sessionCookie(await stack.loginAs('bob')) }));
+    expect(api.handshakes.length).toBe(before + 1);
+    bob.close();
+    await closed(bob);
+  });
+
   it("passes the API's own refusal of the handshake on, without its cookies", async () => {
-    const refusal = await refused(connect('/api/live/forbidden', { cookie: sessionCookie(alice) }));
+    const refusal = await refusedHandshake(connect('/api/live/forbidden', { cookie: sessionCookie(alice) }));
     expect(refusal).toMatchObject({ status: 403, body: 'forbidden' });
     expect(refusal.headers).not.toHaveProperty('set-cookie');
   });
 
   it('answers 502 upstream_unavailable when the API cannot be reached', async () => {
-    expectRefusal(await refused(connect('/api/gone/x')), 502, 'upstream_unavailable');
+    expectRefusal(await refusedHandshake(connect('/api/gone/x')), 502, 'upstream_unavailable');
   });
 
   it('logs neither the access token nor the session cookie', () => {
@@ -257,7 +253,7 @@ describe('upgrades the gateway does not accept', () => {
     ['a path that would leave the base path', '/api/live/..%2fadmin', 400, 'bad_path'],
   ])('%s (%s) is refused with %s %s', async (_, path, status, code) => {
     const before = [api.handshakes.length, stack.echo.requests.length];
-    expectRefusal(await refused(connect(path, { cookie: sessionCookie(bob) })), status, code);
+    expectRefusal(await refusedHandshake(connect(path, { cookie: sessionCookie(bob) })), status, code);
     expect([api.handshakes.length, stack.echo.requests.length]).toEqual(before);
   });
 
@@ -300,7 +296,7 @@ describe('a WebSocket ends with its session', () => {
     expect(revoke.status).toBe(200);
     expect(await socketClosed).toEqual(SESSION_ENDED);
     expect(await upstreamClosed).toEqual(SESSION_ENDED);
-    expectRefusal(await refused(connect('/api/live/chat', { cookie })), 401, 'unauthenticated');
+    expectRefusal(await refusedHandshake(connect('/api/live/chat', { cookie })), 401, 'unauthenticated');
   });
 
   it('is closed as soon as another instance revokes the session, long before the periodic check', async () => {
@@ -468,7 +464,7 @@ describe('while Redis is down', () => {
     const failedChecks = () => stack.logs.filter((line) => line.includes('websocket session check failed')).length;
     const before = failedChecks();
     await stack.redis.kill();
-    expectRefusal(await refused(connect('/api/live/outage', { cookie })), 503, 'session_store_unavailable');
+    expectRefusal(await refusedHandshake(connect('/api/live/outage', { cookie })), 503, 'session_store_unavailable');
     await waitFor(() => failedChecks() > before);
     socket.send('still open');
     expect(await nextMessage(socket)).toBe('echo:still open');

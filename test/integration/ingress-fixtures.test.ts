@@ -307,6 +307,7 @@ describe.each([
     [401, 'session_expired'],
     [403, 'csrf'],
     [404, 'no_route'],
+    [405, 'method_not_allowed'],
     [429, 'too_many_requests'],
     [503, 'session_store_unavailable'],
   ])('passes a %i refusal to the browser unchanged (status, content type, body) and never calls the API', async (status, code) => {
@@ -320,6 +321,23 @@ describe.each([
     expect(reply.headers['x-request-id']).toBe(`refused-${status}`);
     expect(reply.headers.location).toBeUndefined();
     expect(reply.headers['x-sessiongate-error']).toBeUndefined();
+    expect(api.requests).toEqual([]);
+  });
+
+  it.each([
+    [503, 'refresh_timeout', { 'retry-after': '7' }],
+    [405, 'method_not_allowed', { allow: 'GET, HEAD' }],
+    [401, 'unauthenticated', { 'www-authenticate': 'Bearer' }],
+  ])('passes the headers of a %i refusal on, and adds none to one without', async (status, code, extra) => {
+    const refused = refusal(status, code);
+    answer = () => ({ ...refused, headers: { ...refused.headers, ...extra } });
+    const reply = await send(ingress.url, 'GET', '/api/todos/7', { cookie: 'sg=abc', 'x-csrf': '1' });
+    expect([reply.status, reply.body]).toEqual([status, refused.body]);
+    expect(reply.headers).toMatchObject(extra);
+    answer = () => refusal(403, 'csrf');
+    const plain = await send(ingress.url, 'GET', '/api/todos/7', { cookie: 'sg=abc', 'x-csrf': '1' });
+    expect(plain.status).toBe(403);
+    for (const name of ['retry-after', 'allow', 'www-authenticate']) expect(plain.headers[name]).toBeUndefined();
     expect(api.requests).toEqual([]);
   });
 

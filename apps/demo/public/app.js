@@ -2,6 +2,8 @@
 // X-CSRF header the gateway requires on /bff/user and /api/*.
 const CSRF_HEADER = { 'X-CSRF': '1' };
 const TODOS_URL = '/api/todos/todos';
+// A route only the `ops` group may call (bob is in it, alice is not): the gateway answers 403 for the others.
+const OPS_URL = '/api/ops/whoami';
 
 const element = (id) => document.getElementById(id);
 
@@ -68,10 +70,20 @@ async function addTodo(event) {
   await loadTodos();
 }
 
+async function callOps() {
+  showError('');
+  const response = await call(OPS_URL);
+  if (response.status === 401) return failed(response, 'Calling the ops API');
+  element('ops-result').textContent = response.ok
+    ? `Allowed: the ops API saw ${response.body.sub}.`
+    : `Refused: ${response.status} ${response.body?.error ?? ''} (only the ops group may call it).`;
+}
+
 async function start() {
   element('login').addEventListener('click', () => location.assign(`/bff/login?returnTo=${encodeURIComponent('/')}`));
   element('load-todos').addEventListener('click', () => void loadTodos());
   element('add-todo-form').addEventListener('submit', (event) => void addTodo(event));
+  element('call-ops').addEventListener('click', () => void callOps());
 
   const response = await call('/bff/user');
   element('loading').hidden = true;

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
 import { Telemetry } from '#sessiongate/observability';
-import { OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
+import { grantedToken, OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
 import { audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
 import { safeReturnTo } from './return-to.policy.js';
 
@@ -61,16 +61,18 @@ export class LoginService {
     const issued = await this.telemetry.tokenRequest('authorization_code', () => this.oidc.exchangeCode(parameters, pending));
     const { claims, idToken } = issued;
     if (!claims || !idToken) throw new OidcError(OidcErrorCode.InvalidIdToken, { variant: 'missing' });
+    const userinfo = await this.oidc.userinfo(issued.accessToken, claims.sub as string);
     const session = await this.sessions.create({
       sub: claims.sub as string,
       idpSessionId: typeof claims.sid === 'string' ? claims.sid : undefined,
       userAgent: client.userAgent?.slice(0, MAX_USER_AGENT_LENGTH),
       ip: client.ip,
       claims,
+      userinfo,
       tokens: {
         idToken,
         refreshToken: issued.refreshToken,
-        accessTokens: { [audienceKey()]: { value: issued.accessToken, expiresAt: issued.accessTokenExpiresAt } },
+        accessTokens: { [audienceKey()]: grantedToken(issued) },
       },
       absoluteExpiresAt: issued.refreshTokenExpiresAt,
     });

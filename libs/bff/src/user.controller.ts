@@ -15,7 +15,9 @@ export class UserController {
   @Get('user')
   @Requires({ csrf: true, session: 'required' })
   user(@CallerSession() session: Session): UserInfo {
-    const claims = Object.fromEntries(Object.entries(session.claims).filter(([name]) => !PROTOCOL_CLAIMS.has(name)));
+    // The ID token's claims win over userinfo's: they are signed and bound to this login (as in route policies).
+    const merged = { ...session.userinfo, ...session.claims };
+    const claims = Object.fromEntries(Object.entries(merged).filter(([name]) => !PROTOCOL_CLAIMS.has(name)));
     return {
       claims,
       session: {

@@ -1,5 +1,7 @@
 import type { ApiRoute, RouteTokenMode } from './config.types.js';
 import { type JsonEntry, type JsonKeys, jsonArray } from './json-array.js';
+import { bearerCallers, httpMethods, routePolicy } from './route-policy.options.js';
+import type { RoutePolicy } from './route-policy.types.js';
 import { httpUrl, oneOf } from './setting-parsers.js';
 
 const tokenMode = oneOf<RouteTokenMode>('user', 'optional', 'client', 'none');
@@ -38,6 +40,7 @@ const routeKeys = {
   /** Path prefix under which the SPA calls this API, e.g. `/api/todos`. */
   prefix: {
     unique: true,
+    names: true,
     parse: (value: unknown): string => {
       if (typeof value !== 'string' || !/^\/api(\/[A-Za-z0-9._~-]+)+$/.test(value) || /\/\.{1,2}(\/|$)/.test(value))
         throw new Error('must look like /api/<name> (no trailing slash)');
@@ -75,7 +78,29 @@ const routeKeys = {
   allowSetCookie: { default: false, parse: flag },
   /** Whether browsers may open WebSockets here (an Origin check replaces X-CSRF on the handshake). */
   websocket: { default: false, parse: flag },
+  /** The HTTP methods callers may use (405 method_not_allowed, with Allow, for the others); unset: all. */
+  methods: {
+    parse: httpMethods,
+    check: (route) =>
+      route.websocket === true && Array.isArray(route.methods) && !route.methods.includes('GET')
+        ? 'methods must include GET on a websocket route (a handshake is a GET)'
+        : undefined,
+  },
+  /** Conditions on the caller's claims and the token's scope (403 forbidden); unset: ROUTES_DEFAULT_REQUIRE, if any. */
+  require: {
+    parse: (value: unknown): RoutePolicy | undefined => (value === undefined ? undefined : routePolicy(value)),
+    check: (route) => noneRouteScope(route.token, route.require as RoutePolicy | undefined, 'require.scope'),
+  },
+  /** Lets callers without a session present a JWT access token for this audience instead. */
+  bearer: { parse: bearerCallers },
 } satisfies JsonKeys;
+
+/** A `none` route sends no token, so no scope of one can be checked: refused rather than never met. */
+function noneRouteScope(token: unknown, policy: RoutePolicy | undefined, key: string): string | undefined {
+  return token === 'none' && policy !== undefined && policy.scope.length > 0
+    ? `${key}: a "none" route has no access token whose scope could be checked`
+    : undefined;
+}
 
 /** An API_ROUTES entry as read, before its token needs are grouped into `audience`. */
 export type RouteEntry = JsonEntry<typeof routeKeys>;
@@ -85,7 +110,14 @@ export type RouteDefaults = Pick<RouteEntry, 'maxBodyBytes' | 'timeoutMs' | 'idl
 
 const routeEntries = jsonArray('route', routeKeys);
 
-/** Parses API_ROUTES, throwing at the first problem (`route 2: target must be ...`). */
-export function apiRoutes(raw: string, defaults: RouteDefaults): ApiRoute[] {
-  return routeEntries(raw, defaults).map(({ resource, scopes, ...route }) => ({ ...route, audience: { resource, scopes } }));
+/**
+ * Parses API_ROUTES, throwing at the first problem (`route 2 (/api/todos): target must be ...`). A route
+ * without its own `require` takes `defaultRequire` (ROUTES_DEFAULT_REQUIRE).
+ */
+export function apiRoutes(raw: string, defaults: RouteDefaults, defaultRequire?: RoutePolicy): ApiRoute[] {
+  return routeEntries(raw, defaults).map(({ resource, scopes, require, ...route }, index) => {
+    const problem = require === undefined ? noneRouteScope(route.token, defaultRequire, 'ROUTES_DEFAULT_REQUIRE scope') : undefined;
+    if (problem !== undefined) throw new Error(`route ${index} (${route.prefix}): ${problem}; give this route its own require`);
+    return { ...route, require: require ?? defaultRequire, audience: { resource, scopes } };
+  });
 }

@@ -1,6 +1,7 @@
 import { apiRoutes } from './api-routes.js';
 import type { ApiRoute, ClientCredentials } from './config.types.js';
 import { noRedisTopology, redisProblems } from './redis-config.js';
+import { samplerArgProblem } from './tracing-config.js';
 import { type SettingValues, settings } from './settings.js';
 
 /** What rules see: every setting that parsed. A missing or malformed one is undefined here (and already reported). */
@@ -29,9 +30,13 @@ export function clientCredentials(v: ParsedSettings): ClientCredentials | undefi
 
 /** API_ROUTES, a route's limits defaulting to the global settings; throws at the first bad route. */
 export function configuredRoutes(
-  v: Pick<SettingValues, 'apiRoutes' | 'maxBodyBytes' | 'upstreamTimeout' | 'upstreamIdleTimeout'>,
+  v: Pick<SettingValues, 'apiRoutes' | 'maxBodyBytes' | 'upstreamTimeout' | 'upstreamIdleTimeout' | 'routesDefaultRequire'>,
 ): ApiRoute[] {
-  return apiRoutes(v.apiRoutes, { maxBodyBytes: v.maxBodyBytes, timeoutMs: v.upstreamTimeout, idleTimeoutMs: v.upstreamIdleTimeout });
+  return apiRoutes(
+    v.apiRoutes,
+    { maxBodyBytes: v.maxBodyBytes, timeoutMs: v.upstreamTimeout, idleTimeoutMs: v.upstreamIdleTimeout },
+    v.routesDefaultRequire,
+  );
 }
 
 /**
@@ -72,16 +77,21 @@ export const gatewayRules: readonly Rule[] = [
       ? `SESSION_COOKIE_NAME: a ${prefix} cookie needs an https:// PUBLIC_URL`
       : undefined;
   },
-  ({ apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout }) => {
+  ({ apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout, routesDefaultRequire, clientId }) => {
     // Unread while a limit it defaults to is malformed (that one is reported).
     if (apiRoutes === undefined || maxBodyBytes === undefined || upstreamTimeout === undefined || upstreamIdleTimeout === undefined)
       return undefined;
+    let routes: ApiRoute[];
     try {
-      configuredRoutes({ apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout });
-      return undefined;
+      routes = configuredRoutes({ apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout, routesDefaultRequire });
     } catch (error) {
       return `API_ROUTES: ${(error as Error).message}`;
     }
+    // ID tokens and logout tokens are addressed to the gateway: accepted as bearers, any of them would open the route.
+    const index = routes.findIndex((route) => route.bearer !== undefined && route.bearer.audience === clientId);
+    return index < 0
+      ? undefined
+      : `API_ROUTES: route ${index} (${routes[index]?.prefix}): bearer.audience must not be OIDC_CLIENT_ID (the audience of the gateway's own ID and logout tokens)`;
   },
   (v) => {
     if (v.clientAuthMethod === undefined || clientCredentials(v) !== undefined) return undefined;
@@ -95,6 +105,11 @@ export const gatewayRules: readonly Rule[] = [
       ? 'ADMIN_PORT: needs ADMIN_JWT_AUDIENCE (the admin API is off without it)'
       : undefined,
   (v) => (v.adminPort !== undefined && v.adminPort === v.port ? 'ADMIN_PORT: must differ from PORT' : undefined),
+  samplerArgProblem,
+  (v) =>
+    v.forwardAuthPath !== undefined && v.trustProxy !== undefined && v.trustProxy.length === 0
+      ? 'FORWARD_AUTH_PATH: needs TRUST_PROXY, the addresses of the ingress it answers (it answers no one else)'
+      : undefined,
 ];
 
 /** Appends what each rule finds, in order. */

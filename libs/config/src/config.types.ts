@@ -17,7 +17,10 @@ export interface TokenAudience {
   readonly scopes?: string | undefined;
 }
 
-/** A route of API_ROUTES (its keys are declared in api-routes.ts), with its token needs grouped. */
+/**
+ * A route of API_ROUTES (its keys are declared in api-routes.ts), with its token needs grouped, and its
+ * `require` the effective one: its own, else ROUTES_DEFAULT_REQUIRE, else undefined (no conditions).
+ */
 export interface ApiRoute extends Omit<RouteEntry, 'resource' | 'scopes'> {
   readonly audience: TokenAudience;
 }
@@ -28,6 +31,29 @@ export type ResourceParameter = 'resource' | 'audience';
 export type SameSite = 'lax' | 'strict';
 /** SESSION_CACHE: `local` answers reads from memory kept current by pub/sub; `verify` reads the store on every request. */
 export type SessionCacheMode = 'local' | 'verify';
+
+/** OTEL_TRACES_SAMPLER's values (OpenTelemetry SDK environment variables). */
+export type TraceSamplerName =
+  | 'always_on'
+  | 'always_off'
+  | 'traceidratio'
+  | 'parentbased_always_on'
+  | 'parentbased_always_off'
+  | 'parentbased_traceidratio';
+
+/** OpenTelemetry traces (docs/TRACING.md), from the OTEL_* settings; GatewayConfig.tracing is undefined when off. */
+export interface TracingConfig {
+  /** Where spans are posted (OTLP/HTTP, JSON). */
+  readonly tracesUrl: URL;
+  readonly serviceName: string;
+  readonly sampler: TraceSamplerName;
+  /** The share of root traces a `traceidratio` sampler keeps (1 for the others). */
+  readonly ratio: number;
+  /** Milliseconds between two batch exports (OTEL_BSP_SCHEDULE_DELAY). */
+  readonly exportDelayMs: number;
+  /** Whether an incoming `traceparent`/`tracestate` is continued (OTEL_TRUST_INCOMING_TRACE). */
+  readonly trustIncoming: boolean;
+}
 
 /** A session encryption key and the id written with every blob it seals. */
 export interface SessionKey {
@@ -75,6 +101,8 @@ export interface GatewayConfig extends SettingGroup<'gateway'> {
   readonly admin: AdminConfig | undefined;
   /** Prometheus metrics at /metrics (METRICS_ENABLED): on the admin port when there is one, else on PORT. */
   readonly metrics: SettingGroup<'metrics'>;
+  /** OpenTelemetry traces; undefined (off) unless an OTLP endpoint is set. */
+  readonly tracing: TracingConfig | undefined;
 }
 
 export interface AdminConfig extends Omit<SettingGroup<'admin'>, 'audience'> {

@@ -17,7 +17,11 @@ export type {
   SessionKey,
   StoreConfig,
   TokenAudience,
+  TraceSamplerName,
+  TracingConfig,
 } from './config.types.js';
 export { isLoopback } from './config-rules.js';
+export { HTTP_METHODS, routePolicy } from './route-policy.options.js';
+export type { BearerCallers, ClaimCondition, ClaimValue, RoutePolicy } from './route-policy.types.js';
 export { loadConfig, loadStoreConfig } from './load-config.js';
 export { settings, type Setting } from './settings.js';

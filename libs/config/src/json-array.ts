@@ -11,8 +11,20 @@ export interface JsonKey<T> {
   readonly alias?: string;
   /** No two entries may give the same value. */
   readonly unique?: boolean;
+  /** Its value names the entry in later messages (`route 2 (/api/todos)`). */
+  readonly names?: boolean;
   /** A rule tying this key to the ones read before it: what is wrong, or undefined. */
   readonly check?: (entry: Readonly<Record<string, unknown>>) => string | undefined;
+}
+
+/** Thrown by a key's parser about a part of its value: the message names `<key>.<path>`. */
+export class JsonKeyError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export type JsonKeys = Readonly<Record<string, JsonKey<unknown>>>;
@@ -40,7 +52,7 @@ export function jsonArray<K extends JsonKeys>(
     if (!Array.isArray(parsed)) throw new Error(`must be a JSON array of ${noun}s`);
     const seen = new Map<string, Set<unknown>>();
     return parsed.map((item: unknown, index) => {
-      const where = `${noun} ${index}`;
+      let where = `${noun} ${index}`;
       if (typeof item !== 'object' || item === null) throw new Error(`${where} must be an object`);
       const given = item as Record<string, unknown>;
       const unknownKeys = Object.keys(given).filter((name) => !known.has(name));
@@ -56,8 +68,10 @@ export function jsonArray<K extends JsonKeys>(
         try {
           entry[name] = key.parse(value);
         } catch (error) {
-          throw new Error(`${where}: ${name} ${(error as Error).message}`);
+          const named = error instanceof JsonKeyError ? `${name}.${error.path}` : name;
+          throw new Error(`${where}: ${named} ${(error as Error).message}`);
         }
+        if (key.names) where = `${where} (${String(entry[name])})`;
         if (key.unique) {
           const values = seen.get(name) ?? new Set();
           if (values.has(entry[name])) throw new Error(`${where}: ${name} ${String(entry[name])} is listed twice`);

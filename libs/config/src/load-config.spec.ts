@@ -84,56 +84,112 @@ describe('loadConfig', () => {
     ['API_ROUTES', '{', 'API_ROUTES: must be a JSON array'],
     ['API_ROUTES', '[{"prefix":"/todos","target":"http://a"}]', 'API_ROUTES: route 0: prefix must look like /api/<name>'],
     ['API_ROUTES', '[{"prefix":"/api/..","target":"http://a"}]', 'API_ROUTES: route 0: prefix must look like /api/<name>'],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"ftp://a"}]', 'API_ROUTES: route 0: target must be an http(s) URL'],
+    ['API_ROUTES', '[{"prefix":"/api/a","target":"ftp://a"}]', 'API_ROUTES: route 0 (/api/a): target must be an http(s) URL'],
     [
       'API_ROUTES',
       '[{"prefix":"/api/a","target":"http://a","token":"id"}]',
-      'API_ROUTES: route 0: token must be one of user, optional, client, none',
+      'API_ROUTES: route 0 (/api/a): token must be one of user, optional, client, none',
     ],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","resource":"todos"}]', 'API_ROUTES: route 0: resource must be an absolute URI'],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a","resource":"todos"}]',
+      'API_ROUTES: route 0 (/api/a): resource must be an absolute URI',
+    ],
     [
       'API_ROUTES',
       '[{"prefix":"/api/a","target":"http://a","resource":"https://x#y"}]',
-      'API_ROUTES: route 0: resource must be an absolute URI',
+      'API_ROUTES: route 0 (/api/a): resource must be an absolute URI',
     ],
     [
       'API_ROUTES',
       '[{"prefix":"/api/a","target":"http://a","resource":"https://x","audience":"https://y"}]',
-      'API_ROUTES: route 0: give resource or audience, not both',
+      'API_ROUTES: route 0 (/api/a): give resource or audience, not both',
     ],
     [
       'API_ROUTES',
       '[{"prefix":"/api/a","target":"http://a","scopes":"a  b"}]',
-      'API_ROUTES: route 0: scopes must be space-separated scope tokens',
+      'API_ROUTES: route 0 (/api/a): scopes must be space-separated scope tokens',
     ],
     [
       'API_ROUTES',
       '[{"prefix":"/api/a","target":"http://a","token":"none","scopes":"a"}]',
-      'API_ROUTES: route 0: a "none" route takes no resource or scopes',
+      'API_ROUTES: route 0 (/api/a): a "none" route takes no resource or scopes',
     ],
     [
       'API_ROUTES',
       '[{"prefix":"/api/a","target":"http://a","maxBodyBytes":-1}]',
-      'API_ROUTES: route 0: maxBodyBytes must be a whole number, 0 or more',
+      'API_ROUTES: route 0 (/api/a): maxBodyBytes must be a whole number, 0 or more',
     ],
     [
       'API_ROUTES',
       '[{"prefix":"/api/a","target":"http://a","timeoutMs":0}]',
-      'API_ROUTES: route 0: timeoutMs must be a whole number, 1 or more',
+      'API_ROUTES: route 0 (/api/a): timeoutMs must be a whole number, 1 or more',
     ],
     [
       'API_ROUTES',
       '[{"prefix":"/api/a","target":"http://a","allowSetCookie":"yes"}]',
-      'API_ROUTES: route 0: allowSetCookie must be true or false',
+      'API_ROUTES: route 0 (/api/a): allowSetCookie must be true or false',
     ],
-    ['API_ROUTES', '[{"prefix":"/api/a","target":"http://a","websocket":1}]', 'API_ROUTES: route 0: websocket must be true or false'],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a","websocket":1}]',
+      'API_ROUTES: route 0 (/api/a): websocket must be true or false',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a","methods":["get"]}]',
+      'API_ROUTES: route 0 (/api/a): methods must be a non-empty array of GET',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a","websocket":true,"methods":["POST"]}]',
+      'API_ROUTES: route 0 (/api/a): methods must include GET on a websocket route',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/a","target":"http://a"},{"prefix":"/api/ops","target":"http://a","require":{"groups":["ops"]}}]',
+      'API_ROUTES: route 1 (/api/ops): require.groups must be a string, a number, true or false, { "anyOf": [...] } or { "containsAnyOf": [...] }',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/ops","target":"http://a","require":{"realm_access.roles":{"containsAnyOf":[]}}}]',
+      'API_ROUTES: route 0 (/api/ops): require.realm_access.roles.containsAnyOf must be a non-empty array',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/ops","target":"http://a","require":{"scope":[1]}}]',
+      'API_ROUTES: route 0 (/api/ops): require.scope must be scope tokens',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/ops","target":"http://a","token":"none","require":{"scope":"a"}}]',
+      'API_ROUTES: route 0 (/api/ops): require.scope: a "none" route has no access token whose scope could be checked',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/ops","target":"http://a","bearer":{"audience":"x","algorithms":["HS256"]}}]',
+      'API_ROUTES: route 0 (/api/ops): bearer.algorithms must be a non-empty array of RS256',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/ops","target":"http://a","bearer":{"scopes":["a"]}}]',
+      'API_ROUTES: route 0 (/api/ops): bearer.audience must be a non-empty string',
+    ],
+    [
+      'API_ROUTES',
+      '[{"prefix":"/api/ops","target":"http://a","bearer":{"audience":"gateway"}}]',
+      'API_ROUTES: route 0 (/api/ops): bearer.audience must not be OIDC_CLIENT_ID',
+    ],
+    ['ROUTES_DEFAULT_REQUIRE', '{"groups":{"oneOf":["ops"]}}', 'ROUTES_DEFAULT_REQUIRE: groups must be a string'],
+    ['ROUTES_DEFAULT_REQUIRE', '[]', 'ROUTES_DEFAULT_REQUIRE: must be an object of claim conditions'],
+    ['ROUTES_DEFAULT_REQUIRE', '{', 'ROUTES_DEFAULT_REQUIRE: must be a JSON object'],
     ['WEBSOCKET_SESSION_CHECK_MS', '0', 'WEBSOCKET_SESSION_CHECK_MS: must be a positive whole number'],
     ['TOKEN_RESOURCE_PARAMETER', 'aud', 'TOKEN_RESOURCE_PARAMETER: must be resource or audience'],
     ['METRICS_ENABLED', 'yes', 'METRICS_ENABLED: must be true or false'],
     [
       'API_ROUTES',
       '[{"prefix":"/api/a","target":"http://a"},{"prefix":"/api/a","target":"http://b"}]',
-      'API_ROUTES: route 1: prefix /api/a is listed twice',
+      'API_ROUTES: route 1 (/api/a): prefix /api/a is listed twice',
     ],
     ['SESSION_COOKIE_SAMESITE', 'none', 'SESSION_COOKIE_SAMESITE: must be lax or strict'],
     ['TRUST_PROXY', '10.0.0.1,proxy.local', 'TRUST_PROXY: proxy.local is not an IP address, a CIDR range, or one of loopback'],
@@ -146,6 +202,25 @@ describe('loadConfig', () => {
     const problems = problemsOf({ ...valid, [name]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(expected);
+  });
+
+  it('gives routes without a require of their own ROUTES_DEFAULT_REQUIRE, and refuses one that a "none" route cannot meet', () => {
+    const routes = JSON.stringify([
+      { prefix: '/api/a', target: 'http://a' },
+      { prefix: '/api/b', target: 'http://b', require: {} },
+      { prefix: '/api/c', target: 'http://c', token: 'none', methods: ['GET'] },
+    ]);
+    const config = loadConfig({ ...valid, API_ROUTES: routes, ROUTES_DEFAULT_REQUIRE: '{"groups":{"containsAnyOf":["ops"]}}' });
+    expect(config.routes.map((route) => route.require?.claims.map((claim) => claim.claim))).toEqual([['groups'], [], ['groups']]);
+    expect(config.routes[2]?.methods).toEqual(['GET']);
+    expect(loadConfig({ ...valid, API_ROUTES: routes }).routes.map((route) => route.require)).toEqual([
+      undefined,
+      { claims: [], scope: [] },
+      undefined,
+    ]);
+    expect(problemsOf({ ...valid, API_ROUTES: routes, ROUTES_DEFAULT_REQUIRE: '{"scope":"a"}' })).toEqual([
+      'API_ROUTES: route 2 (/api/c): ROUTES_DEFAULT_REQUIRE scope: a "none" route has no access token whose scope could be checked; give this route its own require',
+    ]);
   });
 
   it('reads per-route token needs, with audience as another spelling of resource', () => {
@@ -320,6 +395,21 @@ describe('loadConfig', () => {
     expect(problems[0]).toContain(expected);
   });
 
+  it('serves forward-auth only where FORWARD_AUTH_PATH names a /bff/ path, and only behind TRUST_PROXY', () => {
+    expect(loadConfig(valid).forwardAuthPath).toBeUndefined();
+    expect(loadConfig({ ...valid, FORWARD_AUTH_PATH: '/bff/forward-auth', TRUST_PROXY: 'loopback' }).forwardAuthPath).toBe(
+      '/bff/forward-auth',
+    );
+    expect(problemsOf({ ...valid, FORWARD_AUTH_PATH: '/bff/forward-auth' })).toEqual([
+      expect.stringContaining('FORWARD_AUTH_PATH: needs TRUST_PROXY'),
+    ]);
+    for (const path of ['/api/auth', '/bff', '/bff/', '/bff//x', '/bff/../admin', '/bff/a?b', 'bff/x']) {
+      expect(problemsOf({ ...valid, FORWARD_AUTH_PATH: path, TRUST_PROXY: 'loopback' })).toEqual([
+        expect.stringContaining('FORWARD_AUTH_PATH: must be a path under /bff/'),
+      ]);
+    }
+  });
+
   it('reads only the Redis settings, SESSION_ENCRYPTION_KEY and SESSION_INDEX_KEY for the CLI, a topology and the key required, never printing the key', () => {
     expect(loadStoreConfig({ REDIS_URL: 'redis://127.0.0.1:6379', SESSION_ENCRYPTION_KEY: key })).toEqual({
       redis: { topology: { kind: 'standalone', url: 'redis://127.0.0.1:6379' }, username: undefined, password: undefined, tls: undefined },
@@ -440,5 +530,83 @@ describe('loadConfig', () => {
     it('in production, accepts Sentinel or Cluster in place of REDIS_URL', () => {
       expect(loadConfig({ ...base, NODE_ENV: 'production', REDIS_CLUSTER_NODES: 'a:7000' }).redis?.topology.kind).toBe('cluster');
     });
+  });
+
+  describe('tracing (OTEL_*)', () => {
+    it('is off without an endpoint, whatever else is set', () => {
+      expect(loadConfig({ ...valid, OTEL_TRACES_SAMPLER: 'always_on', OTEL_SERVICE_NAME: 'x' }).tracing).toBeUndefined();
+    });
+
+    it('appends v1/traces to the base endpoint, and uses the traces endpoint as it is', () => {
+      expect(loadConfig({ ...valid, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({
+        tracesUrl: new URL('http://collector:4318/v1/traces'),
+        serviceName: 'sessiongate',
+        sampler: 'parentbased_always_on',
+        ratio: 1,
+        exportDelayMs: 5000,
+        trustIncoming: false,
+      });
+      expect(loadConfig({ ...valid, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/otlp/' }).tracing?.tracesUrl.href).toBe(
+        'http://c:4318/otlp/v1/traces',
+      );
+      const both = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:9/spans' };
+      expect(loadConfig({ ...valid, ...both }).tracing?.tracesUrl.href).toBe('http://t:9/spans');
+    });
+
+    it('reads the sampler, its ratio and the trust in incoming traces', () => {
+      const tracing = loadConfig({
+        ...valid,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4318/v1/traces',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.01',
+        OTEL_TRUST_INCOMING_TRACE: 'true',
+      }).tracing;
+      expect(tracing).toMatchObject({ sampler: 'parentbased_traceidratio', ratio: 0.01, trustIncoming: true });
+    });
+
+    it.each([
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL'],
+      [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://c/v1/traces' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: must be an http(s) URL'],
+      [{ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER: must be one of always_on'],
+      [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1'],
+      [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '-0' }, 'OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1'],
+      [{ OTEL_TRACES_SAMPLER_ARG: '0.5' }, 'OTEL_TRACES_SAMPLER_ARG: only applies with OTEL_TRACES_SAMPLER=traceidratio'],
+      [{ OTEL_TRUST_INCOMING_TRACE: 'yes' }, 'OTEL_TRUST_INCOMING_TRACE: must be true or false'],
+      [{ OTEL_SERVICE_NAME: ' ' }, 'OTEL_SERVICE_NAME: must not be empty'],
+    ])('refuses %j, naming the setting', (env, expected) => {
+      const problems = problemsOf({ ...valid, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', ...env });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain(expected);
+    });
+  });
+});
+
+describe('provider options (docs/INTEROP.md)', () => {
+  it('is off by default: no userinfo, no resource at authorization', () => {
+    const { oidc } = loadConfig(valid);
+    expect(oidc.fetchUserinfo).toBe(false);
+    expect(oidc.authorizationResources).toEqual([]);
+  });
+
+  it('reads OIDC_FETCH_USERINFO and the space-separated OIDC_AUTHORIZATION_RESOURCES', () => {
+    const { oidc } = loadConfig({
+      ...valid,
+      OIDC_FETCH_USERINFO: 'true',
+      OIDC_AUTHORIZATION_RESOURCES: ' https://todos.example.com  urn:example:reports ',
+    });
+    expect(oidc.fetchUserinfo).toBe(true);
+    expect(oidc.authorizationResources).toEqual(['https://todos.example.com', 'urn:example:reports']);
+  });
+
+  it.each([
+    ['todos', 'OIDC_AUTHORIZATION_RESOURCES: todos is not an absolute URI (RFC 8707 §2)'],
+    ['https://todos.example.com/#x', 'OIDC_AUTHORIZATION_RESOURCES: https://todos.example.com/#x must not have a fragment (RFC 8707 §2)'],
+    ['https://a.example.com https://a.example.com', 'OIDC_AUTHORIZATION_RESOURCES: lists a resource twice'],
+  ])('refuses OIDC_AUTHORIZATION_RESOURCES=%s, naming the setting', (raw, problem) => {
+    expect(problemsOf({ ...valid, OIDC_AUTHORIZATION_RESOURCES: raw })).toEqual([problem]);
+  });
+
+  it('refuses an OIDC_FETCH_USERINFO that is not true or false', () => {
+    expect(problemsOf({ ...valid, OIDC_FETCH_USERINFO: 'yes' })).toEqual(['OIDC_FETCH_USERINFO: must be true or false']);
   });
 });

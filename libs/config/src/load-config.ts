@@ -11,6 +11,7 @@ import {
 } from './config-rules.js';
 import type { ClientCredentials, GatewayConfig, StoreConfig } from './config.types.js';
 import { noRedisTopology, REDIS_SETTING_KEYS, redisConfig, redisProblems } from './redis-config.js';
+import { tracingConfig } from './tracing-config.js';
 import { type Setting, type SettingKey, type SettingValues, settingGroup, settings } from './settings.js';
 
 /**
@@ -60,6 +61,7 @@ function buildConfig(v: SettingValues, credentials: ClientCredentials): GatewayC
     rateLimit: settingGroup(v, 'rateLimit'),
     admin: audience === undefined ? undefined : { ...admin, audience },
     metrics: settingGroup(v, 'metrics'),
+    tracing: tracingConfig(v),
   };
 }
 

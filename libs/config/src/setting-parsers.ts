@@ -61,6 +61,12 @@ export function nonNegativeInteger(raw: string): number {
   return Number(raw);
 }
 
+/** A decimal number from 0 to 1. */
+export function probability(raw: string): number {
+  if (!/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(raw)) throw new Error('must be a number from 0 to 1, e.g. 0.01');
+  return Number(raw);
+}
+
 export function port(raw: string): number {
   const value = positiveInteger(raw);
   if (value > 65535) throw new Error('must be a TCP port (1-65535)');
@@ -120,6 +126,22 @@ export function scopes(raw: string): string {
   return list.join(' ');
 }
 
+/** Space-separated RFC 8707 resource indicators: absolute URIs without a fragment (§2), each listed once. */
+export function resourceIndicators(raw: string): readonly string[] {
+  const list = raw.split(' ').filter(Boolean);
+  for (const entry of list) {
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw new Error(`${entry} is not an absolute URI (RFC 8707 §2)`);
+    }
+    if (url.hash || entry.includes('#')) throw new Error(`${entry} must not have a fragment (RFC 8707 §2)`);
+  }
+  if (new Set(list).size !== list.length) throw new Error('lists a resource twice');
+  return list;
+}
+
 export function cookieName(raw: string): string {
   // RFC 6265 token characters only, so the name never needs quoting.
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(raw)) throw new Error('must be a cookie name (letters, digits, -_.)');
@@ -164,6 +186,14 @@ export function scopeToken(raw: string): string {
 
 export function localPath(raw: string): string {
   if (!raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\')) throw new Error('must be a path starting with a single /');
+  return raw;
+}
+
+const BFF_PATH = /^\/bff(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)+$/;
+
+/** A path of the gateway's own under /bff/, where the browser-session defences (cross-origin, no-store) apply. */
+export function bffPath(raw: string): string {
+  if (!BFF_PATH.test(raw)) throw new Error('must be a path under /bff/ (letters, digits, ".", "_" and "-" in each segment)');
   return raw;
 }
 

@@ -1,7 +1,10 @@
-import type { ClientAuthMethod, ResourceParameter, SameSite, SessionCacheMode } from './config.types.js';
+import type { ClientAuthMethod, ResourceParameter, SameSite, SessionCacheMode, TraceSamplerName } from './config.types.js';
+import { JsonKeyError } from './json-array.js';
+import { routePolicy } from './route-policy.options.js';
 import {
   ASYMMETRIC_JWS_ALGS,
   asymmetricAlgorithms,
+  bffPath,
   boolean,
   cookieName,
   encryptionKey,
@@ -18,8 +21,10 @@ import {
   pemFile,
   port,
   positiveInteger,
+  probability,
   privateJwk,
   redisUrl,
+  resourceIndicators,
   scopes,
   scopeToken,
   trustedProxies,
@@ -131,6 +136,8 @@ export const settings = {
     description: prose(
       'How the gateway authenticates at the token endpoint: `client_secret_basic` (id and secret',
       'form-encoded, then base64, per RFC 6749 §2.3.1), `client_secret_post` or `private_key_jwt`.',
+      'Glewlwyd 2.7 and LemonLDAP::NG 2.16 do not form-decode client_secret_basic credentials, so a secret',
+      'with any character but letters and digits fails there: use `client_secret_post` (docs/INTEROP.md).',
     ),
     default: 'client_secret_basic',
     parse: oneOf<ClientAuthMethod>('client_secret_basic', 'client_secret_post', 'private_key_jwt'),
@@ -185,6 +192,30 @@ export const settings = {
     default: 'RS256',
     group: 'oidc',
     parse: oneOf<string>(...ASYMMETRIC_JWS_ALGS),
+  },
+  fetchUserinfo: {
+    env: 'OIDC_FETCH_USERINFO',
+    description: prose(
+      "`true`: after the code exchange, fetch the provider's userinfo endpoint with the access token, refuse a",
+      "login whose userinfo `sub` is not the ID token's (400 `invalid_id_token`), and keep its claims in the",
+      "session: /bff/user and route policies (`require`) then see them beside the ID token's, which win on a",
+      'conflict. For providers that put scope claims in userinfo only (OIDC Core §5.4). Fetched once, at login.',
+    ),
+    default: 'false',
+    group: 'oidc',
+    parse: boolean,
+  },
+  authorizationResources: {
+    env: 'OIDC_AUTHORIZATION_RESOURCES',
+    description: prose(
+      'Space-separated absolute URIs sent as RFC 8707 `resource` parameters in the authorization',
+      'request and the PAR body, for providers that bind a grant to the',
+      'resources named at authorization (Glewlwyd) and refuse a refresh for any other (403 `resource_refused`).',
+      'Usually the `resource` of the API_ROUTES that need one; see docs/TOKENS.md.',
+    ),
+    default: '',
+    group: 'oidc',
+    parse: resourceIndicators,
   },
   allowInsecureHttp: {
     env: 'OIDC_ALLOW_INSECURE_HTTP',
@@ -412,10 +443,36 @@ export const settings = {
       '`token` defaults to `user`, `audience` may replace `resource`, the limits default to the global',
       'settings. `/api/todos/7?x=1` goes to `http://127.0.0.1:4000/v1/7?x=1`. `allowSetCookie: true`',
       "lets the API's `Set-Cookie` reach the browser; `websocket: true` lets browsers open WebSockets",
-      'to the route (checked by `Origin` and session instead of `X-CSRF`).',
+      'to the route (checked by `Origin` and session instead of `X-CSRF`). Route policies (docs/ROUTES.md):',
+      '`"methods": ["GET"]` (others: 405 `method_not_allowed`), `"require": { "groups": { "containsAnyOf":',
+      '["ops"] }, "email_verified": true, "scope": ["todos:write"] }` (403 `forbidden` unless every condition',
+      'holds), `"bearer": { "audience": "https://todos.example.com", "scopes": ["todos:read"] }` (callers',
+      'without a session may send a JWT access token for that audience instead).',
     ),
     default: '[]',
     parse: (raw: string) => raw,
+  },
+  routesDefaultRequire: {
+    env: 'ROUTES_DEFAULT_REQUIRE',
+    description: prose(
+      "JSON, the syntax of a route's `require` (docs/ROUTES.md): applies to every API_ROUTES entry that",
+      'declares no `require` of its own, so that a route is closed unless it says otherwise',
+      '(`"require": {}` opens one). With conditions, every such route needs a caller, even a `none` route.',
+    ),
+    optional: true,
+    parse: (raw: string) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        throw new Error('must be a JSON object of claim conditions');
+      }
+      try {
+        return routePolicy(value);
+      } catch (error) {
+        throw new Error(error instanceof JsonKeyError ? `${error.path} ${error.message}` : (error as Error).message);
+      }
+    },
   },
   websocketSessionCheckMs: {
     env: 'WEBSOCKET_SESSION_CHECK_MS',
@@ -494,6 +551,18 @@ export const settings = {
     group: 'gateway',
     parse: trustedProxies,
   },
+  forwardAuthPath: {
+    env: 'FORWARD_AUTH_PATH',
+    description: prose(
+      'Turns on forward-auth mode (docs/FORWARD-AUTH.md): the path under /bff/ where an ingress (nginx, Caddy,',
+      'Traefik, Envoy) asks whether an /api request may pass, and with which token; the snippets in',
+      'deploy/forward-auth call `/bff/forward-auth`. Answers only TRUST_PROXY addresses (which it needs): keep',
+      'the path closed on the public side of the ingress, its yes carries an access token. Unset: off.',
+    ),
+    optional: true,
+    group: 'gateway',
+    parse: bffPath,
+  },
   loginRateLimit: {
     env: 'RATE_LIMIT_LOGIN',
     description: prose(
@@ -541,6 +610,65 @@ export const settings = {
     default: 'true',
     group: 'metrics',
     field: 'enabled',
+    parse: boolean,
+  },
+  // OpenTelemetry's own variable names (its SDK specification), read here like any other setting.
+  otlpEndpoint: {
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    description: prose(
+      'Turns on OpenTelemetry traces (docs/TRACING.md): the OTLP/HTTP collector base URL, spans are sent as JSON to',
+      'its `v1/traces`. Unset (and no OTEL_EXPORTER_OTLP_TRACES_ENDPOINT): no tracing at all, at no cost.',
+    ),
+    optional: true,
+    parse: httpUrl,
+  },
+  otlpTracesEndpoint: {
+    env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    description: 'The OTLP/HTTP traces URL, used as it is (no `v1/traces` appended); wins over OTEL_EXPORTER_OTLP_ENDPOINT.',
+    optional: true,
+    parse: httpUrl,
+  },
+  serviceName: {
+    env: 'OTEL_SERVICE_NAME',
+    description: 'The `service.name` of every span the gateway sends.',
+    default: 'sessiongate',
+    parse: nonEmpty,
+  },
+  traceSampler: {
+    env: 'OTEL_TRACES_SAMPLER',
+    description: prose(
+      'Which requests are traced: `always_on`, `always_off`, `traceidratio` (OTEL_TRACES_SAMPLER_ARG of them),',
+      'or `parentbased_` + one of those, which follows a trusted incoming `traceparent` (OTEL_TRUST_INCOMING_TRACE).',
+    ),
+    default: 'parentbased_always_on',
+    parse: oneOf<TraceSamplerName>(
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ),
+  },
+  traceSamplerArg: {
+    env: 'OTEL_TRACES_SAMPLER_ARG',
+    description: 'The share of traces kept by a `traceidratio` sampler, from 0 to 1 (unset: 1); only read by those two samplers.',
+    optional: true,
+    parse: probability,
+  },
+  traceExportDelay: {
+    env: 'OTEL_BSP_SCHEDULE_DELAY',
+    description: 'Milliseconds between two exports of the spans ended meanwhile (in batches; what is left is sent at shutdown).',
+    default: '5000',
+    parse: positiveInteger,
+  },
+  trustIncomingTrace: {
+    env: 'OTEL_TRUST_INCOMING_TRACE',
+    description: prose(
+      "Continue the browser's W3C `traceparent`/`tracestate` (it then also decides sampling under a `parentbased_`",
+      'sampler). `false`: every request starts a new trace, and what the browser sent is replaced before the API sees it.',
+    ),
+    default: 'false',
     parse: boolean,
   },
 } as const satisfies Record<string, Setting<unknown>>;

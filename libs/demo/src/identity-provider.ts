@@ -31,8 +31,12 @@ export interface IdentityProviderOptions {
   readonly clients: readonly DemoClient[];
   /** Resource indicators (RFC 8707) and their scopes; access tokens for a resource are JWTs with `aud` = the indicator. */
   readonly resources?: Readonly<Record<string, { readonly scope: string }>>;
-  /** The resource of an access token whose request names none. Default: the first of `resources`. */
-  readonly defaultResource?: string;
+  /**
+   * The resource of an access token whose request names none. Default: the first of `resources`. `null`:
+   * none, so that the login's access token is an opaque one the userinfo endpoint accepts (oidc-provider
+   * refuses tokens for a resource there).
+   */
+  readonly defaultResource?: string | null;
   /** Default 300. */
   readonly accessTokenTtlSeconds?: number;
   /** A refresh-token grant returns a new refresh token and consumes the old one. Default true. */
@@ -91,6 +95,8 @@ export interface TokenRequest {
   readonly audience?: string;
   /** How the client authenticated: an Authorization header, a secret in the body, or a signed assertion. */
   readonly clientAuthentication: 'basic' | 'post' | 'assertion' | 'none';
+  /** The W3C `traceparent` header, when the client sent one. */
+  readonly traceparent?: string;
   /** `Date.now()` when the request arrived. */
   readonly at: number;
 }
@@ -105,6 +111,8 @@ export interface IdentityProvider {
   /** Every recorded event, oldest first; tests may empty it (`events.length = 0`). */
   readonly events: ProviderEvent[];
   onTokenResponse: TokenResponseHook | undefined;
+  /** Sees (and may change or replace) the JSON body of each successful userinfo response. */
+  onUserinfoResponse: TokenResponseHook | undefined;
   /** Applied to each `POST /token` request that arrives while it is set. */
   tokenEndpointFault: TokenEndpointFault | undefined;
   /** Every `POST /token` request, oldest first, faulted or refused ones included; tests may empty it. */
@@ -120,6 +128,15 @@ export interface IdentityProvider {
 
 const CLAIMS = { profile: ['name'], email: ['email', 'email_verified'] };
 const OIDC_SCOPES = new Set(['openid', 'offline_access', ...Object.keys(CLAIMS)]);
+
+/** The scopes' claims, with the users' own extra claims released under `profile`. */
+function claimsOf(users: readonly DemoUser[]): Record<string, string[]> {
+  const standard = new Set(Object.values(CLAIMS).flat());
+  const extra = new Set(
+    users.flatMap((user) => Object.keys({ ...user.claims, ...user.userinfoClaims })).filter((name) => !standard.has(name)),
+  );
+  return { ...CLAIMS, profile: [...CLAIMS.profile, ...extra] };
+}
 const CONTEXT_EVENTS = ['grant.success', 'grant.revoked', 'end_session.success'];
 /** oidc-provider's own limit for request bodies; a larger one is left for it to refuse. */
 const BODY_LIMIT = 56 * 1024;
@@ -162,7 +179,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
   const users = options.users ?? DEMO_USERS;
   const resources = options.resources ?? {};
   const indicators = Object.keys(resources);
-  const defaultResource = options.defaultResource ?? indicators[0];
+  const defaultResource = options.defaultResource === null ? undefined : (options.defaultResource ?? indicators[0]);
   const accessTokenTtl = options.accessTokenTtlSeconds ?? 300;
   const offlineAccessGranted = (ctx: GrantContext) => ctx.oidc.grant?.getOIDCScope().split(' ').includes('offline_access') ?? false;
 
@@ -186,9 +203,23 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       findAccount: (_ctx: unknown, sub: string) => {
         const user = users.find((candidate) => candidate.sub === sub);
-        return user && { accountId: sub, claims: () => ({ sub, name: user.name, email: user.email, email_verified: true }) };
+        return (
+          user && {
+            accountId: sub,
+            claims: (use: string) => ({
+              sub,
+              name: user.name,
+              email: user.email,
+              email_verified: true,
+              ...user.claims,
+              ...(use === 'userinfo' ? user.userinfoClaims : undefined),
+            }),
+          }
+        );
       },
-      claims: CLAIMS,
+      claims: claimsOf(users),
+      // A user's extra claims (groups, roles) in their JWT access tokens too, as Keycloak puts realm roles there.
+      extraTokenClaims: (_ctx: unknown, token: { accountId?: string }) => users.find((user) => user.sub === token.accountId)?.claims,
       // Profile and email claims go into the ID token too (the gateway reads them from there, not from userinfo).
       conformIdTokenClaims: false,
       pkce: { required: () => true },
@@ -232,8 +263,9 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
             // them (RFC 8707 §2.2); a token request (client credentials) gets the default one.
             return ctx.oidc.route === 'token' || indicators.length === 0 ? defaultResource : indicators;
           },
-          // The code's resource applies at the token endpoint even though `openid` was requested.
-          useGrantedResource: () => true,
+          // The code's resource applies at the token endpoint even though `openid` was requested
+          // (unless there is no default resource: the login's token is then for userinfo).
+          useGrantedResource: () => options.defaultResource !== null,
           getResourceServerInfo: (_ctx: unknown, indicator: string) => {
             const resource = resources[indicator];
             if (!resource) throw new errors.InvalidTarget();
@@ -266,6 +298,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     jwks,
     events,
     onTokenResponse: undefined,
+    onUserinfoResponse: undefined,
     tokenEndpointFault: undefined,
     tokenRequests: [],
     refreshTokenReuseDetected: () => events.some((event) => event.name === 'grant.error' && event.detail === REFRESH_TOKEN_REUSE),
@@ -296,6 +329,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       ...(scope != null ? { scope } : {}),
       ...(audience != null ? { audience } : {}),
       clientAuthentication: clientAuthentication(ctx.req.headers.authorization ?? '', form),
+      ...(typeof ctx.req.headers.traceparent === 'string' ? { traceparent: ctx.req.headers.traceparent } : {}),
       at,
     });
 
@@ -335,6 +369,10 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     if (ctx.oidc?.route === 'token' && ctx.status === 200 && handle.onTokenResponse) {
       const body = { ...(ctx.body as Record<string, unknown>) };
       ctx.body = handle.onTokenResponse(body) ?? body;
+    }
+    if (ctx.oidc?.route === 'userinfo' && ctx.status === 200 && handle.onUserinfoResponse) {
+      const body = { ...(ctx.body as Record<string, unknown>) };
+      ctx.body = handle.onUserinfoResponse(body) ?? body;
     }
   });
   provider.use(loginInteraction(provider, users, { oidcScopes: OIDC_SCOPES, resources }));

@@ -68,7 +68,11 @@ export async function startDemo(
     const config = loadConfig({
       ...settings,
       OIDC_ISSUER: idp.issuer,
-      API_ROUTES: JSON.stringify([{ prefix: '/api/todos', target: api.url, token: 'user' }]),
+      API_ROUTES: JSON.stringify([
+        { prefix: '/api/todos', target: api.url, token: 'user' },
+        // Only bob's group (DEMO_USERS): alice gets 403 forbidden (docs/ROUTES.md). The API echoes who called.
+        { prefix: '/api/ops', target: api.url, token: 'user', methods: ['GET'], require: { groups: { containsAnyOf: ['ops'] } } },
+      ]),
     });
     const gateway = await startGateway(config, { logger });
     running.unshift(gateway.close);

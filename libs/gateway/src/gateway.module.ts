@@ -4,6 +4,7 @@ import { AdminModule } from '#sessiongate/admin';
 import { BffModule } from '#sessiongate/bff';
 import { HealthModule } from '#sessiongate/health';
 import { ConfigModule, type GatewayConfig } from '#sessiongate/config';
+import { ForwardAuthModule } from '#sessiongate/forward-auth';
 import { ObservabilityModule, Telemetry, TelemetryModule } from '#sessiongate/observability';
 import { ProxyModule } from '#sessiongate/proxy';
 import { SessionModule, SessionRecordStore, StoreBackend } from '#sessiongate/session';
@@ -13,8 +14,9 @@ import { TokensModule, UserTokenAuthorizer } from '#sessiongate/tokens';
 const REPORTED_SESSION_STORE = Symbol('REPORTED_SESSION_STORE');
 
 /**
- * The whole gateway: configuration, logging and telemetry (global), the /bff endpoints, the /api proxy, and the
- * /admin API when it is on (ADMIN_JWT_AUDIENCE) and not on a port of its own (see AdminGatewayModule).
+ * The whole gateway: configuration, logging and telemetry (global), the /bff endpoints, the /api proxy, the
+ * forward-auth endpoint when FORWARD_AUTH_PATH is set, and the /admin API when it is on (ADMIN_JWT_AUDIENCE)
+ * and not on a port of its own (see AdminGatewayModule).
  */
 @Module({})
 export class GatewayModule {
@@ -29,6 +31,7 @@ export class GatewayModule {
         BffModule,
         HealthModule,
         ProxyModule.forRoot({ imports: [TokensModule], authorizer: UserTokenAuthorizer }),
+        ...(config.forwardAuthPath ? [ForwardAuthModule.forRoot({ imports: [TokensModule], authorizer: UserTokenAuthorizer })] : []),
         ...(config.admin && config.admin.port === undefined ? [AdminModule] : []),
       ],
       // Once per process, from the main listener: the admin listener's store is a second connection to the same one.

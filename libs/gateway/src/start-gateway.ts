@@ -25,6 +25,7 @@ import {
   type Telemetry,
 } from '#sessiongate/observability';
 import { crossOriginHook, proxyTrust } from '#sessiongate/http';
+import { type GatewayTracer, tracerFor } from '#sessiongate/tracing';
 import { FrameworkLogger } from './framework.logger.js';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
 
@@ -50,9 +51,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = new GatewayMetrics(config.routes);
   const scraped = options.clusterWorker ? workerMetrics(metrics) : metrics;
-  // Where another implementation (tracing) joins the metrics; one alone is used as it is, with no fan-out.
-  const telemetry = combineTelemetry([metrics]);
-  const app = await createApp(GatewayModule.forRoot(config, logger, telemetry), config, logger, telemetry);
+  // No tracer without an OTLP endpoint: the metrics alone are then used as they are, with no fan-out.
+  const tracer = tracerFor(config, logger);
+  const telemetry = combineTelemetry(tracer ? [metrics, tracer] : [metrics]);
+  const app = await createApp(GatewayModule.forRoot(config, logger, telemetry), config, logger, telemetry, tracer);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', crossOriginHook(config.publicUrl.origin, config.corsAllowedOrigins));
   // Helmet's defaults on everything the gateway itself serves (the SPA, /bff, /admin, its errors). The
@@ -69,12 +71,14 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   if (config.metrics.enabled && !config.admin?.port) serveMetrics(fastify, scraped);
   await app.listen(config.port, config.host);
   const url = listeningUrl(app, config.host, config.port);
-  if (!config.admin?.port) return { app, url, adminUrl: config.admin ? url : undefined, close: () => closeGracefully(app) };
+  if (!config.admin?.port) {
+    return { app, url, adminUrl: config.admin ? url : undefined, close: () => closeGracefully(app).finally(() => tracer?.shutdown()) };
+  }
 
   // A listener of its own lets operators keep /admin off the public network (firewall, internal
   // Service) while the public port simply has no /admin. It is a second Nest application in the same
   // process, with its own Redis connection and provider discovery, sharing only config, logger and telemetry.
-  const admin = await createApp(AdminGatewayModule.forRoot(config, logger, telemetry), config, logger, telemetry).catch(
+  const admin = await createApp(AdminGatewayModule.forRoot(config, logger, telemetry), config, logger, telemetry, tracer).catch(
     async (error: unknown) => {
       await app.close();
       throw error;
@@ -93,7 +97,12 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     url,
     adminUrl: listeningUrl(admin, config.host, config.admin.port),
     close: async () => {
-      await Promise.all([closeGracefully(app), closeGracefully(admin)]);
+      try {
+        await Promise.all([closeGracefully(app), closeGracefully(admin)]);
+      } finally {
+        // The spans of the last requests, which only ended as the listeners closed.
+        await tracer?.shutdown();
+      }
     },
   };
 }
@@ -109,6 +118,7 @@ async function createApp(
   config: GatewayConfig,
   logger: Logger,
   telemetry: Telemetry,
+  tracer: GatewayTracer | undefined,
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
@@ -142,6 +152,8 @@ async function createApp(
     if (path.startsWith('/bff/') || path.startsWith('/admin/')) reply.header('cache-control', 'no-store');
     done();
   });
+  // Right after the hook above, which started the request's span: every later step runs inside it.
+  tracer?.instrument(fastify);
   return app;
 }
 

@@ -66,6 +66,34 @@ export class CompositeTelemetry extends Telemetry {
     this.each(handle, (part, own) => part.upstreamEnded(own, route, resendCount, outcome));
   }
 
+  /** Nested: the first part's context outermost. Off the per-request path (token requests), so the closures are affordable. */
+  override within<T>(handle: TelemetryHandle, work: () => T): T {
+    const handles = handle as readonly TelemetryHandle[];
+    let run = work;
+    for (let index = this.parts.length - 1; index >= 0; index--) {
+      const part = this.parts[index]!;
+      const inner = run;
+      run = () => part.within(handles[index], inner);
+    }
+    return run();
+  }
+
+  override serving<T>(handle: TelemetryHandle, work: () => T): T {
+    const handles = handle as readonly TelemetryHandle[];
+    let run = work;
+    for (let index = this.parts.length - 1; index >= 0; index--) {
+      const part = this.parts[index]!;
+      const inner = run;
+      run = () => part.serving(handles[index], inner);
+    }
+    return run();
+  }
+
+  override propagate(headers: Record<string, string | string[]>, handle?: TelemetryHandle): void {
+    const handles = handle as readonly TelemetryHandle[] | undefined;
+    for (let index = 0; index < this.parts.length; index++) this.parts[index]!.propagate(headers, handles?.[index]);
+  }
+
   outcome(event: OutcomeEvent, outcome: string): void {
     for (const part of this.parts) part.outcome(event, outcome);
   }

@@ -27,11 +27,14 @@ export enum ErrorCode {
   InvalidIdToken = 'invalid_id_token',
   RefreshRejected = 'refresh_rejected',
   IdpUnavailable = 'idp_unavailable',
+  ResourceRefused = 'resource_refused',
   InvalidLogoutRequest = 'invalid_logout_request',
   InvalidLogoutToken = 'invalid_logout_token',
   RateLimited = 'rate_limited',
   InvalidToken = 'invalid_token',
   InsufficientScope = 'insufficient_scope',
+  Forbidden = 'forbidden',
+  AmbiguousCredentials = 'ambiguous_credentials',
   NoRoute = 'no_route',
   BadPath = 'bad_path',
   BadBody = 'bad_body',
@@ -39,6 +42,8 @@ export enum ErrorCode {
   UpstreamTimeout = 'upstream_timeout',
   UpgradeNotAllowed = 'upgrade_not_allowed',
   ShuttingDown = 'shutting_down',
+  UntrustedProxy = 'untrusted_proxy',
+  BadOriginalRequest = 'bad_original_request',
 }
 
 export interface ErrorDefinition {
@@ -83,8 +88,10 @@ export const ERROR_CATALOGUE = {
   [ErrorCode.MethodNotAllowed]: {
     status: 405,
     message: NOT_ACCEPTED,
+    variants: { route: 'This API does not take this method.' },
     retryAfter: false,
-    description: 'The endpoint exists but not with this method.',
+    description:
+      "The endpoint exists but not with this method; on /api, a method the route's `methods` leave out (the `Allow` header lists the others).",
   },
   [ErrorCode.PayloadTooLarge]: {
     status: 413,
@@ -203,9 +210,11 @@ export const ERROR_CATALOGUE = {
     variants: {
       tokenResponse: 'The identity provider sent an invalid token response.',
       missing: 'The identity provider sent no ID token.',
+      userinfoSubject: 'The identity provider sent user information about another user.',
     },
     retryAfter: false,
-    description: 'The ID token, or the token response around it, failed validation.',
+    description:
+      'The ID token, or the token response around it, failed validation; with OIDC_FETCH_USERINFO, also a userinfo response that is not JSON claims or names another `sub` than the ID token (OIDC Core §5.3.4).',
   },
   [ErrorCode.RefreshRejected]: {
     status: 401,
@@ -220,6 +229,13 @@ export const ERROR_CATALOGUE = {
     retryAfter: true,
     description:
       'The provider is not discovered yet, could not be reached, timed out or answered 5xx (at login, refresh, client credentials, or fetching its keys); the session is kept.',
+  },
+  [ErrorCode.ResourceRefused]: {
+    status: 403,
+    message: 'The identity provider will not issue a token for this API.',
+    retryAfter: false,
+    description:
+      "The provider answered `invalid_target` (RFC 8707): it will not issue this client a token for the route's `resource` (on a refresh or client-credentials grant), or for OIDC_AUTHORIZATION_RESOURCES (at login). A configuration error at the provider or the gateway, not an outage: the session is kept, and retrying will not help.",
   },
   [ErrorCode.InvalidLogoutRequest]: {
     status: 400,
@@ -243,15 +259,29 @@ export const ERROR_CATALOGUE = {
   [ErrorCode.InvalidToken]: {
     status: 401,
     message: 'A valid admin bearer token is required.',
+    variants: { bearer: 'A valid bearer token is required.' },
     retryAfter: false,
     description:
-      'An /admin call without a bearer token, or with one that failed verification (signature, algorithm, issuer, audience, expiry).',
+      'An /admin call without a bearer token, or with one that failed verification (signature, algorithm, issuer, audience, expiry); on a `bearer` API route, a bearer token that failed verification.',
   },
   [ErrorCode.InsufficientScope]: {
     status: 403,
     message: 'The token lacks the scope or role this API requires.',
     retryAfter: false,
-    description: 'A valid admin token without ADMIN_REQUIRED_SCOPE.',
+    description: "A valid admin token without ADMIN_REQUIRED_SCOPE; a valid bearer token without the API route's `bearer.scopes`.",
+  },
+  [ErrorCode.Forbidden]: {
+    status: 403,
+    message: 'You may not call this API.',
+    retryAfter: false,
+    description:
+      "A condition of the API route's `require` (or ROUTES_DEFAULT_REQUIRE) does not hold on the caller's claims, or the route's token lacks its `scope`; which one is logged, not sent.",
+  },
+  [ErrorCode.AmbiguousCredentials]: {
+    status: 400,
+    message: 'Send either the session cookie or a bearer token, not both.',
+    retryAfter: false,
+    description: 'A request to a `bearer` API route carrying both the session cookie and `Authorization: Bearer`.',
   },
   [ErrorCode.NoRoute]: {
     status: 404,
@@ -294,6 +324,20 @@ export const ERROR_CATALOGUE = {
     message: 'The gateway is restarting. Try again shortly.',
     retryAfter: false,
     description: 'The gateway is shutting down and opens no more WebSockets.',
+  },
+  [ErrorCode.UntrustedProxy]: {
+    status: 403,
+    message: 'This endpoint answers only the ingress.',
+    retryAfter: false,
+    description:
+      'Forward-auth: the check came from an address outside `TRUST_PROXY`. Only the ingress may ask: the answer carries an access token.',
+  },
+  [ErrorCode.BadOriginalRequest]: {
+    status: 400,
+    message: 'The request to check is missing or malformed.',
+    retryAfter: false,
+    description:
+      'Forward-auth: the check names no original request, names it in two forms (a browser’s own `X-Original-URI` or `X-Forwarded-Uri` passed on by the ingress), or names a method `/api` does not serve or a target that is not a path.',
   },
 } as const satisfies Readonly<Record<ErrorCode, ErrorDefinition>>;
 

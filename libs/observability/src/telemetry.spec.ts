@@ -33,6 +33,17 @@ class RecordingTelemetry extends NoopTelemetry {
     this.calls.push(['outcome', event, outcome]);
   }
 
+  override within<T>(handle: TelemetryHandle, work: () => T): T {
+    this.calls.push(['within', handle]);
+    const result = work();
+    this.calls.push(['left', handle]);
+    return result;
+  }
+
+  override propagate(headers: Record<string, string | string[]>, handle?: TelemetryHandle): void {
+    headers[`x-${this.name}`] = String(handle);
+  }
+
   private start(hook: string, ...args: unknown[]): TelemetryHandle {
     const handle = `${this.name}#${++this.started}`;
     this.calls.push([hook, ...args, handle]);
@@ -44,7 +55,10 @@ describe('Telemetry.tokenRequest', () => {
   it('starts before the request is sent and ends it ok with the start hook’s handle', async () => {
     const telemetry = new RecordingTelemetry('t');
     const result = await telemetry.tokenRequest('refresh_token', async () => {
-      expect(telemetry.calls).toEqual([['tokenRequestStarted', 'refresh_token', 't#1']]);
+      expect(telemetry.calls).toEqual([
+        ['tokenRequestStarted', 'refresh_token', 't#1'],
+        ['within', 't#1'],
+      ]);
       return 'issued';
     });
     expect(result).toBe('issued');
@@ -92,5 +106,29 @@ describe('combineTelemetry', () => {
         ['outcome', 'login', 'ok'],
       ]);
     }
+  });
+});
+
+describe('CompositeTelemetry.within and propagate', () => {
+  it('runs the work inside every part, the first outermost, each with its own handle', async () => {
+    const metrics = new RecordingTelemetry('m');
+    const tracing = new RecordingTelemetry('t');
+    const telemetry = combineTelemetry([metrics, tracing]);
+    await telemetry.tokenRequest('refresh_token', async () => {
+      expect(metrics.calls.at(-1)).toEqual(['within', 'm#1']);
+      expect(tracing.calls.at(-1)).toEqual(['within', 't#1']);
+      return 'issued';
+    });
+    expect(tracing.calls.map(([hook]) => hook)).toEqual(['tokenRequestStarted', 'within', 'left', 'tokenRequestEnded']);
+  });
+
+  it("hands each part its own handle, or none for the current operation's", () => {
+    const telemetry = combineTelemetry([new RecordingTelemetry('m'), new RecordingTelemetry('t')]);
+    const call = telemetry.upstreamStarted('/api/echo', 0);
+    const headers: Record<string, string> = {};
+    telemetry.propagate(headers, call);
+    expect(headers).toEqual({ 'x-m': 'm#1', 'x-t': 't#1' });
+    telemetry.propagate(headers);
+    expect(headers).toEqual({ 'x-m': 'undefined', 'x-t': 'undefined' });
   });
 });

@@ -66,10 +66,7 @@ export abstract class Telemetry {
     sessionPublicId: string | null,
   ): void;
 
-  /**
-   * Before SessionService.read looks a session up, in memory or the store. Not called yet: it joins
-   * the read once the session stores have been reworked into focused ones.
-   */
+  /** Before SessionService.read looks a well-formed session id up, in memory or the store. */
   abstract sessionReadStarted(): TelemetryHandle;
 
   /** `outcome`: found, none (unknown, expired or unreadable), or the error's code. */
@@ -102,10 +99,37 @@ export abstract class Telemetry {
   /** The session store of the process (once, from the main listener), read when metrics are collected. */
   abstract sessionStoreOpened(store: ObservedSessionStore): void;
 
-  /** Reports `send` (not sent yet: a span starts before it) as a token request. */
+  /**
+   * Runs `work` as part of the operation `handle` came from, so that what it does (a request to the
+   * provider) is reported inside it: a tracer makes the operation's span the current one. Nothing by default.
+   */
+  within<T>(_handle: TelemetryHandle, work: () => T): T {
+    return work();
+  }
+
+  /**
+   * Runs `work`, the rest of a request requestStarted returned `handle` for, as that request, so that
+   * its operations (session read, token request, upstream call) are reported inside it: for the /api
+   * data plane, which no Fastify hook runs for. Nothing by default.
+   */
+  serving<T>(_requestHandle: TelemetryHandle, work: () => T): T {
+    return work();
+  }
+
+  /**
+   * Writes into an outgoing request's headers what carries the trace on (W3C `traceparent` and
+   * `tracestate`): the operation of `handle` (upstreamStarted's), else the current one (see within).
+   * Nothing by default.
+   */
+  propagate(_headers: Record<string, string | string[]>, _handle?: TelemetryHandle): void {}
+
+  /** Reports `send` (not sent yet: a span starts before it) as a token request; the request to the provider is made within it. */
   tokenRequest<T>(grant: TokenGrant, send: () => Promise<T>): Promise<T> {
     const handle = this.tokenRequestStarted(grant);
-    return settled(send, (outcome) => this.tokenRequestEnded(handle, grant, outcome));
+    return settled(
+      () => this.within(handle, send),
+      (outcome) => this.tokenRequestEnded(handle, grant, outcome),
+    );
   }
 
   /** Reports `acquire` (not started yet) as the wait for a session's refresh lock. */

@@ -35,6 +35,7 @@ describe('classifyIdpFailure', () => {
   it.each([
     ['invalid_grant', bodyError(400, 'invalid_grant'), 'invalid_grant'],
     ['another OAuth error', bodyError(401, 'invalid_client'), 'rejected'],
+    ['a refused resource indicator', bodyError(400, 'invalid_target'), 'invalid_target'],
     ['a 5xx error body', bodyError(503, 'temporarily_unavailable'), 'unavailable'],
     ['a refused client authentication', challenge(401, 'invalid_client'), 'rejected'],
     ['a network failure', new TypeError('fetch failed'), 'unavailable'],

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 
-export type IdpFailure = 'unavailable' | 'invalid_grant' | 'rejected' | 'invalid_response';
+export type IdpFailure = 'unavailable' | 'invalid_grant' | 'invalid_target' | 'rejected' | 'invalid_response';
 
 // openid-client's codes for a provider that answered with a non-OAuth error page, or not in time.
 const TRANSPORT_CODES = new Set(['OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON', 'OAUTH_TIMEOUT', 'OAUTH_ABORT']);
@@ -9,11 +9,13 @@ const TRANSPORT_ERROR_NAMES = new Set(['TypeError', 'TimeoutError', 'AbortError'
 
 /**
  * Sorts an openid-client failure: the provider was unreachable or broken (retry later, keep the
- * session), refused the grant, or answered something that failed validation.
+ * session), refused the grant, refused the resource asked for (`invalid_target`, RFC 8707 §2: the
+ * configuration's fault, which no retry fixes), or answered something that failed validation.
  */
 export function classifyIdpFailure(error: unknown): IdpFailure {
   if (error instanceof client.ResponseBodyError) {
     if (error.status >= 500) return 'unavailable';
+    if (error.error === 'invalid_target') return 'invalid_target';
     return error.error === 'invalid_grant' ? 'invalid_grant' : 'rejected';
   }
   // A 401 with WWW-Authenticate: the provider did not accept the client's authentication.

@@ -1,4 +1,4 @@
-export type { IssuedTokens } from './issued-tokens.js';
+export { grantedToken, type IssuedTokens } from './issued-tokens.js';
 export { OidcClient, type AuthorizationRequest, type ExpectedSubject, type ProviderStatus } from './oidc.client.js';
 export { OidcError, OidcErrorCode } from './oidc.errors.js';
 export { OidcModule } from './oidc.module.js';

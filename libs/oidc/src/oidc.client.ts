@@ -1,9 +1,9 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit, Optional } from '@nestjs/common';
 import { importJWK, type JWK } from 'jose';
 import * as client from 'openid-client';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig, isLoopback } from '#sessiongate/config';
-import { LOGGER } from '#sessiongate/observability';
+import { LOGGER, Telemetry } from '#sessiongate/observability';
 import { classifyIdpFailure, describeIdpFailure, isTransientDiscoveryFailure } from './idp-failure.js';
 import type { IssuedTokens } from './issued-tokens.js';
 import { OidcError, OidcErrorCode } from './oidc.errors.js';
@@ -48,8 +48,10 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   private stopped = false;
 
   constructor(
-    @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'oidc'>,
+    @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'oidc' | 'tracing'>,
     @Inject(LOGGER) private readonly logger: Logger,
+    // Absent in the CLI, which traces nothing.
+    @Optional() private readonly telemetry?: Telemetry,
   ) {}
 
   /**
@@ -120,12 +122,17 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   private async discover(clientAuthentication: client.ClientAuth): Promise<client.Configuration> {
     const { issuer, clientId, idTokenSigningAlg, allowInsecureHttp, maxAgeSeconds } = this.config.oidc;
     const execute = [client.enableNonRepudiationChecks, ...(allowInsecureHttp ? [client.allowInsecureRequests] : [])];
+    const traced = this.tracedFetch();
     const metadata: Partial<client.ClientMetadata> = { id_token_signed_response_alg: idTokenSigningAlg };
     if (maxAgeSeconds !== undefined) metadata.default_max_age = maxAgeSeconds;
     let configuration: client.Configuration;
     try {
       // discovery() refuses a document whose `issuer` is not exactly OIDC_ISSUER.
-      configuration = await client.discovery(issuer, clientId, metadata, clientAuthentication, { execute, timeout: IDP_TIMEOUT_SECONDS });
+      configuration = await client.discovery(issuer, clientId, metadata, clientAuthentication, {
+        execute,
+        timeout: IDP_TIMEOUT_SECONDS,
+        ...(traced ? { [client.customFetch]: traced } : {}),
+      });
     } catch (error) {
       const failure = `OIDC_ISSUER: discovery of ${issuer.href} failed: ${describeIdpFailure(error)}`;
       throw isTransientDiscoveryFailure(error) ? new Error(failure) : new ProviderRefused(failure);
@@ -135,7 +142,23 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     if (server.require_pushed_authorization_requests && !this.usePar) {
       throw new ProviderRefused('OIDC_USE_PAR: the provider requires pushed authorization requests; set OIDC_USE_PAR=true');
     }
+    if (this.config.oidc.fetchUserinfo && !server.userinfo_endpoint) {
+      throw new ProviderRefused('OIDC_FETCH_USERINFO: the provider publishes no userinfo_endpoint; set OIDC_FETCH_USERINFO=false');
+    }
     return configuration;
+  }
+
+  /**
+   * With tracing on, what the configuration sends the provider (token, PAR and revocation requests) carries
+   * the current trace: the token request's span (see Telemetry.tokenRequest). Off, openid-client's own fetch.
+   */
+  private tracedFetch(): client.CustomFetch | undefined {
+    const telemetry = this.telemetry;
+    if (this.config.tracing === undefined || telemetry === undefined) return undefined;
+    return (url, options) => {
+      telemetry.propagate(options.headers);
+      return fetch(url, options);
+    };
   }
 
   /**
@@ -219,9 +242,10 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     };
     if (this.config.oidc.maxAgeSeconds !== undefined) parameters.max_age = String(this.config.oidc.maxAgeSeconds);
     const configuration = this.discovered();
-    if (!this.usePar) return client.buildAuthorizationUrl(configuration, parameters);
+    const query = withAuthorizationResources(parameters, this.config);
+    if (!this.usePar) return client.buildAuthorizationUrl(configuration, query);
     try {
-      return await client.buildAuthorizationUrlWithPAR(configuration, parameters);
+      return await client.buildAuthorizationUrlWithPAR(configuration, query);
     } catch (error) {
       throw this.loginFailure(error);
     }
@@ -261,6 +285,28 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * The userinfo claims of a login (OIDC_FETCH_USERINFO), or undefined when the gateway keeps none. OIDC
+   * Core §5.3.4: a userinfo `sub` other than the ID token's means the response must not be used, so the
+   * login fails. Fetched once, at login: a refresh keeps them (§12.2 asks nothing more of a refresh).
+   */
+  async userinfo(accessToken: string, sub: string): Promise<Readonly<Record<string, unknown>> | undefined> {
+    if (!this.config.oidc.fetchUserinfo) return undefined;
+    let claims: Record<string, unknown>;
+    try {
+      claims = { ...(await client.fetchUserInfo(this.discovered(), accessToken, client.skipSubjectCheck)) };
+    } catch (error) {
+      throw this.loginFailure(error);
+    }
+    if (claims.sub !== sub) {
+      throw new OidcError(OidcErrorCode.InvalidIdToken, {
+        variant: 'userinfoSubject',
+        detail: 'userinfo names another sub than the ID token',
+      });
+    }
+    return claims;
+  }
+
   /** Refresh-token grant; `parameters` may carry `resource` (RFC 8707) or `scope`. */
   async refresh(refreshToken: string, expected: ExpectedSubject, parameters: Record<string, string> = {}): Promise<IssuedTokens> {
     let tokens: IssuedTokens;
@@ -283,8 +329,10 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
       return this.issuedTokens(await client.clientCredentialsGrant(this.discovered(), parameters));
     } catch (error) {
       if (error instanceof OidcError) throw error;
+      const detail = describeIdpFailure(error);
+      if (classifyIdpFailure(error) === 'invalid_target') throw new OidcError(OidcErrorCode.ResourceRefused, { detail });
       // Down or refusing, it is the operator's problem, not the user's: no session is at stake.
-      throw OidcError.idpUnavailable(describeIdpFailure(error));
+      throw OidcError.idpUnavailable(detail);
     }
   }
 
@@ -325,6 +373,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     return {
       accessToken: response.access_token,
       accessTokenExpiresAt: now + response.expires_in * 1000,
+      scope: typeof response.scope === 'string' ? response.scope : undefined,
       refreshToken: response.refresh_token,
       refreshTokenExpiresAt: typeof refreshExpiresIn === 'number' && refreshExpiresIn > 0 ? now + refreshExpiresIn * 1000 : undefined,
       idToken: response.id_token,
@@ -345,6 +394,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     switch (classifyIdpFailure(error)) {
       case 'unavailable':
         return OidcError.idpUnavailable(detail);
+      case 'invalid_target':
+        return new OidcError(OidcErrorCode.ResourceRefused, { detail });
       case 'invalid_grant':
       case 'rejected':
         return new OidcError(OidcErrorCode.TokenExchangeFailed, { detail });
@@ -360,8 +411,18 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
       case 'invalid_grant':
       case 'invalid_response':
         return new OidcError(OidcErrorCode.RefreshRejected, { detail });
+      // The refresh token is still good for the other APIs: the session is kept, and no Retry-After.
+      case 'invalid_target':
+        return new OidcError(OidcErrorCode.ResourceRefused, { detail });
       default:
         return OidcError.idpUnavailable(detail);
     }
   }
+}
+
+/** The authorization request's parameters, plus one RFC 8707 `resource` for each of OIDC_AUTHORIZATION_RESOURCES (§2: repeated). */
+function withAuthorizationResources(parameters: Record<string, string>, config: Pick<GatewayConfig, 'oidc'>): URLSearchParams {
+  const query = new URLSearchParams(parameters);
+  for (const resource of config.oidc.authorizationResources) query.append('resource', resource);
+  return query;
 }

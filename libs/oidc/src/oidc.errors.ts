@@ -9,6 +9,7 @@ export const OidcErrorCode = {
   InvalidIdToken: ErrorCode.InvalidIdToken,
   RefreshRejected: ErrorCode.RefreshRejected,
   IdpUnavailable: ErrorCode.IdpUnavailable,
+  ResourceRefused: ErrorCode.ResourceRefused,
 } as const;
 export type OidcErrorCode = (typeof OidcErrorCode)[keyof typeof OidcErrorCode];
 

@@ -8,6 +8,10 @@ export {
   type SessionLease,
   UPSTREAM_AUTHORIZER,
   type UpgradeGrant,
+  type UpgradeRequest,
   type UpstreamAuthorizer,
 } from './upstream-authorizer.js';
 export { WebSocketProxy } from './websocket.proxy.js';
+export { assertHandshakeAllowed } from './handshake.check.js';
+export { setCredentialHeaders, type ForwardedHeaders } from './proxy-headers.js';
+export { resolveUpstream, type UpstreamTarget } from './upstream-path.js';

@@ -7,7 +7,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Dispatcher, Pool } from 'undici';
-import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig, HTTP_METHODS } from '#sessiongate/config';
 import { clientAddress, crossOriginAnswer, type ProxyTrust, proxyTrust } from '#sessiongate/http';
 import {
   isApiPath,
@@ -27,8 +27,8 @@ import { resolveUpstream } from './upstream-path.js';
 import { limitBody } from './body-limit.js';
 
 // No TRACE: an upstream echoing it would hand the access token the gateway adds to the browser.
-const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-const ALLOW = { allow: [...METHODS].join(', ') };
+const METHODS: ReadonlySet<string> = new Set(HTTP_METHODS);
+const ALLOW = { allow: HTTP_METHODS.join(', ') };
 /** Keep-alive connections per upstream origin (as @fastify/reply-from): parallel enough, yet bounded. */
 const CONNECTIONS_PER_UPSTREAM = 128;
 /** The route label of an /api request that matched no configured route. */
@@ -61,6 +61,8 @@ class ApiRequest implements AuthorizedRequest {
   readonly log: FastifyBaseLogger;
   readonly telemetryHandle: TelemetryHandle;
   sessionPublicId: string | null = null;
+  /** Read through requestPath by a Telemetry that routes on the path, as it reads a FastifyRequest's. */
+  urlPath: string | null = null;
   /** The configured route's prefix, once step 3 found it. */
   route: string | null = null;
   errorCode: string | null = null;
@@ -134,8 +136,9 @@ export class ProxyRoutes implements OnModuleInit, BeforeApplicationShutdown, OnA
     const framework = fastify.routing;
     fastify.server.removeListener('request', framework);
     fastify.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      if (isApiPath(pathOf(request.url!))) void this.forward(new ApiRequest(request, this.logger, this.telemetry), response);
-      else framework(request, response);
+      if (!isApiPath(pathOf(request.url!))) return framework(request, response);
+      const api = new ApiRequest(request, this.logger, this.telemetry);
+      void this.telemetry.serving(api.telemetryHandle, () => this.forward(api, response));
     });
   }
 
@@ -277,6 +280,8 @@ export class ProxyRoutes implements OnModuleInit, BeforeApplicationShutdown, OnA
       method,
       path,
     });
+    // With tracing on, this attempt's traceparent; the metrics alone add nothing.
+    this.telemetry.propagate(headers, call);
     let upstream: Dispatcher.ResponseData;
     try {
       upstream = await this.routePools.get(route)!.request({

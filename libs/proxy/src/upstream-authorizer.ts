@@ -17,10 +17,18 @@ export interface AuthorizeOptions {
  * node:http request (a data plane off Fastify, a forward-auth check).
  */
 export interface AuthorizedRequest {
+  /** The request's method, which a route's `methods` may refuse (405). */
+  readonly method: string;
   readonly headers: IncomingHttpHeaders;
   /** The public id of the session the credential is for, once granted (for the logs; never the cookie value). */
   sessionPublicId: string | null;
 }
+
+/**
+ * The part of a WebSocket handshake the authorizer reads: an IncomingMessage is one, and so is the
+ * handshake a forward-auth check names (whose own method and URL are the check's).
+ */
+export type UpgradeRequest = Pick<IncomingMessage, 'method' | 'headers'>;
 
 /** What a WebSocket handshake is granted. */
 export interface UpgradeGrant {
@@ -54,7 +62,7 @@ export interface UpstreamAuthorizer {
    * The same decision for a WebSocket handshake on a `websocket` route, which cannot carry `X-CSRF`:
    * the proxy has checked its `Origin` instead. Throws a GatewayError to refuse, as `authorize` does.
    */
-  authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant>;
+  authorizeUpgrade(request: UpgradeRequest, route: ApiRoute): Promise<UpgradeGrant>;
 
   /** Calls `changed` with a lease's `key` as soon as that session may have ended (deleted or replaced anywhere). */
   watchSessions(changed: (key: string) => void): void;

@@ -6,8 +6,8 @@ import { type BeforeApplicationShutdown, Inject, Injectable, type OnModuleInit }
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
-import { CLOSE_REASONS, type CloseReason, endSocketWithError, requestIdFor, toGatewayError } from '#sessiongate/observability';
-import { CsrfError, crossOriginRefusal } from '#sessiongate/http';
+import { CLOSE_REASONS, type CloseReason, endSocketWithError, requestIdFor, Telemetry, toGatewayError } from '#sessiongate/observability';
+import { assertHandshakeAllowed } from './handshake.check.js';
 import { downstreamResponseHeaders, type ForwardedHeaders, upstreamRequestHeaders } from './proxy-headers.js';
 import { ProxyError, ProxyErrorCode } from './proxy.errors.js';
 import { type SessionLease, UPSTREAM_AUTHORIZER, type UpgradeGrant, type UpstreamAuthorizer } from './upstream-authorizer.js';
@@ -63,6 +63,7 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(UPSTREAM_AUTHORIZER) private readonly authorizer: UpstreamAuthorizer,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly telemetry: Telemetry,
   ) {
     this.listedOrigins = new Set(config.corsAllowedOrigins);
   }
@@ -105,13 +106,7 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
         throw new ProxyError(ProxyErrorCode.UpgradeNotAllowed, { detail: `${request.method} with Upgrade: ${request.headers.upgrade}` });
       }
       const { route, path: upstreamPath } = resolveUpstream(this.config.routes, request.url ?? '');
-      if (!route.websocket) throw new ProxyError(ProxyErrorCode.UpgradeNotAllowed, { detail: `${route.prefix} has no websocket: true` });
-      // A page cannot add X-CSRF to a handshake, but its browser always sends Origin there, which the page cannot forge.
-      const refusal =
-        request.headers.origin === undefined
-          ? 'no Origin header'
-          : crossOriginRefusal(request.headers, this.config.publicUrl.origin, this.listedOrigins);
-      if (refusal) throw new CsrfError(refusal, 'crossOriginWebSocket');
+      assertHandshakeAllowed(route, request.headers, this.config.publicUrl.origin, this.listedOrigins);
       const grant = await this.authorizer.authorizeUpgrade(request, route);
       if (client.destroyed) return;
       const handshake = await this.handshake(request, route, upstreamPath, grant.credential, requestId, client);
@@ -165,6 +160,8 @@ export class WebSocketProxy implements OnModuleInit, BeforeApplicationShutdown {
       method: 'GET',
       path,
     });
+    // A handshake is no traced request: with tracing on, the client's traceparent passes only if trusted.
+    this.telemetry.propagate(headers);
     return new Promise<Handshake>((resolve, reject) => {
       const upstream = (target.protocol === 'https:' ? httpsRequest : httpRequest)({
         host: target.hostname.replace(/^\[(.*)\]$/, '$1'),

@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { NoopTelemetry, outcomeOf, Telemetry } from '#sessiongate/observability';
 import { blobDigest, openSession, sealSession } from './session-record.js';
 import { SessionCipher } from './session.cipher.js';
 import { Clock } from './session.clock.js';
@@ -35,6 +36,7 @@ export interface TokenUpdate {
 export class SessionService {
   /** Decrypted sessions read or written here (see SessionReadCache). */
   private readonly cache: SessionReadCache;
+  private readonly telemetry: Telemetry;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -43,7 +45,10 @@ export class SessionService {
     private readonly cipher: SessionCipher,
     private readonly clock: Clock,
     private readonly lookups: SessionLookups,
+    // Optional for the tests and tools that build SessionModule alone, without the gateway's TelemetryModule.
+    @Optional() telemetry?: Telemetry,
   ) {
+    this.telemetry = telemetry ?? new NoopTelemetry();
     this.cache = new SessionReadCache(config.session.cache === 'local' ? records.invalidations : undefined);
   }
 
@@ -65,6 +70,7 @@ export class SessionService {
       sub: data.sub,
       idpSessionId: data.idpSessionId,
       claims: data.claims,
+      userinfo: data.userinfo,
       tokens: data.tokens,
       createdAt: now,
       absoluteExpiresAt,
@@ -82,6 +88,7 @@ export class SessionService {
    */
   async read(id: string, options?: { readonly fresh?: boolean }): Promise<Session | null> {
     if (!isWellFormedSessionId(id)) return null;
+    const reading = this.telemetry.sessionReadStarted();
     const keyHash = sessionKeyHash(id);
     const { idleTimeoutSeconds, touchIntervalMs } = this.config.session;
     const idleTimeoutMs = idleTimeoutSeconds * 1000;
@@ -91,15 +98,22 @@ export class SessionService {
       await this.cache.drained();
       // Still held once pending invalidations have run, and the feed still live: the store holds this very version.
       if (this.cache.holds(keyHash, held) && this.cache.answers(held, this.clock.now(), idleTimeoutMs, touchIntervalMs)) {
+        this.telemetry.sessionReadEnded(reading, 'memory', 'found');
         return held.session;
       }
     }
     const ticket = this.cache.begin(keyHash);
+    let session: Session | null;
     try {
-      return await this.readStored(id, keyHash, held, ticket);
+      session = await this.readStored(id, keyHash, held, ticket);
+    } catch (error) {
+      this.telemetry.sessionReadEnded(reading, 'store', outcomeOf(error));
+      throw error;
     } finally {
       this.cache.end(ticket);
     }
+    this.telemetry.sessionReadEnded(reading, 'store', session ? 'found' : 'none');
+    return session;
   }
 
   private async readStored(id: string, keyHash: string, held: HeldSession | undefined, ticket: ReadTicket): Promise<Session | null> {
@@ -156,6 +170,7 @@ export class SessionService {
       sub: session.sub,
       idpSessionId: session.idpSessionId,
       claims: options.claims ?? session.claims,
+      userinfo: session.userinfo,
       tokens,
       createdAt: session.createdAt,
       absoluteExpiresAt,

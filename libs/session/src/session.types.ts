@@ -2,6 +2,11 @@
 export interface AccessToken {
   readonly value: string;
   readonly expiresAt: number;
+  /**
+   * The scope granted, as the token response said; absent when it did not say, which means the scope
+   * requested (RFC 6749 §5.1), and for tokens stored before the gateway kept it.
+   */
+  readonly scope?: string;
 }
 
 /** One refresh token per session, and one access token per API it was needed for. */
@@ -21,6 +26,8 @@ export interface SessionData {
   readonly idpSessionId?: string;
   /** Validated ID token claims. */
   readonly claims: Readonly<Record<string, unknown>>;
+  /** The userinfo claims of the login (OIDC_FETCH_USERINFO), their `sub` the ID token's; absent otherwise. */
+  readonly userinfo?: Readonly<Record<string, unknown>>;
   readonly tokens: TokenSet;
   readonly createdAt: number;
   /** Epoch ms after which the session ends, however active. */

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { WebSocketServer } from 'ws';
 
 export interface RecordedRequest {
   readonly method: string;
@@ -12,9 +13,14 @@ export interface RecordedRequest {
 export interface EchoApi {
   readonly url: string;
   readonly port: number;
-  /** Every request received, in order. */
+  /** Every request received, in order (WebSocket handshakes too, with `options.websocket`). */
   readonly requests: RecordedRequest[];
   stop(): Promise<void>;
+}
+
+export interface EchoApiOptions {
+  /** Accept a WebSocket handshake on any path, and answer each message with `echo:<message>`. Default false. */
+  readonly websocket?: boolean;
 }
 
 const DEFAULT_STREAM_CHUNKS = 5;
@@ -28,7 +34,7 @@ const DEFAULT_STREAM_INTERVAL_MS = 50;
  * `location: /elsewhere`); `/stream?chunks=N&ms=M` sends N server-sent events M ms apart;
  * `/reject-token?token=T` answers 401 to `Authorization: Bearer T` and 200 to anything else (a revoked token).
  */
-export async function startEchoApi(): Promise<EchoApi> {
+export async function startEchoApi(options: EchoApiOptions = {}): Promise<EchoApi> {
   const requests: RecordedRequest[] = [];
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
@@ -58,6 +64,15 @@ export async function startEchoApi(): Promise<EchoApi> {
     });
     response.end(JSON.stringify(recorded));
   });
+  const sockets = new WebSocketServer({ noServer: true });
+  if (options.websocket) {
+    server.on('upgrade', (request: IncomingMessage, socket, head) => {
+      requests.push({ method: request.method!, url: request.url!, headers: request.headers, body: '' });
+      sockets.handleUpgrade(request, socket, head, (connection) =>
+        connection.on('message', (data) => connection.send(`echo:${String(data)}`)),
+      );
+    });
+  }
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
@@ -66,6 +81,7 @@ export async function startEchoApi(): Promise<EchoApi> {
     port,
     requests,
     async stop() {
+      for (const connection of sockets.clients) connection.terminate();
       server.closeAllConnections();
       server.close();
       await once(server, 'close');

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { projectRoot } from './project-root.js';
+import { startServerProcess } from './server-process.js';
 
 const START_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
@@ -36,44 +35,23 @@ export async function startGatewayProcess(env: Readonly<Record<string, string>>)
   const main = join(root, 'dist/apps/gateway/src/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const url = `http://${env.HOST ?? '127.0.0.1'}:${env.PORT}`;
-  const child = spawn(process.execPath, [main], {
+  const server = await startServerProcess(process.execPath, [main], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    readyUrl: `${url}/healthz`,
+    timeoutMs: START_TIMEOUT_MS,
+    name: 'the gateway',
+    stopGraceMs: STOP_GRACE_MS,
   });
-  let output = '';
-  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit');
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    child.kill('SIGTERM');
-    await exited;
-    clearTimeout(force);
-  };
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode} before answering: ${output}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`the gateway did not answer within ${START_TIMEOUT_MS} ms: ${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   return {
     url,
-    pid: child.pid!,
+    pid: server.pid,
     memory: async () => {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      const status = await readFile(`/proc/${server.pid}/status`, 'utf8');
       const kilobytes = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1]) * 1024;
       return { rss: kilobytes('VmRSS'), peakRss: kilobytes('VmHWM') };
     },
-    output: () => output,
-    stop,
+    output: () => server.output(),
+    stop: () => server.stop(),
   };
 }

@@ -76,6 +76,10 @@ export interface GatewayStackRoute {
   readonly timeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly websocket?: boolean;
+  readonly methods?: readonly string[];
+  /** A route policy, as docs/ROUTES.md describes it (JSON). */
+  readonly require?: Readonly<Record<string, unknown>>;
+  readonly bearer?: { readonly audience: string; readonly scopes?: readonly string[]; readonly algorithms?: readonly string[] };
 }
 
 export interface GatewayStack {

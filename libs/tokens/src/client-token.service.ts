@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
 import { Telemetry } from '#sessiongate/observability';
-import { OidcClient } from '#sessiongate/oidc';
+import { grantedToken, OidcClient } from '#sessiongate/oidc';
 import { type AccessToken, audienceKey, Clock } from '#sessiongate/session';
 import { SingleFlight } from './single-flight.js';
 import { isUsable } from './token-freshness.js';
@@ -14,7 +14,7 @@ import { tokenRequestParameters } from './token-request.js';
 @Injectable()
 export class ClientTokenService {
   private readonly tokens = new Map<string, AccessToken>();
-  private readonly requests = new SingleFlight<string>();
+  private readonly requests = new SingleFlight<AccessToken>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -24,15 +24,21 @@ export class ClientTokenService {
   ) {}
 
   async accessTokenFor(audience: TokenAudience, rejectedToken?: string): Promise<string> {
+    return (await this.tokenFor(audience, rejectedToken)).value;
+  }
+
+  /** The same token with its expiry and, when the provider said, its granted scope. */
+  async tokenFor(audience: TokenAudience, rejectedToken?: string): Promise<AccessToken> {
     const key = audienceKey(audience);
     const held = this.tokens.get(key);
-    if (held && isUsable(held, rejectedToken, this.config.tokens.refreshSkewSeconds * 1000, this.clock.now())) return held.value;
+    if (held && isUsable(held, rejectedToken, this.config.tokens.refreshSkewSeconds * 1000, this.clock.now())) return held;
     return this.requests.run(key, async () => {
       const issued = await this.telemetry.tokenRequest('client_credentials', () =>
         this.oidc.clientCredentials(tokenRequestParameters(this.config, audience)),
       );
-      this.tokens.set(key, { value: issued.accessToken, expiresAt: issued.accessTokenExpiresAt });
-      return issued.accessToken;
+      const token = grantedToken(issued);
+      this.tokens.set(key, token);
+      return token;
     });
   }
 }

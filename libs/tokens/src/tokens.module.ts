@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HttpPolicyModule } from '#sessiongate/http';
 import { OidcModule } from '#sessiongate/oidc';
+import { PolicyModule } from '#sessiongate/policy';
 import { SessionModule } from '#sessiongate/session';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
@@ -8,7 +9,7 @@ import { RefreshLock } from './refresh.lock.js';
 import { UserTokenAuthorizer } from './user-token.authorizer.js';
 
 @Module({
-  imports: [HttpPolicyModule, OidcModule, SessionModule],
+  imports: [HttpPolicyModule, OidcModule, PolicyModule, SessionModule],
   providers: [AccessTokenService, ClientTokenService, RefreshLock, UserTokenAuthorizer],
   exports: [AccessTokenService, UserTokenAuthorizer],
 })

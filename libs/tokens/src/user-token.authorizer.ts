@@ -1,17 +1,21 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { Injectable } from '@nestjs/common';
-import type { ApiRoute } from '#sessiongate/config';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
+import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
 import { assertCsrfHeader } from '#sessiongate/http';
+import { assertClaims, assertMethodAllowed, assertScope, BearerCallerAuthorizer, bearerTokenOf, hasConditions } from '#sessiongate/policy';
 import {
   type AuthorizedRequest,
   type AuthorizeOptions,
   BearerCredential,
   type SessionLease,
   type UpgradeGrant,
+  type UpgradeRequest,
   type UpstreamAuthorizer,
   type UpstreamCredential,
 } from '#sessiongate/proxy';
 import {
+  type AccessToken,
+  audienceKey,
   Clock,
   type Session,
   SessionCookieReader,
@@ -29,28 +33,45 @@ interface Grant {
 }
 
 /**
- * Steps 4 to 7 of an /api request (docs/REQUEST-PIPELINE.md), in this order: the CSRF header, the session
- * where the route's token mode needs one, the route policy (to come), and the route's token as a credential.
+ * Steps 4 to 7 of an /api request (docs/REQUEST-PIPELINE.md), after the route's methods: a bearer caller
+ * on a `bearer` route (BearerCallerAuthorizer), else the CSRF header, the session where the route's
+ * token mode or policy needs one, the route policy's claims, and the route's token as a credential
+ * (refused when it lacks the policy's scopes).
  */
 @Injectable()
 export class UserTokenAuthorizer implements UpstreamAuthorizer {
   constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly sessions: SessionService,
     private readonly reader: SessionCookieReader,
     private readonly accessTokens: AccessTokenService,
     private readonly clientTokens: ClientTokenService,
+    private readonly bearers: BearerCallerAuthorizer,
     private readonly clock: Clock,
   ) {}
 
   async authorize(request: AuthorizedRequest, route: ApiRoute, options?: AuthorizeOptions): Promise<UpstreamCredential | undefined> {
+    assertMethodAllowed(route, request.method);
+    const bearer = route.bearer === undefined ? undefined : bearerTokenOf(request.headers);
+    if (route.bearer !== undefined && bearer !== undefined) {
+      request.sessionPublicId = null;
+      // Asked again after the upstream refused the caller's own token (whatever the options say why):
+      // the gateway has nothing better to send, so the upstream's answer is passed on.
+      if (options !== undefined) return undefined;
+      return this.bearers.credentialFor(request.headers, route.bearer, route.require, bearer);
+    }
     assertCsrfHeader(request.headers);
     const { credential, session } = await this.grant(request.headers, route, options?.rejectedToken);
     request.sessionPublicId = session?.publicId ?? null;
     return credential;
   }
 
-  /** No X-CSRF here: a handshake cannot carry it, and the proxy has checked its Origin instead. */
-  async authorizeUpgrade(request: IncomingMessage, route: ApiRoute): Promise<UpgradeGrant> {
+  /**
+   * No X-CSRF here: a handshake cannot carry it, and the proxy has checked its Origin instead. Handshakes
+   * take the session path only: a bearer caller's connection would outlive the token it opened with.
+   */
+  async authorizeUpgrade(request: UpgradeRequest, route: ApiRoute): Promise<UpgradeGrant> {
+    assertMethodAllowed(route, request.method ?? 'GET');
     const { credential, session } = await this.grant(request.headers, route, undefined);
     return { credential, session: session ? this.lease(session) : undefined };
   }
@@ -59,19 +80,41 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     this.sessions.watchChanges(changed);
   }
 
-  /** The route's credential, and the session it belongs to when it is a user's. */
+  /**
+   * The route's credential, and the session it belongs to when it is a user's. A route whose policy has
+   * conditions needs a caller whatever its token mode: it reads the session, and refuses without one.
+   */
   private async grant(headers: IncomingHttpHeaders, route: ApiRoute, rejectedToken: string | undefined): Promise<Grant> {
     const mode = route.token;
-    const session = mode === 'user' || mode === 'optional' ? await this.reader.sessionOf(headers) : null;
-    if (!session && mode === 'user') throw new SessionError(SessionErrorCode.Unauthenticated);
-    // The route policy (scopes, step-up) plugs in here: after the session it judges, before a token is spent on it.
+    const policy = route.require;
+    const needsCaller = mode === 'user' || hasConditions(policy);
+    const session = needsCaller || mode === 'optional' ? await this.reader.sessionOf(headers) : null;
+    // RFC 6750 §3: where a bearer token would do, the 401 says so.
+    if (!session && needsCaller)
+      throw new SessionError(SessionErrorCode.Unauthenticated, route.bearer ? { headers: { 'www-authenticate': 'Bearer' } } : {});
+    // The route policy, after the session it judges and before a token is spent on it: the ID token's
+    // claims first, then the login's userinfo claims (OIDC_FETCH_USERINFO) for a claim the ID token lacks.
+    if (session && policy !== undefined) assertClaims(policy, session.userinfo ? [session.claims, session.userinfo] : [session.claims]);
     const token =
       mode === 'client'
-        ? await this.clientTokens.accessTokenFor(route.audience, rejectedToken)
-        : session
-          ? await this.accessTokens.accessTokenFor(session, route.audience, rejectedToken)
+        ? await this.clientTokens.tokenFor(route.audience, rejectedToken)
+        : session && mode !== 'none'
+          ? await this.accessTokens.tokenFor(session, route.audience, rejectedToken)
           : undefined;
-    return { credential: token === undefined ? undefined : new BearerCredential(token), session };
+    // The scope is the token's, known once it is in hand; a token refused here is never sent.
+    if (token !== undefined && policy !== undefined && policy.scope.length > 0)
+      assertScope(policy, this.grantedScope(token, route.audience, mode === 'client' ? null : session));
+    return { credential: token === undefined ? undefined : new BearerCredential(token.value), session };
+  }
+
+  /**
+   * The token response's `scope`; without one, the scope requested (RFC 6749 §5.1), which for a request
+   * that named none is the scope of the login's grant (§6), itself OIDC_SCOPES unless the login's response said.
+   * A client token (`session` null) that named none has no scope the gateway can know of: none.
+   */
+  private grantedScope(token: AccessToken, audience: TokenAudience, session: Session | null): ReadonlySet<string> {
+    const loginScope = session ? (session.tokens.accessTokens[audienceKey()]?.scope ?? this.config.oidc.scopes) : '';
+    return new Set((token.scope ?? audience.scopes ?? loginScope).split(' ').filter(Boolean));
   }
 
   /**

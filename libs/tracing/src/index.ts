@@ -1,0 +1,1 @@
+export { GatewayTracer, TraceAttribute, tracerFor } from './gateway.tracer.js';

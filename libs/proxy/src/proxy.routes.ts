@@ -9,15 +9,7 @@ import type { Logger } from 'pino';
 import { type Dispatcher, Pool } from 'undici';
 import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig, HTTP_METHODS } from '#sessiongate/config';
 import { clientAddress, crossOriginAnswer, type ProxyTrust, proxyTrust } from '#sessiongate/http';
-import {
-  isApiPath,
-  logCompletedRequest,
-  RequestLogger,
-  requestIdFor,
-  Telemetry,
-  type TelemetryHandle,
-  writeError,
-} from '#sessiongate/observability';
+import { isApiPath, logCompletedRequest, requestIdFor, Telemetry, type TelemetryHandle, writeError } from '#sessiongate/observability';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers.js';
 import { ProxyError, ProxyErrorCode } from './proxy.errors.js';
 import { isReplayable, readDeclaredBody } from './replayable-body.js';
@@ -47,6 +39,9 @@ class ClientGone extends EventEmitter {
   }
 }
 
+/** The request's logger, bound to its id, made as Fastify makes its requests' (its `childLoggerFactory`: see startGateway). */
+type RequestLoggerOf = (requestId: string, raw: IncomingMessage) => FastifyBaseLogger;
+
 /**
  * One /api request: what the steps read and write (the authorizer's AuthorizedRequest, Telemetry's
  * ObservedRequest), and what its log line and telemetry report once the response is done.
@@ -71,14 +66,14 @@ class ApiRequest implements AuthorizedRequest {
 
   constructor(
     readonly raw: IncomingMessage,
-    logger: Logger,
+    requestLogger: RequestLoggerOf,
     telemetry: Telemetry,
   ) {
     this.id = requestIdFor(raw);
     this.method = raw.method!;
     this.url = raw.url!;
     this.headers = raw.headers;
-    this.log = new RequestLogger(logger, { reqId: this.id });
+    this.log = requestLogger(this.id, raw);
     this.telemetryHandle = telemetry.requestStarted(this);
   }
 
@@ -104,7 +99,8 @@ export class ProxyRoutes implements OnModuleInit, BeforeApplicationShutdown, OnA
   private readonly routePools: ReadonlyMap<ApiRoute, Pool>;
   private readonly listedOrigins: ReadonlySet<string>;
   private readonly trust: ProxyTrust | false;
-  private logger!: Logger;
+  private logger!: FastifyBaseLogger;
+  private requestLogger!: RequestLoggerOf;
   private closing = false;
 
   constructor(
@@ -132,12 +128,14 @@ export class ProxyRoutes implements OnModuleInit, BeforeApplicationShutdown, OnA
   /** Puts the data plane in front of Fastify's own 'request' listener, which gets every request that is not /api's. */
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    this.logger = fastify.log as Logger;
+    this.logger = fastify.log;
+    const childLogger = fastify.childLoggerFactory;
+    this.requestLogger = (reqId, raw) => childLogger.call(fastify, fastify.log, { reqId }, {}, raw);
     const framework = fastify.routing;
     fastify.server.removeListener('request', framework);
     fastify.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       if (!isApiPath(pathOf(request.url!))) return framework(request, response);
-      const api = new ApiRequest(request, this.logger, this.telemetry);
+      const api = new ApiRequest(request, this.requestLogger, this.telemetry);
       void this.telemetry.serving(api.telemetryHandle, () => this.forward(api, response));
     });
   }
@@ -217,7 +215,8 @@ export class ProxyRoutes implements OnModuleInit, BeforeApplicationShutdown, OnA
       request.errorCode,
       request.sessionPublicId,
     );
-    if (!this.logger.isLevelEnabled('info')) return;
+    // Fastify's logger when none was configured (as in a test application) is a bare no-op.
+    if (!(this.logger as Partial<Logger>).isLevelEnabled?.('info')) return;
     logCompletedRequest(request.log, {
       method: request.method,
       path: request.path,

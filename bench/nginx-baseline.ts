@@ -37,15 +37,7 @@ export function findNginx(setting: string | undefined): string | undefined {
  * and the 100 KB body streams through its buffers rather than a temp file on disk.
  */
 function nginxConfig(dir: string, port: number, { upstream, prefix, rewritePrefix }: BareProxyOptions): string {
-  return [
-    'worker_processes 1;',
-    `pid ${join(dir, 'nginx.pid')};`,
-    'error_log stderr warn;',
-    'events { worker_connections 1024; }',
-    'http {',
-    '    access_log off;',
-    '    keepalive_requests 1000000;',
-    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `    ${kind}_temp_path ${join(dir, `${kind}_temp`)};`),
+  return mainConfig(dir, [
     `    upstream bench_upstream { server ${new URL(upstream).host}; keepalive 64; keepalive_requests 1000000; }`,
     '    server {',
     `        listen 127.0.0.1:${port};`,
@@ -56,18 +48,48 @@ function nginxConfig(dir: string, port: number, { upstream, prefix, rewritePrefi
     '            proxy_max_temp_file_size 0;',
     '        }',
     '    }',
+  ]);
+}
+
+/**
+ * What every nginx of the benchmark shares: one worker, no access log, no cap on requests per client connection,
+ * its pid file and temp paths in `dir`; `http` is the rest of the http {} block.
+ */
+export function mainConfig(dir: string, http: readonly string[]): string {
+  return [
+    'worker_processes 1;',
+    `pid ${join(dir, 'nginx.pid')};`,
+    'error_log stderr warn;',
+    'events { worker_connections 1024; }',
+    'http {',
+    '    access_log off;',
+    '    keepalive_requests 1000000;',
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `    ${kind}_temp_path ${join(dir, `${kind}_temp`)};`),
+    ...http,
     '}',
     '',
   ].join('\n');
 }
 
 /** Starts nginx in the foreground with its pid file, temp paths and configuration in a temp dir of its own. */
-export async function startNginxBaseline(binary: string, options: BareProxyOptions): Promise<NginxBaseline> {
+export function startNginxBaseline(binary: string, options: BareProxyOptions): Promise<NginxBaseline> {
+  return startNginxProcess(binary, 'nginx', async (dir, port) => nginxConfig(dir, port, options));
+}
+
+/**
+ * Runs `binary` in the foreground on a free loopback port with the configuration `configure` writes
+ * (as `nginx.conf`, and any files it includes) into a temp dir of its own, removed when it stops.
+ */
+export async function startNginxProcess(
+  binary: string,
+  name: string,
+  configure: (dir: string, port: number) => Promise<string>,
+): Promise<NginxBaseline> {
   const port = await freePort();
-  const dir = await mkdtemp(join(tmpdir(), 'sessiongate-bench-nginx-'));
+  const dir = await mkdtemp(join(tmpdir(), `sessiongate-bench-${name}-`));
   // Run as root, nginx's worker is nobody: it must reach the temp paths inside this dir.
   await chmod(dir, 0o755);
-  await writeFile(join(dir, 'nginx.conf'), nginxConfig(dir, port, options));
+  await writeFile(join(dir, 'nginx.conf'), await configure(dir, port));
   const master = spawn(binary, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -80,7 +102,7 @@ export async function startNginxBaseline(binary: string, options: BareProxyOptio
   const url = `http://127.0.0.1:${port}`;
   try {
     await untilAnswering(url, master, () => output);
-    return { name: 'nginx', url, pids: [master.pid!, ...(await childrenOf(master.pid!))], stop };
+    return { name, url, pids: [master.pid!, ...(await childrenOf(master.pid!))], stop };
   } catch (error) {
     await stop();
     throw error;

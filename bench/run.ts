@@ -9,6 +9,7 @@ import { BrowserClient, freePort, type RedisFixture, startOtlpReceiver, startRed
 import type { BareProxyOptions } from './bare-proxy.child.js';
 import { type ChildHandle, type Memory, startChild } from './child-process.js';
 import type { GrantCounts } from './identity-provider.child.js';
+import { assertCheckSays200, checkHeaders, FORWARD_AUTH_PATH, startForwardAuthNginx } from './forward-auth.js';
 import { findNginx, type NginxBaseline, startNginxBaseline } from './nginx-baseline.js';
 import { formatProfileSummary, type ProfileSummary, summarizeProfile } from './profile-summary.js';
 import { runRefreshStorm } from './refresh-storm.js';
@@ -17,13 +18,14 @@ import type { UpstreamStats } from './upstream.child.js';
 /**
  * `npm run bench`: the gateway against three baselines forwarding to the same upstream — a minimal `node:http`
  * + undici Pool forwarder (the primary one), a bare `@fastify/http-proxy` and nginx (one worker) — and the
- * upstream itself, all started here on loopback (Redis, upstream, provider, proxies), measured with autocannon
+ * upstream itself; with nginx, also forward-auth mode (nginx with the documented snippet asking a gateway per
+ * request, bench/forward-auth.ts) and the check alone, all started here on loopback (Redis, upstream, provider, proxies), measured with autocannon
  * in one run so that the ratios compare like with like. Settings (environment, all optional):
  *   BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3), BENCH_CONNECTIONS (default 50),
  *   BENCH_SUSTAIN (s of load between the two RSS readings, default 60),
  *   BENCH_STORM_SESSIONS (default 20), BENCH_STORM_CONCURRENCY (per session, default 10), BENCH_STORM_WAVES (default 6),
  *   BENCH_LOG_LEVEL (the gateway's, default warn),
- *   BENCH_NGINX (the nginx binary; default `nginx` on the PATH or /usr/sbin/nginx; `off`: no nginx rows),
+ *   BENCH_NGINX (the nginx binary; default `nginx` on the PATH or /usr/sbin/nginx; `off`: no nginx rows, forward-auth's included),
  *   BENCH_CPU_PROFILE (a folder: profile the gateway, the forwarder and the bare proxy under load, and print where their CPU goes).
  * Progress goes to stderr, the report to stdout.
  */
@@ -83,6 +85,8 @@ interface Load {
   readonly headers?: Record<string, string>;
   /** The processes under test (none when the upstream itself is measured). */
   readonly pids: readonly number[];
+  /** Some of `pids` by name, to show the server's CPU split between them (forward-auth: nginx and the gateway). */
+  readonly parts?: Readonly<Record<string, readonly number[]>>;
   readonly duration?: number;
   readonly warmup?: number;
 }
@@ -90,6 +94,8 @@ interface Load {
 interface CpuUse {
   /** The proxy or gateway process(es) measured; undefined when the upstream itself is. */
   readonly server?: number;
+  /** The load's `parts`, each one's CPU seconds. */
+  readonly parts?: Readonly<Record<string, number>>;
   readonly redis: number;
   readonly upstream: number;
   /** autocannon, in this process. */
@@ -152,10 +158,17 @@ async function main(): Promise<void> {
   const gateways = await startGatewayPair('gateway', redis, upstream.url, { accessTokenTtlSeconds: 3600 }, {}, true, {
     traced: tracingAt('1'),
     sampled: tracingAt('0.01'),
+    // The route's target has the path the browser asks for, as forward-auth mode needs (the ingress forwards the URI as is).
+    forwardAuth: {
+      FORWARD_AUTH_PATH,
+      TRUST_PROXY: '127.0.0.1',
+      API_ROUTES: JSON.stringify([{ prefix: ROUTE_PREFIX, target: `${upstream.url}${ROUTE_PREFIX}`, token: 'user' }]),
+    },
   });
   const [gateway, second] = gateways.instances;
   const verifying = gateways.verifying!;
-  const { traced, sampled } = gateways.variants as Record<'traced' | 'sampled', ChildHandle>;
+  const { traced, sampled, forwardAuth } = gateways.variants as Record<'traced' | 'sampled' | 'forwardAuth', ChildHandle>;
+  const ingress = nginx.server && (await startForwardAuthIngress(forwardAuth, upstream));
 
   const cookie = await logIn(gateways.publicUrl);
   const headers = { cookie, 'x-csrf': '1' };
@@ -167,8 +180,18 @@ async function main(): Promise<void> {
       headers: {},
       bearer: false,
     })),
-    ...[gateway, second, verifying, traced, sampled].map((instance) => ({ url: at(instance, 'small'), headers, bearer: true })),
+    ...[gateway, second, verifying, traced, sampled, ...(ingress ? [ingress] : [])].map((instance) => ({
+      url: at(instance, 'small'),
+      headers,
+      bearer: true,
+    })),
   ]);
+  const check = {
+    url: `${forwardAuth.url}${FORWARD_AUTH_PATH}`,
+    headers: checkHeaders(`${ROUTE_PREFIX}/small`, new URL(gateways.publicUrl).host, headers),
+    pids: [forwardAuth.pid],
+  };
+  if (ingress) await assertCheckSays200(check.url, check.headers);
 
   const memory: [string, Memory][] = [['idle, after start-up and login', await gateway.memory()]];
   const baselinesFor = async (label: string, path: string): Promise<Baselines> => ({
@@ -182,6 +205,21 @@ async function main(): Promise<void> {
   const direct = await row('upstream directly (node:http)', { url: upstreamUrl('small'), pids: [] });
   const small = await baselinesFor('', 'small');
   const single = await row('gateway, 1 instance', through('small'), small);
+  const forwardAuthRows = ingress
+    ? [
+        await row(
+          'nginx + forward-auth (documented snippet, 1 worker) asking the gateway, then the upstream',
+          {
+            url: at(ingress, 'small'),
+            headers,
+            pids: [...ingress.pids, forwardAuth.pid],
+            parts: { nginx: ingress.pids, gateway: [forwardAuth.pid] },
+          },
+          small,
+        ),
+        await row(`forward-auth check alone (${FORWARD_AUTH_PATH} with nginx's headers, from 127.0.0.1)`, check),
+      ]
+    : [];
   const strict = await row('gateway, 1 instance, SESSION_CACHE=verify (Redis on every request)', through('small', verifying), small);
   const tracedRows = [
     await row('gateway, 1 instance, tracing on, every request sampled (OTLP/HTTP to a local sink)', through('small', traced), small),
@@ -218,11 +256,22 @@ async function main(): Promise<void> {
       profiles.push(await profileUnderLoad(dir, handle, load));
   }
   const upstreamStats = await upstream.call<UpstreamStats>('stats');
-  await stopAll(gateways.instances, verifying, traced, sampled, gateways.idp, bare, forwarder, ...(nginx.server ? [nginx.server] : []));
+  await stopAll(
+    gateways.instances,
+    verifying,
+    traced,
+    sampled,
+    forwardAuth,
+    gateways.idp,
+    bare,
+    forwarder,
+    ...(nginx.server ? [nginx.server] : []),
+    ...(ingress ? [ingress] : []),
+  );
 
   const storm = await refreshStorm(redis, upstream.url);
   const totalSeconds = (performance.now() - started) / 1000;
-  const rows = [direct, ...baselineRows(small), single, strict, ...tracedRows, pair, ...sizes, sustained];
+  const rows = [direct, ...baselineRows(small), single, ...forwardAuthRows, strict, ...tracedRows, pair, ...sizes, sustained];
 
   const report = [
     `# Sessiongate benchmark (${new Date().toISOString()})`,
@@ -240,6 +289,7 @@ async function main(): Promise<void> {
     '',
     targets(single, strict, rows),
     '',
+    ...forwardAuthReport(forwardAuthRows),
     '## CPU per request (same runs; all processes share the machine)',
     '',
     cpuTable(rows),
@@ -262,6 +312,20 @@ async function main(): Promise<void> {
 
 function baselineRows({ forwarder, bare, nginx }: Baselines): Row[] {
   return [forwarder, bare, ...(nginx ? [nginx] : [])];
+}
+
+/** nginx with the forward-auth snippet in front of the gateway started for it, beside the nginx baseline (same binary). */
+async function startForwardAuthIngress(gateway: ChildHandle, upstream: ChildHandle): Promise<NginxBaseline | undefined> {
+  const binary = findNginx(settings.nginx)!;
+  try {
+    const server = await startForwardAuthNginx(binary, { gateway: new URL(gateway.url).host, api: new URL(upstream.url).host });
+    running.push(server);
+    progress(`nginx + forward-auth (pids ${server.pids.join(', ')}) at ${server.url}`);
+    return server;
+  } catch (error) {
+    progress(`nginx + forward-auth: not measured (${error instanceof Error ? error.message : String(error)})`);
+    return undefined;
+  }
 }
 
 /** nginx, one worker, where it is installed; otherwise (or when it does not start) a note saying why its rows are missing. */
@@ -405,11 +469,17 @@ async function row(name: string, measured: Load, against?: Baselines): Promise<R
 
 async function measure(
   name: string,
-  { url, headers = {}, pids: server, duration = settings.duration, warmup = settings.warmup }: Load,
+  { url, headers = {}, pids: server, parts = {}, duration = settings.duration, warmup = settings.warmup }: Load,
 ): Promise<Measured> {
   progress(`${name}: ${warmup > 0 ? `${warmup} s warm-up, then ` : ''}${duration} s measured`);
   if (warmup > 0) await load(url, headers, warmup);
-  const parties = { server, redis: [pids.redis], upstream: [pids.upstream], loadGenerator: [process.pid] };
+  const parties: Record<string, readonly number[]> = {
+    ...parts,
+    server,
+    redis: [pids.redis],
+    upstream: [pids.upstream],
+    loadGenerator: [process.pid],
+  };
   const before = await cpuSeconds(parties);
   const machineBefore = await machineBusySeconds();
   const started = performance.now();
@@ -417,11 +487,12 @@ async function measure(
   const seconds = (performance.now() - started) / 1000;
   const after = await cpuSeconds(parties);
   const machineAfter = await machineBusySeconds();
-  const used = (party: keyof typeof parties) => after![party] - before![party];
+  const used = (party: string) => after![party]! - before![party]!;
   const cpu =
     before && after && machineBefore !== undefined && machineAfter !== undefined
       ? {
           ...(server.length > 0 ? { server: used('server') } : {}),
+          ...(Object.keys(parts).length > 0 ? { parts: Object.fromEntries(Object.keys(parts).map((part) => [part, used(part)])) } : {}),
           redis: used('redis'),
           upstream: used('upstream'),
           loadGenerator: used('loadGenerator'),
@@ -664,6 +735,26 @@ function targets(single: Row, strict: Row, rows: readonly Row[]): string {
     cpuCrossCheck(single, forwarder),
     ...contention(rows),
   ].join('\n');
+}
+
+/**
+ * Forward-auth mode in a few lines: where the nginx row's server CPU goes (nginx's worker and master, the gateway's
+ * checks), and the check's own latency and cost when asked straight, at the rate 50 connections get from it.
+ */
+function forwardAuthReport(rows: readonly Row[]): string[] {
+  const [through, check] = rows;
+  if (!through || !check) return [];
+  const parts = through.cpu?.parts;
+  const split = parts ? `: nginx ${perRequest(parts.nginx, through)} + the gateway's checks ${perRequest(parts.gateway, through)}` : '';
+  return [
+    `Forward-auth (issue 15, docs/FORWARD-AUTH.md): nginx with deploy/forward-auth/nginx.conf asks the gateway (FORWARD_AUTH_PATH, ` +
+      `TRUST_PROXY=127.0.0.1) before each request goes to the upstream. Its server CPU is both: ` +
+      `${perRequest(through.cpu?.server, through)} µs per request${split}. ` +
+      `The check alone, asked straight with nginx's headers: p50 ${check.result.latency.p50} ms, p99 ${check.result.latency.p99} ms ` +
+      `at ${Math.round(requestsPerSecond(check)).toLocaleString('en')} checks/s, ${perRequest(check.cpu?.server, check)} µs of the gateway's ` +
+      `CPU per check (${check.result.errors} errors, ${check.result.non2xx} non-2xx).`,
+    '',
+  ];
 }
 
 /** Server CPU per request, which moves less than req/s when the machine is shared: the same comparison at equal CPU. */

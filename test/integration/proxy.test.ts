@@ -19,6 +19,7 @@ import {
   type UpstreamAuthorizer,
   type UpstreamCredential,
 } from '#sessiongate/proxy';
+import { StepUpError } from '#sessiongate/step-up';
 import { type EchoApi, freePort, startEchoApi } from '#sessiongate/testing';
 
 const TOKEN = 'upstream-access-token';
@@ -36,8 +37,10 @@ const authorizations: (string | undefined)[] = [];
 @Injectable()
 class TestAuthorizer implements UpstreamAuthorizer {
   async authorize(request: AuthorizedRequest, route: ApiRoute, options: AuthorizeOptions = {}): Promise<UpstreamCredential | undefined> {
-    authorizations.push(options.rejectedToken);
+    authorizations.push(options.stepUp ? 'step-up' : options.rejectedToken);
     if (request.headers['x-test-refuse'] !== undefined) throw new GatewayError(ErrorCode.Unauthenticated);
+    // As UserTokenAuthorizer answers an upstream's RFC 9470 challenge.
+    if (options.stepUp) throw StepUpError.required(options.stepUp, 'upstream challenge');
     if (options.rejectedToken === undefined) return route.token === 'user' ? new BearerCredential(TOKEN) : undefined;
     const renewal = request.headers['x-test-renewal'];
     if (renewal === 'same') return new BearerCredential(options.rejectedToken);
@@ -381,6 +384,28 @@ describe('a 401 from the upstream', () => {
     expect(seen()).toHaveLength(1);
     expect(authorizations).toEqual([undefined, TOKEN]);
   });
+
+  const challenge = `www-authenticate=${encodeURIComponent('Bearer error="insufficient_user_authentication", acr_values="urn:x:loa:2", max_age=60')}`;
+
+  it.each([
+    ['a GET', {}],
+    ['a chunked body, which could not be sent again', { method: 'POST' as const, body: Readable.from(['{"a":', '1}']) }],
+  ])(
+    'asking for a step-up (insufficient_user_authentication) is never retried, for %s: the authorizer answers step_up_required',
+    async (_, request) => {
+      const answer = await call(`/api/todos/status/401?${challenge}`, request);
+      expect(answer.status).toBe(401);
+      expect(JSON.parse(answer.text)).toEqual({
+        error: 'step_up_required',
+        message: expect.any(String),
+        requestId: expect.any(String),
+        loginUrl: '/bff/login?acr_values=urn%3Ax%3Aloa%3A2&max_age=60&returnTo=%2F',
+      });
+      expect(answer.headers['x-echo']).toBeUndefined();
+      expect(seen()).toHaveLength(1);
+      expect(authorizations).toEqual([undefined, 'step-up']);
+    },
+  );
 
   it('is passed through on a route without a token', async () => {
     const answer = await call('/api/public/status/401');

@@ -4,6 +4,8 @@ const CSRF_HEADER = { 'X-CSRF': '1' };
 const TODOS_URL = '/api/todos/todos';
 // A route only the `ops` group may call (bob is in it, alice is not): the gateway answers 403 for the others.
 const OPS_URL = '/api/ops/whoami';
+const EVENTS_URL = '/api/calendar/events';
+let connectUrl = `/bff/connect/calendar?returnTo=${encodeURIComponent('/')}`;
 
 const element = (id) => document.getElementById(id);
 
@@ -79,7 +81,71 @@ async function callOps() {
     : `Refused: ${response.status} ${response.body?.error ?? ''} (only the ops group may call it).`;
 }
 
+function showCalendar(connection) {
+  element('calendar-status').textContent = connection
+    ? `Connected (${connection.scopes.join(', ')}) since ${formatExpiry(connection.connectedAt)}.`
+    : 'Not connected.';
+  element('connect-calendar').hidden = Boolean(connection);
+  element('load-events').hidden = !connection;
+  element('disconnect-calendar').hidden = !connection;
+  if (!connection) element('events').replaceChildren();
+}
+
+async function loadConnections() {
+  const response = await call('/bff/connections');
+  if (!response.ok) return failed(response, 'Loading connections');
+  showCalendar(response.body.connections.find((connection) => connection.name === 'calendar'));
+}
+
+async function loadEvents() {
+  showError('');
+  const response = await call(EVENTS_URL);
+  if (response.status === 401 && response.body?.error === 'connection_required') {
+    // Not connected (any longer): the gateway says where to connect.
+    connectUrl = response.body.connectUrl;
+    showCalendar(undefined);
+    return showError('Connect your calendar first.');
+  }
+  if (!response.ok) return failed(response, 'Loading events');
+  element('events').replaceChildren(
+    ...response.body.events.map((event) => {
+      const item = document.createElement('li');
+      item.textContent = `${new Date(event.start).toLocaleString()}: ${event.title}`;
+      return item;
+    }),
+  );
+}
+
+async function disconnectCalendar() {
+  const response = await call('/bff/connections/calendar', { method: 'DELETE' });
+  if (!response.ok && response.status !== 404) return failed(response, 'Disconnecting the calendar');
+  showCalendar(undefined);
+}
+
+/**
+ * A step-up (RFC 9470): the gateway says which login is needed and where to start it; the page only
+ * chooses where to come back to (loginUrl's returnTo, `/` unless replaced).
+ */
+function stepUp(response) {
+  const loginUrl = new URL(response.body.loginUrl, location.origin);
+  loginUrl.searchParams.set('returnTo', `${location.pathname}?stepped-up=1`);
+  location.assign(`${loginUrl.pathname}${loginUrl.search}`);
+}
+
+async function sensitiveAction() {
+  showError('');
+  element('sensitive-result').textContent = '';
+  const response = await call('/api/todos/sensitive', { method: 'POST' });
+  if (response.status === 401 && response.body?.error === 'step_up_required') return stepUp(response);
+  if (!response.ok) return failed(response, 'The sensitive action');
+  element('sensitive-result').textContent = `Done, with a login of level ${response.body.acr}.`;
+}
+
 async function start() {
+  element('connect-calendar').addEventListener('click', () => location.assign(connectUrl));
+  element('load-events').addEventListener('click', () => void loadEvents());
+  element('disconnect-calendar').addEventListener('click', () => void disconnectCalendar());
+  element('sensitive').addEventListener('click', () => void sensitiveAction());
   element('login').addEventListener('click', () => location.assign(`/bff/login?returnTo=${encodeURIComponent('/')}`));
   element('load-todos').addEventListener('click', () => void loadTodos());
   element('add-todo-form').addEventListener('submit', (event) => void addTodo(event));
@@ -95,6 +161,7 @@ async function start() {
   element('session-expiry').textContent = formatExpiry(session.expiresAt);
   element('logout').href = logoutUrl;
   element('account').hidden = false;
+  await loadConnections();
 }
 
 start().catch((error) => showError(`Something went wrong: ${error.message}`));

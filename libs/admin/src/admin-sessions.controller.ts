@@ -57,11 +57,23 @@ export class AdminSessionsController {
 
   @Delete('users/:sub/sessions')
   @ApiOperation({ summary: 'End every session of a user, and revoke their refresh tokens at the provider.' })
+  @ApiQuery({
+    name: 'connections',
+    type: Boolean,
+    required: false,
+    description: "`true`: also end the user's `persist: user` connections (revoked at their providers).",
+  })
   @ApiOkResponse({ type: RevokedView })
   @ReportOutcome('admin_revoke_user')
-  revokeUser(@Param('sub') sub: string, @Req() request: AdminRequest): Promise<RevokedView> {
-    return this.sessions.revokeUser(request.user, sub);
+  revokeUser(@Param('sub') sub: string, @Query('connections') connections: unknown, @Req() request: AdminRequest): Promise<RevokedView> {
+    return this.sessions.revokeUser(request.user, sub, booleanFlag('connections', connections));
   }
+}
+
+function booleanFlag(name: string, value: unknown): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new AdminError(AdminErrorCode.InvalidRequest, { explanation: `${name} must be true or false.` });
 }
 
 function optionalString(name: string, value: unknown): string | undefined {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { ConnectedAccounts } from '#sessiongate/connections';
 import { audienceKey, SessionDirectory, type SessionSummary } from '#sessiongate/session';
 import { AdminError, AdminErrorCode } from './admin.errors.js';
 import type { AdminPrincipal } from './admin-jwt.strategy.js';
@@ -13,17 +14,19 @@ export class AdminSessionsService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly directory: SessionDirectory,
     private readonly revocation: SessionRevocation,
+    private readonly connections: ConnectedAccounts,
   ) {}
 
   async list(sub: string | undefined, cursor: string | undefined, limit: number): Promise<AdminSessionPageView> {
     const page = await this.directory.list({ sub, cursor, limit });
-    return { sessions: page.sessions.map((summary) => this.view(summary)), nextCursor: page.nextCursor ?? null };
+    const persisted = await this.persistedConnections(page.sessions);
+    return { sessions: page.sessions.map((summary) => this.view(summary, persisted)), nextCursor: page.nextCursor ?? null };
   }
 
   async get(publicId: string): Promise<AdminSessionView> {
     const summary = await this.directory.find(publicId);
     if (!summary) throw new AdminError(AdminErrorCode.SessionNotFound);
-    return this.view(summary);
+    return this.view(summary, await this.persistedConnections([summary]));
   }
 
   async revokeSession(admin: AdminPrincipal, publicId: string): Promise<RevokedView> {
@@ -32,11 +35,20 @@ export class AdminSessionsService {
     return { revoked };
   }
 
-  async revokeUser(admin: AdminPrincipal, sub: string): Promise<RevokedView> {
-    return { revoked: await this.revocation.revokeUser(`admin:${admin.subject}`, sub) };
+  /** With `connections`, the user's `persist: user` connections end too (revoked at their providers). */
+  async revokeUser(admin: AdminPrincipal, sub: string, connections: boolean): Promise<RevokedView> {
+    const actor = `admin:${admin.subject}`;
+    const revoked = await this.revocation.revokeUser(actor, sub);
+    return connections ? { revoked, connections: await this.connections.revokePersisted(actor, sub) } : { revoked };
   }
 
-  private view(summary: SessionSummary): AdminSessionView {
+  /** Each user's `persist: user` connections, which every session of theirs may use. */
+  private async persistedConnections(summaries: readonly SessionSummary[]): Promise<ReadonlyMap<string, readonly string[]>> {
+    const subs = [...new Set(summaries.map((summary) => summary.sub))];
+    return new Map(await Promise.all(subs.map(async (sub) => [sub, await this.connections.persistedNames(sub)] as const)));
+  }
+
+  private view(summary: SessionSummary, persisted: ReadonlyMap<string, readonly string[]>): AdminSessionView {
     return {
       id: summary.publicId,
       sub: summary.sub,
@@ -49,6 +61,7 @@ export class AdminSessionsService {
       ip: summary.ip,
       hasRefreshToken: summary.hasRefreshToken,
       accessTokens: summary.accessTokens.map(({ audienceKey: key, expiresAt }) => this.heldToken(key, expiresAt)),
+      connections: [...new Set([...summary.connections, ...(persisted.get(summary.sub) ?? [])])],
     };
   }
 

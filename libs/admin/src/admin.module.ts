@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ConnectedAccountsModule } from '#sessiongate/connections';
 import { OidcModule } from '#sessiongate/oidc';
 import { SessionModule } from '#sessiongate/session';
 import { AdminGuard } from './admin.guard.js';
@@ -13,7 +14,7 @@ import { SessionRevocation } from './session-revocation.service.js';
  * never global: the rest of the gateway is not an admin API.
  */
 @Module({
-  imports: [OidcModule, SessionModule],
+  imports: [OidcModule, SessionModule, ConnectedAccountsModule],
   controllers: [AdminSessionsController],
   providers: [AdminJwtStrategy, AdminGuard, AdminSessionsService, SessionRevocation],
 })

@@ -52,6 +52,13 @@ export class AdminSessionView {
 
   @ApiProperty({ type: [HeldTokenView], description: 'Access tokens held, by API.' })
   readonly accessTokens!: HeldTokenView[];
+
+  @ApiProperty({
+    type: [String],
+    description: "Third-party connections (CONNECTIONS) the session can use: its own, and the user's `persist: user` ones. Never a token.",
+    example: ['calendar'],
+  })
+  readonly connections!: string[];
 }
 
 export class AdminSessionPageView {
@@ -65,6 +72,9 @@ export class AdminSessionPageView {
 export class RevokedView {
   @ApiProperty({ type: [String], description: 'Public ids of the sessions that were ended.' })
   readonly revoked!: string[];
+
+  @ApiPropertyOptional({ type: [String], description: "With `connections=true`: the user's `persist: user` connections that were ended." })
+  readonly connections?: string[];
 }
 
 export class ErrorView {

@@ -3,8 +3,11 @@ import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
 import { Telemetry } from '#sessiongate/observability';
 import { grantedToken, OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
-import { audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
+import { audienceKey, Clock, type NewSession, type Session, SessionService } from '#sessiongate/session';
+import { satisfiesStepUp } from '#sessiongate/step-up';
+import { authorizationParameters, isSilentLoginRefusal, type LoginParameters, returnToWithError } from './login-parameters.policy.js';
 import { safeReturnTo } from './return-to.policy.js';
+import { StepUpLogin } from './step-up-login.service.js';
 
 export interface StartedLogin {
   readonly loginId: string;
@@ -20,10 +23,10 @@ export interface LoginClient {
 /** A User-Agent is shown, not parsed: a bounded prefix is all a session needs to keep. */
 const MAX_USER_AGENT_LENGTH = 256;
 
-export interface CompletedLogin {
-  readonly session: Session;
-  readonly returnTo: string;
-}
+/** A session made (or, for a step-up, replaced), or a silent login (`prompt=none`) the provider could not do. */
+export type CompletedLogin =
+  | { readonly session: Session; readonly returnTo: string }
+  | { readonly session: undefined; readonly returnTo: string };
 
 /** The authorization code flow with PKCE, state and nonce; the pending login lives server-side and is usable once. */
 @Injectable()
@@ -33,12 +36,24 @@ export class LoginService {
     private readonly sessions: SessionService,
     private readonly clock: Clock,
     private readonly telemetry: Telemetry,
+    private readonly stepUp: StepUpLogin,
   ) {}
 
-  async start(returnTo: unknown): Promise<StartedLogin> {
+  /**
+   * `current`: the caller's live session, if any. A login that asks for `acr_values` or `max_age` from
+   * a live session is that session's step-up: it will replace it (see StepUpLogin).
+   */
+  async start(returnTo: unknown, parameters: LoginParameters = {}, current: Session | null = null): Promise<StartedLogin> {
     const request = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier() };
-    const loginId = await this.sessions.savePendingLogin({ ...request, returnTo: safeReturnTo(returnTo), createdAt: this.clock.now() });
-    return { loginId, authorizationUrl: await this.oidc.authorizationUrl(request) };
+    const stepsUp = current !== null && (parameters.acrValues !== undefined || parameters.maxAgeSeconds !== undefined);
+    const loginId = await this.sessions.savePendingLogin({
+      ...request,
+      returnTo: safeReturnTo(returnTo),
+      createdAt: this.clock.now(),
+      ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
+      ...(stepsUp ? { replaces: { publicId: current.publicId, sub: current.sub, iss: String(current.claims.iss) } } : {}),
+    });
+    return { loginId, authorizationUrl: await this.oidc.authorizationUrl(request, authorizationParameters(parameters)) };
   }
 
   /** Always consumes the pending login, so a state can never be replayed, whatever the outcome. */
@@ -57,12 +72,29 @@ export class LoginService {
         detail: states.length === 1 ? 'state mismatch' : `${states.length} state parameters`,
       });
     }
-    this.oidc.checkAuthorizationResponse(parameters);
-    const issued = await this.telemetry.tokenRequest('authorization_code', () => this.oidc.exchangeCode(parameters, pending));
+    const asked = pending.parameters ?? {};
+    try {
+      this.oidc.checkAuthorizationResponse(parameters);
+    } catch (error) {
+      // A silent login the provider cannot do without the user goes back to the SPA, which may then log in visibly.
+      const answer = parameters.get('error');
+      if (asked.prompt === 'none' && error instanceof OidcError && error.code === OidcErrorCode.IdpError && isSilentLoginRefusal(answer)) {
+        return { session: undefined, returnTo: returnToWithError(pending.returnTo, answer) };
+      }
+      throw error;
+    }
+    const issued = await this.telemetry.tokenRequest('authorization_code', () =>
+      this.oidc.exchangeCode(parameters, pending, asked.maxAgeSeconds),
+    );
     const { claims, idToken } = issued;
     if (!claims || !idToken) throw new OidcError(OidcErrorCode.InvalidIdToken, { variant: 'missing' });
+    // acr_values is only a request (OIDC Core §3.1.2.1): a provider may answer with a weaker acr, which must not pass.
+    if (asked.acrValues !== undefined && !satisfiesStepUp(claims, { acrValues: asked.acrValues }, this.clock.now())) {
+      if (issued.refreshToken) await this.oidc.revoke(issued.refreshToken);
+      throw new OidcError(OidcErrorCode.InvalidIdToken, { variant: 'acr', detail: 'ID token acr is not one of the requested acr_values' });
+    }
     const userinfo = await this.oidc.userinfo(issued.accessToken, claims.sub as string);
-    const session = await this.sessions.create({
+    const data: NewSession = {
       sub: claims.sub as string,
       idpSessionId: typeof claims.sid === 'string' ? claims.sid : undefined,
       userAgent: client.userAgent?.slice(0, MAX_USER_AGENT_LENGTH),
@@ -75,7 +107,10 @@ export class LoginService {
         accessTokens: { [audienceKey()]: grantedToken(issued) },
       },
       absoluteExpiresAt: issued.refreshTokenExpiresAt,
-    });
+    };
+    const session = pending.replaces
+      ? await this.stepUp.replace(pending.replaces, data, issued.refreshToken)
+      : await this.sessions.create(data);
     return { session, returnTo: pending.returnTo };
   }
 }

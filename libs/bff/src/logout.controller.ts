@@ -36,7 +36,7 @@ export class LogoutController {
     if (sids.length !== 1 || sids[0] !== session.publicId) {
       throw new BffError(BffErrorCode.InvalidLogoutRequest);
     }
-    await this.sessions.destroy(session.id);
+    await this.sessions.end(session.id);
     if (session.tokens.refreshToken) await this.oidc.revoke(session.tokens.refreshToken);
     const endSession = this.oidc.endSessionUrl(session.tokens.idToken);
     await reply

@@ -13,7 +13,7 @@ export interface UserInfo {
 @Controller('bff')
 export class UserController {
   @Get('user')
-  @Requires({ csrf: true, session: 'required' })
+  @Requires({ csrf: true, session: 'required', slideOptional: true })
   user(@CallerSession() session: Session): UserInfo {
     // The ID token's claims win over userinfo's: they are signed and bound to this login (as in route policies).
     const merged = { ...session.userinfo, ...session.claims };

@@ -5,9 +5,39 @@ import type { RoutePolicy } from './route-policy.types.js';
 import { httpUrl, oneOf } from './setting-parsers.js';
 
 const tokenMode = oneOf<RouteTokenMode>('user', 'optional', 'client', 'none');
-const SCOPE_LIST = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
+export const SCOPE_LIST = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
+/** A connection's name (CONNECTIONS): it appears in URLs (`/bff/connect/<name>`) and in `connected:<name>`. */
+export const CONNECTION_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const CONNECTED_PREFIX = 'connected:';
+/** An `acr` value: a URI or registered name, as it travels space-separated in `acr_values` (no space, quote or backslash). */
+const ACR_VALUE = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
 
-function wholeNumber(least: number): (value: unknown) => number {
+function acrList(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || value.some((acr) => typeof acr !== 'string' || !ACR_VALUE.test(acr)))
+    throw new Error('must be a non-empty array of acr values (no spaces or quotes)');
+  return Object.freeze([...value] as string[]);
+}
+
+/** `user`, `optional`, `client`, `none`, or `connected:<name>` (a third-party connection's token, see CONNECTIONS). */
+function routeTokenMode(value: unknown): RouteTokenMode {
+  if (typeof value === 'string' && value.startsWith(CONNECTED_PREFIX)) {
+    if (!CONNECTION_NAME.test(value.slice(CONNECTED_PREFIX.length))) throw new Error('connected:<name> needs a connection name');
+    return value as RouteTokenMode;
+  }
+  try {
+    return tokenMode(typeof value === 'string' ? value : '');
+  } catch {
+    throw new Error('must be user, optional, client, none or connected:<name>');
+  }
+}
+
+/** The connection a `connected:<name>` route relays the token of, or undefined for the other modes. */
+export function connectionOf(mode: RouteTokenMode): string | undefined {
+  return mode.startsWith(CONNECTED_PREFIX) ? mode.slice(CONNECTED_PREFIX.length) : undefined;
+}
+
+export function wholeNumber(least: number): (value: unknown) => number {
   return (value) => {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < least)
       throw new Error(`must be a whole number, ${least} or more`);
@@ -54,7 +84,7 @@ const routeKeys = {
       return httpUrl(value);
     },
   },
-  token: { default: 'user', parse: (value: unknown): RouteTokenMode => tokenMode(typeof value === 'string' ? value : '') },
+  token: { default: 'user', parse: routeTokenMode },
   /** The API a token is for (RFC 8707 resource; `audience`, Auth0's name for it, is read the same). */
   resource: { alias: 'audience', parse: absoluteUri },
   scopes: {
@@ -63,10 +93,14 @@ const routeKeys = {
       if (typeof value !== 'string' || !SCOPE_LIST.test(value)) throw new Error('must be space-separated scope tokens');
       return value;
     },
-    check: (route) =>
-      route.token === 'none' && (route.resource !== undefined || route.scopes !== undefined)
-        ? 'a "none" route takes no resource or scopes'
-        : undefined,
+    check: (route) => {
+      if (route.resource === undefined && route.scopes === undefined) return undefined;
+      if (route.token === 'none') return 'a "none" route takes no resource or scopes';
+      // The provider's own scopes are the connection's (CONNECTIONS), asked for once when the user connects.
+      return connectionOf(route.token as RouteTokenMode) !== undefined
+        ? 'a "connected:<name>" route takes no resource or scopes'
+        : undefined;
+    },
   },
   /** Largest request body accepted for this route (413 beyond it). */
   maxBodyBytes: { parse: wholeNumber(0) },
@@ -93,6 +127,16 @@ const routeKeys = {
   },
   /** Lets callers without a session present a JWT access token for this audience instead. */
   bearer: { parse: bearerCallers },
+  /** Step-up (RFC 9470): the session's ID token `acr` must be one of these, or 401 step_up_required (docs/STEP-UP.md). */
+  acr: { parse: acrList },
+  /** Step-up (RFC 9470): at most this many seconds since the session's `auth_time`, or 401 step_up_required. */
+  maxAge: {
+    parse: (value: unknown): number | undefined => (value === undefined ? undefined : wholeNumber(0)(value)),
+    check: (route) =>
+      route.token !== 'user' && (route.acr !== undefined || route.maxAge !== undefined)
+        ? 'acr and maxAge need a "user" route (a step-up is asked of a session)'
+        : undefined,
+  },
 } satisfies JsonKeys;
 
 /** A `none` route sends no token, so no scope of one can be checked: refused rather than never met. */

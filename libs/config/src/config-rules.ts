@@ -1,5 +1,6 @@
-import { apiRoutes } from './api-routes.js';
-import type { ApiRoute, ClientCredentials } from './config.types.js';
+import { apiRoutes, connectionOf } from './api-routes.js';
+import type { ApiRoute, ClientCredentials, ConnectionConfig } from './config.types.js';
+import { connections, connectionUrls } from './connections.options.js';
 import { noRedisTopology, redisProblems } from './redis-config.js';
 import { samplerArgProblem } from './tracing-config.js';
 import { type SettingValues, settings } from './settings.js';
@@ -38,6 +39,57 @@ export function configuredRoutes(
     v.routesDefaultRequire,
   );
 }
+
+/** CONNECTIONS, each callback under PUBLIC_URL; throws at the first bad entry. */
+export function configuredConnections(v: Pick<SettingValues, 'connections' | 'publicUrl'>): ConnectionConfig[] {
+  return connections(v.connections, v.publicUrl);
+}
+
+/**
+ * CONNECTIONS read, its URLs held to the same plain-http rule as OIDC_ISSUER, and every
+ * `connected:<name>` route naming one of them. The secrets in it are never echoed.
+ */
+const connectionsRule: Rule = (v) => {
+  if (v.connections === undefined || v.publicUrl === undefined) return undefined;
+  let listed: ConnectionConfig[];
+  try {
+    listed = configuredConnections({ connections: v.connections, publicUrl: v.publicUrl });
+  } catch (error) {
+    return `CONNECTIONS: ${(error as Error).message}`;
+  }
+  const problems: string[] = [];
+  for (const connection of listed) {
+    const insecure = connectionUrls(connection).find((url) => url.protocol === 'http:' && !isLoopback(url));
+    if (insecure && !v.allowInsecureHttp)
+      problems.push(
+        `CONNECTIONS: connection ${connection.name}: http:// is only accepted on a loopback host (${insecure.origin}); use https://`,
+      );
+  }
+  if (v.apiRoutes !== undefined && v.maxBodyBytes !== undefined && v.upstreamTimeout !== undefined && v.upstreamIdleTimeout !== undefined) {
+    let routes: ApiRoute[] = [];
+    try {
+      routes = configuredRoutes({
+        ...v,
+        apiRoutes: v.apiRoutes,
+        maxBodyBytes: v.maxBodyBytes,
+        upstreamTimeout: v.upstreamTimeout,
+        upstreamIdleTimeout: v.upstreamIdleTimeout,
+        routesDefaultRequire: v.routesDefaultRequire,
+      });
+    } catch {
+      // Reported by the API_ROUTES rule.
+    }
+    for (const route of routes) {
+      const name = connectionOf(route.token);
+      if (name !== undefined && !listed.some((connection) => connection.name === name))
+        problems.push(`API_ROUTES: route ${route.prefix}: token connected:${name} names no connection of CONNECTIONS`);
+      // The caller's own token is no token of the third party's: a connected route relays the connection's only.
+      if (name !== undefined && route.bearer !== undefined)
+        problems.push(`API_ROUTES: route ${route.prefix}: a connected:${name} route takes no bearer callers`);
+    }
+  }
+  return problems;
+};
 
 /**
  * The index names must outlive every encryption key: rotating SESSION_ENCRYPTION_KEY must not rename
@@ -100,6 +152,7 @@ export const gatewayRules: readonly Rule[] = [
       : `OIDC_CLIENT_SECRET: is required (${settings.clientSecret.description})`;
   },
   indexKeyNamed,
+  connectionsRule,
   (v) =>
     v.adminPort !== undefined && v.adminAudience === undefined
       ? 'ADMIN_PORT: needs ADMIN_JWT_AUDIENCE (the admin API is off without it)'

@@ -4,9 +4,10 @@ import type { SettingGroup } from './settings.js';
 
 /**
  * `user`: the user's access token (401 without a session); `optional`: the user's token when logged
- * in, none otherwise; `client`: a client-credentials token shared by all sessions; `none`: no token.
+ * in, none otherwise; `client`: a client-credentials token shared by all sessions; `none`: no token;
+ * `connected:<name>`: the user's token at the third-party provider of that connection (CONNECTIONS).
  */
-export type RouteTokenMode = 'user' | 'optional' | 'client' | 'none';
+export type RouteTokenMode = 'user' | 'optional' | 'client' | 'none' | `connected:${string}`;
 
 /**
  * Which access token a route needs: the API it is for (RFC 8707 resource / Auth0 audience) and its scopes.
@@ -68,6 +69,27 @@ export type ClientCredentials =
   | { readonly method: 'client_secret_basic' | 'client_secret_post'; readonly secret: string }
   | { readonly method: 'private_key_jwt'; readonly privateKey: JsonWebKey & { readonly kid: string } };
 
+/** Where a connection's tokens live: in the session record (`session`), or under the user's keyed index (`user`). */
+export type ConnectionPersistence = 'session' | 'user';
+
+/** A third-party OAuth 2.0 provider users may connect their account at (CONNECTIONS; keys in connections.options.ts). */
+export interface ConnectionConfig {
+  readonly name: string;
+  /** Discovered (RFC 8414, else OpenID Connect discovery) when the endpoints are not both given. */
+  readonly issuer: URL | undefined;
+  readonly authorizationEndpoint: URL | undefined;
+  readonly tokenEndpoint: URL | undefined;
+  readonly revocationEndpoint: URL | undefined;
+  readonly clientId: string;
+  readonly credentials: ClientCredentials;
+  /** Space separated; '' asks for none (the provider's default). */
+  readonly scopes: string;
+  readonly persist: ConnectionPersistence;
+  readonly persistSeconds: number;
+  /** PUBLIC_URL + `/bff/connect/<name>/callback`: register it at the provider. */
+  readonly redirectUri: URL;
+}
+
 /**
  * The validated configuration. Each group holds the settings that declare it (`group` in settings.ts),
  * under their field names; the fields listed here are derived from several settings (load-config.ts).
@@ -95,6 +117,8 @@ export interface GatewayConfig extends SettingGroup<'gateway'> {
   readonly tokens: SettingGroup<'tokens'>;
   readonly proxy: SettingGroup<'proxy'>;
   readonly routes: readonly ApiRoute[];
+  /** Third-party providers users may connect their accounts at (CONNECTIONS), by the order they are listed. */
+  readonly connections: readonly ConnectionConfig[];
   /** Requests per client IP and window on /bff/login and /bff/callback; 0: unlimited. */
   readonly rateLimit: SettingGroup<'rateLimit'>;
   /** The admin API; undefined (off) unless ADMIN_JWT_AUDIENCE is set. */

@@ -6,6 +6,8 @@ export type {
   ApiRoute,
   ClientAuthMethod,
   ClientCredentials,
+  ConnectionConfig,
+  ConnectionPersistence,
   GatewayConfig,
   HostPort,
   RedisConfig,
@@ -21,6 +23,7 @@ export type {
   TracingConfig,
 } from './config.types.js';
 export { isLoopback } from './config-rules.js';
+export { connectionOf } from './api-routes.js';
 export { HTTP_METHODS, routePolicy } from './route-policy.options.js';
 export type { BearerCallers, ClaimCondition, ClaimValue, RoutePolicy } from './route-policy.types.js';
 export { loadConfig, loadStoreConfig } from './load-config.js';

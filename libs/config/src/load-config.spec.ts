@@ -88,7 +88,7 @@ describe('loadConfig', () => {
     [
       'API_ROUTES',
       '[{"prefix":"/api/a","target":"http://a","token":"id"}]',
-      'API_ROUTES: route 0 (/api/a): token must be one of user, optional, client, none',
+      'API_ROUTES: route 0 (/api/a): token must be user, optional, client, none or connected:<name>',
     ],
     [
       'API_ROUTES',

@@ -2,6 +2,7 @@ import { ConfigError } from './config.error.js';
 import {
   checkRules,
   clientCredentials,
+  configuredConnections,
   configuredRoutes,
   gatewayRules,
   indexKey,
@@ -58,6 +59,7 @@ function buildConfig(v: SettingValues, credentials: ClientCredentials): GatewayC
     proxy: settingGroup(v, 'proxy'),
     // Read a second time: its rule has checked it, so this cannot throw.
     routes: configuredRoutes(v),
+    connections: configuredConnections(v),
     rateLimit: settingGroup(v, 'rateLimit'),
     admin: audience === undefined ? undefined : { ...admin, audience },
     metrics: settingGroup(v, 'metrics'),

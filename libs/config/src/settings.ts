@@ -447,7 +447,9 @@ export const settings = {
       '`"methods": ["GET"]` (others: 405 `method_not_allowed`), `"require": { "groups": { "containsAnyOf":',
       '["ops"] }, "email_verified": true, "scope": ["todos:write"] }` (403 `forbidden` unless every condition',
       'holds), `"bearer": { "audience": "https://todos.example.com", "scopes": ["todos:read"] }` (callers',
-      'without a session may send a JWT access token for that audience instead).',
+      'without a session may send a JWT access token for that audience instead). `acr` (an array of acr',
+      'values) and `maxAge` (seconds since `auth_time`) ask a step-up of the session (RFC 9470; `user` routes',
+      'only): 401 `step_up_required` with a `loginUrl` when it does not meet them (docs/STEP-UP.md).',
     ),
     default: '[]',
     parse: (raw: string) => raw,
@@ -473,6 +475,23 @@ export const settings = {
         throw new Error(error instanceof JsonKeyError ? `${error.path} ${error.message}` : (error as Error).message);
       }
     },
+  },
+  // Read by its rule, with PUBLIC_URL and the routes that name its connections (see config-rules.ts).
+  connections: {
+    env: 'CONNECTIONS',
+    description: prose(
+      'JSON array of third-party OAuth 2.0 providers users may connect their accounts at (docs/CONNECTIONS.md):',
+      '`{ "name": "calendar", "issuer": "https://calendar.example", "clientId": "…", "clientSecret": "…",',
+      '"scopes": "calendar:read", "persist": "session" }`. `issuer` is discovered (RFC 8414, else OpenID',
+      'Connect discovery); instead, give `authorizationEndpoint` and `tokenEndpoint` (and `revocationEndpoint`).',
+      '`clientAuthMethod`: `client_secret_basic` (default), `client_secret_post` or `private_key_jwt` (with',
+      '`privateKey`, a JWK object). `persist: "user"` keeps a connection across the user\'s sessions',
+      '(`persistSeconds` after its last refresh, default 30 days). Register PUBLIC_URL +',
+      '`/bff/connect/<name>/callback` at the provider. Routes relay a connection\'s token with `"token": "connected:<name>"`.',
+    ),
+    default: '[]',
+    secret: true,
+    parse: (raw: string) => raw,
   },
   websocketSessionCheckMs: {
     env: 'WEBSOCKET_SESSION_CHECK_MS',

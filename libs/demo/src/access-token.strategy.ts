@@ -10,6 +10,8 @@ export interface AccessTokenClaims {
   readonly aud: string | string[];
   readonly scope: string;
   readonly jti: string;
+  /** How the user authenticated (the provider's extraTokenClaims), when the token is a user's. */
+  readonly acr?: string;
 }
 
 export type AuthenticatedRequest = FastifyRequest & { readonly user: AccessTokenClaims };
@@ -37,7 +39,8 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, 'access-toke
   }
 
   validate(payload: Partial<AccessTokenClaims>): AccessTokenClaims {
-    return { sub: payload.sub ?? '', aud: payload.aud ?? '', scope: payload.scope ?? '', jti: payload.jti ?? '' };
+    const acr = typeof payload.acr === 'string' ? { acr: payload.acr } : {};
+    return { sub: payload.sub ?? '', aud: payload.aud ?? '', scope: payload.scope ?? '', jti: payload.jti ?? '', ...acr };
   }
 }
 

@@ -5,6 +5,7 @@ import { AccessTokenStrategy } from './access-token.strategy.js';
 import { BearerGuard } from './bearer.guard.js';
 import { DEMO_API_OPTIONS, type DemoApiOptions } from './demo-api.options.js';
 import { EchoController } from './echo.controller.js';
+import { SensitiveController } from './sensitive.controller.js';
 import { TodoStore } from './todo.store.js';
 import { TodosController } from './todos.controller.js';
 
@@ -14,7 +15,8 @@ export class DemoApiModule {
     return {
       module: DemoApiModule,
       imports: [PassportModule],
-      controllers: [TodosController, EchoController],
+      // Before the echo controller, whose catch-all route would otherwise take /sensitive.
+      controllers: [TodosController, SensitiveController, EchoController],
       providers: [
         { provide: DEMO_API_OPTIONS, useValue: options },
         { provide: APP_GUARD, useClass: BearerGuard },

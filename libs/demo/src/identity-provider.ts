@@ -4,11 +4,11 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { type Grant, Provider, type ProviderContext, type ProviderError, errors } from 'oidc-provider';
+import { type Grant, interactionPolicy, Provider, type ProviderContext, type ProviderError, errors } from 'oidc-provider';
 import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
 import { DEMO_USERS, type DemoUser } from './demo-users.js';
 import { logoutPage, messagePage } from './interaction.pages.js';
-import { loginInteraction } from './login.interaction.js';
+import { ACR_VALUES, loginInteraction } from './login.interaction.js';
 
 export interface DemoClient {
   readonly client_id: string;
@@ -17,6 +17,8 @@ export interface DemoClient {
   readonly post_logout_redirect_uris?: readonly string[];
   /** Default: authorization_code, refresh_token and client_credentials. */
   readonly grant_types?: readonly string[];
+  /** Default `code`; none for a client that never sends the browser (an API that only introspects). */
+  readonly response_types?: readonly string[];
   /** OIDC Back-Channel Logout 1.0: where the provider POSTs a logout token when the user logs out there. */
   readonly backchannel_logout_uri?: string;
   /** Default client_secret_basic. */
@@ -43,6 +45,20 @@ export interface IdentityProviderOptions {
   readonly rotateRefreshToken?: boolean;
   /** Default: DEMO_USERS (alice/alice, bob/bob). */
   readonly users?: readonly DemoUser[];
+  /**
+   * Ask the user to allow or deny each client's request after login (a third-party provider's consent
+   * screen); default false: the clients are first party, and everything they ask for is granted.
+   */
+  readonly consent?: boolean;
+  /** Scopes the provider knows besides the OpenID ones and the resources' (e.g. a plain OAuth 2.0 server's `calendar:read`). */
+  readonly scopes?: readonly string[];
+  /** RFC 7662 token introspection, for resource servers that check opaque access tokens. Default false. */
+  readonly introspection?: boolean;
+  /**
+   * Prefixes the provider's cookie names: browsers share cookies between ports of one host, so two
+   * providers on 127.0.0.1 would otherwise replace each other's sessions.
+   */
+  readonly cookiePrefix?: string;
 }
 
 /** What the provider did, for assertions: no token values, only who and what. */
@@ -127,6 +143,11 @@ export interface IdentityProvider {
 }
 
 const CLAIMS = { profile: ['name'], email: ['email', 'email_verified'] };
+/**
+ * Every ID token says how (`acr`) and when (`auth_time`) the user authenticated, asked for or not, so that
+ * the gateway can judge a route's step-up (RFC 9470) from the session alone.
+ */
+const AUTHENTICATION_CLAIMS = { openid: ['sub', 'acr', 'auth_time'], acr: null, auth_time: null, sid: null };
 const OIDC_SCOPES = new Set(['openid', 'offline_access', ...Object.keys(CLAIMS)]);
 
 /** The scopes' claims, with the users' own extra claims released under `profile`. */
@@ -152,6 +173,29 @@ interface KoaContext extends ProviderContext {
 
 interface EventContext {
   readonly oidc: { readonly client?: { readonly clientId: string }; readonly params?: { readonly grant_type?: string } };
+}
+
+interface TokenClaimsContext {
+  readonly oidc: { readonly entities: Readonly<Record<string, { readonly acr?: string; readonly authTime?: number } | undefined>> };
+}
+
+/**
+ * oidc-provider's default prompts, plus one: a request whose `acr_values` the provider session's `acr`
+ * is not among asks the user to log in again (oidc-provider itself only does so for an essential `acr`
+ * in the claims parameter). Just after a login it asks nothing more: the user chose how to sign in, and
+ * the ID token says so.
+ */
+function stepUpPolicy() {
+  const { Check, base } = interactionPolicy;
+  const policy = base();
+  policy.get('login')?.checks.add(
+    new Check('acr_values_not_met', 'a requested authentication level could not be obtained', (ctx) => {
+      const requested = ctx.oidc.params.acr_values;
+      if (typeof requested !== 'string' || !ctx.oidc.session.accountId || ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+      return requested.split(' ').includes(ctx.oidc.acr ?? '') ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
+  return policy;
 }
 
 interface GrantContext {
@@ -181,6 +225,8 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
   const indicators = Object.keys(resources);
   const defaultResource = options.defaultResource === null ? undefined : (options.defaultResource ?? indicators[0]);
   const accessTokenTtl = options.accessTokenTtlSeconds ?? 300;
+  const knownScopes = new Set([...OIDC_SCOPES, ...(options.scopes ?? [])]);
+  const cookiePrefix = options.cookiePrefix ?? '';
   const offlineAccessGranted = (ctx: GrantContext) => ctx.oidc.grant?.getOIDCScope().split(' ').includes('offline_access') ?? false;
 
   let provider: Provider;
@@ -195,7 +241,15 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
         ...client,
       })),
       jwks: { keys: [signingKey] },
-      cookies: { keys: [randomBytes(32).toString('base64url')] },
+      cookies: {
+        keys: [randomBytes(32).toString('base64url')],
+        names: {
+          session: `${cookiePrefix}_session`,
+          interaction: `${cookiePrefix}_interaction`,
+          resume: `${cookiePrefix}_interaction_resume`,
+        },
+      },
+      scopes: [...knownScopes],
       // In memory on purpose: the demo and test provider lives as long as its process and serves one
       // gateway. Naming oidc-provider's own memory adapter (one store per provider) chooses it
       // explicitly, which is what its "development-only in-memory adapter" warning asks for.
@@ -217,9 +271,16 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
           }
         );
       },
-      claims: claimsOf(users),
-      // A user's extra claims (groups, roles) in their JWT access tokens too, as Keycloak puts realm roles there.
-      extraTokenClaims: (_ctx: unknown, token: { accountId?: string }) => users.find((user) => user.sub === token.accountId)?.claims,
+      claims: { ...AUTHENTICATION_CLAIMS, ...claimsOf(users) },
+      acrValues: [...ACR_VALUES],
+      interactions: { policy: stepUpPolicy() },
+      // A user's extra claims (groups, roles) in their JWT access tokens too, as Keycloak puts realm roles there;
+      // and the login's acr and auth_time, so that an API can ask for a step-up itself.
+      extraTokenClaims: (ctx: TokenClaimsContext, token: { accountId?: string }) => {
+        const source = ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken;
+        const authentication = source?.acr === undefined ? {} : { acr: source.acr, auth_time: source.authTime };
+        return { ...users.find((user) => user.sub === token.accountId)?.claims, ...authentication };
+      },
       // Profile and email claims go into the ID token too (the gateway reads them from there, not from userinfo).
       conformIdTokenClaims: false,
       pkce: { required: () => true },
@@ -242,6 +303,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       features: {
         devInteractions: { enabled: false },
         revocation: { enabled: true },
+        introspection: { enabled: options.introspection ?? false },
         clientCredentials: { enabled: true },
         backchannelLogout: { enabled: true },
         rpInitiatedLogout: {
@@ -375,7 +437,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       ctx.body = handle.onUserinfoResponse(body) ?? body;
     }
   });
-  provider.use(loginInteraction(provider, users, { oidcScopes: OIDC_SCOPES, resources }));
+  provider.use(loginInteraction(provider, users, { oidcScopes: knownScopes, resources, consent: options.consent ?? false }));
 
   // oidc-provider puts `sid` into ID tokens only for clients registered for back-channel logout; the
   // gateway keys its sessions by it for every client.

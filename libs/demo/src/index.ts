@@ -13,3 +13,11 @@ export {
 } from './identity-provider.js';
 export type { Todo } from './todo.store.js';
 export { startDemo, type RunningDemo } from './start-demo.js';
+export { startCalendarApi, type CalendarApi, type CalendarApiOptions } from './calendar-api.js';
+export {
+  CALENDAR_SCOPE,
+  CALENDAR_USERS,
+  startCalendarProvider,
+  type CalendarProvider,
+  type CalendarProviderOptions,
+} from './calendar-provider.js';

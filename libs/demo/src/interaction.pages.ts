@@ -3,6 +3,8 @@ const STYLE = `
   main { max-width: 22rem; margin: 4rem auto; background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 4px rgba(0,0,0,.15); }
   h1 { font-size: 1.3rem; margin-top: 0; }
   label { display: block; margin-top: 1rem; font-weight: 600; }
+  .checkbox { font-weight: normal; }
+  .checkbox input { width: auto; }
   input { width: 100%; box-sizing: border-box; padding: .5rem; margin-top: .25rem; font-size: 1rem; }
   button { margin-top: 1.5rem; width: 100%; padding: .6rem; font-size: 1rem; background: #2f6fde; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
   .error { color: #b00020; }
@@ -25,9 +27,14 @@ export interface LoginPageOptions {
   readonly clientId: string;
   readonly username?: string;
   readonly error?: string;
+  /** The client's `acr_values`, shown so that the user knows a second factor is asked for. */
+  readonly acrValues?: string;
 }
 
-export function loginPage({ uid, clientId, username = '', error }: LoginPageOptions): string {
+export function loginPage({ uid, clientId, username = '', error, acrValues }: LoginPageOptions): string {
+  const asked = acrValues?.split(' ').includes('urn:sessiongate:loa:2')
+    ? '<p id="second-factor-asked" class="hint">This application asks for your second factor.</p>'
+    : '';
   return page(
     'Sign in',
     `<h1>Sign in to the demo identity provider</h1>
@@ -38,7 +45,33 @@ ${error ? `<p id="login-error" class="error" role="alert">${escapeHtml(error)}</
   <input id="username" name="username" value="${escapeHtml(username)}" required autofocus>
   <label for="password">Password</label>
   <input id="password" name="password" type="password" required>
+  ${asked}
+  <label class="checkbox"><input id="second-factor" name="second_factor" type="checkbox" value="yes"> Use my second factor</label>
   <button id="sign-in" type="submit">Sign in</button>
+</form>`,
+  );
+}
+
+export interface ConsentPageOptions {
+  readonly uid: string;
+  readonly clientId: string;
+  readonly scopes: string;
+}
+
+/** A third-party provider's consent screen: the client and what it asks for, allowed or denied. */
+export function consentPage({ uid, clientId, scopes }: ConsentPageOptions): string {
+  const items = scopes
+    .split(' ')
+    .filter((scope) => scope && scope !== 'offline_access')
+    .map((scope) => `<li>${escapeHtml(scope)}</li>`)
+    .join('');
+  return page(
+    'Allow access',
+    `<h1>Allow <strong>${escapeHtml(clientId)}</strong> to access your account?</h1>
+<p class="hint">It asks for:</p><ul id="consent-scopes">${items || '<li>basic access</li>'}</ul>
+<form id="consent-form" method="post" action="/interaction/${escapeHtml(uid)}/consent">
+  <button id="allow" type="submit" name="decision" value="allow">Allow</button>
+  <button id="deny" type="submit" name="decision" value="deny">Deny</button>
 </form>`,
   );
 }

@@ -35,8 +35,12 @@ declare module 'oidc-provider' {
   }
 
   export interface InteractionResult {
-    readonly login?: { readonly accountId: string };
+    /** `acr`, `amr`: how the user authenticated, as the ID token will say; `ts`: when (epoch seconds). */
+    readonly login?: { readonly accountId: string; readonly acr?: string; readonly amr?: readonly string[]; readonly ts?: number };
     readonly consent?: { readonly grantId: string };
+    /** Ends the authorization request with this OAuth error (e.g. `access_denied` when the user declines). */
+    readonly error?: string;
+    readonly error_description?: string;
   }
 
   /** An oidc-provider error: an OAuth error code, and `expose` when it may be shown to the user. */
@@ -58,6 +62,34 @@ declare module 'oidc-provider' {
     interactionDetails(request: IncomingMessage, response: ServerResponse): Promise<Interaction>;
     interactionResult(request: IncomingMessage, response: ServerResponse, result: InteractionResult): Promise<string>;
   }
+
+  /** What a Check sees of the authorization request being evaluated. */
+  export interface CheckContext {
+    readonly oidc: {
+      readonly params: Readonly<Record<string, unknown>>;
+      readonly session: { readonly accountId?: string };
+      readonly acr?: string;
+      readonly result?: { readonly login?: unknown };
+    };
+  }
+
+  export interface Check {
+    readonly reason: string;
+  }
+
+  export interface InteractionPrompt {
+    readonly name: string;
+    readonly checks: { add(check: Check, index?: number): void };
+  }
+
+  export const interactionPolicy: {
+    readonly Check: {
+      new (reason: string, description: string, check: (ctx: CheckContext) => boolean | Promise<boolean>): Check;
+      readonly REQUEST_PROMPT: true;
+      readonly NO_NEED_TO_PROMPT: false;
+    };
+    base(): { get(name: string): InteractionPrompt | undefined } & Iterable<InteractionPrompt>;
+  };
 
   export const errors: {
     readonly InvalidTarget: new (description?: string) => ProviderError;

@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import { loadConfig } from '#sessiongate/config';
 import { startGateway } from '#sessiongate/gateway';
 import { createLogger } from '#sessiongate/observability';
+import { startCalendarProvider } from './calendar-provider.js';
 import { startDemoApi } from './demo-api.js';
 import { startIdentityProvider } from './identity-provider.js';
+import { ACR_SECOND_FACTOR } from './login.interaction.js';
 
 const CLIENT_ID = 'sessiongate-demo';
 /** The demo API's resource indicator (RFC 8707): the audience of its access tokens. */
@@ -14,6 +16,8 @@ export interface RunningDemo {
   /** The gateway's public URL: the page to open. */
   readonly url: string;
   readonly identityProviderUrl: string;
+  /** The third-party provider users connect their calendar at. */
+  readonly calendarProviderUrl: string;
   stop(): Promise<void>;
 }
 
@@ -65,6 +69,13 @@ export async function startDemo(
       logger: logger.child({ component: 'demo-api' }, { level: 'warn' }),
     });
     running.unshift(api.stop);
+    // The third party: its own authorization server and users, and a calendar API that takes only its tokens.
+    const calendar = await startCalendarProvider({
+      clientId: 'sessiongate-demo-calendar',
+      clientSecret: randomBytes(24).toString('base64url'),
+      redirectUris: [new URL('/bff/connect/calendar/callback', draft.publicUrl).href],
+    });
+    running.unshift(calendar.stop);
     const config = loadConfig({
       ...settings,
       OIDC_ISSUER: idp.issuer,
@@ -72,11 +83,15 @@ export async function startDemo(
         { prefix: '/api/todos', target: api.url, token: 'user' },
         // Only bob's group (DEMO_USERS): alice gets 403 forbidden (docs/ROUTES.md). The API echoes who called.
         { prefix: '/api/ops', target: api.url, token: 'user', methods: ['GET'], require: { groups: { containsAnyOf: ['ops'] } } },
+        { prefix: '/api/calendar', target: calendar.api.url, token: 'connected:calendar' },
+        // The same todos, but the gateway itself asks for the second factor first (a route's step-up, RFC 9470).
+        { prefix: '/api/vault', target: `${api.url}/todos`, token: 'user', acr: [ACR_SECOND_FACTOR] },
       ]),
+      CONNECTIONS: JSON.stringify([calendar.connection]),
     });
     const gateway = await startGateway(config, { logger });
     running.unshift(gateway.close);
-    return { url: config.publicUrl.origin, identityProviderUrl: idp.issuer, stop };
+    return { url: config.publicUrl.origin, identityProviderUrl: idp.issuer, calendarProviderUrl: calendar.provider.issuer, stop };
   } catch (error) {
     await stop();
     throw error;

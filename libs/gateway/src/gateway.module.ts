@@ -4,6 +4,7 @@ import { AdminModule } from '#sessiongate/admin';
 import { BffModule } from '#sessiongate/bff';
 import { HealthModule } from '#sessiongate/health';
 import { ConfigModule, type GatewayConfig } from '#sessiongate/config';
+import { ConnectionsModule } from '#sessiongate/connections';
 import { ForwardAuthModule } from '#sessiongate/forward-auth';
 import { ObservabilityModule, Telemetry, TelemetryModule } from '#sessiongate/observability';
 import { ProxyModule } from '#sessiongate/proxy';
@@ -29,6 +30,7 @@ export class GatewayModule {
         TelemetryModule.forRoot(telemetry),
         SessionModule,
         BffModule,
+        ConnectionsModule,
         HealthModule,
         ProxyModule.forRoot({ imports: [TokensModule], authorizer: UserTokenAuthorizer }),
         ...(config.forwardAuthPath ? [ForwardAuthModule.forRoot({ imports: [TokensModule], authorizer: UserTokenAuthorizer })] : []),

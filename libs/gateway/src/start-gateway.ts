@@ -59,17 +59,25 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   fastify.addHook('onRequest', crossOriginHook(config.publicUrl.origin, config.corsAllowedOrigins));
   // Helmet's defaults on everything the gateway itself serves (the SPA, /bff, /admin, its errors). The
   // proxied API responses' headers are the API's, and /api is the hot path: there Helmet does no work at all
-  // (@fastify/helmet would build its configuration on every request, skipped routes included).
+  // (@fastify/helmet would build its configuration on every request, skipped routes included). Nor on the
+  // forward-auth check, as hot, whose answers carry no such headers anyway (ForwardAuthRoutes strips them).
   const securityHeaders = helmet({ strictTransportSecurity: config.publicUrl.protocol === 'https:' });
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (isApiPath(requestPath(request))) done();
+    const path = requestPath(request);
+    if (isApiPath(path) || path === config.forwardAuthPath) done();
     else securityHeaders(request.raw, reply.raw, () => done());
   });
   if (config.spaDir) await app.register(fastifyStatic, { root: config.spaDir, prefix: '/' });
   if (config.admin && config.admin.port === undefined) serveAdmin(app);
   // Beside /admin when it has a port of its own (off the public network), else on the main port.
   if (config.metrics.enabled && !config.admin?.port) serveMetrics(fastify, scraped);
-  await app.listen(config.port, config.host);
+  try {
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    // A start refused during init (a provider's discovery naming a setting) must not leave Redis connections open behind it.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const url = listeningUrl(app, config.host, config.port);
   if (!config.admin?.port) {
     return { app, url, adminUrl: config.admin ? url : undefined, close: () => closeGracefully(app).finally(() => tracer?.shutdown()) };

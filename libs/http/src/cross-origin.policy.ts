@@ -4,14 +4,17 @@ import { CsrfError } from './csrf.error.js';
 
 /**
  * Top-level navigations that legitimately arrive from other sites: the provider's redirect back, a
- * logout link (guarded by its `sid`), a login link, and the provider's server-to-server logout.
+ * logout link (guarded by its `sid`), a login link, and the provider's server-to-server logout (and,
+ * below, a connection's provider redirecting back).
  */
 const NAVIGATIONS = new Set(['/bff/login', '/bff/callback', '/bff/logout', '/bff/backchannel-logout']);
+/** A third-party provider's redirect back after the user connected an account (see CONNECTIONS). */
+const CONNECT_CALLBACK = /^\/bff\/connect\/[a-z0-9][a-z0-9-]{0,62}\/callback$/;
 const PREFLIGHT_MAX_AGE_SECONDS = '600';
 
 /** Whether the gateway's browser-session defences apply to this path (its API and session endpoints). */
 export function isProtectedPath(path: string): boolean {
-  return (isApiPath(path) || path.startsWith('/bff/')) && !NAVIGATIONS.has(path);
+  return (isApiPath(path) || path.startsWith('/bff/')) && !NAVIGATIONS.has(path) && !CONNECT_CALLBACK.test(path);
 }
 
 /**

@@ -30,6 +30,31 @@ export class SessionCookies {
     return expiredCookie(this.config.session.loginCookieName, { sameSite: 'lax', secure: this.config.session.secureCookies });
   }
 
+  /**
+   * Binds a started connection (/bff/connect/<name>) to this browser. Lax, like the pre-login cookie:
+   * the third-party provider's redirect back to the connect callback is a cross-site navigation.
+   */
+  connect(pendingId: string): string {
+    const { loginTimeoutSeconds, secureCookies } = this.config.session;
+    return serializeCookie(this.connectCookieName(), pendingId, {
+      maxAgeSeconds: loginTimeoutSeconds,
+      sameSite: 'lax',
+      secure: secureCookies,
+    });
+  }
+
+  clearConnect(): string {
+    return expiredCookie(this.connectCookieName(), { sameSite: 'lax', secure: this.config.session.secureCookies });
+  }
+
+  connectId(cookieHeader: string | undefined): string | undefined {
+    return readCookie(cookieHeader, this.connectCookieName());
+  }
+
+  private connectCookieName(): string {
+    return `${this.config.session.cookieName}-connect`;
+  }
+
   sessionId(cookieHeader: string | undefined): string | undefined {
     return readCookie(cookieHeader, this.config.session.cookieName);
   }

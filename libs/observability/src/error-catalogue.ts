@@ -42,8 +42,17 @@ export enum ErrorCode {
   UpstreamTimeout = 'upstream_timeout',
   UpgradeNotAllowed = 'upgrade_not_allowed',
   ShuttingDown = 'shutting_down',
+  ConnectionRequired = 'connection_required',
+  ConnectionNotFound = 'connection_not_found',
+  ConnectExpired = 'connect_expired',
+  ConnectInvalidState = 'connect_invalid_state',
+  ConnectRefused = 'connect_refused',
+  ConnectionUnavailable = 'connection_unavailable',
   UntrustedProxy = 'untrusted_proxy',
   BadOriginalRequest = 'bad_original_request',
+  StepUpRequired = 'step_up_required',
+  StepUpSubjectMismatch = 'step_up_subject_mismatch',
+  InsufficientUserAuthentication = 'insufficient_user_authentication',
 }
 
 export interface ErrorDefinition {
@@ -58,6 +67,8 @@ export interface ErrorDefinition {
   readonly retryAfter: boolean;
   /** One line for docs/ERRORS.md. */
   readonly description: string;
+  /** Client-safe fields the body carries besides `error`, `message` and `requestId`, each with what it holds. */
+  readonly bodyFields?: Readonly<Record<string, string>>;
 }
 
 /** The framework's own refusal of a request, whatever its status (see GatewayExceptionFilter). */
@@ -117,7 +128,8 @@ export const ERROR_CATALOGUE = {
     message: 'The request is not valid.',
     explained: true,
     retryAfter: false,
-    description: 'A malformed query parameter of a listing (`limit`, `cursor`, `sub`); the message names it.',
+    description:
+      'A malformed query parameter of a listing (`limit`, `cursor`, `sub`) or of `/bff/login` (`prompt`, `acr_values`, `max_age`, `login_hint`, `ui_locales`); the message names it.',
   },
   [ErrorCode.InternalError]: {
     status: 500,
@@ -211,10 +223,11 @@ export const ERROR_CATALOGUE = {
       tokenResponse: 'The identity provider sent an invalid token response.',
       missing: 'The identity provider sent no ID token.',
       userinfoSubject: 'The identity provider sent user information about another user.',
+      acr: 'The identity provider did not authenticate you as strongly as asked.',
     },
     retryAfter: false,
     description:
-      'The ID token, or the token response around it, failed validation; with OIDC_FETCH_USERINFO, also a userinfo response that is not JSON claims or names another `sub` than the ID token (OIDC Core §5.3.4).',
+      'The ID token, or the token response around it, failed validation; with OIDC_FETCH_USERINFO, also a userinfo response that is not JSON claims or names another `sub` than the ID token (OIDC Core §5.3.4); and an ID token whose `acr` is not one of the `acr_values` the login asked for, or whose `auth_time` is older than its `max_age` (docs/STEP-UP.md).',
   },
   [ErrorCode.RefreshRejected]: {
     status: 401,
@@ -325,6 +338,54 @@ export const ERROR_CATALOGUE = {
     retryAfter: false,
     description: 'The gateway is shutting down and opens no more WebSockets.',
   },
+  [ErrorCode.ConnectionRequired]: {
+    status: 401,
+    message: 'Connect your account at this provider first.',
+    retryAfter: false,
+    description:
+      'A `connected:<name>` route, and the user has not connected that provider, or it refused the refresh token (the connection is dropped, the session kept). `connectUrl` in the body starts the connection.',
+    bodyFields: { connectUrl: 'the gateway path (`/bff/connect/<name>?returnTo=…`) that starts the connection' },
+  },
+  [ErrorCode.ConnectionNotFound]: {
+    status: 404,
+    message: 'No such connection.',
+    retryAfter: false,
+    description:
+      'A /bff/connect or /bff/connections call naming a connection CONNECTIONS does not list, or (DELETE) one the user has not connected.',
+  },
+  [ErrorCode.ConnectExpired]: {
+    status: 400,
+    message: 'This connection attempt has expired or was already used. Start again.',
+    retryAfter: false,
+    description:
+      'The connect callback found no pending connection for this browser: never started, expired (LOGIN_TIMEOUT), or already used.',
+  },
+  [ErrorCode.ConnectInvalidState]: {
+    status: 400,
+    message: 'The provider response does not belong to this connection attempt. Start again.',
+    variants: {
+      otherSession: 'This connection was started in another session. Start again.',
+      otherIssuer: 'The provider response did not come from the expected provider.',
+    },
+    retryAfter: false,
+    description:
+      'The `state` (or, RFC 9207, the `iss`) returned to the connect callback does not match the pending connection, or the connection was started in another session.',
+  },
+  [ErrorCode.ConnectRefused]: {
+    status: 400,
+    message: 'The provider did not grant access.',
+    variants: { exchange: 'The connection could not be completed. Try again.' },
+    retryAfter: false,
+    description:
+      'The third-party provider answered the authorization request with `error=` (e.g. the user denied consent), or refused to exchange the code.',
+  },
+  [ErrorCode.ConnectionUnavailable]: {
+    status: 503,
+    message: 'The connected provider is not reachable. Try again shortly.',
+    retryAfter: true,
+    description:
+      'The third-party provider of a connection is not discovered yet, could not be reached, timed out or answered 5xx; the connection and the session are kept.',
+  },
   [ErrorCode.UntrustedProxy]: {
     status: 403,
     message: 'This endpoint answers only the ingress.',
@@ -339,6 +400,28 @@ export const ERROR_CATALOGUE = {
     description:
       'Forward-auth: the check names no original request, names it in two forms (a browser’s own `X-Original-URI` or `X-Forwarded-Uri` passed on by the ingress), or names a method `/api` does not serve or a target that is not a path.',
   },
+  [ErrorCode.StepUpRequired]: {
+    status: 401,
+    message: 'This action needs a stronger or more recent login. Log in again at loginUrl.',
+    retryAfter: false,
+    bodyFields: { loginUrl: 'the gateway path (`/bff/login?acr_values=…&max_age=…&returnTo=/`) that starts the login asked for' },
+    description:
+      "Step-up (RFC 9470): the session's `acr` or `auth_time` does not meet the route's `acr` / `maxAge`, or the API answered `insufficient_user_authentication`. The body's `loginUrl` starts the login that does (docs/STEP-UP.md); the API was not called, or its refusal is not retried.",
+  },
+  [ErrorCode.StepUpSubjectMismatch]: {
+    status: 403,
+    message: 'The new login is for another user than this session. Log in again as the same user.',
+    retryAfter: false,
+    description:
+      'A step-up login came back as another user (or from another issuer) than the session it steps up: the session is kept as it was.',
+  },
+  [ErrorCode.InsufficientUserAuthentication]: {
+    status: 401,
+    message: "The access token's authentication is too weak or too old for this route.",
+    retryAfter: false,
+    description:
+      "A bearer caller's JWT does not meet the route's `acr` / `maxAge` (its `acr`, `auth_time` claims): the RFC 9470 §3 challenge is in `WWW-Authenticate` (`acr_values`, `max_age`), for the caller to get a token from a stronger login.",
+  },
 } as const satisfies Readonly<Record<ErrorCode, ErrorDefinition>>;
 
 type DefinitionOf<C extends ErrorCode> = (typeof ERROR_CATALOGUE)[C];
@@ -352,6 +435,13 @@ export type ErrorVariant<C extends ErrorCode> = C extends ErrorCode
 
 /** Codes whose answer may carry Retry-After. */
 export type RetryableErrorCode = { [C in ErrorCode]: DefinitionOf<C>['retryAfter'] extends true ? C : never }[ErrorCode];
+
+/** The extra body fields a code declares (`bodyFields`), by name. */
+export type ErrorBodyFields<C extends ErrorCode> = C extends ErrorCode
+  ? DefinitionOf<C> extends { readonly bodyFields: infer F }
+    ? { readonly [N in keyof F]: string }
+    : never
+  : never;
 
 /** Codes whose message is the validation's own. */
 export type ExplainedErrorCode = { [C in ErrorCode]: DefinitionOf<C> extends { readonly explained: true } ? C : never }[ErrorCode];

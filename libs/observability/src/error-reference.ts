@@ -11,7 +11,7 @@ export const ERROR_REFERENCE_PATH = 'docs/ERRORS.md';
 export function errorReference(): string {
   const errors = (Object.entries(ERROR_CATALOGUE) as [string, ErrorDefinition][]).map(
     ([code, error]) =>
-      `| \`${code}\` | ${error.status} | ${error.retryAfter ? 'yes' : 'no'} | ${cell(messagesOf(error))} | ${cell(error.description)} |`,
+      `| \`${code}\` | ${error.status} | ${error.retryAfter ? 'yes' : 'no'} | ${cell(messagesOf(error))} | ${cell(error.description + bodyFieldsOf(error))} |`,
   );
   const closeReasons = (Object.entries(CLOSE_REASONS) as [string, CloseReasonDefinition][]).map(
     ([reason, close]) => `| \`${reason}\` | ${close.closeCode} | ${cell(close.description)} |`,
@@ -22,7 +22,7 @@ export function errorReference(): string {
     '<!-- Generated from libs/observability/src/error-catalogue.ts by `npm run docs:errors`: edit the catalogue, not this file. -->',
     '',
     'Every error the gateway answers itself has one shape, `{ "error": code, "message": …, "requestId": … }`, with',
-    '`Cache-Control: no-store`; the request id is the `X-Request-Id` of the response and of every log line about it. The',
+    '`Cache-Control: no-store` (a code whose row names more fields adds them); the request id is the `X-Request-Id` of the response and of every log line about it. The',
     'code is stable: branch on it, never on the message, which is for people and may be worded otherwise for the same',
     'code. Anything unexpected is a plain 500 `internal_error`: neither its cause nor an upstream body ever reaches the',
     'client. Where Retry-After applies, the response carries it when waiting can help. Errors of a proxied API (its own',
@@ -42,6 +42,11 @@ export function errorReference(): string {
     ...closeReasons,
     '',
   ].join('\n');
+}
+
+function bodyFieldsOf(error: ErrorDefinition): string {
+  const fields = Object.entries(error.bodyFields ?? {}).map(([name, meaning]) => `\`${name}\`: ${meaning}`);
+  return fields.length === 0 ? '' : ` The body also has ${fields.join('; ')}.`;
 }
 
 function messagesOf(error: ErrorDefinition): string {

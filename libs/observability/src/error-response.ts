@@ -73,6 +73,7 @@ function errorHeaders(refusal: GatewayError): Record<string, string> {
 }
 
 function errorJson(refusal: GatewayError, requestId: string): string {
-  const body: ErrorBody = { error: refusal.code, message: refusal.message, requestId };
+  // The extra fields go first: they can never replace the three every error body has.
+  const body: ErrorBody = { ...refusal.body, error: refusal.code, message: refusal.message, requestId };
   return JSON.stringify(body);
 }

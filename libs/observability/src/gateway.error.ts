@@ -1,5 +1,6 @@
 import {
   ERROR_CATALOGUE,
+  type ErrorBodyFields,
   type ErrorCode,
   type ErrorDefinition,
   type ErrorVariant,
@@ -12,6 +13,8 @@ export interface GatewayErrorOptions<C extends ErrorCode = ErrorCode> {
   readonly detail?: string;
   readonly cause?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /** The extra body fields the catalogue declares for this code (`bodyFields`, e.g. step_up_required's `loginUrl`). */
+  readonly body?: ErrorBodyFields<C>;
   /** One of the catalogue's other wordings for this code, instead of its message. */
   readonly variant?: ErrorVariant<C>;
   /** Retry-After, rounded up to a whole second (at least 1); only for codes the catalogue marks. */
@@ -31,6 +34,7 @@ export class GatewayError<C extends ErrorCode = ErrorCode> extends Error {
   readonly status: number;
   readonly detail: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  readonly body: Readonly<Record<string, string>> | undefined;
 
   constructor(
     readonly code: C,
@@ -43,6 +47,7 @@ export class GatewayError<C extends ErrorCode = ErrorCode> extends Error {
     this.name = new.target.name;
     this.status = options.status ?? definition.status;
     this.detail = options.detail;
+    this.body = options.body;
     const { retryAfterSeconds } = options;
     this.headers =
       retryAfterSeconds === undefined

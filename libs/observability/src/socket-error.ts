@@ -9,14 +9,14 @@ import type { GatewayError } from './gateway.error.js';
  */
 export function endSocketWithError(
   socket: Duplex,
-  error: Pick<GatewayError, 'code' | 'status' | 'message' | 'headers'>,
+  error: Pick<GatewayError, 'code' | 'status' | 'message' | 'headers'> & { readonly body?: GatewayError['body'] },
   requestId: string,
 ): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const body: ErrorBody = { error: error.code, message: error.message, requestId };
+  const body: ErrorBody = { ...error.body, error: error.code, message: error.message, requestId };
   const json = JSON.stringify(body);
   const extra = Object.entries(error.headers)
     .map(([name, value]) => `${name}: ${value}\r\n`)

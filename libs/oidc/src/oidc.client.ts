@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit, Optional }
 import { importJWK, type JWK } from 'jose';
 import * as client from 'openid-client';
 import type { Logger } from 'pino';
-import { GATEWAY_CONFIG, type GatewayConfig, isLoopback } from '#sessiongate/config';
+import { type ClientCredentials, GATEWAY_CONFIG, type GatewayConfig, isLoopback } from '#sessiongate/config';
 import { LOGGER, Telemetry } from '#sessiongate/observability';
 import { classifyIdpFailure, describeIdpFailure, isTransientDiscoveryFailure } from './idp-failure.js';
 import type { IssuedTokens } from './issued-tokens.js';
@@ -205,20 +205,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     this.discovered();
   }
 
-  private async clientAuthentication(): Promise<client.ClientAuth> {
-    const { credentials } = this.config.oidc;
-    switch (credentials.method) {
-      case 'client_secret_basic':
-        return client.ClientSecretBasic(credentials.secret);
-      case 'client_secret_post':
-        return client.ClientSecretPost(credentials.secret);
-      case 'private_key_jwt': {
-        const jwk = credentials.privateKey as JWK & { kid: string };
-        const key = await importJWK(jwk, jwk.alg ?? 'RS256');
-        if (key instanceof Uint8Array) throw new Error('OIDC_CLIENT_PRIVATE_KEY: must be an asymmetric private key');
-        return client.PrivateKeyJwt({ key, kid: jwk.kid });
-      }
-    }
+  private clientAuthentication(): Promise<client.ClientAuth> {
+    return clientAuthentication(this.config.oidc.credentials, 'OIDC_CLIENT_PRIVATE_KEY');
   }
 
   get issuer(): string {
@@ -231,8 +219,10 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The authorization request, by PAR (RFC 9126) when the provider offers it and OIDC_USE_PAR allows it. */
-  async authorizationUrl(request: AuthorizationRequest): Promise<URL> {
+  async authorizationUrl(request: AuthorizationRequest, extra: Readonly<Record<string, string>> = {}): Promise<URL> {
     const parameters: Record<string, string> = {
+      // The SPA's allowlisted login parameters (prompt, acr_values, ...): never one of those the gateway sets below.
+      ...extra,
       redirect_uri: this.config.oidc.redirectUri.href,
       scope: this.config.oidc.scopes,
       code_challenge: await client.calculatePKCECodeChallenge(request.codeVerifier),
@@ -240,7 +230,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
       state: request.state,
       nonce: request.nonce,
     };
-    if (this.config.oidc.maxAgeSeconds !== undefined) parameters.max_age = String(this.config.oidc.maxAgeSeconds);
+    const maxAge = this.maxAgeFor(extra.max_age === undefined ? undefined : Number(extra.max_age));
+    if (maxAge !== undefined) parameters.max_age = String(maxAge);
     const configuration = this.discovered();
     const query = withAuthorizationResources(parameters, this.config);
     if (!this.usePar) return client.buildAuthorizationUrl(configuration, query);
@@ -269,7 +260,15 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  async exchangeCode(parameters: URLSearchParams, request: AuthorizationRequest): Promise<IssuedTokens> {
+  /** The `max_age` a login asks for: the stricter of OIDC_MAX_AGE and the login's own. */
+  maxAgeFor(requested: number | undefined): number | undefined {
+    const configured = this.config.oidc.maxAgeSeconds;
+    if (requested === undefined) return configured;
+    return configured === undefined ? requested : Math.min(configured, requested);
+  }
+
+  /** `maxAgeSeconds`: the login's own max_age, checked on `auth_time` besides OIDC_MAX_AGE. */
+  async exchangeCode(parameters: URLSearchParams, request: AuthorizationRequest, maxAgeSeconds?: number): Promise<IssuedTokens> {
     const callbackUrl = new URL(this.config.oidc.redirectUri);
     callbackUrl.search = parameters.toString();
     try {
@@ -278,6 +277,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
         expectedState: request.state,
         expectedNonce: request.nonce,
         idTokenExpected: true,
+        ...(maxAgeSeconds !== undefined ? { maxAge: this.maxAgeFor(maxAgeSeconds) } : {}),
       });
       return this.issuedTokens(response);
     } catch (error) {
@@ -416,6 +416,22 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
         return new OidcError(OidcErrorCode.ResourceRefused, { detail });
       default:
         return OidcError.idpUnavailable(detail);
+    }
+  }
+}
+
+/** How a client proves itself at a token endpoint (openid-client's ClientAuth); `keySetting` names where a bad key came from. */
+export async function clientAuthentication(credentials: ClientCredentials, keySetting: string): Promise<client.ClientAuth> {
+  switch (credentials.method) {
+    case 'client_secret_basic':
+      return client.ClientSecretBasic(credentials.secret);
+    case 'client_secret_post':
+      return client.ClientSecretPost(credentials.secret);
+    case 'private_key_jwt': {
+      const jwk = credentials.privateKey as JWK & { kid: string };
+      const key = await importJWK(jwk, jwk.alg ?? 'RS256');
+      if (key instanceof Uint8Array) throw new Error(`${keySetting}: must be an asymmetric private key`);
+      return client.PrivateKeyJwt({ key, kid: jwk.kid });
     }
   }
 }

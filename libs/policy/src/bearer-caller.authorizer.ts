@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Injectable } from '@nestjs/common';
-import type { BearerCallers, RoutePolicy } from '#sessiongate/config';
+import type { ApiRoute, BearerCallers, RoutePolicy } from '#sessiongate/config';
 import { SessionCookies } from '#sessiongate/http';
 import { BearerCredential } from '#sessiongate/proxy';
+import { assertCallerStepUp } from '#sessiongate/step-up';
 import { BearerTokenVerifier } from './bearer-token.verifier.js';
 import { PolicyError, PolicyErrorCode } from './policy.errors.js';
 import { assertClaims, assertScope } from './route.policy.js';
@@ -19,12 +20,16 @@ export class BearerCallerAuthorizer {
     private readonly verifier: BearerTokenVerifier,
   ) {}
 
-  /** The credential to send for `token`, presented on a route with these `callers` and `policy`; throws a PolicyError to refuse. */
+  /**
+   * The credential to send for `token`, presented on a route with these `callers`, `policy` and `stepUp`
+   * (the route's `acr` / `maxAge`, judged on the token's claims); throws a PolicyError or StepUpError to refuse.
+   */
   async credentialFor(
     headers: IncomingHttpHeaders,
     callers: BearerCallers,
     policy: RoutePolicy | undefined,
     token: string,
+    stepUp: Pick<ApiRoute, 'acr' | 'maxAge'> = { acr: undefined, maxAge: undefined },
   ): Promise<BearerCredential> {
     // Both would make the request a session's and a token holder's at once: neither may be picked silently.
     if (this.cookies.sessionId(headers.cookie) !== undefined) {
@@ -33,6 +38,7 @@ export class BearerCallerAuthorizer {
     const caller = await this.verifier.verify(token, callers);
     assertClaims(policy, [caller.claims]);
     assertScope(policy, caller.scopes);
+    assertCallerStepUp(caller.claims, stepUp, Date.now());
     return new BearerCredential(token);
   }
 }

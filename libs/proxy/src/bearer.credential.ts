@@ -1,3 +1,5 @@
+import { stepUpChallenge } from '#sessiongate/step-up';
+import type { ReceivedHeaders } from './proxy-headers.js';
 import type { AuthorizeOptions } from './upstream-authorizer.js';
 import type { UpstreamCredential } from './upstream-credential.js';
 
@@ -11,8 +13,12 @@ export class BearerCredential implements UpstreamCredential {
     this.authorization = `Bearer ${token}`;
   }
 
-  /** A bearer token refused before its expiry was revoked or its keys rotated: the authorizer must replace it. */
-  retryAfter401(): AuthorizeOptions {
-    return { rejectedToken: this.token };
+  /**
+   * A bearer token refused before its expiry was revoked or its keys rotated: the authorizer must replace it.
+   * Refused for the login behind it (RFC 9470 `insufficient_user_authentication`), it asks for a step-up instead.
+   */
+  retryAfter401(refusal: ReceivedHeaders): AuthorizeOptions {
+    const stepUp = stepUpChallenge(refusal['www-authenticate']);
+    return stepUp ? { stepUp } : { rejectedToken: this.token };
   }
 }

@@ -183,8 +183,8 @@ export class ProxyRoutes implements OnModuleInit, BeforeApplicationShutdown, OnA
         replayable && incoming !== undefined ? await readDeclaredBody(incoming, Number(headers['content-length'] ?? 0)) : incoming;
       // 9. upstream
       let upstream = await this.send(request, route, path, credential, body, clientGone, 0);
-      if (upstream.statusCode === 401 && credential !== undefined && replayable) {
-        upstream = await this.retryAfter401(request, route, path, credential, body, upstream, clientGone);
+      if (upstream.statusCode === 401 && credential !== undefined) {
+        upstream = await this.retryAfter401(request, route, path, credential, body, replayable, upstream, clientGone);
       }
       this.respond(request, response, route, upstream);
     } catch (error) {
@@ -233,7 +233,9 @@ export class ProxyRoutes implements OnModuleInit, BeforeApplicationShutdown, OnA
    * from that 401, or ask for a fresh proof (a DPoP nonce): the authorizer gets one chance, told what the
    * refused credential's `retryAfter401` makes of the answer. The retry's answer goes to the client whatever
    * it is, so a 401 never loops; without another credential, the refusal itself is passed on, which is why
-   * its body is only discarded once a retry is certain.
+   * its body is only discarded once a retry is certain. A step-up challenge (RFC 9470) is answered by the
+   * authorizer's refusal whatever the body, since it is never retried; any other 401 is retried only when
+   * the body can be sent again.
    */
   private async retryAfter401(
     request: ApiRequest,
@@ -241,12 +243,15 @@ export class ProxyRoutes implements OnModuleInit, BeforeApplicationShutdown, OnA
     path: string,
     rejected: UpstreamCredential,
     body: Buffer | Readable | undefined,
+    replayable: boolean,
     refused: Dispatcher.ResponseData,
     signal: ClientGone,
   ): Promise<Dispatcher.ResponseData> {
+    const options = rejected.retryAfter401(refused.headers);
+    if (options.stepUp === undefined && !replayable) return refused;
     let renewed: UpstreamCredential | undefined;
     try {
-      renewed = await this.authorizer.authorize(request, route, rejected.retryAfter401(refused.headers));
+      renewed = await this.authorizer.authorize(request, route, options);
     } catch (error) {
       await refused.body.dump();
       throw error;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { ApiRoute } from '#sessiongate/config';
+import type { StepUpRequirement } from '#sessiongate/step-up';
 import type { UpstreamCredential } from './upstream-credential.js';
 
 /** Injection token of the UpstreamAuthorizer the proxy asks for each call's credentials. */
@@ -9,6 +10,12 @@ export const UPSTREAM_AUTHORIZER = Symbol('UPSTREAM_AUTHORIZER');
 export interface AuthorizeOptions {
   /** The access token the upstream just refused with 401: the authorizer must not hand it out again (it refreshes, or throws). */
   readonly rejectedToken?: string;
+  /**
+   * The upstream refused the user's authentication as too weak or too old (RFC 9470 §3,
+   * `insufficient_user_authentication`): the authorizer refuses with 401 `step_up_required` for this
+   * requirement, and nothing is retried, since no refreshed token would carry a stronger login.
+   */
+  readonly stepUp?: StepUpRequirement;
   // Next, for DPoP (RFC 9449 §9): the nonce the upstream asked for, to sign the same token's next proof with.
 }
 

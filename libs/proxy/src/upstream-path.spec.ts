@@ -13,6 +13,8 @@ const limits = {
   methods: undefined,
   require: undefined,
   bearer: undefined,
+  acr: undefined,
+  maxAge: undefined,
 };
 const todos: ApiRoute = { prefix: '/api/todos', target: new URL('http://127.0.0.1:4000/v1'), token: 'user', ...limits };
 const archive: ApiRoute = { prefix: '/api/todos/archive', target: new URL('http://127.0.0.1:4001'), token: 'user', ...limits };

@@ -102,6 +102,26 @@ if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {hits, redis.call('PTTL', KEYS[1])}
 `;
 
+// KEYS[1]: a user vault record, `<version>:<blob>`. ARGV: the expected version ('' for any, '0' for
+// none), the blob, the TTL. Returns the new version, or 0 when the stored version is another.
+const VAULT_PUT = `
+local stored = redis.call('GET', KEYS[1])
+local version = 0
+if stored then version = tonumber(string.match(stored, '^(%d+):')) or 0 end
+if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= version then return 0 end
+redis.call('SET', KEYS[1], (version + 1) .. ':' .. ARGV[2], 'PX', ARGV[3])
+return version + 1
+`;
+
+// KEYS[1]: a user vault record. ARGV[1]: the expected version ('' for any). Returns what was deleted, or nil.
+const VAULT_DELETE = `
+local stored = redis.call('GET', KEYS[1])
+if not stored then return nil end
+if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= tonumber(string.match(stored, '^(%d+):')) then return nil end
+redis.call('DEL', KEYS[1])
+return stored
+`;
+
 /** A session's fields as a script returns them: v, a, i, d, l. */
 export type SessionReply = [string, string, number | string, string, number | string];
 /** As SessionReply, with no blob (nil) when the caller holds that version and blob already. */
@@ -129,6 +149,8 @@ export interface StoreScripts {
   sessionDelete(key: string, meta: string, keyHash: string): Promise<DeleteReply | null>;
   indexAdd(index: string, entry: string, ttlMs: number): Promise<null>;
   countHit(counter: string, windowMs: number): Promise<CountHitReply>;
+  vaultPut(key: string, expectedVersion: string, blob: string, ttlMs: number): Promise<number>;
+  vaultDelete(key: string, expectedVersion: string): Promise<string | null>;
 }
 
 export const STORE_SCRIPTS = {
@@ -139,4 +161,6 @@ export const STORE_SCRIPTS = {
   lockRenew: { lua: RENEW_LOCK, numberOfKeys: 1 },
   lockRelease: { lua: RELEASE_LOCK, numberOfKeys: 1 },
   countHit: { lua: COUNT_HIT, numberOfKeys: 1 },
+  vaultPut: { lua: VAULT_PUT, numberOfKeys: 1 },
+  vaultDelete: { lua: VAULT_DELETE, numberOfKeys: 1 },
 } as const satisfies Readonly<Record<keyof StoreScripts, { readonly lua: string; readonly numberOfKeys: number }>>;

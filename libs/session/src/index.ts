@@ -1,7 +1,10 @@
 export { Clock } from './session.clock.js';
 export { SessionError, SessionErrorCode } from './session.errors.js';
 export { SessionModule } from './session.module.js';
-export { SessionService, type NewSession, type TokenUpdate } from './session.service.js';
+export { SessionService, type NewSession, type PendingPurpose, type TokenUpdate } from './session.service.js';
+export { SessionEndListeners, type SessionEndListener } from './session-end.listeners.js';
+export { UserVault, type Vaulted } from './user.vault.js';
+export { UserVaultStore, type VaultRecord } from './stores/user-vault.store.js';
 export { SessionDirectory, type ListOptions, type OwnerFilter } from './session.directory.js';
 export { pageQuery, type PageLimits, type PageQuery } from './page.query.js';
 export { SessionAudit, type AuditEvent } from './session.audit.js';
@@ -17,6 +20,7 @@ export { UsedLogoutTokenStore } from './stores/used-logout-token.store.js';
 export { AuditTrailStore } from './stores/audit-trail.store.js';
 export type {
   AccessToken,
+  ConnectionGrant,
   PendingLogin,
   RevokedSession,
   Session,

@@ -8,6 +8,8 @@ export interface RouteRequirements {
   readonly csrf: boolean;
   /** `required`: 401 unauthenticated without a live session; `optional`: the session when there is one. */
   readonly session: 'required' | 'optional';
+  /** The query parameter `slide=false` reads the session without sliding its idle expiry (for SPAs that poll). */
+  readonly slideOptional?: boolean;
 }
 
 /** The metadata key RouteGuard reads. */

@@ -9,12 +9,12 @@ import type { Session } from './session.types.js';
 
 const SESSION = { id: 'secret-id', publicId: 'public-id' } as Session;
 
-function contextFor(requirements: RouteRequirements | undefined, headers: Record<string, string>) {
+function contextFor(requirements: RouteRequirements | undefined, headers: Record<string, string>, url = '/bff/user') {
   class Routes {
     handler(): void {}
   }
   if (requirements) Requires(requirements)(Routes.prototype, 'handler', Object.getOwnPropertyDescriptor(Routes.prototype, 'handler')!);
-  const request = { headers, sessionPublicId: null as string | null };
+  const request = { headers, url, sessionPublicId: null as string | null };
   const context = {
     getHandler: () => Routes.prototype.handler,
     getClass: () => Routes,
@@ -25,12 +25,14 @@ function contextFor(requirements: RouteRequirements | undefined, headers: Record
 
 function guardReading(session: Session | null) {
   const reads: unknown[] = [];
-  const sessionOf = async (headers: unknown) => {
+  const options: unknown[] = [];
+  const sessionOf = async (headers: unknown, option: unknown) => {
     reads.push(headers);
+    options.push(option);
     return session;
   };
   const reader = { sessionOf } as unknown as SessionCookieReader;
-  return { guard: new RouteGuard(new Reflector(), reader), reads };
+  return { guard: new RouteGuard(new Reflector(), reader), reads, options };
 }
 
 describe('RouteGuard', () => {
@@ -58,6 +60,15 @@ describe('RouteGuard', () => {
     const { context, request } = contextFor({ csrf: true, session: 'required' }, { 'x-csrf': '1' });
     await expect(guard.canActivate(context)).resolves.toBe(true);
     expect(request.sessionPublicId).toBe('public-id');
+  });
+
+  it('reads without sliding on slide=false only where the route allows it', async () => {
+    const { guard, options } = guardReading(SESSION);
+    const polling = { csrf: true, session: 'required', slideOptional: true } as const;
+    await guard.canActivate(contextFor(polling, { 'x-csrf': '1' }, '/bff/user?slide=false').context);
+    await guard.canActivate(contextFor(polling, { 'x-csrf': '1' }, '/bff/user?slide=no').context);
+    await guard.canActivate(contextFor({ csrf: true, session: 'required' }, { 'x-csrf': '1' }, '/bff/sessions?slide=false').context);
+    expect(options).toEqual([{ slide: false }, { slide: true }, { slide: true }]);
   });
 
   it('lets a route that declares nothing through without reading a session', async () => {

@@ -29,7 +29,8 @@ export class RouteGuard implements CanActivate {
     if (needs === undefined) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (needs.csrf) assertCsrfHeader(request.headers);
-    const session = await this.reader.sessionOf(request.headers);
+    const slide = !(needs.slideOptional && new URL(request.url, 'http://gateway.invalid').searchParams.get('slide') === 'false');
+    const session = await this.reader.sessionOf(request.headers, { slide });
     request.sessionPublicId = session?.publicId ?? null;
     if (!session) {
       if (needs.session === 'required') throw new SessionError(SessionErrorCode.Unauthenticated);

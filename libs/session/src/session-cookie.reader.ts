@@ -15,8 +15,9 @@ export class SessionCookieReader {
   ) {}
 
   /** Not async: every proxied request comes here, and the read's own promise will do. */
-  sessionOf(headers: IncomingHttpHeaders): Promise<Session | null> {
+  /** `slide: false`: without sliding the idle expiry (see SessionService.read). */
+  sessionOf(headers: IncomingHttpHeaders, options?: { readonly slide?: boolean }): Promise<Session | null> {
     const id = this.cookies.sessionId(headers.cookie);
-    return id ? this.sessions.read(id) : NO_SESSION;
+    return id ? this.sessions.read(id, options) : NO_SESSION;
   }
 }

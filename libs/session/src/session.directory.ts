@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { openSession } from './session-record.js';
 import { SessionCipher } from './session.cipher.js';
+import { SessionEndListeners } from './session-end.listeners.js';
 import { Clock } from './session.clock.js';
 import { SessionError, SessionErrorCode } from './session.errors.js';
 import { SessionLookups } from './session.lookups.js';
@@ -27,7 +28,8 @@ const REVOKE_BATCH = 100;
  * Everyone's sessions, for operators, back-channel logout and "my sessions": found through the
  * store's indexes, never through a cookie, and never touched (looking does not keep a session alive).
  * Revoking deletes a session with its index entries in one step and hands back its refresh token,
- * which the caller revokes at the provider (this library does not talk to it).
+ * which the caller revokes at the provider (this library does not talk to it); SessionEndListeners
+ * hear of it first (third-party connections end with the session).
  */
 @Injectable()
 export class SessionDirectory {
@@ -36,6 +38,7 @@ export class SessionDirectory {
     private readonly cipher: SessionCipher,
     private readonly lookups: SessionLookups,
     private readonly clock: Clock,
+    private readonly endings?: SessionEndListeners,
   ) {}
 
   async list(options: ListOptions): Promise<SessionPage> {
@@ -63,10 +66,22 @@ export class SessionDirectory {
   }
 
   /** Ends one session; null when there is none with this public id (or it is another user's, given `filter.sub`). */
-  async revokeByPublicId(publicId: string, filter: OwnerFilter = {}): Promise<RevokedSession | null> {
+  /**
+   * `replaced`: the session goes on under a new id (a step-up): SessionEndListeners are not told, and what
+   * they would have ended (its `connections`) is the caller's to carry over.
+   */
+  async revokeByPublicId(
+    publicId: string,
+    filter: OwnerFilter = {},
+    options: { readonly replaced?: boolean } = {},
+  ): Promise<RevokedSession | null> {
     const keyHash = await this.store.findByPublicId(this.lookups.publicId(publicId));
     if (!keyHash) return null;
-    return this.revoke(keyHash, (data) => data.publicId === publicId && (filter.sub === undefined || data.sub === filter.sub));
+    return this.revoke(
+      keyHash,
+      (data) => data.publicId === publicId && (filter.sub === undefined || data.sub === filter.sub),
+      options.replaced !== true,
+    );
   }
 
   /** Ends every session of a user. */
@@ -98,7 +113,7 @@ export class SessionDirectory {
    * Checks what the session is before deleting it (an index entry is only a hint: keyed hashes can
    * be trusted, but the decrypted data is what decides), then deletes it and its index entries.
    */
-  private async revoke(keyHash: string, matches: (data: SessionData) => boolean): Promise<RevokedSession | null> {
+  private async revoke(keyHash: string, matches: (data: SessionData) => boolean, ended = true): Promise<RevokedSession | null> {
     const [record] = await this.store.peek([keyHash]);
     const data = record ? this.open(keyHash, record) : null;
     if (!data || !matches(data)) return null;
@@ -106,7 +121,8 @@ export class SessionDirectory {
     // Deleted meanwhile (logged out, expired, revoked by someone else): nothing of ours to report.
     if (!deleted) return null;
     const final = this.open(keyHash, deleted) ?? data;
-    return { publicId: final.publicId, sub: final.sub, refreshToken: final.tokens.refreshToken };
+    if (ended) await this.endings?.ended(final);
+    return { publicId: final.publicId, sub: final.sub, refreshToken: final.tokens.refreshToken, connections: final.connections };
   }
 
   private summary(keyHash: string, record: StoredSession | null): SessionSummary | null {
@@ -124,6 +140,7 @@ export class SessionDirectory {
       ip: data.ip,
       hasRefreshToken: data.tokens.refreshToken !== undefined,
       accessTokens: Object.entries(data.tokens.accessTokens).map(([audienceKey, token]) => ({ audienceKey, expiresAt: token.expiresAt })),
+      connections: Object.keys(data.connections ?? {}),
     };
   }
 

@@ -20,6 +20,9 @@ import { RefreshLockStore } from './stores/refresh-lock.store.js';
 import { SessionRecordStore } from './stores/session-record.store.js';
 import { StoreBackend } from './stores/store.backend.js';
 import { UsedLogoutTokenStore } from './stores/used-logout-token.store.js';
+import { UserVaultStore } from './stores/user-vault.store.js';
+import { SessionEndListeners } from './session-end.listeners.js';
+import { UserVault } from './user.vault.js';
 
 const STORES = Symbol('STORES');
 
@@ -33,6 +36,7 @@ const STORE_PROVIDERS = (
     [RateCounterStore, 'rateCounters'],
     [UsedLogoutTokenStore, 'usedLogoutTokens'],
     [AuditTrailStore, 'auditTrail'],
+    [UserVaultStore, 'userVault'],
   ] as const
 ).map(([provide, name]) => ({ provide, inject: [STORES], useFactory: (stores: Stores) => stores[name] }));
 
@@ -63,8 +67,12 @@ const STORE_PROVIDERS = (
     RateCounter,
     LogoutTokenReplayGuard,
     SessionCookieReader,
+    SessionEndListeners,
+    UserVault,
   ],
   exports: [
+    SessionEndListeners,
+    UserVault,
     SessionService,
     SessionDirectory,
     SessionAudit,

@@ -4,6 +4,7 @@ import { NoopTelemetry, outcomeOf, Telemetry } from '#sessiongate/observability'
 import { blobDigest, openSession, sealSession } from './session-record.js';
 import { SessionCipher } from './session.cipher.js';
 import { Clock } from './session.clock.js';
+import { SessionEndListeners } from './session-end.listeners.js';
 import { isWellFormedSessionId, newPublicId, newSessionId, sessionKeyHash } from './session.ids.js';
 import { SessionLookups } from './session.lookups.js';
 import { type HeldSession, type ReadTicket, SessionReadCache } from './session.read-cache.js';
@@ -12,6 +13,9 @@ import { SessionRecordStore } from './stores/session-record.store.js';
 import type { PendingLogin, Session, SessionData, TokenSet } from './session.types.js';
 
 export type NewSession = Omit<SessionData, 'publicId' | 'createdAt' | 'absoluteExpiresAt'> & { readonly absoluteExpiresAt?: number };
+
+/** Writes of one session racing each other (each under its own lock, on other fields) before one gives up. */
+const MAX_UPDATE_ATTEMPTS = 5;
 
 export interface TokenUpdate {
   /** Claims of a refreshed ID token; the session keeps its claims when absent. */
@@ -45,6 +49,7 @@ export class SessionService {
     private readonly cipher: SessionCipher,
     private readonly clock: Clock,
     private readonly lookups: SessionLookups,
+    private readonly endings: SessionEndListeners,
     // Optional for the tests and tools that build SessionModule alone, without the gateway's TelemetryModule.
     @Optional() telemetry?: Telemetry,
   ) {
@@ -76,6 +81,7 @@ export class SessionService {
       absoluteExpiresAt,
       userAgent: data.userAgent,
       ip: data.ip,
+      connections: data.connections,
     });
     // 256 random bits do not collide; a false here would mean the store is broken.
     if (!session) throw new Error('a new session id was already taken');
@@ -85,11 +91,13 @@ export class SessionService {
   /**
    * The session for a cookie value, or null: malformed, unknown, expired, or undecryptable.
    * `fresh`: ask the store even when memory could answer (a read that decides a refresh, after the lock).
+   * `slide: false`: leave the idle expiry where it is (a SPA polling /bff/user?slide=false is not activity).
    */
-  async read(id: string, options?: { readonly fresh?: boolean }): Promise<Session | null> {
+  async read(id: string, options?: { readonly fresh?: boolean; readonly slide?: boolean }): Promise<Session | null> {
     if (!isWellFormedSessionId(id)) return null;
     const reading = this.telemetry.sessionReadStarted();
     const keyHash = sessionKeyHash(id);
+    if (options?.slide === false) return this.reported(reading, this.readWithoutSliding(id, keyHash));
     const { idleTimeoutSeconds, touchIntervalMs } = this.config.session;
     const idleTimeoutMs = idleTimeoutSeconds * 1000;
     // Taken before any wait: the entry may be replaced or dropped meanwhile.
@@ -114,6 +122,18 @@ export class SessionService {
     }
     this.telemetry.sessionReadEnded(reading, 'store', session ? 'found' : 'none');
     return session;
+  }
+
+  /** A read from the store that reports its outcome, whatever it is. */
+  private async reported(reading: ReturnType<Telemetry['sessionReadStarted']>, read: Promise<Session | null>): Promise<Session | null> {
+    try {
+      const session = await read;
+      this.telemetry.sessionReadEnded(reading, 'store', session ? 'found' : 'none');
+      return session;
+    } catch (error) {
+      this.telemetry.sessionReadEnded(reading, 'store', outcomeOf(error));
+      throw error;
+    }
   }
 
   private async readStored(id: string, keyHash: string, held: HeldSession | undefined, ticket: ReadTicket): Promise<Session | null> {
@@ -155,28 +175,84 @@ export class SessionService {
     return session;
   }
 
-  /**
-   * Stores new tokens if the session is still at `session.version`. Null when it was deleted or
-   * written meanwhile (re-read it), or when the new absolute expiry has already passed (it is destroyed).
-   */
-  async replaceTokens(session: Session, tokens: TokenSet, options: TokenUpdate = {}): Promise<Session | null> {
-    const absoluteExpiresAt = Math.min(session.absoluteExpiresAt, options.absoluteExpiresAt ?? Infinity);
-    if (absoluteExpiresAt <= this.clock.now()) {
-      await this.destroy(session.id);
+  /** Always from the store, which checks both expiries; nothing is written, so nothing is filled in memory either. */
+  private async readWithoutSliding(id: string, keyHash: string): Promise<Session | null> {
+    const [record] = await this.records.peek([keyHash]);
+    if (!record) return null;
+    let data: SessionData;
+    try {
+      data = openSession(this.cipher, keyHash, record.blob);
+    } catch {
       return null;
     }
-    return this.write(session.id, session.version, {
-      publicId: session.publicId,
-      sub: session.sub,
-      idpSessionId: session.idpSessionId,
-      claims: options.claims ?? session.claims,
-      userinfo: session.userinfo,
-      tokens,
-      createdAt: session.createdAt,
-      absoluteExpiresAt,
-      userAgent: session.userAgent,
-      ip: session.ip,
-    });
+    return data.absoluteExpiresAt > this.clock.now() ? heldSession(data, id, record.version, record.idleExpiresAt) : null;
+  }
+
+  /**
+   * Stores new tokens if the session still holds the tokens of `session` (another of its fields, e.g. a
+   * connection, may have been written meanwhile: that write is kept). Null when it was deleted, or its
+   * tokens were written meanwhile (re-read it), or when the new absolute expiry has already passed (it is destroyed).
+   */
+  async replaceTokens(session: Session, tokens: TokenSet, options: TokenUpdate = {}): Promise<Session | null> {
+    const shortened = options.absoluteExpiresAt ?? Infinity;
+    // Only the holder of the session's refresh lock writes its tokens: other tokens there mean it was replaced or ended.
+    return this.update(session, (current) =>
+      JSON.stringify(current.tokens) === JSON.stringify(session.tokens)
+        ? {
+            ...current,
+            claims: options.claims ?? current.claims,
+            tokens,
+            absoluteExpiresAt: Math.min(current.absoluteExpiresAt, session.absoluteExpiresAt, shortened),
+          }
+        : undefined,
+    );
+  }
+
+  /**
+   * Writes `change(current)` over the latest version of the session, so that writers of different fields
+   * (a token refresh, a connection's refresh, each under its own lock, on any instance) never undo each
+   * other: when another write got there first, the session is read again and the change applied to that.
+   * `change` returns undefined to give up (what it meant to replace has changed); `publicId`, `sub`,
+   * `createdAt` and the session's id are kept whatever it returns, and the absolute expiry never moves later.
+   * Null when the session is gone (or its absolute expiry has passed: it is destroyed), or the change gave up.
+   */
+  async update(session: Session, change: (current: Session) => SessionData | undefined): Promise<Session | null> {
+    let current: Session | null = session;
+    for (let attempt = 0; current !== null && attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const next = change(current);
+      if (next === undefined) return null;
+      const data = sessionDataOf({
+        ...next,
+        publicId: current.publicId,
+        sub: current.sub,
+        createdAt: current.createdAt,
+        absoluteExpiresAt: Math.min(next.absoluteExpiresAt, current.absoluteExpiresAt),
+      });
+      if (data.absoluteExpiresAt <= this.clock.now()) {
+        await this.destroy(current.id);
+        return null;
+      }
+      const written = await this.write(current.id, current.version, data);
+      if (written) return written;
+      current = await this.read(session.id, { fresh: true });
+    }
+    return null;
+  }
+
+  /** Ends the session for good (logout, a refused refresh): deleted, then SessionEndListeners are told what it held. */
+  async end(id: string): Promise<void> {
+    if (!isWellFormedSessionId(id)) return;
+    const keyHash = sessionKeyHash(id);
+    this.cache.invalidated(keyHash);
+    const deleted = await this.records.delete(keyHash);
+    if (!deleted) return;
+    let data: SessionData;
+    try {
+      data = openSession(this.cipher, keyHash, deleted.blob);
+    } catch {
+      return;
+    }
+    await this.endings.ended(data);
   }
 
   async destroy(id: string): Promise<void> {
@@ -188,26 +264,39 @@ export class SessionService {
 
   /** Keeps a started login (encrypted: it holds the PKCE verifier); returns the pre-login cookie value. */
   async savePendingLogin(login: PendingLogin): Promise<string> {
-    const loginId = newSessionId();
-    const keyHash = sessionKeyHash(loginId);
-    const blob = this.cipher.encrypt(JSON.stringify(login), loginAssociatedData(keyHash));
-    await this.pendingLogins.put(keyHash, blob, this.config.session.loginTimeoutSeconds * 1000);
-    return loginId;
+    return this.savePending('login', login);
   }
 
   /** The pending login for a pre-login cookie value, removed in the same step: a second call gets null. */
   async takePendingLogin(loginId: string): Promise<PendingLogin | null> {
-    if (!isWellFormedSessionId(loginId)) return null;
-    const keyHash = sessionKeyHash(loginId);
+    return this.takePending<PendingLogin>('login', loginId);
+  }
+
+  /**
+   * Keeps a started redirect flow (a login, a connection) for LOGIN_TIMEOUT, encrypted and bound to
+   * `purpose`: one kind can never be taken as another. Returns the value for its cookie.
+   */
+  async savePending(purpose: PendingPurpose, value: { readonly createdAt: number }): Promise<string> {
+    const pendingId = newSessionId();
+    const keyHash = sessionKeyHash(pendingId);
+    const blob = this.cipher.encrypt(JSON.stringify(value), `${purpose}:${keyHash}`);
+    await this.pendingLogins.put(keyHash, blob, this.config.session.loginTimeoutSeconds * 1000);
+    return pendingId;
+  }
+
+  /** The pending flow for a cookie value, removed in the same step (a second call gets null); null once LOGIN_TIMEOUT has passed. */
+  async takePending<T extends { readonly createdAt: number }>(purpose: PendingPurpose, pendingId: string): Promise<T | null> {
+    if (!isWellFormedSessionId(pendingId)) return null;
+    const keyHash = sessionKeyHash(pendingId);
     const blob = await this.pendingLogins.take(keyHash);
     if (!blob) return null;
-    let login: PendingLogin;
+    let value: T;
     try {
-      login = JSON.parse(this.cipher.decrypt(blob, loginAssociatedData(keyHash))) as PendingLogin;
+      value = JSON.parse(this.cipher.decrypt(blob, `${purpose}:${keyHash}`)) as T;
     } catch {
       return null;
     }
-    return login.createdAt + this.config.session.loginTimeoutSeconds * 1000 > this.clock.now() ? login : null;
+    return value.createdAt + this.config.session.loginTimeoutSeconds * 1000 > this.clock.now() ? value : null;
   }
 
   private async write(id: string, expectedVersion: number, data: SessionData): Promise<Session | null> {
@@ -251,6 +340,11 @@ function heldSession(data: SessionData, id: string, version: number, idleExpires
   return Object.freeze({ ...data, id, version, idleExpiresAt });
 }
 
-function loginAssociatedData(keyHash: string): string {
-  return `login:${keyHash}`;
+/** What a pending flow is for; part of its associated data (`login:<hash>` is what pending logins have always been sealed with). */
+export type PendingPurpose = 'login' | 'connect';
+
+/** The stored part of a session: never its id (the cookie value), version or idle expiry, which live beside the blob. */
+function sessionDataOf(session: SessionData & Partial<Pick<Session, 'id' | 'version' | 'idleExpiresAt'>>): SessionData {
+  const { id: _id, version: _version, idleExpiresAt: _idle, ...data } = session;
+  return data;
 }

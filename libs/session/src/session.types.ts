@@ -17,6 +17,21 @@ export interface TokenSet {
   readonly accessTokens: Readonly<Record<string, AccessToken>>;
 }
 
+/**
+ * A user's tokens at a third-party provider (a connection of CONNECTIONS), kept beside the gateway's own:
+ * in the session record, or (`persist: user`) under the user's keyed index (UserVault).
+ */
+export interface ConnectionGrant {
+  readonly accessToken: string;
+  /** Epoch ms, from `expires_in`; absent when the provider sent none (the token lasts until it is refused). */
+  readonly expiresAt?: number;
+  readonly refreshToken?: string;
+  /** The scopes granted: the token response's `scope`, else those asked for (RFC 6749 §5.1). */
+  readonly scopes: string;
+  /** Epoch ms of the user's consent (a refresh keeps it). */
+  readonly connectedAt: number;
+}
+
 /** Everything a session holds. Stored encrypted, except the version and the expiry times. */
 export interface SessionData {
   /** Safe to show to users and admins and to put in URLs; unrelated to the cookie value. */
@@ -36,6 +51,8 @@ export interface SessionData {
   readonly userAgent?: string;
   /** The address the login came from, as the gateway saw it (behind a reverse proxy: the proxy's). */
   readonly ip?: string;
+  /** Third-party connections held by this session (`persist: session`), by connection name. */
+  readonly connections?: Readonly<Record<string, ConnectionGrant>>;
 }
 
 export interface Session extends SessionData {
@@ -54,6 +71,16 @@ export interface PendingLogin {
   readonly codeVerifier: string;
   readonly returnTo: string;
   readonly createdAt: number;
+  /** What the SPA asked of the login through /bff/login's allowlisted parameters (docs/STEP-UP.md). */
+  readonly parameters?: {
+    readonly prompt?: string;
+    readonly acrValues?: readonly string[];
+    readonly maxAgeSeconds?: number;
+    readonly loginHint?: string;
+    readonly uiLocales?: string;
+  };
+  /** A step-up of this live session: the new login must be its user's (`sub`, `iss`), and replaces it. */
+  readonly replaces?: { readonly publicId: string; readonly sub: string; readonly iss: string };
 }
 
 /** What users and admins may see of a session: never its id (the cookie value) or a token. */
@@ -71,6 +98,8 @@ export interface SessionSummary {
   readonly hasRefreshToken: boolean;
   /** The APIs the session holds an access token for (see audienceKey), and until when. */
   readonly accessTokens: readonly { readonly audienceKey: string; readonly expiresAt: number }[];
+  /** The names of the third-party connections the session holds (never their tokens). */
+  readonly connections: readonly string[];
 }
 
 export interface SessionPage {
@@ -86,4 +115,6 @@ export interface RevokedSession {
   readonly publicId: string;
   readonly sub: string;
   readonly refreshToken: string | undefined;
+  /** Its third-party connections: already revoked there (SessionEndListeners), unless it was `replaced`. */
+  readonly connections: Readonly<Record<string, ConnectionGrant>> | undefined;
 }

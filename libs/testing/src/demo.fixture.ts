@@ -1,5 +1,10 @@
 // Integration tests run against the demo's real identity provider and API (no mocks of the IdP).
 export {
+  CALENDAR_SCOPE,
+  CALENDAR_USERS,
+  startCalendarProvider,
+  type CalendarProvider,
+  type CalendarProviderOptions,
   DEMO_USERS,
   startDemoApi,
   startIdentityProvider,

@@ -33,6 +33,7 @@ const DEFAULT_STREAM_INTERVAL_MS = 50;
  * path before them: `/slow?ms=N` waits N ms first; `/status/N` answers status N (3xx with
  * `location: /elsewhere`); `/stream?chunks=N&ms=M` sends N server-sent events M ms apart;
  * `/reject-token?token=T` answers 401 to `Authorization: Bearer T` and 200 to anything else (a revoked token).
+ * A `www-authenticate` query parameter is sent back as the response's WWW-Authenticate header.
  */
 export async function startEchoApi(options: EchoApiOptions = {}): Promise<EchoApi> {
   const requests: RecordedRequest[] = [];
@@ -61,6 +62,7 @@ export async function startEchoApi(options: EchoApiOptions = {}): Promise<EchoAp
       'x-echo': 'yes',
       'set-cookie': 'echo=1; Path=/',
       ...(code >= 300 && code < 400 ? { location: '/elsewhere' } : {}),
+      ...(params.has('www-authenticate') ? { 'www-authenticate': params.get('www-authenticate')! } : {}),
     });
     response.end(JSON.stringify(recorded));
   });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import pino from 'pino';
-import { type GatewayConfig, loadConfig } from '#sessiongate/config';
+import { type GatewayConfig, loadConfig, type RouteTokenMode } from '#sessiongate/config';
 import {
   type DemoApi,
   type DemoClient,
@@ -40,6 +40,8 @@ export interface GatewayStackOptions {
   readonly idp?: Partial<Omit<IdentityProviderOptions, 'clients'>>;
   /** Overrides of the gateway's client registration at the provider (e.g. its authentication method). */
   readonly client?: Partial<DemoClient>;
+  /** The gateway's port (PUBLIC_URL is http://localhost:<port>), for a provider that must know its callbacks first; default: a free one. */
+  readonly port?: number;
   /** An already running Redis to share (several gateway instances); default: a private one. */
   readonly redis?: RedisFixture;
   /**
@@ -68,7 +70,7 @@ export interface GatewayStackTargets {
 export interface GatewayStackRoute {
   readonly prefix: string;
   readonly target: string;
-  readonly token?: 'user' | 'optional' | 'client' | 'none';
+  readonly token?: RouteTokenMode;
   readonly resource?: string;
   readonly audience?: string;
   readonly scopes?: string;
@@ -80,6 +82,8 @@ export interface GatewayStackRoute {
   /** A route policy, as docs/ROUTES.md describes it (JSON). */
   readonly require?: Readonly<Record<string, unknown>>;
   readonly bearer?: { readonly audience: string; readonly scopes?: readonly string[]; readonly algorithms?: readonly string[] };
+  readonly acr?: readonly string[];
+  readonly maxAge?: number;
 }
 
 export interface GatewayStack {
@@ -115,7 +119,7 @@ export interface GatewayStack {
  */
 export async function startGatewayStack(options: GatewayStackOptions = {}): Promise<GatewayStack> {
   const redis = options.redis ?? (await startRedis());
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const publicUrl = `http://localhost:${port}`;
   // No redirect URIs and no response types: it can only use client credentials.
   const adminClient = {

@@ -59,7 +59,7 @@ export class AccessTokenService {
   private async refresh(session: Session, audience: TokenAudience, key: string, current: AccessToken | undefined): Promise<AccessToken> {
     const { refreshToken } = session.tokens;
     if (!refreshToken) {
-      await this.sessions.destroy(session.id);
+      await this.sessions.end(session.id);
       throw sessionExpired('access token due and the session has no refresh token');
     }
     let issued: IssuedTokens;
@@ -69,7 +69,7 @@ export class AccessTokenService {
       );
     } catch (error) {
       if (error instanceof OidcError && error.code === OidcErrorCode.RefreshRejected) {
-        await this.sessions.destroy(session.id);
+        await this.sessions.end(session.id);
         throw sessionExpired(error.detail ?? 'refresh rejected');
       }
       // The provider is down: a token that has not actually expired yet is still good to use.

@@ -26,25 +26,33 @@ export class RefreshLock {
   ) {}
 
   async hold<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
+    return this.holdKey(sessionKeyHash(sessionId), work);
+  }
+
+  /**
+   * The same lock under another name (a 43-character base64url hash, as a session's key hash is): e.g.
+   * one per session and third-party connection, which must never be the session's own.
+   */
+  async holdKey<T>(lockKey: string, work: () => Promise<T>): Promise<T> {
     const owner = randomUUID();
     const leaseMs = this.config.tokens.refreshLockLeaseMs;
-    await this.telemetry.lockWait(() => this.acquire(sessionId, owner, leaseMs));
-    const renewal = setInterval(() => void this.renew(sessionId, owner, leaseMs), Math.max(1, Math.floor(leaseMs / 3)));
+    await this.telemetry.lockWait(() => this.acquire(lockKey, owner, leaseMs));
+    const renewal = setInterval(() => void this.renew(lockKey, owner, leaseMs), Math.max(1, Math.floor(leaseMs / 3)));
     renewal.unref();
     try {
       return await work();
     } finally {
       clearInterval(renewal);
       // If this fails the lease still runs out by itself.
-      await this.locks.release(sessionKeyHash(sessionId), owner).catch(() => undefined);
+      await this.locks.release(lockKey, owner).catch(() => undefined);
     }
   }
 
-  private async acquire(sessionId: string, owner: string, leaseMs: number): Promise<void> {
+  private async acquire(lockKey: string, owner: string, leaseMs: number): Promise<void> {
     const waitMs = this.config.tokens.refreshWaitMs;
     const deadline = Date.now() + waitMs;
     let delay = FIRST_RETRY_MS;
-    while (!(await this.locks.acquire(sessionKeyHash(sessionId), owner, leaseMs))) {
+    while (!(await this.locks.acquire(lockKey, owner, leaseMs))) {
       if (Date.now() + delay > deadline) throw refreshTimeout(waitMs);
       // Jitter, so that waiters on several instances do not retry in lockstep.
       await sleep(delay + Math.random() * delay);
@@ -52,8 +60,8 @@ export class RefreshLock {
     }
   }
 
-  private async renew(sessionId: string, owner: string, leaseMs: number): Promise<void> {
-    const held = await this.locks.renew(sessionKeyHash(sessionId), owner, leaseMs).catch(() => false);
+  private async renew(lockKey: string, owner: string, leaseMs: number): Promise<void> {
+    const held = await this.locks.renew(lockKey, owner, leaseMs).catch(() => false);
     if (!held) this.logger.warn('refresh lock lost while refreshing: the session store was unreachable or too slow');
   }
 }

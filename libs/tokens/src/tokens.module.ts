@@ -11,6 +11,6 @@ import { UserTokenAuthorizer } from './user-token.authorizer.js';
 @Module({
   imports: [HttpPolicyModule, OidcModule, PolicyModule, SessionModule],
   providers: [AccessTokenService, ClientTokenService, RefreshLock, UserTokenAuthorizer],
-  exports: [AccessTokenService, UserTokenAuthorizer],
+  exports: [AccessTokenService, UserTokenAuthorizer, RefreshLock],
 })
 export class TokensModule {}

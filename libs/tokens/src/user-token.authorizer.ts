@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { type ApiRoute, GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
+import { type ApiRoute, connectionOf, GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
 import { assertCsrfHeader } from '#sessiongate/http';
 import { assertClaims, assertMethodAllowed, assertScope, BearerCallerAuthorizer, bearerTokenOf, hasConditions } from '#sessiongate/policy';
 import {
@@ -24,8 +24,10 @@ import {
   SessionService,
   sessionKeyHash,
 } from '#sessiongate/session';
+import { assertRouteStepUp, StepUpError } from '#sessiongate/step-up';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
+import type { ConnectedToken, ConnectedTokenSource } from './connected-token.source.js';
 
 interface Grant {
   readonly credential: UpstreamCredential | undefined;
@@ -35,11 +37,13 @@ interface Grant {
 /**
  * Steps 4 to 7 of an /api request (docs/REQUEST-PIPELINE.md), after the route's methods: a bearer caller
  * on a `bearer` route (BearerCallerAuthorizer), else the CSRF header, the session where the route's
- * token mode or policy needs one, the route policy's claims, and the route's token as a credential
- * (refused when it lacks the policy's scopes).
+ * token mode or policy needs one, the route policy's claims, then its step-up (acr, maxAge: RFC 9470),
+ * and the route's token as a credential (refused when it lacks the policy's scopes).
  */
 @Injectable()
 export class UserTokenAuthorizer implements UpstreamAuthorizer {
+  private connected: ConnectedTokenSource | undefined;
+
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly sessions: SessionService,
@@ -58,9 +62,15 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
       // Asked again after the upstream refused the caller's own token (whatever the options say why):
       // the gateway has nothing better to send, so the upstream's answer is passed on.
       if (options !== undefined) return undefined;
-      return this.bearers.credentialFor(request.headers, route.bearer, route.require, bearer);
+      return this.bearers.credentialFor(request.headers, route.bearer, route.require, bearer, route);
     }
     assertCsrfHeader(request.headers);
+    // Asked again after the upstream's RFC 9470 challenge: the answer is the step-up, never another token.
+    // The gateway's own (client) token has no user login to step up: its refusal is passed on as it is.
+    if (options?.stepUp !== undefined) {
+      if (route.token === 'client') return undefined;
+      throw StepUpError.required(options.stepUp, 'the upstream asked for insufficient_user_authentication');
+    }
     const { credential, session } = await this.grant(request.headers, route, options?.rejectedToken);
     request.sessionPublicId = session?.publicId ?? null;
     return credential;
@@ -76,6 +86,11 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     return { credential, session: session ? this.lease(session) : undefined };
   }
 
+  /** Where `connected:<name>` routes get their tokens: registered at start-up by the connections capability (which depends on this one). */
+  useConnectedTokens(source: ConnectedTokenSource): void {
+    this.connected = source;
+  }
+
   watchSessions(changed: (key: string) => void): void {
     this.sessions.watchChanges(changed);
   }
@@ -86,8 +101,9 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
    */
   private async grant(headers: IncomingHttpHeaders, route: ApiRoute, rejectedToken: string | undefined): Promise<Grant> {
     const mode = route.token;
+    const connection = connectionOf(mode);
     const policy = route.require;
-    const needsCaller = mode === 'user' || hasConditions(policy);
+    const needsCaller = mode === 'user' || connection !== undefined || hasConditions(policy);
     const session = needsCaller || mode === 'optional' ? await this.reader.sessionOf(headers) : null;
     // RFC 6750 §3: where a bearer token would do, the 401 says so.
     if (!session && needsCaller)
@@ -95,6 +111,14 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     // The route policy, after the session it judges and before a token is spent on it: the ID token's
     // claims first, then the login's userinfo claims (OIDC_FETCH_USERINFO) for a claim the ID token lacks.
     if (session && policy !== undefined) assertClaims(policy, session.userinfo ? [session.claims, session.userinfo] : [session.claims]);
+    // Step-up after the claims: a caller the route refuses anyway is not sent to log in again first.
+    if (session && mode === 'user') assertRouteStepUp(session.claims, route, this.clock.now());
+    if (session && connection !== undefined) {
+      // A third party's token (CONNECTIONS): its scope is what the user granted there when connecting.
+      const connected = await this.connectedToken(session, connection, headers, rejectedToken);
+      if (policy !== undefined && policy.scope.length > 0) assertScope(policy, new Set(connected.scopes.split(' ').filter(Boolean)));
+      return { credential: new BearerCredential(connected.value), session };
+    }
     const token =
       mode === 'client'
         ? await this.clientTokens.tokenFor(route.audience, rejectedToken)
@@ -115,6 +139,17 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
   private grantedScope(token: AccessToken, audience: TokenAudience, session: Session | null): ReadonlySet<string> {
     const loginScope = session ? (session.tokens.accessTokens[audienceKey()]?.scope ?? this.config.oidc.scopes) : '';
     return new Set((token.scope ?? audience.scopes ?? loginScope).split(' ').filter(Boolean));
+  }
+
+  private connectedToken(
+    session: Session,
+    name: string,
+    headers: IncomingHttpHeaders,
+    rejectedToken: string | undefined,
+  ): Promise<ConnectedToken> {
+    // The configuration names only listed connections on routes, and the connections capability is part of every gateway.
+    if (!this.connected) throw new Error(`no source of connected tokens for connected:${name}`);
+    return this.connected.accessTokenFor(session, name, headers, rejectedToken);
   }
 
   /**

@@ -18,6 +18,9 @@ import { RedisRefreshLockStore } from './redis-refresh-lock.store.js';
 import { RedisSessionRecordStore } from './redis-session-record.store.js';
 import { RedisStoreBackend } from './redis-store.backend.js';
 import { RedisUsedLogoutTokenStore } from './redis-used-logout-token.store.js';
+import { RedisUserVaultStore } from './redis-user-vault.store.js';
+import { MemoryUserVaultStore } from './memory-user-vault.store.js';
+import type { UserVaultStore } from './user-vault.store.js';
 import type { RefreshLockStore } from './refresh-lock.store.js';
 import type { SessionRecordStore } from './session-record.store.js';
 import type { StoreBackend } from './store.backend.js';
@@ -32,6 +35,7 @@ export interface Stores {
   readonly rateCounters: RateCounterStore;
   readonly usedLogoutTokens: UsedLogoutTokenStore;
   readonly auditTrail: AuditTrailStore;
+  readonly userVault: UserVaultStore;
 }
 
 /** Every store on one Redis connection, not connected yet (RedisStoreBackend.connect). */
@@ -45,6 +49,7 @@ export function redisStores(config: RedisConfig, clock: Clock, logger: Logger): 
     rateCounters: new RedisRateCounterStore(backend),
     usedLogoutTokens: new RedisUsedLogoutTokenStore(backend),
     auditTrail: new RedisAuditTrailStore(backend),
+    userVault: new RedisUserVaultStore(backend),
   };
 }
 
@@ -58,5 +63,6 @@ export function memoryStores(clock: Clock): Stores {
     rateCounters: new MemoryRateCounterStore(clock),
     usedLogoutTokens: new MemoryUsedLogoutTokenStore(clock),
     auditTrail: new MemoryAuditTrailStore(),
+    userVault: new MemoryUserVaultStore(clock),
   };
 }

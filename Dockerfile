@@ -28,6 +28,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # package.json stays in the image: its "imports" map resolves #sessiongate/* to dist/libs/*/src/index.js.
 # Files stay root-owned and the process runs as `node`, so a compromised process cannot rewrite its code.
 COPY --from=build /app/dist ./dist
+# The admin console's static page (HTML, CSS, JS: no build step), read from beside dist/.
+COPY --from=build /app/libs/admin/public ./libs/admin/public
 COPY deploy/docker/healthcheck.mjs ./healthcheck.mjs
 
 USER node

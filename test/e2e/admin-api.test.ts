@@ -152,6 +152,9 @@ describe('admin bearer tokens', () => {
       headers: { authorization: `Basic ${Buffer.from('ops:ops').toString('base64')}` },
     });
     expect(basic.status).toBe(401);
+    // The console's paths skip the bearer check; with the console off (no ADMIN_CONSOLE_REQUIRE) there is nothing there.
+    const noConsole = await fetch(`${stack.gateway.adminUrl}/admin/console/api/sessions`, { headers: { 'x-csrf': '1' } });
+    expect([noConsole.status, ((await noConsole.json()) as ErrorBody).error]).toEqual([404, 'not_found']);
   });
 
   it('refuses a token signed with another key, whatever kid it names', async () => {
@@ -324,6 +327,7 @@ describe('listing and revoking sessions', () => {
         action: 'revoke_session',
         target: expect.stringMatching(/^session:/),
         sessions: expect.any(String),
+        users: JSON.stringify([aliceSub]),
       },
       {
         at: expect.any(String),
@@ -331,8 +335,16 @@ describe('listing and revoking sessions', () => {
         action: 'revoke_user_sessions',
         target: `user:${aliceSub}`,
         sessions: expect.any(String),
+        users: JSON.stringify([aliceSub]),
       },
-      { at: expect.any(String), actor: 'admin:ops-console', action: 'revoke_user_sessions', target: `user:${aliceSub}`, sessions: '' },
+      {
+        at: expect.any(String),
+        actor: 'admin:ops-console',
+        action: 'revoke_user_sessions',
+        target: `user:${aliceSub}`,
+        sessions: '',
+        users: '[]',
+      },
     ]);
     const logged = stack.logs.map((line) => JSON.parse(line) as { audit?: { actor: string; action: string } }).filter((line) => line.audit);
     expect(logged.map((line) => line.audit!.action)).toEqual(['revoke_session', 'revoke_user_sessions', 'revoke_user_sessions']);

@@ -26,16 +26,22 @@ export class AdminSessionsController {
   @Get('sessions')
   @ApiOperation({ summary: "List sessions: all of them, or one user's, a page at a time (ordered by absolute expiry)." })
   @ApiQuery({ name: 'sub', type: String, required: false, description: 'Only this user’s sessions.' })
+  @ApiQuery({ name: 'sid', type: String, required: false, description: 'Only the sessions of this provider session (`sid`).' })
   @ApiQuery({ name: 'cursor', type: String, required: false, description: 'The previous page’s nextCursor.' })
   @ApiQuery({ name: 'limit', type: Number, required: false, description: `Page size, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}).` })
   @ApiOkResponse({ type: AdminSessionPageView })
-  list(@Query('sub') sub: unknown, @Query('cursor') cursor: unknown, @Query('limit') limit: unknown): Promise<AdminSessionPageView> {
+  list(
+    @Query('sub') sub: unknown,
+    @Query('sid') sid: unknown,
+    @Query('cursor') cursor: unknown,
+    @Query('limit') limit: unknown,
+  ): Promise<AdminSessionPageView> {
     const page = pageQuery(
       { cursor, limit },
       { defaultLimit: DEFAULT_LIMIT, maxLimit: MAX_LIMIT },
       (explanation) => new AdminError(AdminErrorCode.InvalidRequest, { explanation }),
     );
-    return this.sessions.list(optionalString('sub', sub), page.cursor, page.limit);
+    return this.sessions.list(optionalString('sub', sub), page.cursor, page.limit, optionalString('sid', sid));
   }
 
   @Get('sessions/:id')
@@ -70,13 +76,13 @@ export class AdminSessionsController {
   }
 }
 
-function booleanFlag(name: string, value: unknown): boolean {
+export function booleanFlag(name: string, value: unknown): boolean {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
   throw new AdminError(AdminErrorCode.InvalidRequest, { explanation: `${name} must be true or false.` });
 }
 
-function optionalString(name: string, value: unknown): string | undefined {
+export function optionalString(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '')
     throw new AdminError(AdminErrorCode.InvalidRequest, { explanation: `${name} must be given once, not empty.` });

@@ -17,8 +17,9 @@ export class AdminSessionsService {
     private readonly connections: ConnectedAccounts,
   ) {}
 
-  async list(sub: string | undefined, cursor: string | undefined, limit: number): Promise<AdminSessionPageView> {
-    const page = await this.directory.list({ sub, cursor, limit });
+  /** `idpSessionId`: only the sessions of that provider session (`sid`), of `sub` too when both are given. */
+  async list(sub: string | undefined, cursor: string | undefined, limit: number, idpSessionId?: string): Promise<AdminSessionPageView> {
+    const page = await this.directory.list({ sub, idpSessionId, cursor, limit });
     const persisted = await this.persistedConnections(page.sessions);
     return { sessions: page.sessions.map((summary) => this.view(summary, persisted)), nextCursor: page.nextCursor ?? null };
   }

@@ -6,6 +6,10 @@ export const AdminErrorCode = {
   InsufficientScope: ErrorCode.InsufficientScope,
   SessionNotFound: ErrorCode.SessionNotFound,
   InvalidRequest: ErrorCode.InvalidRequest,
+  /** The console's operator does not meet ADMIN_CONSOLE_REQUIRE. */
+  NotAdmin: ErrorCode.NotAdmin,
+  /** The console's login and callback share the /bff limits' settings. */
+  RateLimited: ErrorCode.RateLimited,
 } as const;
 export type AdminErrorCode = (typeof AdminErrorCode)[keyof typeof AdminErrorCode];
 

@@ -17,5 +17,7 @@ import { SessionRevocation } from './session-revocation.service.js';
   imports: [OidcModule, SessionModule, ConnectedAccountsModule],
   controllers: [AdminSessionsController],
   providers: [AdminJwtStrategy, AdminGuard, AdminSessionsService, SessionRevocation],
+  // For the admin console, which calls the same services under its own credential (the console session).
+  exports: [AdminSessionsService, SessionRevocation],
 })
 export class AdminModule {}

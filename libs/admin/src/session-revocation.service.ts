@@ -29,7 +29,8 @@ export class SessionRevocation {
     // The sessions are gone already; revocation at the provider is best effort (OidcClient logs failures).
     await Promise.all(revoked.map((session) => session.refreshToken && this.oidc.revoke(session.refreshToken)));
     const ids = revoked.map((session) => session.publicId);
-    await this.audit.record({ actor, action, target, sessions: ids });
+    // The target may name a session only: the users let the trail be searched by whose sessions ended.
+    await this.audit.record({ actor, action, target, sessions: ids, users: [...new Set(revoked.map((session) => session.sub))] });
     return ids;
   }
 }

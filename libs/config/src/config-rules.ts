@@ -158,6 +158,18 @@ export const gatewayRules: readonly Rule[] = [
       ? 'ADMIN_PORT: needs ADMIN_JWT_AUDIENCE (the admin API is off without it)'
       : undefined,
   (v) => (v.adminPort !== undefined && v.adminPort === v.port ? 'ADMIN_PORT: must differ from PORT' : undefined),
+  (v) =>
+    v.adminConsoleRequire !== undefined && v.adminAudience === undefined
+      ? 'ADMIN_CONSOLE_REQUIRE: needs ADMIN_JWT_AUDIENCE (the console is part of the admin API, off without it)'
+      : undefined,
+  (v) =>
+    v.adminConsoleRequire !== undefined && v.adminPort !== undefined && v.adminConsoleUrl === undefined
+      ? 'ADMIN_CONSOLE_URL: is required with ADMIN_PORT and ADMIN_CONSOLE_REQUIRE (the origin operators reach the admin port at)'
+      : undefined,
+  (v) =>
+    v.adminConsoleUrl !== undefined && v.adminConsoleRequire === undefined
+      ? 'ADMIN_CONSOLE_URL: means nothing without ADMIN_CONSOLE_REQUIRE (the console is off)'
+      : undefined,
   samplerArgProblem,
   (v) =>
     v.forwardAuthPath !== undefined && v.trustProxy !== undefined && v.trustProxy.length === 0

@@ -371,6 +371,9 @@ describe('loadConfig', () => {
       algorithms: ['RS256'],
       requiredScope: 'sessions:admin',
       port: undefined,
+      consoleRequire: undefined,
+      consoleUrl: undefined,
+      consoleSessionTimeoutSeconds: 3600,
     });
     const custom = loadConfig({
       ...valid,
@@ -379,7 +382,7 @@ describe('loadConfig', () => {
       ADMIN_REQUIRED_SCOPE: 'gateway-admin',
       ADMIN_PORT: '9100',
     });
-    expect(custom.admin).toEqual({ audience: 'ops', algorithms: ['ES256', 'PS256'], requiredScope: 'gateway-admin', port: 9100 });
+    expect(custom.admin).toMatchObject({ audience: 'ops', algorithms: ['ES256', 'PS256'], requiredScope: 'gateway-admin', port: 9100 });
   });
 
   it.each([
@@ -608,5 +611,53 @@ describe('provider options (docs/INTEROP.md)', () => {
 
   it('refuses an OIDC_FETCH_USERINFO that is not true or false', () => {
     expect(problemsOf({ ...valid, OIDC_FETCH_USERINFO: 'yes' })).toEqual(['OIDC_FETCH_USERINFO: must be true or false']);
+  });
+});
+
+describe('the admin console settings', () => {
+  const admin = { ...valid, ADMIN_JWT_AUDIENCE: 'https://admin.example.com' };
+  const ADMINS = '{"groups":{"containsAnyOf":["admins"]}}';
+
+  it("reads ADMIN_CONSOLE_REQUIRE in the syntax of a route's require", () => {
+    expect(
+      loadConfig({ ...admin, ADMIN_CONSOLE_REQUIRE: '{"groups":{"containsAnyOf":["admins"]},"email_verified":true}' }).admin,
+    ).toMatchObject({
+      consoleRequire: {
+        claims: [
+          { claim: 'groups', path: ['groups'], kind: 'containsAnyOf', values: ['admins'] },
+          { claim: 'email_verified', kind: 'equals', values: [true] },
+        ],
+        scope: [],
+      },
+      consoleUrl: undefined,
+      consoleSessionTimeoutSeconds: 3600,
+    });
+  });
+
+  it.each([
+    ['not json', 'ADMIN_CONSOLE_REQUIRE: must be a JSON object of claim conditions'],
+    ['{}', 'ADMIN_CONSOLE_REQUIRE: must hold at least one claim condition'],
+    ['{"groups":{"contains":["a"]}}', 'ADMIN_CONSOLE_REQUIRE: groups must be a string'],
+    ['{"groups":{"containsAnyOf":["a"]},"scope":"sessions:admin"}', 'ADMIN_CONSOLE_REQUIRE: scope: the console holds no access token'],
+  ])('refuses ADMIN_CONSOLE_REQUIRE=%s at start-up, naming it', (raw, message) => {
+    expect(problemsOf({ ...admin, ADMIN_CONSOLE_REQUIRE: raw })[0]).toContain(message);
+  });
+
+  it('needs the admin API, and ADMIN_CONSOLE_URL on ADMIN_PORT', () => {
+    expect(problemsOf({ ...valid, ADMIN_CONSOLE_REQUIRE: ADMINS })).toEqual([
+      'ADMIN_CONSOLE_REQUIRE: needs ADMIN_JWT_AUDIENCE (the console is part of the admin API, off without it)',
+    ]);
+    expect(problemsOf({ ...admin, ADMIN_PORT: '9000', ADMIN_CONSOLE_REQUIRE: ADMINS })[0]).toMatch(
+      /^ADMIN_CONSOLE_URL: is required with ADMIN_PORT/,
+    );
+    expect(problemsOf({ ...admin, ADMIN_CONSOLE_URL: 'https://admin.example.com' })[0]).toMatch(/^ADMIN_CONSOLE_URL: means nothing/);
+    expect(problemsOf({ ...admin, ADMIN_CONSOLE_REQUIRE: ADMINS, ADMIN_CONSOLE_URL: 'https://admin.example.com/x' })[0]).toMatch(
+      /^ADMIN_CONSOLE_URL: must be an origin/,
+    );
+    expect(problemsOf({ ...admin, ADMIN_CONSOLE_REQUIRE: ADMINS, ADMIN_CONSOLE_SESSION_TIMEOUT: '0' })[0]).toMatch(
+      /^ADMIN_CONSOLE_SESSION_TIMEOUT: /,
+    );
+    const onPort = { ...admin, ADMIN_PORT: '9000', ADMIN_CONSOLE_REQUIRE: ADMINS, ADMIN_CONSOLE_URL: 'https://admin.example.com:9000' };
+    expect(loadConfig(onPort).admin?.consoleUrl?.origin).toBe('https://admin.example.com:9000');
   });
 });

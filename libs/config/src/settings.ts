@@ -1,6 +1,7 @@
 import type { ClientAuthMethod, ResourceParameter, SameSite, SessionCacheMode, TraceSamplerName } from './config.types.js';
 import { JsonKeyError } from './json-array.js';
 import { routePolicy } from './route-policy.options.js';
+import type { RoutePolicy } from './route-policy.types.js';
 import {
   ASYMMETRIC_JWS_ALGS,
   asymmetricAlgorithms,
@@ -60,6 +61,21 @@ export interface Setting<T> {
 /** A description written over several source lines: the lines joined by single spaces. */
 function prose(...lines: readonly string[]): string {
   return lines.join(' ');
+}
+
+/** A `require` object as JSON (docs/ROUTES.md), its faults named by key. */
+function policyJson(raw: string): RoutePolicy {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new Error('must be a JSON object of claim conditions');
+  }
+  try {
+    return routePolicy(value);
+  } catch (error) {
+    throw new Error(error instanceof JsonKeyError ? `${error.path} ${error.message}` : (error as Error).message);
+  }
 }
 
 /**
@@ -462,19 +478,7 @@ export const settings = {
       '(`"require": {}` opens one). With conditions, every such route needs a caller, even a `none` route.',
     ),
     optional: true,
-    parse: (raw: string) => {
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        throw new Error('must be a JSON object of claim conditions');
-      }
-      try {
-        return routePolicy(value);
-      } catch (error) {
-        throw new Error(error instanceof JsonKeyError ? `${error.path} ${error.message}` : (error as Error).message);
-      }
-    },
+    parse: policyJson,
   },
   // Read by its rule, with PUBLIC_URL and the routes that name its connections (see config-rules.ts).
   connections: {
@@ -622,6 +626,47 @@ export const settings = {
     group: 'admin',
     field: 'port',
     parse: port,
+  },
+  adminConsoleRequire: {
+    env: 'ADMIN_CONSOLE_REQUIRE',
+    description: prose(
+      'Turns on the admin console (`/admin/console`, docs/ADMIN-CONSOLE.md): JSON, the conditions on the',
+      "operator's claims, in the syntax of a route's `require` (docs/ROUTES.md; claims only, no `scope`), e.g.",
+      '`{"groups":{"containsAnyOf":["admins"]}}`; checked at login and on every call (403 `not_admin`).',
+      'Needs ADMIN_JWT_AUDIENCE; register ADMIN_CONSOLE_URL + `/admin/console/callback` at the provider.',
+    ),
+    optional: true,
+    group: 'admin',
+    field: 'consoleRequire',
+    parse: (raw: string) => {
+      const policy = policyJson(raw);
+      // The console session keeps no access token, so a scope could be checked at login but never again.
+      if (policy.scope.length > 0)
+        throw new Error('scope: the console holds no access token whose scope could be checked on every call; require a claim');
+      if (policy.claims.length === 0)
+        throw new Error('must hold at least one claim condition: an empty one lets every user of the provider in');
+      return policy;
+    },
+  },
+  adminConsoleUrl: {
+    env: 'ADMIN_CONSOLE_URL',
+    description: prose(
+      "The admin console's origin as operators' browsers see it: its redirect URI is this +",
+      '`/admin/console/callback`, and its calls must come from it (`Origin`). Default PUBLIC_URL;',
+      'required with ADMIN_PORT (the console is then served there only).',
+    ),
+    optional: true,
+    group: 'admin',
+    field: 'consoleUrl',
+    parse: origin,
+  },
+  adminConsoleSessionTimeout: {
+    env: 'ADMIN_CONSOLE_SESSION_TIMEOUT',
+    description: prose('Seconds a console login lasts however active (at most SESSION_ABSOLUTE_TIMEOUT; idle: SESSION_IDLE_TIMEOUT).'),
+    default: '3600',
+    group: 'admin',
+    field: 'consoleSessionTimeoutSeconds',
+    parse: positiveInteger,
   },
   metricsEnabled: {
     env: 'METRICS_ENABLED',

@@ -35,4 +35,13 @@ export const DEMO_USERS: readonly DemoUser[] = [
     email: 'bob@example.com',
     claims: { groups: ['staff', 'ops'], realm_access: { roles: ['operator'] } },
   },
+  // An operator: the admin console's demo requirement is membership of `admins`.
+  {
+    sub: 'u-1003',
+    username: 'carol',
+    password: 'carol',
+    name: 'Carol Clark',
+    email: 'carol@example.com',
+    claims: { groups: ['staff', 'admins'] },
+  },
 ];

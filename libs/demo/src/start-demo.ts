@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { consoleSite } from '#sessiongate/admin';
 import { loadConfig } from '#sessiongate/config';
 import { startGateway } from '#sessiongate/gateway';
 import { createLogger } from '#sessiongate/observability';
@@ -34,6 +35,9 @@ export async function startDemo(
     PUBLIC_URL: `http://localhost:${env.PORT || 3000}`,
     HOST: 'localhost',
     SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    // The admin console at /admin/console, for carol (DEMO_USERS) and whoever else is in `admins`.
+    ADMIN_JWT_AUDIENCE: 'http://admin.sessiongate.demo',
+    ADMIN_CONSOLE_REQUIRE: JSON.stringify({ groups: { containsAnyOf: ['admins'] } }),
     ...env,
     OIDC_CLIENT_ID: CLIENT_ID,
     OIDC_CLIENT_SECRET: randomBytes(24).toString('base64url'),
@@ -52,7 +56,8 @@ export async function startDemo(
         {
           client_id: CLIENT_ID,
           client_secret: settings.OIDC_CLIENT_SECRET,
-          redirect_uris: [draft.oidc.redirectUri.href],
+          // The admin console logs operators in through the same client (docs/ADMIN-CONSOLE.md).
+          redirect_uris: [draft.oidc.redirectUri.href, consoleSite(draft).redirectUri.href],
           post_logout_redirect_uris: [draft.oidc.postLogoutRedirectUri.href],
           // Logging out at the provider ends the gateway session too (OIDC Back-Channel Logout).
           backchannel_logout_uri: new URL('/bff/backchannel-logout', draft.publicUrl).href,

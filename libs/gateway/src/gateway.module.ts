@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { AdminModule } from '#sessiongate/admin';
+import { AdminConsoleModule, AdminModule } from '#sessiongate/admin';
 import { BffModule } from '#sessiongate/bff';
 import { HealthModule } from '#sessiongate/health';
 import { ConfigModule, type GatewayConfig } from '#sessiongate/config';
@@ -34,7 +34,7 @@ export class GatewayModule {
         HealthModule,
         ProxyModule.forRoot({ imports: [TokensModule], authorizer: UserTokenAuthorizer }),
         ...(config.forwardAuthPath ? [ForwardAuthModule.forRoot({ imports: [TokensModule], authorizer: UserTokenAuthorizer })] : []),
-        ...(config.admin && config.admin.port === undefined ? [AdminModule] : []),
+        ...(config.admin && config.admin.port === undefined ? adminModules(config) : []),
       ],
       // Once per process, from the main listener: the admin listener's store is a second connection to the same one.
       providers: [
@@ -55,13 +55,23 @@ export class GatewayModule {
   }
 }
 
-/** The admin API alone, for the listener on ADMIN_PORT: nothing else is reachable there. */
+/** The admin API (and its console) alone, for the listener on ADMIN_PORT: nothing else is reachable there. */
 @Module({})
 export class AdminGatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger, telemetry: Telemetry): DynamicModule {
     return {
       module: AdminGatewayModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(logger), TelemetryModule.forRoot(telemetry), AdminModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(logger),
+        TelemetryModule.forRoot(telemetry),
+        ...adminModules(config),
+      ],
     };
   }
+}
+
+/** The admin API, and its console when ADMIN_CONSOLE_REQUIRE turns it on: always on the same listener. */
+function adminModules(config: GatewayConfig): DynamicModule['imports'] & object {
+  return config.admin?.consoleRequire ? [AdminModule, AdminConsoleModule] : [AdminModule];
 }

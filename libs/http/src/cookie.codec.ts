@@ -12,8 +12,11 @@ export interface CookieOptions {
   readonly secure: boolean;
   /** Always HttpOnly: no script ever needs these cookies. */
   readonly httpOnly?: true;
-  /** Always `/`, and never a Domain attribute, as `__Host-` cookies require. */
-  readonly path?: '/';
+  /**
+   * Default `/`, as `__Host-` cookies require; never a Domain attribute. Another path only for a
+   * cookie that no other part of the gateway may receive (the admin console's, under /admin).
+   */
+  readonly path?: `/${string}`;
 }
 
 /**
@@ -35,7 +38,7 @@ export function readCookie(cookieHeader: string | undefined, name: string): stri
 export function serializeCookie(name: string, value: string, options: CookieOptions): string {
   if (!COOKIE_NAME.test(name) || !COOKIE_VALUE.test(value))
     throw new Error(`cookie ${name}: name or value has characters a cookie cannot carry`);
-  const attributes = [`${name}=${value}`, 'Path=/'];
+  const attributes = [`${name}=${value}`, `Path=${options.path ?? '/'}`];
   if (options.maxAgeSeconds !== undefined) attributes.push(`Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`);
   attributes.push('HttpOnly');
   if (options.secure) attributes.push('Secure');

@@ -4,3 +4,4 @@ export { type CrossOriginAnswer, crossOriginAnswer, crossOriginHook, crossOrigin
 export { HttpPolicyModule } from './http-policy.module.js';
 export { SessionCookies } from './session.cookies.js';
 export { clientAddress, type ProxyTrust, proxyTrust } from './client-address.policy.js';
+export { expiredCookie, readCookie, serializeCookie, type CookieOptions } from './cookie.codec.js';

@@ -42,6 +42,7 @@ export enum ErrorCode {
   UpstreamTimeout = 'upstream_timeout',
   UpgradeNotAllowed = 'upgrade_not_allowed',
   ShuttingDown = 'shutting_down',
+  NotAdmin = 'not_admin',
   ConnectionRequired = 'connection_required',
   ConnectionNotFound = 'connection_not_found',
   ConnectExpired = 'connect_expired',
@@ -337,6 +338,13 @@ export const ERROR_CATALOGUE = {
     message: 'The gateway is restarting. Try again shortly.',
     retryAfter: false,
     description: 'The gateway is shutting down and opens no more WebSockets.',
+  },
+  [ErrorCode.NotAdmin]: {
+    status: 403,
+    message: 'You are not allowed to use the admin console.',
+    retryAfter: false,
+    description:
+      "The admin console's login or call by a user whose claims do not meet ADMIN_CONSOLE_REQUIRE (which condition is logged, not sent); no console session is made or kept.",
   },
   [ErrorCode.ConnectionRequired]: {
     status: 401,

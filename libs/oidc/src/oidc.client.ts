@@ -18,6 +18,10 @@ export interface AuthorizationRequest {
   readonly state: string;
   readonly nonce: string;
   readonly codeVerifier: string;
+  /** Another of the client's registered redirect URIs than `/bff/callback` (the admin console's); sent again with the code. */
+  readonly redirectUri?: URL;
+  /** Other scopes than OIDC_SCOPES. */
+  readonly scope?: string;
 }
 
 export interface ExpectedSubject {
@@ -223,8 +227,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     const parameters: Record<string, string> = {
       // The SPA's allowlisted login parameters (prompt, acr_values, ...): never one of those the gateway sets below.
       ...extra,
-      redirect_uri: this.config.oidc.redirectUri.href,
-      scope: this.config.oidc.scopes,
+      redirect_uri: (request.redirectUri ?? this.config.oidc.redirectUri).href,
+      scope: request.scope ?? this.config.oidc.scopes,
       code_challenge: await client.calculatePKCECodeChallenge(request.codeVerifier),
       code_challenge_method: 'S256',
       state: request.state,
@@ -269,7 +273,7 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
 
   /** `maxAgeSeconds`: the login's own max_age, checked on `auth_time` besides OIDC_MAX_AGE. */
   async exchangeCode(parameters: URLSearchParams, request: AuthorizationRequest, maxAgeSeconds?: number): Promise<IssuedTokens> {
-    const callbackUrl = new URL(this.config.oidc.redirectUri);
+    const callbackUrl = new URL(request.redirectUri ?? this.config.oidc.redirectUri);
     callbackUrl.search = parameters.toString();
     try {
       const response = await client.authorizationCodeGrant(this.discovered(), callbackUrl, {

@@ -7,7 +7,7 @@ export { UserVault, type Vaulted } from './user.vault.js';
 export { UserVaultStore, type VaultRecord } from './stores/user-vault.store.js';
 export { SessionDirectory, type ListOptions, type OwnerFilter } from './session.directory.js';
 export { pageQuery, type PageLimits, type PageQuery } from './page.query.js';
-export { SessionAudit, type AuditEvent } from './session.audit.js';
+export { SessionAudit, type AuditEvent, type AuditEventPage, type RecordedAuditEvent } from './session.audit.js';
 export { openSessionDirectory, type OpenedSessionDirectory } from './open-session-directory.js';
 export { RateCounter } from './rate.counter.js';
 export { LogoutTokenReplayGuard } from './logout-token.replay-guard.js';
@@ -17,7 +17,7 @@ export { PendingLoginStore } from './stores/pending-login.store.js';
 export { RefreshLockStore } from './stores/refresh-lock.store.js';
 export { RateCounterStore, type HitCount } from './stores/rate-counter.store.js';
 export { UsedLogoutTokenStore } from './stores/used-logout-token.store.js';
-export { AuditTrailStore } from './stores/audit-trail.store.js';
+export { AuditTrailStore, type AuditFilter } from './stores/audit-trail.store.js';
 export type {
   AccessToken,
   ConnectionGrant,

@@ -11,6 +11,8 @@ import type { RevokedSession, SessionData, SessionPage, SessionSummary } from '.
 export interface ListOptions {
   /** Only this user's sessions; all sessions without. */
   readonly sub?: string;
+  /** Only the sessions opened in this provider session (its `sid`); with `sub` too, only that user's among them. */
+  readonly idpSessionId?: string;
   /** A previous page's `nextCursor`. */
   readonly cursor?: string;
   readonly limit: number;
@@ -43,7 +45,12 @@ export class SessionDirectory {
 
   async list(options: ListOptions): Promise<SessionPage> {
     if (options.cursor !== undefined && !INDEX_CURSOR.test(options.cursor)) throw new SessionError(SessionErrorCode.InvalidCursor);
-    const index: SessionIndex = options.sub === undefined ? { by: 'all' } : { by: 'sub', hash: this.lookups.sub(options.sub) };
+    const index: SessionIndex =
+      options.idpSessionId !== undefined
+        ? { by: 'idpSessionId', hash: this.lookups.idpSessionId(options.idpSessionId) }
+        : options.sub === undefined
+          ? { by: 'all' }
+          : { by: 'sub', hash: this.lookups.sub(options.sub) };
     const page = await this.store.page(index, options.cursor, options.limit);
     const records = await this.store.peek(page.keyHashes);
     let unreadable = 0;
@@ -51,7 +58,12 @@ export class SessionDirectory {
       const record = records[position] ?? null;
       const summary = this.summary(keyHash, record);
       if (record && !summary && !this.readable(keyHash, record)) unreadable++;
-      return summary ? [summary] : [];
+      // An index entry is a keyed hash, but the decrypted data decides (as revoke does).
+      const wanted =
+        summary &&
+        (options.idpSessionId === undefined || summary.idpSessionId === options.idpSessionId) &&
+        (options.sub === undefined || summary.sub === options.sub);
+      return wanted ? [summary] : [];
     });
     return { sessions, nextCursor: page.next, unreadable };
   }

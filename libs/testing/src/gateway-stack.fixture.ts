@@ -140,7 +140,8 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
       {
         client_id: GATEWAY_CLIENT_ID,
         client_secret: GATEWAY_CLIENT_SECRET,
-        redirect_uris: [`${publicUrl}/bff/callback`],
+        // The admin console's too (on for suites that set ADMIN_CONSOLE_REQUIRE).
+        redirect_uris: [`${publicUrl}/bff/callback`, `${publicUrl}/admin/console/callback`],
         post_logout_redirect_uris: [`${publicUrl}/`],
         backchannel_logout_uri: `${publicUrl}/bff/backchannel-logout`,
         ...options.client,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
 import { freePort } from './free-port.js';
-import { killRedis, launchRedis } from './redis.fixture.js';
+import { keepingNothing, killRedis, launchRedis, onlyAclUser } from './redis.fixture.js';
 
 const run = promisify(execFile);
 
@@ -49,22 +49,8 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
           String(busPort),
           '--cluster-config-file',
           join(dir, `nodes-${port}.conf`),
-          '--dir',
-          dir,
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--user',
-          'default',
-          'off',
-          '--user',
-          username,
-          'on',
-          `>${password}`,
-          '~*',
-          '&*',
-          '+@all',
+          ...keepingNothing(dir),
+          ...onlyAclUser(username, password, ['~*', '&*']),
         ]),
       );
     }

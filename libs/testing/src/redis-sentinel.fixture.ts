@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 import { waitFor } from './redis-cluster.fixture.js';
-import { killRedis, launchRedis } from './redis.fixture.js';
+import { keepingNothing, killRedis, launchRedis, onlyAclUser } from './redis.fixture.js';
 
 const NAME = 'sessiongate';
 
@@ -53,22 +53,8 @@ export async function startRedisSentinel(): Promise<RedisSentinelFixture> {
       // current folder would load.
       '--bind',
       '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--user',
-      'default',
-      'off',
-      '--user',
-      username,
-      'on',
-      `>${password}`,
-      '~*',
-      '&*',
-      '+@all',
+      ...keepingNothing(dir),
+      ...onlyAclUser(username, password, ['~*', '&*']),
       '--masteruser',
       username,
       '--masterauth',

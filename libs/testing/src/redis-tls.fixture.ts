@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
-import { killRedis, launchRedis } from './redis.fixture.js';
+import { keepingNothing, killRedis, launchRedis, onlyAclUser } from './redis.fixture.js';
 
 const run = promisify(execFile);
 
@@ -79,12 +79,7 @@ export async function startTlsRedis(): Promise<TlsRedisFixture> {
       String(port),
       '--bind',
       '127.0.0.1',
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
+      ...keepingNothing(dir),
       '--tls-cert-file',
       file('server.pem'),
       '--tls-key-file',
@@ -93,15 +88,7 @@ export async function startTlsRedis(): Promise<TlsRedisFixture> {
       file('ca.pem'),
       '--tls-auth-clients',
       'no',
-      '--user',
-      'default',
-      'off',
-      '--user',
-      username,
-      'on',
-      `>${password}`,
-      '~sg:*',
-      '+@all',
+      ...onlyAclUser(username, password, ['~sg:*']),
     ]);
     const running = server;
     return {

@@ -46,10 +46,20 @@ export async function startRedis(): Promise<RedisFixture> {
 // Its own folder: whatever a redis-server writes (an RDB file) never lands in the current folder, where
 // the next one started there would load it.
 function launch(port: number, dir: string): Promise<ChildProcess> {
-  return launchRedis(['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no']);
+  return launchRedis(['--port', String(port), '--bind', '127.0.0.1', ...keepingNothing(dir)]);
 }
 
 /** Runs `redis-server <args>` and waits for the line saying it serves (`ready`; a sentinel says otherwise). */
+/** redis-server arguments: its working folder (a temporary one, never the repo), nothing persisted. */
+export function keepingNothing(dir: string): string[] {
+  return ['--dir', dir, '--save', '', '--appendonly', 'no'];
+}
+
+/** redis-server arguments: the default user off, and one ACL user with these key/channel patterns. */
+export function onlyAclUser(username: string, password: string, patterns: readonly string[]): string[] {
+  return ['--user', 'default', 'off', '--user', username, 'on', `>${password}`, ...patterns, '+@all'];
+}
+
 export async function launchRedis(args: readonly string[], ready = 'Ready to accept connections'): Promise<ChildProcess> {
   const server = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

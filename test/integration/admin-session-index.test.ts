@@ -130,6 +130,8 @@ describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('the session direc
       ip: '127.0.0.1',
       hasRefreshToken: true,
       accessTokens: [{ audienceKey: audienceKey(), expiresAt: created[0]!.tokens.accessTokens[audienceKey()]!.expiresAt }],
+      // The names of its third-party connections (docs/CONNECTIONS.md): none here.
+      connections: [],
     });
     expect(JSON.stringify(first)).not.toMatch(/refresh-|access-|id-/);
   });

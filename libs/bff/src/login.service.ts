@@ -1,6 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
+import { GATEWAY_CONFIG, type GatewayConfig } from '#sessiongate/config';
+import { newDpopKey } from '#sessiongate/dpop';
 import { Telemetry } from '#sessiongate/observability';
 import { grantedToken, OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
 import { audienceKey, Clock, type NewSession, type Session, SessionService } from '#sessiongate/session';
@@ -32,6 +34,7 @@ export type CompletedLogin =
 @Injectable()
 export class LoginService {
   constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly oidc: OidcClient,
     private readonly sessions: SessionService,
     private readonly clock: Clock,
@@ -44,7 +47,8 @@ export class LoginService {
    * a live session is that session's step-up: it will replace it (see StepUpLogin).
    */
   async start(returnTo: unknown, parameters: LoginParameters = {}, current: Session | null = null): Promise<StartedLogin> {
-    const request = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier() };
+    const dpopKey = this.needsDpopKey() ? await newDpopKey(this.config.oidc.dpopAlg) : undefined;
+    const request = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier(), dpopKey };
     const stepsUp = current !== null && (parameters.acrValues !== undefined || parameters.maxAgeSeconds !== undefined);
     const loginId = await this.sessions.savePendingLogin({
       ...request,
@@ -53,7 +57,19 @@ export class LoginService {
       ...(Object.keys(parameters).length > 0 ? { parameters } : {}),
       ...(stepsUp ? { replaces: { publicId: current.publicId, sub: current.sub, iss: String(current.claims.iss) } } : {}),
     });
-    return { loginId, authorizationUrl: await this.oidc.authorizationUrl(request, authorizationParameters(parameters)) };
+    return { loginId, authorizationUrl: await this.oidc.authorizationUrl(this.loginBinding(request), authorizationParameters(parameters)) };
+  }
+
+  /**
+   * A session holds a DPoP key when any of its tokens will be bound: made here, before the code
+   * exchange, so that the code and the login token are bound to it from the start (RFC 9449 §10).
+   */
+  private needsDpopKey(): boolean {
+    return this.config.oidc.dpop !== 'false' || this.config.routes.some((route) => route.dpop === true);
+  }
+
+  private loginBinding<T extends { readonly dpopKey?: unknown }>(request: T): T {
+    return this.config.oidc.dpop === 'false' ? withoutKey(request) : request;
   }
 
   /** Always consumes the pending login, so a state can never be replayed, whatever the outcome. */
@@ -84,7 +100,7 @@ export class LoginService {
       throw error;
     }
     const issued = await this.telemetry.tokenRequest('authorization_code', () =>
-      this.oidc.exchangeCode(parameters, pending, asked.maxAgeSeconds),
+      this.oidc.exchangeCode(parameters, this.loginBinding(pending), asked.maxAgeSeconds),
     );
     const { claims, idToken } = issued;
     if (!claims || !idToken) throw new OidcError(OidcErrorCode.InvalidIdToken, { variant: 'missing' });
@@ -105,6 +121,7 @@ export class LoginService {
         idToken,
         refreshToken: issued.refreshToken,
         accessTokens: { [audienceKey()]: grantedToken(issued) },
+        ...(pending.dpopKey ? { dpopKey: pending.dpopKey } : {}),
       },
       absoluteExpiresAt: issued.refreshTokenExpiresAt,
     };
@@ -113,6 +130,12 @@ export class LoginService {
       : await this.sessions.create(data);
     return { session, returnTo: pending.returnTo };
   }
+}
+
+/** The session's DPoP key goes to the provider with the login only when OIDC_DPOP binds the login token too. */
+function withoutKey<T extends { readonly dpopKey?: unknown }>(request: T): T {
+  const { dpopKey: _unbound, ...rest } = request;
+  return rest as T;
 }
 
 function sameString(a: string, b: string): boolean {

@@ -4,7 +4,7 @@ import { bearerCallers, httpMethods, routePolicy } from './route-policy.options.
 import type { RoutePolicy } from './route-policy.types.js';
 import { httpUrl, oneOf } from './setting-parsers.js';
 
-const tokenMode = oneOf<RouteTokenMode>('user', 'optional', 'client', 'none');
+const tokenMode = oneOf<RouteTokenMode>('user', 'optional', 'client', 'exchange', 'none');
 export const SCOPE_LIST = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
 /** A connection's name (CONNECTIONS): it appears in URLs (`/bff/connect/<name>`) and in `connected:<name>`. */
 export const CONNECTION_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -28,7 +28,7 @@ function routeTokenMode(value: unknown): RouteTokenMode {
   try {
     return tokenMode(typeof value === 'string' ? value : '');
   } catch {
-    throw new Error('must be user, optional, client, none or connected:<name>');
+    throw new Error('must be user, optional, client, exchange, none or connected:<name>');
   }
 }
 
@@ -94,6 +94,8 @@ const routeKeys = {
       return value;
     },
     check: (route) => {
+      // RFC 8693 §2.1: the exchanged token is for a target; without one it would be the login token again.
+      if (route.token === 'exchange' && route.resource === undefined) return 'an "exchange" route needs a resource (or audience)';
       if (route.resource === undefined && route.scopes === undefined) return undefined;
       if (route.token === 'none') return 'a "none" route takes no resource or scopes';
       // The provider's own scopes are the connection's (CONNECTIONS), asked for once when the user connects.
@@ -127,6 +129,11 @@ const routeKeys = {
   },
   /** Lets callers without a session present a JWT access token for this audience instead. */
   bearer: { parse: bearerCallers },
+  /** Whether this route's token is DPoP-bound (RFC 9449) whatever OIDC_DPOP says; unset: as OIDC_DPOP says. */
+  dpop: {
+    parse: (value: unknown): boolean | undefined => (value === undefined ? undefined : flag(value)),
+    check: (route) => (route.dpop !== undefined && route.token === 'none' ? 'a "none" route takes no dpop' : undefined),
+  },
   /** Step-up (RFC 9470): the session's ID token `acr` must be one of these, or 401 step_up_required (docs/STEP-UP.md). */
   acr: { parse: acrList },
   /** Step-up (RFC 9470): at most this many seconds since the session's `auth_time`, or 401 step_up_required. */

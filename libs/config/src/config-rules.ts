@@ -2,6 +2,7 @@ import { apiRoutes, connectionOf } from './api-routes.js';
 import type { ApiRoute, ClientCredentials, ConnectionConfig } from './config.types.js';
 import { connections, connectionUrls } from './connections.options.js';
 import { noRedisTopology, redisProblems } from './redis-config.js';
+import { dpopRouteProblems, fapi2Rules } from './security-profile.policy.js';
 import { samplerArgProblem } from './tracing-config.js';
 import { type SettingValues, settings } from './settings.js';
 
@@ -129,7 +130,8 @@ export const gatewayRules: readonly Rule[] = [
       ? `SESSION_COOKIE_NAME: a ${prefix} cookie needs an https:// PUBLIC_URL`
       : undefined;
   },
-  ({ apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout, routesDefaultRequire, clientId }) => {
+  (v) => {
+    const { apiRoutes, maxBodyBytes, upstreamTimeout, upstreamIdleTimeout, routesDefaultRequire, clientId } = v;
     // Unread while a limit it defaults to is malformed (that one is reported).
     if (apiRoutes === undefined || maxBodyBytes === undefined || upstreamTimeout === undefined || upstreamIdleTimeout === undefined)
       return undefined;
@@ -141,9 +143,13 @@ export const gatewayRules: readonly Rule[] = [
     }
     // ID tokens and logout tokens are addressed to the gateway: accepted as bearers, any of them would open the route.
     const index = routes.findIndex((route) => route.bearer !== undefined && route.bearer.audience === clientId);
-    return index < 0
-      ? undefined
-      : `API_ROUTES: route ${index} (${routes[index]?.prefix}): bearer.audience must not be OIDC_CLIENT_ID (the audience of the gateway's own ID and logout tokens)`;
+    const problems = dpopRouteProblems(v, routes);
+    if (index >= 0) {
+      problems.unshift(
+        `API_ROUTES: route ${index} (${routes[index]?.prefix}): bearer.audience must not be OIDC_CLIENT_ID (the audience of the gateway's own ID and logout tokens)`,
+      );
+    }
+    return problems;
   },
   (v) => {
     if (v.clientAuthMethod === undefined || clientCredentials(v) !== undefined) return undefined;
@@ -175,6 +181,7 @@ export const gatewayRules: readonly Rule[] = [
     v.forwardAuthPath !== undefined && v.trustProxy !== undefined && v.trustProxy.length === 0
       ? 'FORWARD_AUTH_PATH: needs TRUST_PROXY, the addresses of the ingress it answers (it answers no one else)'
       : undefined,
+  ...fapi2Rules,
 ];
 
 /** Appends what each rule finds, in order. */

@@ -4,10 +4,20 @@ import type { SettingGroup } from './settings.js';
 
 /**
  * `user`: the user's access token (401 without a session); `optional`: the user's token when logged
- * in, none otherwise; `client`: a client-credentials token shared by all sessions; `none`: no token;
+ * in, none otherwise; `client`: a client-credentials token shared by all sessions; `exchange`: the
+ * user's token exchanged (RFC 8693) for one meant for the route's resource; `none`: no token;
  * `connected:<name>`: the user's token at the third-party provider of that connection (CONNECTIONS).
  */
-export type RouteTokenMode = 'user' | 'optional' | 'client' | 'none' | `connected:${string}`;
+export type RouteTokenMode = 'user' | 'optional' | 'client' | 'exchange' | 'none' | `connected:${string}`;
+
+/** OIDC_DPOP: sender-constrain every token (`true`), the same unless the provider ignores DPoP (`optional`), or Bearer (`false`). */
+export type DpopMode = 'true' | 'optional' | 'false';
+
+/** SECURITY_PROFILE: `fapi2` enforces the FAPI 2.0 Security Profile (docs/FAPI2.md). */
+export type SecurityProfile = 'none' | 'fapi2';
+
+/** TOKEN_EXCHANGE_SUBJECT_TOKEN: which of the user's tokens an exchange route hands the provider (RFC 8693 subject_token). */
+export type ExchangeSubjectTokenType = 'access_token' | 'id_token';
 
 /**
  * Which access token a route needs: the API it is for (RFC 8707 resource / Auth0 audience) and its scopes.
@@ -22,8 +32,10 @@ export interface TokenAudience {
  * A route of API_ROUTES (its keys are declared in api-routes.ts), with its token needs grouped, and its
  * `require` the effective one: its own, else ROUTES_DEFAULT_REQUIRE, else undefined (no conditions).
  */
-export interface ApiRoute extends Omit<RouteEntry, 'resource' | 'scopes'> {
+export interface ApiRoute extends Omit<RouteEntry, 'resource' | 'scopes' | 'dpop'> {
   readonly audience: TokenAudience;
+  /** The route's own `dpop`: unset, the token is DPoP-bound as OIDC_DPOP says (see routeUsesDpop). */
+  readonly dpop?: boolean | undefined;
 }
 
 /** How the provider is told which API a token is for: `resource` (RFC 8707) or `audience` (Auth0). */

@@ -6,6 +6,8 @@ export type {
   ApiRoute,
   ClientAuthMethod,
   ClientCredentials,
+  DpopMode,
+  ExchangeSubjectTokenType,
   ConnectionConfig,
   ConnectionPersistence,
   GatewayConfig,
@@ -15,6 +17,7 @@ export type {
   ResourceParameter,
   RouteTokenMode,
   SameSite,
+  SecurityProfile,
   SessionCacheMode,
   SessionKey,
   StoreConfig,
@@ -28,3 +31,4 @@ export { HTTP_METHODS, routePolicy } from './route-policy.options.js';
 export type { BearerCallers, ClaimCondition, ClaimValue, RoutePolicy } from './route-policy.types.js';
 export { loadConfig, loadStoreConfig } from './load-config.js';
 export { settings, type Setting } from './settings.js';
+export { FAPI2_ALGORITHMS, routeUsesDpop } from './security-profile.policy.js';

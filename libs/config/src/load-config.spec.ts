@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -51,6 +51,7 @@ describe('loadConfig', () => {
     ]);
     expect(config.proxy.websocketSessionCheckMs).toBe(5000);
     expect(config.tokens).toEqual({
+      exchangeSubjectTokenType: 'access_token',
       refreshSkewSeconds: 30,
       resourceParameter: 'resource',
       refreshLockLeaseMs: 5000,
@@ -88,7 +89,7 @@ describe('loadConfig', () => {
     [
       'API_ROUTES',
       '[{"prefix":"/api/a","target":"http://a","token":"id"}]',
-      'API_ROUTES: route 0 (/api/a): token must be user, optional, client, none or connected:<name>',
+      'API_ROUTES: route 0 (/api/a): token must be user, optional, client, exchange, none or connected:<name>',
     ],
     [
       'API_ROUTES',
@@ -659,5 +660,107 @@ describe('the admin console settings', () => {
     );
     const onPort = { ...admin, ADMIN_PORT: '9000', ADMIN_CONSOLE_REQUIRE: ADMINS, ADMIN_CONSOLE_URL: 'https://admin.example.com:9000' };
     expect(loadConfig(onPort).admin?.consoleUrl?.origin).toBe('https://admin.example.com:9000');
+  });
+});
+
+function profileKey(alg: string | undefined): string {
+  const { privateKey } =
+    alg === 'PS256' || alg === undefined
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid: 'k1', ...(alg ? { alg } : {}) });
+}
+
+const profile = {
+  PUBLIC_URL: 'https://app.example.com',
+  OIDC_ISSUER: 'https://idp.example.com',
+  OIDC_CLIENT_ID: 'gateway',
+  SESSION_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  SECURITY_PROFILE: 'fapi2',
+  OIDC_CLIENT_AUTH_METHOD: 'private_key_jwt',
+  OIDC_CLIENT_PRIVATE_KEY: profileKey('ES256'),
+  OIDC_DPOP: 'true',
+  OIDC_ID_TOKEN_ALG: 'PS256',
+};
+
+describe('SECURITY_PROFILE=fapi2', () => {
+  it('accepts a configuration that meets the profile', () => {
+    const config = loadConfig(profile);
+    expect(config.oidc).toMatchObject({ securityProfile: 'fapi2', dpop: 'true', usePar: true, idTokenSigningAlg: 'PS256' });
+    expect(
+      loadConfig({ ...profile, OIDC_CLIENT_PRIVATE_KEY: profileKey('PS256'), OIDC_ID_TOKEN_ALG: 'EdDSA' }).oidc.idTokenSigningAlg,
+    ).toBe('EdDSA');
+  });
+
+  it.each([
+    ['OIDC_USE_PAR', { OIDC_USE_PAR: 'false' }, 'OIDC_USE_PAR: must be true under SECURITY_PROFILE=fapi2'],
+    [
+      'OIDC_CLIENT_AUTH_METHOD',
+      { OIDC_CLIENT_AUTH_METHOD: 'client_secret_basic', OIDC_CLIENT_SECRET: 's3cret-value', OIDC_CLIENT_PRIVATE_KEY: undefined },
+      'OIDC_CLIENT_AUTH_METHOD: must be private_key_jwt',
+    ],
+    ['OIDC_CLIENT_SECRET', { OIDC_CLIENT_SECRET: 's3cret-value' }, 'OIDC_CLIENT_SECRET: must not be set under SECURITY_PROFILE=fapi2'],
+    [
+      'OIDC_CLIENT_PRIVATE_KEY (RS256)',
+      { OIDC_CLIENT_PRIVATE_KEY: profileKey('RS256') },
+      'OIDC_CLIENT_PRIVATE_KEY: its "alg" must be one of',
+    ],
+    ['OIDC_CLIENT_PRIVATE_KEY (no alg)', { OIDC_CLIENT_PRIVATE_KEY: profileKey(undefined) }, 'not unset (RS256)'],
+    ['OIDC_ID_TOKEN_ALG', { OIDC_ID_TOKEN_ALG: 'RS256' }, 'OIDC_ID_TOKEN_ALG: must be one of PS256, ES256, EdDSA'],
+    ['OIDC_DPOP=optional', { OIDC_DPOP: 'optional' }, 'OIDC_DPOP: must be true under SECURITY_PROFILE=fapi2'],
+    ['OIDC_DPOP=false', { OIDC_DPOP: 'false' }, 'OIDC_DPOP: must be true'],
+    [
+      'OIDC_ALLOW_INSECURE_HTTP',
+      { OIDC_ALLOW_INSECURE_HTTP: 'true' },
+      'OIDC_ALLOW_INSECURE_HTTP: must not be true under SECURITY_PROFILE=fapi2',
+    ],
+  ])('refuses %s at start-up, naming it', (_name, overrides, expected) => {
+    const problems = problemsOf({ ...profile, ...overrides });
+    expect(problems.some((problem) => problem.includes(expected))).toBe(true);
+  });
+
+  it('reports every contradicting setting at once, with the other problems', () => {
+    const problems = problemsOf({
+      ...profile,
+      OIDC_USE_PAR: 'false',
+      OIDC_DPOP: 'false',
+      OIDC_ID_TOKEN_ALG: 'RS256',
+      OIDC_CLIENT_SECRET: 'x',
+      PORT: 'not-a-port',
+    });
+    expect(problems.map((problem) => problem.split(':', 1)[0])).toEqual(
+      expect.arrayContaining(['PORT', 'OIDC_USE_PAR', 'OIDC_CLIENT_SECRET', 'OIDC_ID_TOKEN_ALG', 'OIDC_DPOP']),
+    );
+    expect(problems.join('\n')).not.toContain('x\n');
+  });
+
+  it('does nothing without the profile', () => {
+    expect(() => loadConfig({ ...profile, SECURITY_PROFILE: 'none', OIDC_DPOP: 'false', OIDC_ID_TOKEN_ALG: 'RS256' })).not.toThrow();
+  });
+});
+
+describe('route dpop', () => {
+  const routes = (entries: object[]) => ({ ...profile, SECURITY_PROFILE: 'none', API_ROUTES: JSON.stringify(entries) });
+
+  it('refuses opting a route out while OIDC_DPOP binds every token', () => {
+    expect(problemsOf(routes([{ prefix: '/api/a', target: 'http://a.test', dpop: false }]))).toEqual([
+      expect.stringContaining('API_ROUTES: /api/a sets "dpop": false, but OIDC_DPOP=true binds every token'),
+    ]);
+  });
+
+  it('refuses "dpop": true on the unbound login token, and two routes disagreeing on one token', () => {
+    const problems = problemsOf({
+      ...routes([
+        { prefix: '/api/a', target: 'http://a.test', dpop: true },
+        { prefix: '/api/b', target: 'http://b.test', resource: 'http://b.test', dpop: true },
+        { prefix: '/api/c', target: 'http://c.test', resource: 'http://b.test' },
+      ]),
+      OIDC_DPOP: 'false',
+    });
+    expect(problems).toEqual([
+      expect.stringContaining('/api/a sets "dpop": true but uses the login token'),
+      expect.stringContaining('/api/c and /api/b need the same token, one DPoP-bound and one not'),
+    ]);
   });
 });

@@ -1,4 +1,13 @@
-import type { ClientAuthMethod, ResourceParameter, SameSite, SessionCacheMode, TraceSamplerName } from './config.types.js';
+import type {
+  ClientAuthMethod,
+  DpopMode,
+  ExchangeSubjectTokenType,
+  ResourceParameter,
+  SameSite,
+  SecurityProfile,
+  SessionCacheMode,
+  TraceSamplerName,
+} from './config.types.js';
 import { JsonKeyError } from './json-array.js';
 import { routePolicy } from './route-policy.options.js';
 import type { RoutePolicy } from './route-policy.types.js';
@@ -194,6 +203,37 @@ export const settings = {
     optional: true,
     group: 'oidc',
     parse: nonNegativeInteger,
+  },
+  dpop: {
+    env: 'OIDC_DPOP',
+    description: prose(
+      '`true`: every token is sender-constrained with DPoP (RFC 9449): each session holds its own key pair (in its',
+      'encrypted record), proves possession at the token endpoint and sends a fresh proof with every API call and',
+      'WebSocket handshake; a provider that does not advertise DPoP stops the start, and a `Bearer` token is refused.',
+      '`optional`: the same, but a provider that ignores DPoP gets its tokens sent as Bearer. `false`: Bearer only,',
+      'except on routes with `"dpop": true`.',
+    ),
+    default: 'false',
+    group: 'oidc',
+    parse: oneOf<DpopMode>('true', 'optional', 'false'),
+  },
+  dpopAlg: {
+    env: 'OIDC_DPOP_ALG',
+    description: "The JWS algorithm of the sessions' DPoP keys: `ES256` or `EdDSA` (Ed25519).",
+    default: 'ES256',
+    group: 'oidc',
+    parse: oneOf<'ES256' | 'EdDSA'>('ES256', 'EdDSA'),
+  },
+  securityProfile: {
+    env: 'SECURITY_PROFILE',
+    description: prose(
+      '`fapi2`: enforce the FAPI 2.0 Security Profile for a confidential client (docs/FAPI2.md): PAR, PKCE S256,',
+      '`private_key_jwt`, DPoP, the RFC 9207 `iss` check, PS256/ES256/EdDSA only; every setting that contradicts it',
+      'stops the start. `none`: no profile.',
+    ),
+    default: 'none',
+    group: 'oidc',
+    parse: oneOf<SecurityProfile>('none', 'fapi2'),
   },
   scopes: {
     env: 'OIDC_SCOPES',
@@ -396,6 +436,16 @@ export const settings = {
     group: 'tokens',
     parse: oneOf<ResourceParameter>('resource', 'audience'),
   },
+  exchangeSubjectTokenType: {
+    env: 'TOKEN_EXCHANGE_SUBJECT_TOKEN',
+    description: prose(
+      'What a `"token": "exchange"` route hands the provider as `subject_token` (RFC 8693): the user\'s',
+      '`access_token` (issued at login), or the `id_token` where the provider requires that.',
+    ),
+    default: 'access_token',
+    group: 'tokens',
+    parse: oneOf<ExchangeSubjectTokenType>('access_token', 'id_token'),
+  },
   refreshLockLeaseMs: {
     env: 'REFRESH_LOCK_LEASE_MS',
     description: prose(
@@ -453,7 +503,7 @@ export const settings = {
     env: 'API_ROUTES',
     description: prose(
       'JSON array of `{ "prefix": "/api/todos", "target": "http://127.0.0.1:4000/v1", "token": "user" |',
-      '"optional" | "client" | "none", "resource": "https://todos.example.com", "scopes": "todos:read",',
+      '"optional" | "client" | "exchange" | "none", "resource": "https://todos.example.com", "scopes": "todos:read",',
       '"maxBodyBytes": 1048576, "timeoutMs": 30000, "idleTimeoutMs": 300000, "allowSetCookie": false,',
       '"websocket": false }`: the only upstreams the gateway calls. All but prefix and target optional:',
       '`token` defaults to `user`, `audience` may replace `resource`, the limits default to the global',
@@ -465,7 +515,9 @@ export const settings = {
       'holds), `"bearer": { "audience": "https://todos.example.com", "scopes": ["todos:read"] }` (callers',
       'without a session may send a JWT access token for that audience instead). `acr` (an array of acr',
       'values) and `maxAge` (seconds since `auth_time`) ask a step-up of the session (RFC 9470; `user` routes',
-      'only): 401 `step_up_required` with a `loginUrl` when it does not meet them (docs/STEP-UP.md).',
+      'only): 401 `step_up_required` with a `loginUrl` when it does not meet them (docs/STEP-UP.md). `exchange`:',
+      "the user's token exchanged (RFC 8693) for one meant for `resource`, cached per session and target.",
+      '`"dpop": true` sends this route\'s token DPoP-bound even when OIDC_DPOP=false (it needs its own `resource` or `scopes`).',
     ),
     default: '[]',
     parse: (raw: string) => raw,

@@ -10,6 +10,8 @@ export interface AccessTokenClaims {
   readonly aud: string | string[];
   readonly scope: string;
   readonly jti: string;
+  /** RFC 9449 §6.1: the thumbprint of the key a DPoP-bound token is bound to. */
+  readonly cnf?: { readonly jkt?: string };
   /** How the user authenticated (the provider's extraTokenClaims), when the token is a user's. */
   readonly acr?: string;
 }
@@ -25,7 +27,8 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, 'access-toke
   constructor(@Inject(DEMO_API_OPTIONS) options: DemoApiOptions) {
     const jwks = new JwksCache(options.jwksUri);
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      // A DPoP-bound token comes as `Authorization: DPoP` (RFC 9449 §7.1); BearerGuard checks its proof.
+      jwtFromRequest: ExtractJwt.fromExtractors([ExtractJwt.fromAuthHeaderAsBearerToken(), ExtractJwt.fromAuthHeaderWithScheme('dpop')]),
       secretOrKeyProvider: (_request: unknown, token: string, done: (error: unknown, key?: string) => void) => {
         signingKeyFor(jwks, token).then(
           (key) => done(null, key),
@@ -39,8 +42,9 @@ export class AccessTokenStrategy extends PassportStrategy(Strategy, 'access-toke
   }
 
   validate(payload: Partial<AccessTokenClaims>): AccessTokenClaims {
+    const { sub = '', aud = '', scope = '', jti = '', cnf } = payload;
     const acr = typeof payload.acr === 'string' ? { acr: payload.acr } : {};
-    return { sub: payload.sub ?? '', aud: payload.aud ?? '', scope: payload.scope ?? '', jti: payload.jti ?? '', ...acr };
+    return { sub, aud, scope, jti, ...acr, ...(cnf ? { cnf } : {}) };
   }
 }
 

@@ -10,6 +10,8 @@ export interface DemoApiOptions {
   readonly audience: string;
   /** A scope every token must carry; without it the API answers 403. */
   readonly requiredScope: string;
+  /** DPoP-bound tokens are always checked with their proofs; `requireNonce`: proofs must carry this API's nonce. */
+  readonly dpop?: { readonly requireNonce?: boolean };
   /** Nest's own messages go here; silent without one. */
   readonly logger?: Logger;
 }

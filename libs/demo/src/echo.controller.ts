@@ -8,7 +8,12 @@ export class EchoController {
   echo(@Req() request: AuthenticatedRequest): Record<string, unknown> {
     const { sub, aud, scope, jti } = request.user;
     // The token itself stays out of the body: a browser page calling through the gateway must never see one.
-    const headers = { ...request.headers, ...(request.headers.authorization ? { authorization: 'Bearer [redacted]' } : {}) };
+    const { authorization } = request.headers;
+    const headers = {
+      ...request.headers,
+      ...(authorization ? { authorization: `${authorization.split(' ', 1)[0]} [redacted]` } : {}),
+      dpop: undefined,
+    };
     return { method: request.method, path: request.url.split('?', 1)[0], headers, sub, aud, scope, jti };
   }
 }

@@ -9,6 +9,7 @@ import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.j
 import { DEMO_USERS, type DemoUser } from './demo-users.js';
 import { logoutPage, messagePage } from './interaction.pages.js';
 import { ACR_VALUES, loginInteraction } from './login.interaction.js';
+import { TOKEN_EXCHANGE_GRANT, TOKEN_EXCHANGE_PARAMETERS, tokenExchangeGrant } from './token-exchange.grant.js';
 
 export interface DemoClient {
   readonly client_id: string;
@@ -45,6 +46,14 @@ export interface IdentityProviderOptions {
   readonly rotateRefreshToken?: boolean;
   /** Default: DEMO_USERS (alice/alice, bob/bob). */
   readonly users?: readonly DemoUser[];
+  /**
+   * DPoP (RFC 9449), on by default. `enabled: false`: a provider that ignores DPoP (no
+   * dpop_signing_alg_values_supported; proofs are not looked at). `requireNonce`: every proof must
+   * carry a nonce of the provider's (`use_dpop_nonce` otherwise, RFC 9449 §8).
+   */
+  readonly dpop?: { readonly enabled?: boolean; readonly requireNonce?: boolean };
+  /** `PS256`: the signing key may also sign ID tokens with PS256 (for clients registered with it). Default RS256 only. */
+  readonly idTokenSigningAlg?: 'RS256' | 'PS256';
   /**
    * Ask the user to allow or deny each client's request after login (a third-party provider's consent
    * screen); default false: the clients are first party, and everything they ask for is granted.
@@ -98,7 +107,12 @@ export type TokenEndpointFault =
   /** Never answers, until the client gives up or `stop()` closes the connection. */
   | { readonly kind: 'hang'; readonly grantType?: string }
   /** Answers normally after `ms` milliseconds. */
-  | { readonly kind: 'delay'; readonly ms: number; readonly grantType?: string };
+  | { readonly kind: 'delay'; readonly ms: number; readonly grantType?: string }
+  /**
+   * Once, then clears itself: answers 400 `use_dpop_nonce` (RFC 9449 §8) with the latest nonce the provider
+   * issued in `DPoP-Nonce`, as a provider whose nonce just rotated would. Needs `dpop.requireNonce`.
+   */
+  | { readonly kind: 'use_dpop_nonce'; readonly grantType?: string };
 
 /** A request that reached `POST /token`, faulted or not: its parameters that are not secrets, and when it arrived. */
 export interface TokenRequest {
@@ -111,6 +125,10 @@ export interface TokenRequest {
   readonly audience?: string;
   /** How the client authenticated: an Authorization header, a secret in the body, or a signed assertion. */
   readonly clientAuthentication: 'basic' | 'post' | 'assertion' | 'none';
+  /** RFC 8693 `subject_token_type` of a token exchange. */
+  readonly subjectTokenType?: string;
+  /** True when it carried a DPoP proof (RFC 9449 §5); absent otherwise. */
+  readonly dpop?: true;
   /** The W3C `traceparent` header, when the client sent one. */
   readonly traceparent?: string;
   /** `Date.now()` when the request arrived. */
@@ -138,6 +156,8 @@ export interface IdentityProvider {
    * then revokes the whole grant), according to `events`, so emptying `events` resets it.
    */
   refreshTokenReuseDetected(): boolean;
+  /** Grants of `grantType` the provider issued tokens for (`grant.success` events), so emptying `events` resets it. */
+  grantCount(grantType: string): number;
   /** Closes the server and its connections, hanging requests included; later calls return the same promise. */
   stop(): Promise<void>;
 }
@@ -229,18 +249,32 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
   const cookiePrefix = options.cookiePrefix ?? '';
   const offlineAccessGranted = (ctx: GrantContext) => ctx.oidc.grant?.getOIDCScope().split(' ').includes('offline_access') ?? false;
 
+  const resourceServerInfo = (indicator: string) => {
+    const resource = resources[indicator];
+    if (!resource) throw new errors.InvalidTarget();
+    return {
+      scope: resource.scope,
+      audience: indicator,
+      accessTokenFormat: 'jwt',
+      accessTokenTTL: accessTokenTtl,
+      jwt: { sign: { alg: 'RS256' } },
+    };
+  };
+  const dpop = { enabled: options.dpop?.enabled ?? true, requireNonce: options.dpop?.requireNonce ?? false };
+
   let provider: Provider;
   try {
     provider = new Provider(issuer, {
       clients: options.clients.map((client) => ({
-        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials', TOKEN_EXCHANGE_GRANT],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
         // Logout tokens name the session (`sid`), as ID tokens do.
         backchannel_logout_session_required: true,
         ...client,
       })),
-      jwks: { keys: [signingKey] },
+      // Without `alg`, the RSA key signs RS256 and PS256 alike (a client chooses by id_token_signed_response_alg).
+      jwks: { keys: [options.idTokenSigningAlg === 'PS256' ? { ...signingKey, alg: undefined } : signingKey] },
       cookies: {
         keys: [randomBytes(32).toString('base64url')],
         names: {
@@ -305,6 +339,11 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
         revocation: { enabled: true },
         introspection: { enabled: options.introspection ?? false },
         clientCredentials: { enabled: true },
+        dPoP: {
+          enabled: dpop.enabled,
+          // Nonces need a secret to derive them from; without requireNonce none is ever asked for.
+          ...(dpop.requireNonce ? { nonceSecret: randomBytes(32), requireNonce: () => true } : {}),
+        },
         backchannelLogout: { enabled: true },
         rpInitiatedLogout: {
           enabled: true,
@@ -328,17 +367,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
           // The code's resource applies at the token endpoint even though `openid` was requested
           // (unless there is no default resource: the login's token is then for userinfo).
           useGrantedResource: () => options.defaultResource !== null,
-          getResourceServerInfo: (_ctx: unknown, indicator: string) => {
-            const resource = resources[indicator];
-            if (!resource) throw new errors.InvalidTarget();
-            return {
-              scope: resource.scope,
-              audience: indicator,
-              accessTokenFormat: 'jwt',
-              accessTokenTTL: accessTokenTtl,
-              jwt: { sign: { alg: 'RS256' } },
-            };
-          },
+          getResourceServerInfo: (_ctx: unknown, indicator: string) => resourceServerInfo(indicator),
         },
       },
       // oidc-provider refuses outbound requests (back-channel logout) to loopback and private addresses
@@ -352,6 +381,8 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
 
   const events: ProviderEvent[] = [];
   let stopped: Promise<void> | undefined;
+  /** The last DPoP-Nonce oidc-provider sent, for the `use_dpop_nonce` fault. */
+  let latestDpopNonce: string | undefined;
   const handle: IdentityProvider = {
     issuer,
     port,
@@ -364,6 +395,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     tokenEndpointFault: undefined,
     tokenRequests: [],
     refreshTokenReuseDetected: () => events.some((event) => event.name === 'grant.error' && event.detail === REFRESH_TOKEN_REUSE),
+    grantCount: (grantType) => events.filter((event) => event.name === 'grant.success' && event.grantType === grantType).length,
     stop() {
       // Idempotent: tests stop the provider mid-test to simulate an outage, then tear everything down.
       // Closing every connection, active ones included, is what ends hanging and delayed token requests.
@@ -385,12 +417,15 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     const resources = form?.getAll('resource') ?? [];
     const scope = form?.get('scope');
     const audience = form?.get('audience');
+    const subjectTokenType = form?.get('subject_token_type');
     handle.tokenRequests.push({
       grantType: form?.get('grant_type') ?? '',
       ...(resources.length > 0 ? { resource: resources.join(' ') } : {}),
       ...(scope != null ? { scope } : {}),
       ...(audience != null ? { audience } : {}),
+      ...(subjectTokenType != null ? { subjectTokenType } : {}),
       clientAuthentication: clientAuthentication(ctx.req.headers.authorization ?? '', form),
+      ...(ctx.req.headers.dpop !== undefined ? { dpop: true as const } : {}),
       ...(typeof ctx.req.headers.traceparent === 'string' ? { traceparent: ctx.req.headers.traceparent } : {}),
       at,
     });
@@ -398,6 +433,13 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     const fault = handle.tokenEndpointFault;
     if (!fault || (fault.grantType !== undefined && fault.grantType !== form?.get('grant_type'))) return next();
     switch (fault.kind) {
+      case 'use_dpop_nonce':
+        handle.tokenEndpointFault = undefined;
+        ctx.status = 400;
+        ctx.res.setHeader('cache-control', 'no-store');
+        if (latestDpopNonce) ctx.res.setHeader('dpop-nonce', latestDpopNonce);
+        ctx.body = { error: 'use_dpop_nonce', error_description: 'injected: the DPoP nonce changed' };
+        return;
       case 'status':
         ctx.status = fault.status;
         ctx.res.setHeader('cache-control', 'no-store');
@@ -428,6 +470,8 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
 
   provider.use(async (ctx, next) => {
     await next();
+    const nonce = ctx.res.getHeader('dpop-nonce');
+    if (typeof nonce === 'string') latestDpopNonce = nonce;
     if (ctx.oidc?.route === 'token' && ctx.status === 200 && handle.onTokenResponse) {
       const body = { ...(ctx.body as Record<string, unknown>) };
       ctx.body = handle.onTokenResponse(body) ?? body;
@@ -460,6 +504,16 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     events.push({ name: 'backchannel.error', clientId: client.clientId, sid, detail: error.message }),
   );
   provider.on('server_error', (_ctx: unknown, error: Error) => events.push({ name: 'server_error', detail: error.message }));
+
+  provider.registerGrantType(
+    TOKEN_EXCHANGE_GRANT,
+    tokenExchangeGrant(provider, {
+      jwks,
+      resourceServer: resourceServerInfo,
+      accountExists: (sub) => users.some((user) => user.sub === sub),
+    }),
+    TOKEN_EXCHANGE_PARAMETERS,
+  );
 
   server.on('request', provider.callback());
   return handle;

@@ -51,9 +51,30 @@ declare module 'oidc-provider' {
     readonly expose?: boolean;
   }
 
+  /** An access token as oidc-provider models it (the part the token-exchange grant uses). */
+  export interface AccessTokenModel {
+    readonly accountId?: string;
+    readonly clientId: string;
+    readonly isExpired: boolean;
+    readonly expiration: number;
+    readonly scope?: string;
+    readonly tokenType: string;
+    resourceServer: unknown;
+    save(): Promise<string>;
+  }
+
   export class Provider {
     constructor(issuer: string, configuration: Record<string, unknown>);
     readonly issuer: string;
+    readonly AccessToken: {
+      new (properties: { accountId: string; client: unknown; gty: string; scope: string }): AccessTokenModel;
+      find(value: string): Promise<AccessTokenModel | undefined>;
+    };
+    readonly ResourceServer: new (
+      identifier: string,
+      data: Record<string, unknown>,
+    ) => unknown;
+    registerGrantType(name: string, handler: (ctx: ProviderContext) => Promise<void>, parameters?: readonly string[]): void;
     readonly Grant: { new (properties: { accountId: string; clientId: string }): Grant; find(id: string): Promise<Grant | undefined> };
     readonly Client: { readonly prototype: { includeSid(): boolean } };
     callback(): (request: IncomingMessage, response: ServerResponse) => void;
@@ -93,10 +114,33 @@ declare module 'oidc-provider' {
 
   export const errors: {
     readonly InvalidTarget: new (description?: string) => ProviderError;
+    readonly InvalidGrant: new (description?: string) => ProviderError;
+    readonly InvalidRequest: new (description?: string) => ProviderError;
+    readonly InvalidScope: new (description: string, scope: string) => ProviderError;
   };
 }
 
 declare module 'oidc-provider/lib/adapters/memory_adapter.js' {
   /** oidc-provider's in-memory adapter with a store of its own (an LRU of 1,000 entries). */
   export function createMemoryAdapter(clockTolerance?: number): (model: string) => object;
+}
+
+declare module 'oidc-provider/lib/helpers/validate_dpop.js' {
+  import type { Provider, ProviderContext } from 'oidc-provider';
+  /** The request's DPoP proof, checked (RFC 9449 §4.3); undefined without one. */
+  export default function validateDpop(provider: Provider, ctx: ProviderContext): Promise<{ readonly thumbprint: string } | undefined>;
+}
+
+declare module 'oidc-provider/lib/helpers/grant_common.js' {
+  import type { Provider, ProviderContext } from 'oidc-provider';
+  /** Checks the proof's jti for replay and binds the token to its key (`cnf.jkt`). */
+  export function applyDpopBinding(provider: Provider, ctx: ProviderContext, dPoP: unknown, token: unknown): Promise<void>;
+}
+
+declare module 'oidc-provider/lib/helpers/grant_response.js' {
+  import type { Provider } from 'oidc-provider';
+  export function buildTokenResponse(
+    provider: Provider,
+    response: { accessToken: string; expiresIn: number; scope?: string; tokenType: string; issuedTokenType?: string },
+  ): Record<string, unknown>;
 }

@@ -27,6 +27,8 @@ export enum ErrorCode {
   InvalidIdToken = 'invalid_id_token',
   RefreshRejected = 'refresh_rejected',
   IdpUnavailable = 'idp_unavailable',
+  DpopNotBound = 'dpop_not_bound',
+  ExchangeRefused = 'exchange_refused',
   ResourceRefused = 'resource_refused',
   InvalidLogoutRequest = 'invalid_logout_request',
   InvalidLogoutToken = 'invalid_logout_token',
@@ -243,6 +245,20 @@ export const ERROR_CATALOGUE = {
     retryAfter: true,
     description:
       'The provider is not discovered yet, could not be reached, timed out or answered 5xx (at login, refresh, client credentials, or fetching its keys); the session is kept.',
+  },
+  [ErrorCode.DpopNotBound]: {
+    status: 502,
+    message: 'The identity provider issued a token the gateway may not use.',
+    retryAfter: false,
+    description:
+      'OIDC_DPOP=true (or a `"dpop": true` route) and the provider answered a DPoP-proven token request with a Bearer token: it ignores DPoP. The log says so; set OIDC_DPOP=optional to accept Bearer tokens.',
+  },
+  [ErrorCode.ExchangeRefused]: {
+    status: 403,
+    message: 'The identity provider refused a token for this API.',
+    retryAfter: false,
+    description:
+      'A `"token": "exchange"` route: the provider refused to exchange the user\'s token for one meant for this API (RFC 8693, e.g. `invalid_grant`, `invalid_target`). The session is kept.',
   },
   [ErrorCode.ResourceRefused]: {
     status: 403,

@@ -13,8 +13,8 @@ export type TelemetryHandle = unknown;
  */
 export type ObservedRequest = Pick<FastifyRequest, 'id' | 'method' | 'url' | 'headers'>;
 
-/** A token request to the provider: the code exchange at login, a refresh, a client-credentials token. */
-export type TokenGrant = 'authorization_code' | 'refresh_token' | 'client_credentials';
+/** A token request to the provider: the code exchange at login, a refresh, a client-credentials token, a token exchange (RFC 8693). */
+export type TokenGrant = 'authorization_code' | 'refresh_token' | 'client_credentials' | 'token_exchange';
 
 /** An endpoint whose outcomes are reported (see ReportOutcome). */
 export type OutcomeEvent = 'login' | 'logout' | 'backchannel_logout' | 'admin_revoke_session' | 'admin_revoke_user';

@@ -11,10 +11,24 @@ export interface IssuedTokens {
   readonly idToken: string | undefined;
   /** Claims of the validated ID token, when one was issued. */
   readonly claims: Readonly<Record<string, unknown>> | undefined;
+  /** `DPoP` when the token is bound to the key the request proved (RFC 9449 §5); else `Bearer`. */
+  readonly tokenType: 'DPoP' | 'Bearer';
 }
 
-/** The access token of a response as a session keeps it: its value, expiry and, when the response says, granted scope. */
-export function grantedToken(issued: IssuedTokens): { readonly value: string; readonly expiresAt: number; readonly scope?: string } {
-  const token = { value: issued.accessToken, expiresAt: issued.accessTokenExpiresAt };
+/**
+ * The access token of a response as a session keeps it: its value, expiry, `type: 'DPoP'` when it is
+ * DPoP-bound (then only ever sent with a proof), and, when the response says, granted scope.
+ */
+export function grantedToken(issued: IssuedTokens): {
+  readonly value: string;
+  readonly expiresAt: number;
+  readonly scope?: string;
+  readonly type?: 'DPoP';
+} {
+  const token = {
+    value: issued.accessToken,
+    expiresAt: issued.accessTokenExpiresAt,
+    ...(issued.tokenType === 'DPoP' ? { type: 'DPoP' as const } : {}),
+  };
   return issued.scope === undefined ? token : { ...token, scope: issued.scope };
 }

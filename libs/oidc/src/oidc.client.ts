@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit, Optional }
 import { importJWK, type JWK } from 'jose';
 import * as client from 'openid-client';
 import type { Logger } from 'pino';
-import { type ClientCredentials, GATEWAY_CONFIG, type GatewayConfig, isLoopback } from '#sessiongate/config';
+import { type ClientCredentials, FAPI2_ALGORITHMS, GATEWAY_CONFIG, type GatewayConfig, isLoopback } from '#sessiongate/config';
+import { DpopNonceCache, dpopKeyOf, type StoredDpopKey } from '#sessiongate/dpop';
 import { LOGGER, Telemetry } from '#sessiongate/observability';
 import { classifyIdpFailure, describeIdpFailure, isTransientDiscoveryFailure } from './idp-failure.js';
 import type { IssuedTokens } from './issued-tokens.js';
@@ -18,11 +19,19 @@ export interface AuthorizationRequest {
   readonly state: string;
   readonly nonce: string;
   readonly codeVerifier: string;
+  /** The DPoP key of the session to be: the code is bound to it (RFC 9449 §10), and so are its tokens. */
+  readonly dpopKey?: StoredDpopKey;
   /** Another of the client's registered redirect URIs than `/bff/callback` (the admin console's); sent again with the code. */
   readonly redirectUri?: URL;
   /** Other scopes than OIDC_SCOPES. */
   readonly scope?: string;
 }
+
+/** RFC 8693 §3: what the subject token of an exchange is. */
+export type SubjectTokenType = 'access_token' | 'id_token';
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const TOKEN_TYPE_URN = 'urn:ietf:params:oauth:token-type:';
 
 export interface ExpectedSubject {
   readonly sub: string;
@@ -50,6 +59,8 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   private discoveryStatus: ProviderStatus = { state: 'pending', attempts: 0, retryAt: Date.now() };
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The latest DPoP-Nonce the provider sent (RFC 9449 §8), by origin, for the next proof to carry. */
+  private readonly dpopNonces = new DpopNonceCache();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'oidc' | 'tracing'>,
@@ -149,7 +160,71 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     if (this.config.oidc.fetchUserinfo && !server.userinfo_endpoint) {
       throw new ProviderRefused('OIDC_FETCH_USERINFO: the provider publishes no userinfo_endpoint; set OIDC_FETCH_USERINFO=false');
     }
+    const problem = this.dpopProblem(server) ?? this.profileProblem(server);
+    if (problem) throw new ProviderRefused(problem);
+    if (this.config.oidc.dpop === 'optional' && server.dpop_signing_alg_values_supported === undefined) {
+      this.logger.warn('OIDC_DPOP=optional: the provider does not advertise DPoP; its tokens will be Bearer tokens');
+    }
+    // Every provider response passes here, so that the DPoP-Nonce it sends is the one the next proof carries
+    // (wrapping the traced fetch when tracing is on).
+    const send: client.CustomFetch = traced ?? ((url, options) => fetch(url, options as RequestInit));
+    configuration[client.customFetch] = async (url, options) => {
+      const response = await send(url, options);
+      const nonce = response.headers.get('dpop-nonce');
+      if (nonce) this.dpopNonces.remember(new URL(url).origin, nonce);
+      return response;
+    };
     return configuration;
+  }
+
+  /** OIDC_DPOP=true (or the FAPI 2.0 profile) needs a provider that says it takes DPoP proofs, with our key's algorithm. */
+  private dpopProblem(server: client.ServerMetadata): string | undefined {
+    const { dpop, dpopAlg } = this.config.oidc;
+    if (dpop !== 'true') return undefined;
+    const algorithms = server.dpop_signing_alg_values_supported;
+    if (algorithms === undefined) {
+      return 'OIDC_DPOP: the provider does not advertise DPoP (its discovery document lacks dpop_signing_alg_values_supported), so its tokens would be Bearer tokens; set OIDC_DPOP=optional to accept that, or false';
+    }
+    return algorithms.includes(dpopAlg)
+      ? undefined
+      : `OIDC_DPOP_ALG: the provider takes DPoP proofs signed with ${algorithms.join(', ')}, not ${dpopAlg}`;
+  }
+
+  /** What SECURITY_PROFILE=fapi2 needs of the provider itself (FAPI 2.0 Security Profile, authorization server requirements). */
+  private profileProblem(server: client.ServerMetadata): string | undefined {
+    if (this.config.oidc.securityProfile !== 'fapi2') return undefined;
+    if (server.pushed_authorization_request_endpoint === undefined)
+      return 'SECURITY_PROFILE=fapi2: the provider offers no pushed_authorization_request_endpoint (FAPI 2.0: PAR is required)';
+    if (server.authorization_response_iss_parameter_supported !== true)
+      return 'SECURITY_PROFILE=fapi2: the provider does not advertise authorization_response_iss_parameter_supported (FAPI 2.0, RFC 9207)';
+    const methods = server.code_challenge_methods_supported;
+    if (methods !== undefined && !methods.includes('S256'))
+      return 'SECURITY_PROFILE=fapi2: the provider does not support PKCE S256 (FAPI 2.0)';
+    const algorithms = server.id_token_signing_alg_values_supported;
+    if (algorithms !== undefined && !algorithms.some((alg) => FAPI2_ALGORITHMS.includes(alg)))
+      return `SECURITY_PROFILE=fapi2: the provider signs ID tokens with none of ${FAPI2_ALGORITHMS.join(', ')} (FAPI 2.0)`;
+    return undefined;
+  }
+
+  /**
+   * openid-client's DPoP handle for one token request with a session's key, told the nonce the
+   * provider last asked for (it retries once by itself, inside the same call, when the provider
+   * asks for another: under the same refresh lock as the request it retries).
+   */
+  private async dpopHandle(key: StoredDpopKey | undefined): Promise<client.DPoPHandle | undefined> {
+    if (key === undefined) return undefined;
+    const configuration = this.discovered();
+    const handle = client.getDPoPHandle(configuration, await dpopKeyOf(key).cryptoKeyPair());
+    // cacheNonce is oauth4webapi's own way in (what it calls on each response); its type leaves it out.
+    const cache = (handle as unknown as { cacheNonce?: (response: Response, url: URL) => void }).cacheNonce;
+    const server = configuration.serverMetadata();
+    for (const endpoint of [server.token_endpoint, server.pushed_authorization_request_endpoint]) {
+      if (endpoint === undefined || typeof cache !== 'function') continue;
+      const url = new URL(endpoint);
+      const nonce = this.dpopNonces.get(url.origin);
+      if (nonce) cache.call(handle, new Response(null, { headers: { 'dpop-nonce': nonce } }), url);
+    }
+    return handle;
   }
 
   /**
@@ -238,9 +313,11 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     if (maxAge !== undefined) parameters.max_age = String(maxAge);
     const configuration = this.discovered();
     const query = withAuthorizationResources(parameters, this.config);
+    // RFC 9449 §10: the code is bound to the key, by the PAR request's proof or, without PAR, by dpop_jkt.
+    if (request.dpopKey !== undefined && !this.usePar) query.set('dpop_jkt', dpopKeyOf(request.dpopKey).thumbprint);
     if (!this.usePar) return client.buildAuthorizationUrl(configuration, query);
     try {
-      return await client.buildAuthorizationUrlWithPAR(configuration, query);
+      return await client.buildAuthorizationUrlWithPAR(configuration, query, { DPoP: await this.dpopHandle(request.dpopKey) });
     } catch (error) {
       throw this.loginFailure(error);
     }
@@ -252,7 +329,9 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
    */
   checkAuthorizationResponse(parameters: URLSearchParams): void {
     const metadata = this.discovered().serverMetadata();
-    if (metadata.authorization_response_iss_parameter_supported && parameters.get('iss') !== metadata.issuer) {
+    // FAPI 2.0 (client requirements): required under the profile, whatever the provider advertises.
+    const issRequired = metadata.authorization_response_iss_parameter_supported || this.config.oidc.securityProfile === 'fapi2';
+    if (issRequired && parameters.get('iss') !== metadata.issuer) {
       throw new OidcError(OidcErrorCode.InvalidState, {
         variant: 'otherIssuer',
         detail: 'iss response parameter missing or different (RFC 9207)',
@@ -276,14 +355,21 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     const callbackUrl = new URL(request.redirectUri ?? this.config.oidc.redirectUri);
     callbackUrl.search = parameters.toString();
     try {
-      const response = await client.authorizationCodeGrant(this.discovered(), callbackUrl, {
-        pkceCodeVerifier: request.codeVerifier,
-        expectedState: request.state,
-        expectedNonce: request.nonce,
-        idTokenExpected: true,
-        ...(maxAgeSeconds !== undefined ? { maxAge: this.maxAgeFor(maxAgeSeconds) } : {}),
-      });
-      return this.issuedTokens(response);
+      const DPoP = await this.dpopHandle(request.dpopKey);
+      const response = await client.authorizationCodeGrant(
+        this.discovered(),
+        callbackUrl,
+        {
+          pkceCodeVerifier: request.codeVerifier,
+          expectedState: request.state,
+          expectedNonce: request.nonce,
+          idTokenExpected: true,
+          ...(maxAgeSeconds !== undefined ? { maxAge: this.maxAgeFor(maxAgeSeconds) } : {}),
+        },
+        undefined,
+        { DPoP },
+      );
+      return this.issuedTokens(response, DPoP !== undefined);
     } catch (error) {
       throw this.loginFailure(error);
     }
@@ -311,11 +397,20 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     return claims;
   }
 
-  /** Refresh-token grant; `parameters` may carry `resource` (RFC 8707) or `scope`. */
-  async refresh(refreshToken: string, expected: ExpectedSubject, parameters: Record<string, string> = {}): Promise<IssuedTokens> {
+  /**
+   * Refresh-token grant; `parameters` may carry `resource` (RFC 8707) or `scope`. With `dpopKey`, the
+   * request proves possession of it and the token must come back DPoP-bound (RFC 9449 §5).
+   */
+  async refresh(
+    refreshToken: string,
+    expected: ExpectedSubject,
+    parameters: Record<string, string> = {},
+    dpopKey?: StoredDpopKey,
+  ): Promise<IssuedTokens> {
     let tokens: IssuedTokens;
     try {
-      tokens = this.issuedTokens(await client.refreshTokenGrant(this.discovered(), refreshToken, parameters));
+      const DPoP = await this.dpopHandle(dpopKey);
+      tokens = this.issuedTokens(await client.refreshTokenGrant(this.discovered(), refreshToken, parameters, { DPoP }), DPoP !== undefined);
     } catch (error) {
       throw this.refreshFailure(error);
     }
@@ -328,14 +423,54 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Client-credentials grant: a token for the gateway itself (routes in `client` mode). */
-  async clientCredentials(parameters: Record<string, string> = {}): Promise<IssuedTokens> {
+  async clientCredentials(parameters: Record<string, string> = {}, dpopKey?: StoredDpopKey): Promise<IssuedTokens> {
     try {
-      return this.issuedTokens(await client.clientCredentialsGrant(this.discovered(), parameters));
+      const DPoP = await this.dpopHandle(dpopKey);
+      return this.issuedTokens(await client.clientCredentialsGrant(this.discovered(), parameters, { DPoP }), DPoP !== undefined);
     } catch (error) {
       if (error instanceof OidcError) throw error;
       const detail = describeIdpFailure(error);
       if (classifyIdpFailure(error) === 'invalid_target') throw new OidcError(OidcErrorCode.ResourceRefused, { detail });
       // Down or refusing, it is the operator's problem, not the user's: no session is at stake.
+      throw OidcError.idpUnavailable(detail);
+    }
+  }
+
+  /**
+   * Token exchange (RFC 8693): the user's `subjectToken` for an access token meant for the API that
+   * `parameters` names (`resource` or `audience`, and `scope`). A refusal (`invalid_grant`,
+   * `invalid_target`, ...) is 403 `exchange_refused`: the session is not at stake.
+   */
+  async exchangeToken(
+    subjectToken: string,
+    subjectTokenType: SubjectTokenType,
+    parameters: Record<string, string>,
+    dpopKey?: StoredDpopKey,
+  ): Promise<IssuedTokens> {
+    try {
+      const DPoP = await this.dpopHandle(dpopKey);
+      const response = await client.genericGrantRequest(
+        this.discovered(),
+        TOKEN_EXCHANGE,
+        {
+          ...parameters,
+          subject_token: subjectToken,
+          subject_token_type: `${TOKEN_TYPE_URN}${subjectTokenType}`,
+          requested_token_type: `${TOKEN_TYPE_URN}access_token`,
+        },
+        { DPoP },
+      );
+      const issuedType = (response as { issued_token_type?: unknown }).issued_token_type;
+      if (issuedType !== undefined && issuedType !== `${TOKEN_TYPE_URN}access_token`) {
+        throw OidcError.idpUnavailable(`token exchange issued a ${String(issuedType)}, not an access token`);
+      }
+      return this.issuedTokens(response, DPoP !== undefined);
+    } catch (error) {
+      if (error instanceof OidcError) throw error;
+      const detail = describeIdpFailure(error);
+      const failure = classifyIdpFailure(error);
+      if (failure === 'invalid_grant' || failure === 'invalid_target' || failure === 'rejected')
+        throw new OidcError(OidcErrorCode.ExchangeRefused, { detail });
       throw OidcError.idpUnavailable(detail);
     }
   }
@@ -366,8 +501,9 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  private issuedTokens(response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): IssuedTokens {
+  private issuedTokens(response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers, proven: boolean): IssuedTokens {
     const now = Date.now();
+    const tokenType = this.tokenType(response.token_type, proven);
     const claims = response.claims();
     if (claims) this.checkIdTokenClaims(claims, now);
     if (typeof response.expires_in !== 'number') {
@@ -382,7 +518,25 @@ export class OidcClient implements OnModuleInit, OnModuleDestroy {
       refreshTokenExpiresAt: typeof refreshExpiresIn === 'number' && refreshExpiresIn > 0 ? now + refreshExpiresIn * 1000 : undefined,
       idToken: response.id_token,
       claims: claims ? { ...claims } : undefined,
+      tokenType,
     };
+  }
+
+  /**
+   * RFC 9449 §5: a provider that answers a proven request with a Bearer token ignores DPoP. That is
+   * accepted only with OIDC_DPOP=optional; otherwise it is an error the operator sees, not a downgrade.
+   */
+  private tokenType(type: string | undefined, proven: boolean): 'DPoP' | 'Bearer' {
+    if (type?.toLowerCase() === 'dpop') {
+      if (!proven) throw OidcError.idpUnavailable('the provider issued a DPoP token to a request without a proof');
+      return 'DPoP';
+    }
+    if (proven && this.config.oidc.dpop !== 'optional') {
+      throw new OidcError(OidcErrorCode.DpopNotBound, {
+        detail: `a DPoP-proven token request got token_type ${type ?? '(none)'}: the provider ignores DPoP; set OIDC_DPOP=optional to accept Bearer tokens`,
+      });
+    }
+    return 'Bearer';
   }
 
   /** Checks openid-client leaves out: `iat` sanity, and `azp` even when `aud` is a single value (OIDC Core §3.1.3.7). */

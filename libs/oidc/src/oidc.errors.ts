@@ -9,6 +9,8 @@ export const OidcErrorCode = {
   InvalidIdToken: ErrorCode.InvalidIdToken,
   RefreshRejected: ErrorCode.RefreshRejected,
   IdpUnavailable: ErrorCode.IdpUnavailable,
+  DpopNotBound: ErrorCode.DpopNotBound,
+  ExchangeRefused: ErrorCode.ExchangeRefused,
   ResourceRefused: ErrorCode.ResourceRefused,
 } as const;
 export type OidcErrorCode = (typeof OidcErrorCode)[keyof typeof OidcErrorCode];

@@ -16,7 +16,8 @@ export interface AuthorizeOptions {
    * requirement, and nothing is retried, since no refreshed token would carry a stronger login.
    */
   readonly stepUp?: StepUpRequirement;
-  // Next, for DPoP (RFC 9449 §9): the nonce the upstream asked for, to sign the same token's next proof with.
+  /** DPoP (RFC 9449 §9): the upstream asked for this nonce; the same token is sent again with a proof that carries it. */
+  readonly dpopNonce?: string;
 }
 
 /**

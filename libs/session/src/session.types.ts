@@ -1,3 +1,5 @@
+import type { StoredDpopKey } from '#sessiongate/dpop';
+
 /** An opaque access token and when it expires (epoch ms, from `expires_in` at the time of issue). */
 export interface AccessToken {
   readonly value: string;
@@ -7,6 +9,8 @@ export interface AccessToken {
    * requested (RFC 6749 §5.1), and for tokens stored before the gateway kept it.
    */
   readonly scope?: string;
+  /** `DPoP`: bound to the session's DPoP key (RFC 9449), only ever sent with a proof. Absent: Bearer. */
+  readonly type?: 'DPoP';
 }
 
 /** One refresh token per session, and one access token per API it was needed for. */
@@ -15,6 +19,10 @@ export interface TokenSet {
   readonly refreshToken?: string;
   /** By audience key (see `audienceKey`); the token issued at login is under the default key. */
   readonly accessTokens: Readonly<Record<string, AccessToken>>;
+  /** Tokens obtained by token exchange (RFC 8693), by exchange key (see exchangeKey in libs/tokens). */
+  readonly exchangedTokens?: Readonly<Record<string, AccessToken>>;
+  /** The session's DPoP key pair (private JWK): encrypted with the rest, never logged or listed. */
+  readonly dpopKey?: StoredDpopKey;
 }
 
 /**
@@ -69,6 +77,8 @@ export interface PendingLogin {
   readonly state: string;
   readonly nonce: string;
   readonly codeVerifier: string;
+  /** Made at /bff/login when tokens are DPoP-bound: the code is bound to it (PAR's proof, or dpop_jkt). */
+  readonly dpopKey?: StoredDpopKey;
   readonly returnTo: string;
   readonly createdAt: number;
   /** What the SPA asked of the login through /bff/login's allowlisted parameters (docs/STEP-UP.md). */

@@ -32,7 +32,9 @@ const DEFAULT_STREAM_INTERVAL_MS = 50;
  * gateway must not pass on). Special paths, recognised by their last segments whatever the base
  * path before them: `/slow?ms=N` waits N ms first; `/status/N` answers status N (3xx with
  * `location: /elsewhere`); `/stream?chunks=N&ms=M` sends N server-sent events M ms apart;
- * `/reject-token?token=T` answers 401 to `Authorization: Bearer T` and 200 to anything else (a revoked token).
+ * `/reject-token?token=T` answers 401 to `Authorization: Bearer T` and 200 to anything else (a revoked token);
+ * `/require-dpop-nonce?nonce=N` answers 401 `WWW-Authenticate: DPoP error="use_dpop_nonce"` with `DPoP-Nonce: N`
+ * unless the request's DPoP proof carries nonce N (RFC 9449 §9; the proof is not verified here).
  * A `www-authenticate` query parameter is sent back as the response's WWW-Authenticate header.
  */
 export async function startEchoApi(options: EchoApiOptions = {}): Promise<EchoApi> {
@@ -56,8 +58,11 @@ export async function startEchoApi(options: EchoApiOptions = {}): Promise<EchoAp
     }
     if (pathname!.endsWith('/slow')) await delay(Number(params.get('ms') ?? 0));
     const rejected = pathname!.endsWith('/reject-token') && recorded.headers.authorization === `Bearer ${params.get('token')}`;
-    const code = rejected ? 401 : status ? Number(status[1]) : 200;
+    const nonce = params.get('nonce');
+    const nonceMissing = pathname!.endsWith('/require-dpop-nonce') && nonce !== null && proofNonce(recorded.headers.dpop) !== nonce;
+    const code = rejected || nonceMissing ? 401 : status ? Number(status[1]) : 200;
     response.writeHead(code, {
+      ...(nonceMissing ? { 'www-authenticate': 'DPoP error="use_dpop_nonce", algs="ES256 EdDSA"', 'dpop-nonce': nonce } : {}),
       'content-type': 'application/json',
       'x-echo': 'yes',
       'set-cookie': 'echo=1; Path=/',
@@ -102,4 +107,15 @@ async function stream(response: ServerResponse, chunks: number, intervalMs: numb
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The `nonce` claim of a DPoP proof, read without verifying it (the fixture only stands in for a server's nonce check). */
+function proofNonce(proof: string | string[] | undefined): string | undefined {
+  if (typeof proof !== 'string') return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(proof.split('.')[1] ?? '', 'base64url').toString()) as { nonce?: unknown };
+    return typeof payload.nonce === 'string' ? payload.nonce : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -38,6 +38,8 @@ export interface GatewayStackOptions {
   /** Extra or overriding gateway settings (environment variable names). */
   readonly env?: Readonly<Record<string, string>>;
   readonly idp?: Partial<Omit<IdentityProviderOptions, 'clients'>>;
+  /** The demo API's DPoP checks (a DPoP-bound token's proof is always checked): `requireNonce` demands its nonce. */
+  readonly demoApi?: { readonly dpop?: { readonly requireNonce?: boolean } };
   /** Overrides of the gateway's client registration at the provider (e.g. its authentication method). */
   readonly client?: Partial<DemoClient>;
   /** The gateway's port (PUBLIC_URL is http://localhost:<port>), for a provider that must know its callbacks first; default: a free one. */
@@ -84,6 +86,7 @@ export interface GatewayStackRoute {
   readonly bearer?: { readonly audience: string; readonly scopes?: readonly string[]; readonly algorithms?: readonly string[] };
   readonly acr?: readonly string[];
   readonly maxAge?: number;
+  readonly dpop?: boolean;
 }
 
 export interface GatewayStack {
@@ -121,13 +124,14 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
   const redis = options.redis ?? (await startRedis());
   const port = options.port ?? (await freePort());
   const publicUrl = `http://localhost:${port}`;
-  // No redirect URIs and no response types: it can only use client credentials.
+  // No redirect URIs and no response types: it can only use client credentials, and token exchange (to
+  // show the provider refuses it another client's token).
   const adminClient = {
     client_id: ADMIN_CLIENT_ID,
     client_secret: ADMIN_CLIENT_SECRET,
     redirect_uris: [],
     response_types: [],
-    grant_types: ['client_credentials'],
+    grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
   };
   const idp = await startIdentityProvider({
     ...options.idp,
@@ -149,7 +153,13 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
       adminClient,
     ],
   });
-  const todosApi = await startDemoApi({ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: TODOS_RESOURCE, requiredScope: 'todos:read' });
+  const todosApi = await startDemoApi({
+    issuer: idp.issuer,
+    jwksUri: idp.jwksUri,
+    audience: TODOS_RESOURCE,
+    requiredScope: 'todos:read',
+    ...(options.demoApi?.dpop ? { dpop: options.demoApi.dpop } : {}),
+  });
   const audienceApis: Record<string, AudienceApi> = {};
   for (const [name, api] of Object.entries(options.audienceApis ?? {})) {
     audienceApis[name] = await startAudienceApi(idp, api.audience, api.requiredScope);

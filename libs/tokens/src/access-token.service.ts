@@ -4,10 +4,18 @@ import { Telemetry } from '#sessiongate/observability';
 import { grantedToken, type IssuedTokens, OidcClient, OidcError, OidcErrorCode } from '#sessiongate/oidc';
 import { type AccessToken, audienceKey, Clock, type Session, SessionService } from '#sessiongate/session';
 import { RefreshLock } from './refresh.lock.js';
+import { writeSessionTokens } from './session-tokens.writer.js';
 import { SingleFlight } from './single-flight.js';
 import { isUsable } from './token-freshness.js';
 import { tokenRequestParameters } from './token-request.js';
 import { sessionExpired } from './tokens.errors.js';
+
+export interface TokenOptions {
+  /** A token the API just refused: it is replaced even if it has not expired. */
+  readonly rejectedToken?: string | undefined;
+  /** Obtain the token DPoP-bound to the session's key (default: as OIDC_DPOP says). */
+  readonly dpop?: boolean;
+}
 
 /**
  * Hands out a session's access token for an API, obtaining or refreshing it with the session's
@@ -32,11 +40,16 @@ export class AccessTokenService {
 
   /** `rejectedToken`: a token the API just refused; it is replaced even if it has not expired. */
   async accessTokenFor(session: Session, audience: TokenAudience, rejectedToken?: string): Promise<string> {
-    return (await this.tokenFor(session, audience, rejectedToken)).value;
+    return (await this.tokenFor(session, audience, { rejectedToken })).value;
   }
 
-  /** The same token with what the session knows of it: its expiry and, when the provider said, its granted scope. */
-  async tokenFor(session: Session, audience: TokenAudience, rejectedToken?: string): Promise<AccessToken> {
+  /**
+   * The token itself, with its type and, when the provider said, its granted scope: a `DPoP` one is only ever sent with a proof. `dpop` (default: as
+   * OIDC_DPOP says): a token obtained here proves possession of the session's DPoP key.
+   */
+  async tokenFor(session: Session, audience: TokenAudience, options: TokenOptions = {}): Promise<AccessToken> {
+    const { rejectedToken } = options;
+    const dpop = options.dpop ?? this.config.oidc.dpop !== 'false';
     const key = audienceKey(audience);
     const held = session.tokens.accessTokens[key];
     if (held && this.usable(held, rejectedToken)) return held;
@@ -47,7 +60,7 @@ export class AccessTokenService {
         if (!latest) throw sessionExpired('session ended while waiting for its refresh');
         const current = latest.tokens.accessTokens[key];
         if (current && this.usable(current, rejectedToken)) return current;
-        return this.refresh(latest, audience, key, current);
+        return this.refresh(latest, audience, key, current, dpop);
       }),
     );
   }
@@ -56,16 +69,29 @@ export class AccessTokenService {
     return isUsable(token, rejectedToken, this.config.tokens.refreshSkewSeconds * 1000, this.clock.now());
   }
 
-  private async refresh(session: Session, audience: TokenAudience, key: string, current: AccessToken | undefined): Promise<AccessToken> {
-    const { refreshToken } = session.tokens;
+  private async refresh(
+    session: Session,
+    audience: TokenAudience,
+    key: string,
+    current: AccessToken | undefined,
+    dpop: boolean,
+  ): Promise<AccessToken> {
+    const { refreshToken, dpopKey } = session.tokens;
     if (!refreshToken) {
       await this.sessions.end(session.id);
       throw sessionExpired('access token due and the session has no refresh token');
     }
+    // A session from before DPoP was turned on has no key to bind a token to: it must log in again.
+    if (dpop && !dpopKey) throw sessionExpired('the session holds no DPoP key (it predates OIDC_DPOP): log in again');
     let issued: IssuedTokens;
     try {
       issued = await this.telemetry.tokenRequest('refresh_token', () =>
-        this.oidc.refresh(refreshToken, { sub: session.sub, iss: this.oidc.issuer }, tokenRequestParameters(this.config, audience)),
+        this.oidc.refresh(
+          refreshToken,
+          { sub: session.sub, iss: this.oidc.issuer },
+          tokenRequestParameters(this.config, audience),
+          dpop ? dpopKey : undefined,
+        ),
       );
     } catch (error) {
       if (error instanceof OidcError && error.code === OidcErrorCode.RefreshRejected) {
@@ -77,17 +103,20 @@ export class AccessTokenService {
       throw error;
     }
     const token = grantedToken(issued);
-    const updated = await this.sessions.replaceTokens(
+    // Under the lock only a token exchange (its own tokens) or a logout or revocation changes the session:
+    // the first is merged with, the others are never written back.
+    const updated = await writeSessionTokens(
+      this.sessions,
       session,
-      {
-        idToken: issued.idToken ?? session.tokens.idToken,
+      (tokens) => ({
+        ...tokens,
+        idToken: issued.idToken ?? tokens.idToken,
         // RFC 9700 §4.14: with rotation the old refresh token is spent; without, the provider sends none.
         refreshToken: issued.refreshToken ?? refreshToken,
-        accessTokens: { ...session.tokens.accessTokens, [key]: token },
-      },
+        accessTokens: { ...tokens.accessTokens, [key]: token },
+      }),
       { claims: issued.claims, absoluteExpiresAt: issued.refreshTokenExpiresAt },
     );
-    // Under the lock only a logout or revocation changes the session: never write it back.
     if (!updated) throw sessionExpired('session ended while its tokens were being refreshed');
     return token;
   }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { type ApiRoute, connectionOf, GATEWAY_CONFIG, type GatewayConfig, type TokenAudience } from '#sessiongate/config';
+import { type ApiRoute, connectionOf, GATEWAY_CONFIG, type GatewayConfig, routeUsesDpop, type TokenAudience } from '#sessiongate/config';
+import { DpopNonceCache, dpopKeyOf, type StoredDpopKey } from '#sessiongate/dpop';
 import { assertCsrfHeader } from '#sessiongate/http';
 import { assertClaims, assertMethodAllowed, assertScope, BearerCallerAuthorizer, bearerTokenOf, hasConditions } from '#sessiongate/policy';
 import {
@@ -27,6 +28,8 @@ import {
 import { assertRouteStepUp, StepUpError } from '#sessiongate/step-up';
 import { AccessTokenService } from './access-token.service.js';
 import { ClientTokenService } from './client-token.service.js';
+import { DpopCredential } from './dpop.credential.js';
+import { TokenExchangeService } from './token-exchange.service.js';
 import type { ConnectedToken, ConnectedTokenSource } from './connected-token.source.js';
 
 interface Grant {
@@ -42,6 +45,8 @@ interface Grant {
  */
 @Injectable()
 export class UserTokenAuthorizer implements UpstreamAuthorizer {
+  /** The latest DPoP nonce each upstream origin asked for (RFC 9449 §9), shared by every session's proofs. */
+  private readonly upstreamNonces = new DpopNonceCache();
   private connected: ConnectedTokenSource | undefined;
 
   constructor(
@@ -51,6 +56,7 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     private readonly accessTokens: AccessTokenService,
     private readonly clientTokens: ClientTokenService,
     private readonly bearers: BearerCallerAuthorizer,
+    private readonly exchanges: TokenExchangeService,
     private readonly clock: Clock,
   ) {}
 
@@ -71,6 +77,7 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
       if (route.token === 'client') return undefined;
       throw StepUpError.required(options.stepUp, 'the upstream asked for insufficient_user_authentication');
     }
+    // A nonce challenge asks for the same token with a new proof (the credential remembered the nonce), not a new token.
     const { credential, session } = await this.grant(request.headers, route, options?.rejectedToken);
     request.sessionPublicId = session?.publicId ?? null;
     return credential;
@@ -103,7 +110,7 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
     const mode = route.token;
     const connection = connectionOf(mode);
     const policy = route.require;
-    const needsCaller = mode === 'user' || connection !== undefined || hasConditions(policy);
+    const needsCaller = mode === 'user' || mode === 'exchange' || connection !== undefined || hasConditions(policy);
     const session = needsCaller || mode === 'optional' ? await this.reader.sessionOf(headers) : null;
     // RFC 6750 §3: where a bearer token would do, the 401 says so.
     if (!session && needsCaller)
@@ -119,16 +126,29 @@ export class UserTokenAuthorizer implements UpstreamAuthorizer {
       if (policy !== undefined && policy.scope.length > 0) assertScope(policy, new Set(connected.scopes.split(' ').filter(Boolean)));
       return { credential: new BearerCredential(connected.value), session };
     }
-    const token =
-      mode === 'client'
-        ? await this.clientTokens.tokenFor(route.audience, rejectedToken)
-        : session && mode !== 'none'
-          ? await this.accessTokens.tokenFor(session, route.audience, rejectedToken)
-          : undefined;
+    let token: AccessToken | undefined;
+    if (mode === 'client') token = await this.clientTokens.tokenFor(route, rejectedToken);
+    else if (session && mode === 'exchange') token = await this.exchanges.tokenFor(session, route, rejectedToken);
+    else if (session && mode !== 'none') {
+      token = await this.accessTokens.tokenFor(session, route.audience, {
+        rejectedToken,
+        dpop: routeUsesDpop(this.config.oidc.dpop, route),
+      });
+    }
     // The scope is the token's, known once it is in hand; a token refused here is never sent.
     if (token !== undefined && policy !== undefined && policy.scope.length > 0)
       assertScope(policy, this.grantedScope(token, route.audience, mode === 'client' ? null : session));
-    return { credential: token === undefined ? undefined : new BearerCredential(token.value), session };
+    if (token === undefined) return { credential: undefined, session };
+    const key = mode === 'client' ? this.clientTokens.dpopKey : session?.tokens.dpopKey;
+    return { credential: this.credential(token, key), session };
+  }
+
+  /** RFC 9449 §7.1: a DPoP-bound token is only ever sent as DPoP, with a proof; the Bearer path makes nothing more. */
+  private credential(token: AccessToken, key: StoredDpopKey | undefined): UpstreamCredential {
+    if (token.type !== 'DPoP') return new BearerCredential(token.value);
+    // The token was bound to this very key when it was obtained: its absence is a broken record, not a caller's fault.
+    if (key === undefined) throw new Error('a DPoP-bound token without the DPoP key it is bound to');
+    return new DpopCredential(token.value, dpopKeyOf(key), this.upstreamNonces);
   }
 
   /**

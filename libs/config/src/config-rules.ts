@@ -119,6 +119,10 @@ export const gatewayRules: readonly Rule[] = [
     production(v) && noRedisTopology(v, found)
       ? 'REDIS_URL: is required when NODE_ENV=production, or REDIS_SENTINELS or REDIS_CLUSTER_NODES (the in-process store is for development only)'
       : undefined,
+  (v, found) =>
+    v.workers !== undefined && v.workers > 1 && noRedisTopology(v, found)
+      ? `GATEWAY_WORKERS: ${v.workers} workers need REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (with the in-process store each worker would have sessions of its own)`
+      : undefined,
   (v) => {
     // Browsers drop a prefixed cookie without Secure; Path=/ and no Domain (__Host-) are how every cookie is written.
     const prefix = ['__Host-', '__Secure-', '__Http-'].find((candidate) => v.cookieName?.startsWith(candidate));

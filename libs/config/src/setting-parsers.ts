@@ -1,6 +1,7 @@
 import { createHash, type JsonWebKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { HostPort, SessionKey } from './config.types.js';
 
 // How one environment variable is read: each returns the value or throws an Error whose message says
@@ -45,6 +46,13 @@ function commaList(raw: string): string[] {
 
 export function positiveInteger(raw: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new Error('must be a positive whole number');
+  return Number(raw);
+}
+
+/** GATEWAY_WORKERS: a count, or `auto` for as many as the process may use cores (cgroup limits included). */
+export function workerCount(raw: string): number {
+  if (raw === 'auto') return availableParallelism();
+  if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new Error('must be a positive whole number or auto');
   return Number(raw);
 }
 

@@ -38,6 +38,7 @@ import {
   scopes,
   scopeToken,
   trustedProxies,
+  workerCount,
 } from './setting-parsers.js';
 
 /** Where a setting's value lands in GatewayConfig: `gateway` for its top-level fields, else the group of that name. */
@@ -116,6 +117,18 @@ export const settings = {
   },
   host: { env: 'HOST', description: 'Interface to listen on.', default: '0.0.0.0', group: 'gateway', parse: nonEmpty },
   port: { env: 'PORT', description: 'Port to listen on.', default: '3000', group: 'gateway', parse: port },
+  workers: {
+    env: 'GATEWAY_WORKERS',
+    description: prose(
+      'Worker processes serving PORT (and ADMIN_PORT) together (`node:cluster`), or `auto`: one per core',
+      'available. The first process only starts them and restarts one that crashes. They share nothing',
+      'but Redis (each has its own session cache and invalidation feed), so more than 1 needs REDIS_URL,',
+      'REDIS_SENTINELS or REDIS_CLUSTER_NODES. `/metrics` reports all workers together.',
+    ),
+    default: '1',
+    group: 'gateway',
+    parse: workerCount,
+  },
   shutdownTimeoutMs: {
     env: 'SHUTDOWN_TIMEOUT_MS',
     description: prose(

@@ -7,7 +7,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { requireAdminBearer, setupAdminDocs } from '#sessiongate/admin';
 import type { GatewayConfig } from '#sessiongate/config';
-import { GatewayMetrics, serveMetrics } from '#sessiongate/metrics';
+import { GatewayMetrics, serveMetrics, workerMetrics } from '#sessiongate/metrics';
 import {
   answerClientError,
   combineTelemetry,
@@ -24,7 +24,7 @@ import {
   sendError,
   type Telemetry,
 } from '#sessiongate/observability';
-import { crossOriginHook } from '#sessiongate/http';
+import { crossOriginHook, proxyTrust } from '#sessiongate/http';
 import { type GatewayTracer, tracerFor } from '#sessiongate/tracing';
 import { FrameworkLogger } from './framework.logger.js';
 import { AdminGatewayModule, GatewayModule } from './gateway.module.js';
@@ -34,6 +34,8 @@ const IDLE_SWEEP_MS = 100;
 
 export interface StartGatewayOptions {
   readonly logger?: Logger;
+  /** A worker of GATEWAY_WORKERS: /metrics serves every worker's metrics, added up by the primary. */
+  readonly clusterWorker?: boolean;
 }
 
 export interface RunningGateway {
@@ -48,6 +50,7 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = new GatewayMetrics(config.routes);
+  const scraped = options.clusterWorker ? workerMetrics(metrics) : metrics;
   // No tracer without an OTLP endpoint: the metrics alone are then used as they are, with no fan-out.
   const tracer = tracerFor(config, logger);
   const telemetry = combineTelemetry(tracer ? [metrics, tracer] : [metrics]);
@@ -67,7 +70,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   if (config.spaDir) await app.register(fastifyStatic, { root: config.spaDir, prefix: '/' });
   if (config.admin && config.admin.port === undefined) serveAdmin(app);
   // Beside /admin when it has a port of its own (off the public network), else on the main port.
-  if (config.metrics.enabled && !config.admin?.port) serveMetrics(fastify, metrics);
+  if (config.metrics.enabled && !config.admin?.port) serveMetrics(fastify, scraped);
   try {
     await app.listen(config.port, config.host);
   } catch (error) {
@@ -90,7 +93,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     },
   );
   serveAdmin(admin);
-  if (config.metrics.enabled) serveMetrics(admin.getHttpAdapter().getInstance(), metrics);
+  if (config.metrics.enabled) serveMetrics(admin.getHttpAdapter().getInstance(), scraped);
   try {
     await admin.listen(config.admin.port, config.host);
   } catch (error) {
@@ -129,7 +132,7 @@ async function createApp(
     loggerInstance: logger,
     // request.ip (rate limits, X-Forwarded-For upstream, a session's recorded address) follows
     // X-Forwarded-For only through the listed proxies: anyone else could claim any address.
-    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    trustProxy: proxyTrust(config.trustProxy),
     // Fastify's own per-request lines are off: logEachRequest writes the one request line.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: requestLoggerFactory,

@@ -35,27 +35,49 @@ export function crossOriginRefusal(
   return undefined;
 }
 
+/** What the cross-origin step decides for a request to a protected path: refuse it, answer its preflight, or let it through. */
+export type CrossOriginAnswer =
+  | { readonly refusal: CsrfError; readonly corsHeaders?: undefined; readonly preflight?: undefined }
+  /** `corsHeaders`: to add to the response (a listed origin), or undefined (the gateway's own origin, or no Origin). */
+  | { readonly refusal?: undefined; readonly corsHeaders: Readonly<Record<string, string>> | undefined; readonly preflight: boolean };
+
+const PREFLIGHT_HEADERS = {
+  'access-control-allow-methods': 'GET, HEAD, POST, PUT, PATCH, DELETE',
+  'access-control-allow-headers': 'X-CSRF, Content-Type, X-Request-Id',
+  'access-control-max-age': PREFLIGHT_MAX_AGE_SECONDS,
+};
+const PASS: CrossOriginAnswer = { corsHeaders: undefined, preflight: false };
+
 /**
  * The gateway's CORS: its own origin needs none; an origin listed in CORS_ALLOWED_ORIGINS gets
- * credentialed CORS (never `*`); any other gets nothing and is refused. Runs as a Fastify onRequest
- * hook so that it guards the /api proxy route too, and so that a preflight never reaches an upstream.
+ * credentialed CORS (never `*`), and its preflight is answered by the gateway (204), never by an
+ * upstream; any other origin gets nothing and is refused. For the Fastify hook below and the /api data plane.
  */
+export function crossOriginAnswer(
+  headers: FastifyRequest['headers'],
+  method: string,
+  publicOrigin: string,
+  listedOrigins: ReadonlySet<string>,
+): CrossOriginAnswer {
+  const refusal = crossOriginRefusal(headers, publicOrigin, listedOrigins);
+  if (refusal) return { refusal: new CsrfError(refusal, 'crossOrigin') };
+  const origin = headers.origin;
+  if (origin === undefined || !listedOrigins.has(origin)) return PASS;
+  const corsHeaders = { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' };
+  const preflight = method === 'OPTIONS' && headers['access-control-request-method'] !== undefined;
+  return { corsHeaders: preflight ? { ...corsHeaders, ...PREFLIGHT_HEADERS } : corsHeaders, preflight };
+}
+
+/** The cross-origin step as a Fastify onRequest hook, on every protected path Fastify serves (/bff). */
 export function crossOriginHook(publicOrigin: string, extraOrigins: readonly string[]) {
   const listed = new Set(extraOrigins);
-  // A callback hook rather than an async one: no promise per request, on every proxied request.
+  // A callback hook rather than an async one: no promise per request.
   return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     if (!isProtectedPath(requestPath(request))) return done();
-    const refusal = crossOriginRefusal(request.headers, publicOrigin, listed);
-    if (refusal) return sendError(request, reply, new CsrfError(refusal, 'crossOrigin'));
-    const origin = request.headers.origin;
-    if (origin === undefined || !listed.has(origin)) return done();
-    reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin');
-    if (request.method !== 'OPTIONS' || request.headers['access-control-request-method'] === undefined) return done();
-    void reply
-      .code(204)
-      .header('access-control-allow-methods', 'GET, HEAD, POST, PUT, PATCH, DELETE')
-      .header('access-control-allow-headers', 'X-CSRF, Content-Type, X-Request-Id')
-      .header('access-control-max-age', PREFLIGHT_MAX_AGE_SECONDS)
-      .send();
+    const answer = crossOriginAnswer(request.headers, request.method, publicOrigin, listed);
+    if (answer.refusal) return sendError(request, reply, answer.refusal);
+    if (answer.corsHeaders) reply.headers(answer.corsHeaders);
+    if (answer.preflight) void reply.code(204).send();
+    else done();
   };
 }

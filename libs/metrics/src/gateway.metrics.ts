@@ -173,6 +173,8 @@ export class GatewayMetrics extends Telemetry {
       help: 'Sessions not past their absolute expiry (Redis: by its index, where a session that idled out counts until it is swept).',
       labelNames: ['store'],
       registers: [this.registry],
+      // Every worker of GATEWAY_WORKERS counts the same store: added up, they would count each session once per worker.
+      aggregator: 'max',
       async collect() {
         this.reset();
         const count = await store.countSessions().catch(() => undefined);

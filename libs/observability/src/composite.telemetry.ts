@@ -1,6 +1,6 @@
-import type { FastifyRequest } from 'fastify';
 import { NoopTelemetry } from './noop.telemetry.js';
 import {
+  type ObservedRequest,
   type ObservedSessionStore,
   type OutcomeEvent,
   type SessionReadSource,
@@ -19,7 +19,7 @@ export class CompositeTelemetry extends Telemetry {
     super();
   }
 
-  requestStarted(request: FastifyRequest): TelemetryHandle {
+  requestStarted(request: ObservedRequest): TelemetryHandle {
     return this.parts.map((part) => part.requestStarted(request));
   }
 
@@ -74,6 +74,17 @@ export class CompositeTelemetry extends Telemetry {
       const part = this.parts[index]!;
       const inner = run;
       run = () => part.within(handles[index], inner);
+    }
+    return run();
+  }
+
+  override serving<T>(handle: TelemetryHandle, work: () => T): T {
+    const handles = handle as readonly TelemetryHandle[];
+    let run = work;
+    for (let index = this.parts.length - 1; index >= 0; index--) {
+      const part = this.parts[index]!;
+      const inner = run;
+      run = () => part.serving(handles[index], inner);
     }
     return run();
   }

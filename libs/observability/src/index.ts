@@ -1,4 +1,4 @@
-export { sendError, toGatewayError, type ErrorBody } from './error-response.js';
+export { sendError, toGatewayError, writeError, type ErrorBody } from './error-response.js';
 export {
   CLOSE_REASONS,
   type CloseReason,
@@ -15,14 +15,15 @@ export { createLogger, type LoggerOptions } from './logger.js';
 export { LOGGER, ObservabilityModule } from './observability.module.js';
 export { PinoNestLogger } from './pino-nest.logger.js';
 export { requestIdFor } from './request-id.js';
-export { requestLoggerFactory } from './request.logger.js';
-export { logEachRequest } from './request-logging.js';
+export { RequestLogger, requestLoggerFactory } from './request.logger.js';
+export { type CompletedRequest, logCompletedRequest, logEachRequest } from './request-logging.js';
 export { answerClientError } from './client-error.js';
 export { declareRequestFields, isApiPath, requestPath, routeLabel } from './request-fields.js';
 export { endSocketWithError } from './socket-error.js';
 export {
   outcomeOf,
   Telemetry,
+  type ObservedRequest,
   type ObservedSessionStore,
   type OutcomeEvent,
   type SessionReadSource,

@@ -4,6 +4,8 @@ export interface LoggerOptions {
   readonly level: string;
   /** Human-readable lines (demo); JSON lines otherwise. */
   readonly pretty?: boolean;
+  /** Bound to every line besides `service`: e.g. `pid`, which tells apart the processes of GATEWAY_WORKERS. */
+  readonly fields?: Readonly<Record<string, unknown>>;
 }
 
 // Defence in depth: nothing should log these fields, but if it does, their values never reach the output.
@@ -29,7 +31,7 @@ const REDACTED_PATHS = [
 export function createLogger(options: LoggerOptions): Logger {
   return pino({
     level: options.level,
-    base: { service: 'sessiongate' },
+    base: { service: 'sessiongate', ...options.fields },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     transport: options.pretty
       ? { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service' } }

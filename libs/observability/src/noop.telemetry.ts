@@ -1,5 +1,5 @@
-import type { FastifyRequest } from 'fastify';
 import {
+  type ObservedRequest,
   type ObservedSessionStore,
   type OutcomeEvent,
   type SessionReadSource,
@@ -13,7 +13,7 @@ import {
  * implementation that needs only some hooks may extend it and override those.
  */
 export class NoopTelemetry extends Telemetry {
-  requestStarted(_request: FastifyRequest): TelemetryHandle {
+  requestStarted(_request: ObservedRequest): TelemetryHandle {
     return undefined;
   }
 

@@ -7,6 +7,12 @@ import { toGatewayError } from './error-response.js';
  */
 export type TelemetryHandle = unknown;
 
+/**
+ * What requestStarted sees of a request: a FastifyRequest has these, and so does the /api data plane's
+ * request (which never reaches Fastify), so that an implementation reads nothing else.
+ */
+export type ObservedRequest = Pick<FastifyRequest, 'id' | 'method' | 'url' | 'headers'>;
+
 /** A token request to the provider: the code exchange at login, a refresh, a client-credentials token, a token exchange (RFC 8693). */
 export type TokenGrant = 'authorization_code' | 'refresh_token' | 'client_credentials' | 'token_exchange';
 
@@ -40,8 +46,11 @@ export interface ObservedSessionStore {
  * does not need.
  */
 export abstract class Telemetry {
-  /** In the first onRequest hook; the handle is kept on `request.telemetryHandle` until requestEnded. */
-  abstract requestStarted(request: FastifyRequest): TelemetryHandle;
+  /**
+   * In the first onRequest hook (the /api data plane: as its first step); the handle is kept until
+   * requestEnded (on `request.telemetryHandle` for Fastify's requests).
+   */
+  abstract requestStarted(request: ObservedRequest): TelemetryHandle;
 
   /**
    * Once the response has been sent (or the connection dropped). `route`: see routeLabel;
@@ -95,6 +104,15 @@ export abstract class Telemetry {
    * provider) is reported inside it: a tracer makes the operation's span the current one. Nothing by default.
    */
   within<T>(_handle: TelemetryHandle, work: () => T): T {
+    return work();
+  }
+
+  /**
+   * Runs `work`, the rest of a request requestStarted returned `handle` for, as that request, so that
+   * its operations (session read, token request, upstream call) are reported inside it: for the /api
+   * data plane, which no Fastify hook runs for. Nothing by default.
+   */
+  serving<T>(_requestHandle: TelemetryHandle, work: () => T): T {
     return work();
   }
 

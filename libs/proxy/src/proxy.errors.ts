@@ -3,6 +3,7 @@ import { ErrorCode, GatewayError } from '#sessiongate/observability';
 /** The codes the API proxy raises (status, message and meaning of each: ERROR_CATALOGUE). */
 export const ProxyErrorCode = {
   NoRoute: ErrorCode.NoRoute,
+  MethodNotAllowed: ErrorCode.MethodNotAllowed,
   BadPath: ErrorCode.BadPath,
   BadBody: ErrorCode.BadBody,
   PayloadTooLarge: ErrorCode.PayloadTooLarge,

@@ -117,7 +117,8 @@ export class GatewayTracer extends Telemetry {
 
   /**
    * Declares the request's trace field and enters each request's trace for what follows it: call right
-   * after the onRequest hook that calls requestStarted, before any other.
+   * after the onRequest hook that calls requestStarted, before any other. (The /api data plane, which
+   * Fastify never sees, enters it through `serving`.)
    */
   instrument(fastify: FastifyInstance): void {
     fastify.decorateRequest('requestTrace', null);
@@ -232,6 +233,10 @@ export class GatewayTracer extends Telemetry {
     if (!handle || current === undefined) return work();
     const span = handle as Span;
     return this.storage.run(new RequestTrace(trace.setSpan(current.context, span), span, current.method), work);
+  }
+
+  override serving<T>(requestHandle: TelemetryHandle, work: () => T): T {
+    return requestHandle ? this.storage.run(requestHandle as RequestTrace, work) : work();
   }
 
   /**

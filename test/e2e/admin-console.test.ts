@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { freePort, type GatewayStack, leakedSecrets, startGatewayStack } from '#sessiongate/testing';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium, freePort, type GatewayStack, leakedSecrets, startGatewayStack } from '#sessiongate/testing';
 
 // The screenshots in docs/images are taken again only when asked (UPDATE_SCREENSHOTS=1): a test run leaves the tree as it was.
 const IMAGES = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/images/', import.meta.url)) : undefined;
@@ -67,10 +67,7 @@ beforeAll(async () => {
   stack = await startGatewayStack({ env: { ADMIN_CONSOLE_REQUIRE: REQUIRE } });
   // A second instance on the same Redis: a revocation through the console must reach it at once.
   second = await stack.startInstance();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   if (IMAGES) mkdirSync(IMAGES, { recursive: true });
 });
 

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import pino from 'pino';
 import { type RunningDemo, startDemo } from '#sessiongate/demo';
-import { freePort, type RedisFixture, startRedis } from '#sessiongate/testing';
+import { launchChromium, freePort, type RedisFixture, startRedis } from '#sessiongate/testing';
 
 const SPA_DIR = fileURLToPath(new URL('../../apps/demo/public', import.meta.url));
 
@@ -19,10 +19,7 @@ describe('demo SPA in a browser', () => {
     // redirect, and the SPA's first API calls from it, work with it.
     const env = { PORT: String(await freePort()), REDIS_URL: redis.url, SPA_DIR };
     demo = await startDemo(env, { logger: pino({ level: 'silent' }) });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
   });
 

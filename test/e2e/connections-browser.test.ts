@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import pino from 'pino';
 import { type RunningDemo, startDemo } from '#sessiongate/demo';
-import { CALENDAR_USERS, freePort, type RedisFixture, startRedis } from '#sessiongate/testing';
+import { launchChromium, CALENDAR_USERS, freePort, type RedisFixture, startRedis } from '#sessiongate/testing';
 
 const SPA_DIR = fileURLToPath(new URL('../../apps/demo/public', import.meta.url));
 
@@ -16,10 +16,7 @@ describe('connecting an account in a browser', () => {
   beforeAll(async () => {
     redis = await startRedis();
     demo = await startDemo({ PORT: String(await freePort()), REDIS_URL: redis.url, SPA_DIR }, { logger: pino({ level: 'silent' }) });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
   }, 60_000);
 

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import pino from 'pino';
 import { type RunningDemo, startDemo } from '#sessiongate/demo';
-import { freePort, type RedisFixture, startRedis } from '#sessiongate/testing';
+import { launchChromium, freePort, type RedisFixture, startRedis } from '#sessiongate/testing';
 
 const SPA_DIR = fileURLToPath(new URL('../../apps/demo/public', import.meta.url));
 const LOA_2 = 'urn:sessiongate:loa:2';
@@ -23,10 +23,7 @@ describe('step-up in a browser', () => {
   beforeAll(async () => {
     redis = await startRedis();
     demo = await startDemo({ PORT: String(await freePort()), REDIS_URL: redis.url, SPA_DIR }, { logger: pino({ level: 'silent' }) });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   beforeEach(async () => {

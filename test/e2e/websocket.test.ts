@@ -2,11 +2,12 @@ import { once } from 'node:events';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, connect as connectTcp, type Socket } from 'node:net';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import WebSocket, { WebSocketServer } from 'ws';
 import { WebSocketProxy } from '#sessiongate/proxy';
 import { sessionKeyHash } from '#sessiongate/session';
 import {
+  launchChromium,
   type BrowserClient,
   freePort,
   type GatewayStack,
@@ -400,10 +401,7 @@ describe('in Chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     // Log in as a user would; the landing page is any page of the gateway's origin.
     await page.goto(`${stack.url}/bff/login?returnTo=/healthz`);

@@ -66,3 +66,4 @@ export {
   type InteropStackOptions,
   type PageResponse,
 } from './interop-stack.fixture.js';
+export { launchChromium } from './chromium.fixture.js';

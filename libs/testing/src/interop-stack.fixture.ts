@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from './chromium.fixture.js';
 import { type EchoApi, startEchoApi } from './echo-api.fixture.js';
 import { type GatewayProcess, startGatewayProcess } from './gateway-process.fixture.js';
 import type { GatewayStackRoute } from './gateway-stack.fixture.js';
@@ -69,10 +70,7 @@ export async function startInteropStack(options: InteropStackOptions): Promise<I
       ...options.env,
     });
     started.push(gateway);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     const launched = browser;
     const contexts: BrowserContext[] = [];
     return {
